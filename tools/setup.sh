@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs everything the build, the tests and the demo need on Debian 12, and nothing twice.
+# Safe to repeat: packages already present are not fetched again; npm packages are pinned by package-lock.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  bazel-bootstrap bazel-rules-java default-jdk-headless
+  g++ pkg-config git ca-certificates
+  libabsl-dev libprotobuf-dev protobuf-compiler libcurl4-openssl-dev libfmt-dev libssl-dev openssl
+  libzstd-dev zstd libpugixml-dev libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev
+  qemu-utils clang libclang-rt-14-dev
+)
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then missing+=("$p"); fi
+done
+if ! command -v node >/dev/null 2>&1; then missing+=(nodejs npm); fi
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "setup: Debian packages present"
+fi
+
+# Azurite (blob server for tests and the demo) and @azure/storage-blob (independent signing vectors), pinned.
+STAMP=tools/node/node_modules/.vmbackup-installed-lock.json
+if [ ! -x tools/node/node_modules/.bin/azurite-blob ] || ! cmp -s tools/node/package-lock.json "$STAMP"; then
+  echo "setup: installing pinned npm packages (tools/node/package-lock.json)"
+  (cd tools/node && npm ci --no-audit --no-fund --loglevel=error)
+  cp tools/node/package-lock.json "$STAMP"
+else
+  echo "setup: npm packages present"
+fi
+echo "setup: done"

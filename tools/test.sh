@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The README's test command: installs what is missing (tools/setup.sh), then runs every test.
+#   tools/test.sh          every default test (what CI runs)
+#   tools/test.sh --all    also the heavy end-to-end and soak tests (tagged e2e / soak)
+# Extra arguments after the flags go to `bazel test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/setup.sh
+
+FILTER=()
+if [ "${1:-}" = "--all" ]; then
+  shift
+  FILTER=(--test_tag_filters=-manual,-fuzz)
+fi
+
+ARGS=(
+  --test_env=AZURITE_BLOB="$PWD/tools/node/node_modules/.bin/azurite-blob"
+  --test_env=NODE_PATH="$PWD/tools/node/node_modules"
+  --test_env=PATH="$(dirname "$(command -v node)"):/usr/local/bin:/usr/bin:/bin"
+)
+if [ "${CI:-}" = "true" ]; then
+  ARGS+=(--color=no --curses=no --show_progress_rate_limit=30)
+fi
+exec bazel test "${ARGS[@]}" "${FILTER[@]}" "$@" //...
