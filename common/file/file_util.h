@@ -1,0 +1,31 @@
+// Whole-file reads and crash-safe writes. Files that hold secrets are written with mode 0600 from their first byte
+// (the temporary file is created with that mode, then renamed), so no other user ever sees them readable.
+#ifndef VMBACKUP_COMMON_FILE_FILE_UTIL_H_
+#define VMBACKUP_COMMON_FILE_FILE_UTIL_H_
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace vmb::file {
+
+// kNotFound when missing, kPermissionDenied when unreadable; the message names the path and errno text.
+absl::StatusOr<std::string> ReadFile(const std::string& path);
+
+// Writes `data` to `path` atomically (temp file in the same directory, fsync, rename, fsync of the directory).
+// The file has exactly `mode` (umask is not applied). Overwrites an existing file.
+absl::Status WriteFileAtomic(const std::string& path, absl::string_view data, mode_t mode);
+
+// Creates `path` and missing parents with `mode`; OK if it exists as a directory.
+absl::Status MakeDirs(const std::string& path, mode_t mode = 0755);
+
+// A status for a failed syscall: "<what> <path>: <strerror>" with the matching absl code.
+absl::Status ErrnoStatus(int err, absl::string_view what, absl::string_view path);
+
+}  // namespace vmb::file
+
+#endif  // VMBACKUP_COMMON_FILE_FILE_UTIL_H_

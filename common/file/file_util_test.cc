@@ -1,0 +1,43 @@
+#include "common/file/file_util.h"
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+
+#include "common/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace vmb::file {
+namespace {
+
+using ::testing::HasSubstr;
+using ::vmb::testing::IsOk;
+using ::vmb::testing::IsOkAndHolds;
+using ::vmb::testing::StatusIs;
+
+std::string TempDir() { return std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR") : "/tmp"; }
+
+TEST(FileUtil, WriteAtomicSetsExactModeAndReadsBack) {
+  std::string dir = TempDir() + "/a/b/c";
+  ASSERT_THAT(MakeDirs(dir), IsOk());
+  std::string path = dir + "/secret.prv";
+  ::umask(0);
+  ASSERT_THAT(WriteFileAtomic(path, "key material", 0600), IsOk());
+  struct stat st;
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  EXPECT_THAT(ReadFile(path), IsOkAndHolds(std::string("key material")));
+  ASSERT_THAT(WriteFileAtomic(path, "v2", 0644), IsOk());
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0644u);
+  EXPECT_THAT(ReadFile(path), IsOkAndHolds(std::string("v2")));
+}
+
+TEST(FileUtil, MissingFileIsNotFoundWithPath) {
+  EXPECT_THAT(ReadFile(TempDir() + "/nope"), StatusIs(absl::StatusCode::kNotFound, HasSubstr("/nope")));
+  EXPECT_THAT(WriteFileAtomic(TempDir() + "/no/such/dir/f", "x", 0600), StatusIs(absl::StatusCode::kNotFound));
+}
+
+}  // namespace
+}  // namespace vmb::file
