@@ -21,4 +21,9 @@ ARGS=(
 if [ "${CI:-}" = "true" ]; then
   ARGS+=(--color=no --curses=no --show_progress_rate_limit=30)
 fi
-exec bazel test "${ARGS[@]}" "${FILTER[@]}" "$@" //...
+# Targets given on the command line replace the default //...
+TARGETS=(//...)
+for a in "$@"; do
+  case "$a" in //*|:*) TARGETS=();; esac
+done
+exec bazel test "${ARGS[@]}" "${FILTER[@]}" "$@" "${TARGETS[@]}"

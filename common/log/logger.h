@@ -18,6 +18,15 @@
 #include "common/time/clock.h"
 #include "fmt/format.h"
 
+// Debian's Abseil has its own string_view type (not std::string_view); teach fmt to print it.
+template <>
+struct fmt::formatter<absl::string_view> : fmt::formatter<fmt::string_view> {
+  template <typename FormatContext>
+  auto format(absl::string_view s, FormatContext& ctx) const {
+    return fmt::formatter<fmt::string_view>::format(fmt::string_view(s.data(), s.size()), ctx);
+  }
+};
+
 namespace vmb {
 
 enum class LogLevel { kDebug = 0, kInfo = 1, kWarning = 2, kError = 3 };

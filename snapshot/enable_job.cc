@@ -1,0 +1,379 @@
+#include "snapshot/enable_job.h"
+
+#include <cstdlib>
+#include <vector>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "common/blob/blob_client.h"
+#include "common/file/file_util.h"
+#include "common/log/logger.h"
+#include "common/log/redact.h"
+#include "common/status/http_status.h"
+#include "snapshot/error_codes.h"
+#include "snapshot/settings.h"
+#include "snapshot/snapshotter.h"
+#include "snapshot/status_report.h"
+
+namespace vmb::snapshot {
+namespace {
+
+// Log lines go to <logFolder>/extension.log and into memory for the logs blob. While paused (during the freeze)
+// nothing touches the disk: lines wait in memory and are written on Resume.
+class JobLog {
+ public:
+  JobLog(Clock& clock, bool echo) : logger_(LogLevel::kInfo, clock) {
+    logger_.AddSink([this](absl::string_view line) {
+      absl::MutexLock lock(&mu_);
+      all_.append(line.data(), line.size());
+      pending_.append(line.data(), line.size());
+      if (!paused_) FlushLocked();
+    });
+    if (echo) logger_.AddStderrSink();
+  }
+  ~JobLog() { Resume(); }
+
+  void OpenFile(const std::string& folder) {
+    if (!file::MakeDirs(folder).ok()) return;
+    absl::MutexLock lock(&mu_);
+    file_ = std::fopen(absl::StrCat(folder, "/extension.log").c_str(), "a");
+    FlushLocked();
+  }
+  void Pause() {
+    absl::MutexLock lock(&mu_);
+    paused_ = true;
+  }
+  void Resume() {
+    absl::MutexLock lock(&mu_);
+    paused_ = false;
+    FlushLocked();
+  }
+  std::string All() {
+    absl::MutexLock lock(&mu_);
+    return all_;
+  }
+  Logger& logger() { return logger_; }
+  void Close() {
+    absl::MutexLock lock(&mu_);
+    FlushLocked();
+    if (file_) std::fclose(file_);
+    file_ = nullptr;
+  }
+
+ private:
+  void FlushLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!file_ || pending_.empty()) return;
+    std::fwrite(pending_.data(), 1, pending_.size(), file_);
+    std::fflush(file_);
+    pending_.clear();
+  }
+
+  Logger logger_;
+  absl::Mutex mu_;
+  std::string all_ ABSL_GUARDED_BY(mu_);
+  std::string pending_ ABSL_GUARDED_BY(mu_);
+  bool paused_ ABSL_GUARDED_BY(mu_) = false;
+  std::FILE* file_ ABSL_GUARDED_BY(mu_) = nullptr;
+};
+
+int64_t Ms(absl::Duration d) { return absl::ToInt64Milliseconds(d); }
+
+std::string ProcessedPath(const HandlerFolders& f) { return absl::StrCat(f.status_folder, "/vmsnapshot.processed"); }
+
+// Lines "seq<TAB>taskId" of jobs that reached a terminal status.
+bool AlreadyProcessed(const HandlerFolders& f, int seq, const std::string& task_id, bool* same_seq) {
+  absl::StatusOr<std::string> text = file::ReadFile(ProcessedPath(f));
+  if (!text.ok()) return false;
+  for (absl::string_view line : absl::StrSplit(*text, '\n', absl::SkipEmpty())) {
+    std::pair<std::string, std::string> kv = absl::StrSplit(line, absl::MaxSplits('\t', 1));
+    int n = -1;
+    bool seq_match = absl::SimpleAtoi(kv.first, &n) && n == seq;
+    if (seq_match || (!task_id.empty() && kv.second == task_id)) {
+      *same_seq = seq_match;
+      return true;
+    }
+  }
+  return false;
+}
+
+void RecordProcessed(const HandlerFolders& f, int seq, const std::string& task_id) {
+  std::string existing = file::ReadFile(ProcessedPath(f)).value_or("");
+  absl::StrAppend(&existing, seq, "\t", task_id, "\n");
+  (void)file::WriteFileAtomic(ProcessedPath(f), existing, 0600);
+}
+
+class Job {
+ public:
+  explicit Job(const EnableOptions& o)
+      : o_(o), clock_(o.clock ? *o.clock : RealClock()), log_(clock_, o.echo_log_to_stderr), start_(clock_.Now()) {
+    blob::BlobClientOptions bo;
+    bo.clock = &clock_;
+    bo.request_timeout = o.per_call_timeout;
+    bo.retry.max_total = absl::Seconds(30);
+    bo.retry.seed = static_cast<uint64_t>(absl::ToUnixNanos(start_));
+    client_ = std::make_unique<blob::BlobClient>(o.transport, std::nullopt, bo);
+    // Snapshot calls retry throttling only within the freeze budget.
+    bo.retry.max_total = o.freeze_budget / 2;
+    snap_client_ = std::make_unique<blob::BlobClient>(o.transport, std::nullopt, bo);
+  }
+
+  EnableResult Run();
+
+ private:
+  EnableResult Finish(int code, const std::string& detail, int consistency = kConsistencyNone);
+  void Report(const JobStatus& status);
+  absl::Status CheckLateness(const CommandTicks& ticks, std::string* note);
+
+  const EnableOptions& o_;
+  Clock& clock_;
+  JobLog log_;
+  absl::Time start_;
+  std::unique_ptr<blob::BlobClient> client_;
+  std::unique_ptr<blob::BlobClient> snap_client_;
+  std::optional<HandlerFolders> folders_;
+  JobSettings settings_;
+  std::vector<SnapshotInfo> infos_;
+  std::vector<std::pair<std::string, std::string>> telemetry_;
+  std::string notes_;
+  EnableResult result_;
+};
+
+void Job::Report(const JobStatus& status) {
+  absl::Time now = clock_.Now();
+  if (folders_) {
+    absl::Status s = WriteStatusFile(folders_->status_folder, settings_.seq, RenderStatus(status, now, StatusForm::kFile));
+    if (s.ok()) {
+      result_.status_file = absl::StrCat(folders_->status_folder, "/", settings_.seq, ".status");
+    } else {
+      log_.logger().Error("cannot write the status file: {}", s.message());
+    }
+  }
+  if (settings_.status_blob) {
+    absl::Status s = settings_.status_blob->CheckSasUsable(now);
+    if (s.ok()) s = UploadReportBlob(*client_, *settings_.status_blob, RenderStatus(status, now, StatusForm::kBlob));
+    if (!s.ok()) {
+      log_.logger().Error("cannot write the status blob: {}", s.message());
+      telemetry_.emplace_back("statusBlobUploadError", RedactSecrets(s.message()));
+    }
+  }
+  if (settings_.logs_blob && settings_.logs_blob->CheckSasUsable(now).ok()) {
+    absl::Status s = UploadReportBlob(*client_, *settings_.logs_blob, log_.All());
+    if (!s.ok()) log_.logger().Warning("cannot write the logs blob: {}", s.message());
+  }
+}
+
+EnableResult Job::Finish(int code, const std::string& detail, int consistency) {
+  const CodeInfo& info = InfoFor(code);
+  JobStatus st;
+  st.status = code == kTransitioning ? "transitioning" : (info.is_error ? "error" : "success");
+  st.code = code;
+  st.locale = settings_.locale;
+  std::string full_detail = detail;
+  if (!notes_.empty()) full_detail = full_detail.empty() ? notes_ : absl::StrCat(full_detail, "; ", notes_);
+  st.message_str = LocalizedMessage(code, settings_.locale, RedactSecrets(full_detail));
+  st.consistency = consistency;
+  st.job_message = RedactSecrets(full_detail);
+  st.task_id = settings_.task_id;
+  st.ticks = settings_.ticks_text;
+  st.snapshots = infos_;
+  telemetry_.emplace_back("TotalDurationMs", absl::StrCat(Ms(clock_.Now() - start_)));
+  st.telemetry = telemetry_;
+  if (info.is_error) {
+    log_.logger().Error("job ends with code {} ({}): {}", code, info.name, full_detail);
+  } else {
+    log_.logger().Info("job ends with code {} ({}) {}", code, info.name, full_detail);
+  }
+  Report(st);
+  if (folders_ && code != kAlreadyProcessed) RecordProcessed(*folders_, settings_.seq, settings_.task_id);
+  log_.Close();
+  result_.code = code;
+  result_.status = st.status;
+  result_.message = LocalizedMessage(code, "en", RedactSecrets(full_detail));
+  result_.exit_code = info.is_error ? 1 : 0;
+  return result_;
+}
+
+absl::Status Job::CheckLateness(const CommandTicks& ticks, std::string* note) {
+  absl::Time now = clock_.Now();
+  absl::Time issued = TicksToTime(ticks.ticks);
+  absl::Time latest = issued + ticks.uncertainty, earliest = issued - ticks.uncertainty;
+  if (now - latest > o_.max_lateness) {
+    return WithCode(absl::DeadlineExceededError(absl::StrCat(
+                        "the command was issued at ", absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", issued, absl::UTCTimeZone()),
+                        ", more than ", absl::FormatDuration(o_.max_lateness), " ago; the backup service will retry")),
+                    kCommandTooLate);
+  }
+  if (earliest - now > o_.max_lateness) {
+    return WithCode(absl::FailedPreconditionError(absl::StrCat(
+                        "the command's start time ", absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", issued, absl::UTCTimeZone()),
+                        " is far in the future; check the VM's clock (now ",
+                        absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", now, absl::UTCTimeZone()), ")")),
+                    kWrongTime);
+  }
+  if (ticks.uncertainty > absl::Minutes(1) && note->empty()) {
+    *note = absl::StrCat("commandStartTimeUTCTicks \"", settings_.ticks_text, "\" is only precise to +/-",
+                         absl::FormatDuration(absl::Trunc(ticks.uncertainty, absl::Minutes(1))),
+                         ", too imprecise to check the 140-minute limit exactly");
+  }
+  return absl::OkStatus();
+}
+
+EnableResult Job::Run() {
+  Logger& log = log_.logger();
+  absl::StatusOr<HandlerFolders> folders = LoadHandlerEnvironment(o_.handler_environment);
+  if (!folders.ok()) {
+    log.Error("{}", folders.status().message());
+    result_.code = kBadParameter;
+    result_.message = std::string(folders.status().message());
+    return result_;
+  }
+  folders_ = *folders;
+  log_.OpenFile(folders_->log_folder);
+  log.Info("{} {} enable starting (freeze provider {})", kExtensionName, kExtensionVersion, o_.freeze->name());
+
+  int seq = 0;
+  if (o_.seq) {
+    seq = *o_.seq;
+  } else if (const char* env = std::getenv("ConfigSequenceNumber"); env && absl::SimpleAtoi(env, &seq)) {
+  } else {
+    absl::StatusOr<int> latest = LatestSequenceNumber(folders_->config_folder);
+    if (!latest.ok()) return Finish(CodeOf(latest.status(), kBadParameter), std::string(latest.status().message()));
+    seq = *latest;
+  }
+  settings_.seq = seq;
+  bool same_seq = false;
+  if (AlreadyProcessed(*folders_, seq, "", &same_seq)) {
+    log.Info("sequence number {} was already processed; nothing to do", seq);
+    log_.Close();
+    result_.code = kAlreadyProcessed;
+    result_.status = "success";
+    result_.message = LocalizedMessage(kAlreadyProcessed, "en", absl::StrCat("sequence number ", seq));
+    result_.exit_code = 0;
+    return result_;
+  }
+
+  absl::StatusOr<JobSettings> settings = LoadJobSettings(folders_->config_folder, seq, o_.cert_dir, &settings_);
+  if (!settings.ok()) return Finish(CodeOf(settings.status(), kBadParameter), std::string(settings.status().message()));
+  settings_ = *settings;
+  log.Info("settings {}: taskId {}, {} disk(s), locale {}", seq, settings_.task_id, settings_.disks.size(),
+           settings_.locale);
+  if (AlreadyProcessed(*folders_, seq, settings_.task_id, &same_seq)) {
+    return Finish(kAlreadyProcessed, absl::StrCat("taskId ", settings_.task_id, " was already processed"));
+  }
+  if (settings_.command != "snapshot") {
+    return Finish(kBadParameter, absl::StrCat("commandToExecute \"", settings_.command,
+                                              "\" is not supported; the only command is \"snapshot\""));
+  }
+  absl::StatusOr<CommandTicks> ticks = ParseTicks(settings_.ticks_text);
+  if (!ticks.ok()) return Finish(CodeOf(ticks.status(), kBadParameter), std::string(ticks.status().message()));
+  if (absl::Status late = CheckLateness(*ticks, &notes_); !late.ok()) {
+    return Finish(CodeOf(late, kCommandTooLate), std::string(late.message()));
+  }
+  absl::Time now = clock_.Now();
+  std::vector<blob::BlobUri> usable;
+  for (const blob::BlobUri& disk : settings_.disks) {
+    absl::Status s = disk.CheckSasUsable(now);
+    if (s.ok()) {
+      usable.push_back(disk);
+    } else {
+      infos_.push_back({false, "", std::string(s.message()), disk.ResourceUrl()});
+    }
+  }
+
+  // Transitioning: the status and the logs so far go out before the freeze.
+  {
+    JobStatus st;
+    st.locale = settings_.locale;
+    st.message_str = LocalizedMessage(kTransitioning, settings_.locale);
+    st.task_id = settings_.task_id;
+    st.ticks = settings_.ticks_text;
+    Report(st);
+  }
+  if (clock_.Now() - start_ > o_.deadline) return Finish(kError, "the job ran out of time before the freeze");
+
+  absl::Time freeze_start = clock_.Now();
+  absl::Status frozen = o_.freeze->Freeze(o_.freeze_budget);
+  auto thaw = absl::MakeCleanup([this] { (void)o_.freeze->Thaw(); });
+  if (!frozen.ok()) {
+    std::move(thaw).Invoke();
+    return Finish(CodeOf(frozen, kFreezeFailed), absl::StrCat("freeze failed: ", frozen.message()));
+  }
+  if (absl::Status late = CheckLateness(*ticks, &notes_); !late.ok()) {
+    std::move(thaw).Invoke();
+    return Finish(CodeOf(late, kCommandTooLate), absl::StrCat(late.message(), " (checked again after the freeze)"));
+  }
+  log_.Pause();
+  SnapshotOptions so;
+  so.parallelism = o_.parallelism;
+  so.deadline = std::min(freeze_start + o_.freeze_budget, start_ + o_.deadline);
+  std::vector<DiskResult> results = SnapshotDisks(*snap_client_, usable, settings_.snapshot_metadata, so, clock_);
+  absl::Status thawed = o_.freeze->Thaw();
+  std::move(thaw).Cancel();
+  absl::Time thaw_end = clock_.Now();
+  log_.Resume();
+  result_.freeze_window = thaw_end - freeze_start;
+  log.Info("freeze-to-thaw window {} ms for {} disk(s)", Ms(result_.freeze_window), usable.size());
+  if (!thawed.ok()) log.Error("thaw reported: {}", thawed.message());
+
+  int ok = 0, rate = 0, count = 0;
+  absl::Duration slowest;
+  for (const DiskResult& r : results) {
+    slowest = std::max(slowest, r.elapsed);
+    if (r.status.ok()) {
+      ++ok;
+      infos_.push_back({true, SnapshotUri(r.disk, r.snapshot), "", r.disk.ResourceUrl()});
+      log.Info("snapshot of {} is {} ({} attempt(s), {} ms)", r.disk.Redacted(), r.snapshot, r.attempts, Ms(r.elapsed));
+    } else {
+      std::string azure = AzureErrorCodeOf(r.status);
+      rate += azure == "SnapshotOperationRateExceeded";
+      count += azure == "SnapshotCountExceeded";
+      infos_.push_back({false, "", RedactSecrets(r.status.message()), r.disk.ResourceUrl()});
+      log.Error("snapshot of {} failed after {} attempt(s): {}", r.disk.Redacted(), r.attempts, r.status.message());
+    }
+  }
+  result_.snapshots_taken = ok;
+  telemetry_.emplace_back("FreezeDurationMs", absl::StrCat(Ms(result_.freeze_window)));
+  telemetry_.emplace_back("SnapshotDurationMs", absl::StrCat(Ms(slowest)));
+  telemetry_.emplace_back("DiskCount", absl::StrCat(settings_.disks.size()));
+  telemetry_.emplace_back("SnapshotCount", absl::StrCat(ok));
+  telemetry_.emplace_back("FreezeProvider", o_.freeze->name());
+  int failed = static_cast<int>(settings_.disks.size()) - ok;
+  if (failed == 0) {
+    Consistency c = o_.freeze->consistency();
+    const char* kind = c == kApplicationConsistent ? "application-consistent"
+                       : c == kFileSystemConsistent ? "file-system-consistent"
+                                                    : "crash-consistent";
+    return Finish(c == kApplicationConsistent ? kSuccessAppConsistent : kSuccess,
+                  absl::StrCat(ok, " disk(s), ", kind, ", freeze window ", Ms(result_.freeze_window), " ms"), c);
+  }
+  std::string detail = absl::StrCat(failed, " of ", settings_.disks.size(), " disk(s) failed");
+  if (ok > 0) return Finish(kSnapshotFailedSome, detail);
+  if (count > 0) return Finish(kSnapshotCountExceeded, detail);
+  if (rate == failed) return Finish(kSnapshotRateExceeded, detail);
+  return Finish(kSnapshotFailedAll, detail);
+}
+
+}  // namespace
+
+EnableResult RunEnable(const EnableOptions& options) {
+  Job job(options);
+  return job.Run();
+}
+
+EnableResult RunLifecycle(const std::string& operation, const EnableOptions& options) {
+  EnableResult r;
+  // Nothing is ever left frozen between runs (the freeze lives inside one enable), so a thaw here is a no-op
+  // safety net for providers that keep state.
+  if (options.freeze) (void)options.freeze->Thaw();
+  r.code = kSuccess;
+  r.status = "success";
+  r.exit_code = 0;
+  r.message = absl::StrCat(operation, " succeeded");
+  return r;
+}
+
+}  // namespace vmb::snapshot

@@ -1,0 +1,149 @@
+// vmsnapshot: the VMSnapshot extension handler.
+//
+//   vmsnapshot enable|install|disable|uninstall|update [options]
+//   vmsnapshot replay FIXTURE... --blob-endpoint URL [--account-key KEY]
+//
+// The guest agent runs the handler commands from the handler folder (see HandlerManifest.json).
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/http/curl_transport.h"
+#include "snapshot/enable_job.h"
+#include "snapshot/error_codes.h"
+#include "snapshot/freeze.h"
+#include "snapshot/replay.h"
+
+namespace {
+
+constexpr char kUsage[] = R"(usage: vmsnapshot COMMAND [options]
+
+Handler commands (run by the guest agent from the handler folder):
+  enable      take a snapshot of every disk listed in the settings and report the status
+  install     prepare the handler (nothing to do; reports success)
+  disable     stop the handler (no state is left behind; reports success)
+  uninstall   remove the handler (reports success)
+  update      update the handler (reports success)
+
+Options:
+  --handler-environment PATH  HandlerEnvironment.json (default: ./HandlerEnvironment.json)
+  --cert-dir DIR              where <THUMBPRINT>.crt/.prv live (default: /var/lib/waagent)
+  --seq N                     settings sequence number (default: $ConfigSequenceNumber, else the highest
+                              <configFolder>/<N>.settings)
+  --freeze-provider NAME      none (crash-consistent) (default: none)
+  --deadline SECONDS          overall limit for enable (default: 270; the agent stops handlers at 300)
+  --verbose                   also print the job log on stderr
+  --help                      this text
+
+Fixture replay (engineers):
+  vmsnapshot replay FIXTURE_DIR... --blob-endpoint URL [--account-key KEY] [--work-dir DIR]
+      maps each captured settings fixture onto the blob endpoint, runs enable, and compares the outcome with
+      the fixture's expectation. Exit status 0 when every fixture passes.
+
+Exit status: 0 on success (including "already processed"), 1 on error (the code is in the status file), 2 on
+bad usage. Status codes are listed in README.md.
+)";
+
+int Usage(const std::string& problem) {
+  std::fprintf(stderr, "vmsnapshot: %s\n(run `vmsnapshot --help` for usage)\n", problem.c_str());
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) return Usage("no command given");
+  std::string command;
+  std::vector<std::string> positional;
+  vmb::snapshot::EnableOptions options;
+  std::string freeze_name = "none";
+  std::string endpoint, account_key, work_dir;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&](std::string* out) {
+      if (i + 1 >= args.size()) return false;
+      *out = args[++i];
+      return true;
+    };
+    std::string v;
+    if (a == "--help" || a == "-h" || a == "help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (a == "--handler-environment") {
+      if (!value(&options.handler_environment)) return Usage("--handler-environment needs a path");
+    } else if (a == "--cert-dir") {
+      if (!value(&options.cert_dir)) return Usage("--cert-dir needs a directory");
+    } else if (a == "--seq") {
+      int n = 0;
+      if (!value(&v) || !absl::SimpleAtoi(v, &n) || n < 0) return Usage("--seq needs a non-negative number");
+      options.seq = n;
+    } else if (a == "--freeze-provider") {
+      if (!value(&freeze_name)) return Usage("--freeze-provider needs a name");
+    } else if (a == "--deadline") {
+      int s = 0;
+      if (!value(&v) || !absl::SimpleAtoi(v, &s) || s <= 0 || s > 290) {
+        return Usage("--deadline needs seconds between 1 and 290");
+      }
+      options.deadline = absl::Seconds(s);
+    } else if (a == "--verbose") {
+      options.echo_log_to_stderr = true;
+    } else if (a == "--blob-endpoint") {
+      if (!value(&endpoint)) return Usage("--blob-endpoint needs a URL");
+    } else if (a == "--account-key") {
+      if (!value(&account_key)) return Usage("--account-key needs a key");
+    } else if (a == "--work-dir") {
+      if (!value(&work_dir)) return Usage("--work-dir needs a directory");
+    } else if (absl::StartsWith(a, "-")) {
+      return Usage(absl::StrCat("unknown option ", a));
+    } else if (command.empty()) {
+      command = a;
+    } else {
+      positional.push_back(a);
+    }
+  }
+  auto transport = vmb::http::NewCurlTransport();
+  options.transport = transport.get();
+  absl::StatusOr<std::unique_ptr<vmb::snapshot::FreezeProvider>> freeze =
+      vmb::snapshot::MakeFreezeProvider(freeze_name);
+  if (!freeze.ok()) return Usage(std::string(freeze.status().message()));
+  options.freeze = freeze->get();
+
+  if (command == "enable") {
+    vmb::snapshot::EnableResult r = vmb::snapshot::RunEnable(options);
+    const vmb::snapshot::CodeInfo& info = vmb::snapshot::InfoFor(r.code);
+    std::fprintf(r.exit_code == 0 ? stdout : stderr, "vmsnapshot: %s %d (%s): %s\n",
+                 r.exit_code == 0 ? "done," : "error", r.code, info.name, r.message.c_str());
+    if (!r.status_file.empty()) std::fprintf(stdout, "status file: %s\n", r.status_file.c_str());
+    return r.exit_code;
+  }
+  if (command == "install" || command == "disable" || command == "uninstall" || command == "update") {
+    vmb::snapshot::EnableResult r = vmb::snapshot::RunLifecycle(command, options);
+    std::printf("vmsnapshot: %s\n", r.message.c_str());
+    return r.exit_code;
+  }
+  if (command == "replay") {
+    if (positional.empty()) return Usage("replay needs at least one fixture directory");
+    if (endpoint.empty()) return Usage("replay needs --blob-endpoint URL (e.g. http://127.0.0.1:10000/devstoreaccount1)");
+    vmb::snapshot::ReplayOptions ro;
+    ro.blob_endpoint = endpoint;
+    ro.account_key = account_key;
+    ro.transport = transport.get();
+    ro.work_dir = work_dir.empty() ? absl::StrCat(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp",
+                                                  "/vmsnapshot-replay")
+                                   : work_dir;
+    int failed = 0;
+    for (const std::string& fixture : positional) {
+      vmb::snapshot::ReplayOutcome o = vmb::snapshot::ReplayFixture(fixture, ro);
+      std::fputs(o.report.c_str(), stdout);
+      failed += o.passed ? 0 : 1;
+    }
+    std::printf("%zu fixture(s), %d failed\n", positional.size(), failed);
+    return failed == 0 ? 0 : 1;
+  }
+  return Usage(absl::StrCat("unknown command \"", command, "\""));
+}

@@ -1,0 +1,226 @@
+#include "snapshot/settings.h"
+
+#include <dirent.h>
+
+#include <cmath>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
+#include "common/crypto/cms.h"
+#include "common/crypto/encoding.h"
+#include "common/file/file_util.h"
+#include "common/json/json.h"
+#include "common/status/status_macros.h"
+#include "snapshot/error_codes.h"
+#include "snapshot/proto/handler.pb.h"
+
+namespace vmb::snapshot {
+namespace {
+
+constexpr absl::string_view kCodePayload = "vmbackup/extension-code";
+
+absl::Status Bad(absl::string_view message) { return WithCode(absl::InvalidArgumentError(message), kBadParameter); }
+
+}  // namespace
+
+absl::Status WithCode(absl::Status status, int code) {
+  if (!status.ok()) status.SetPayload(kCodePayload, absl::Cord(absl::StrCat(code)));
+  return status;
+}
+
+int CodeOf(const absl::Status& status, int default_code) {
+  auto payload = status.GetPayload(kCodePayload);
+  int code = 0;
+  if (payload && absl::SimpleAtoi(std::string(*payload), &code)) return code;
+  return default_code;
+}
+
+absl::StatusOr<HandlerFolders> LoadHandlerEnvironment(const std::string& path) {
+  absl::StatusOr<std::string> text = file::ReadFile(path);
+  if (!text.ok()) {
+    return WithCode(absl::Status(text.status().code(),
+                                 absl::StrCat("cannot read the handler environment: ", text.status().message(),
+                                              " (run from the handler folder or pass --handler-environment)")),
+                    kBadParameter);
+  }
+  proto::HandlerEnvironmentList list;
+  absl::Status parsed = json::ParseArray(*text, &list, path);
+  if (!parsed.ok()) return WithCode(parsed, kBadParameter);
+  if (list.items_size() != 1) {
+    return Bad(absl::StrCat(path, " must hold exactly one handler entry, found ", list.items_size()));
+  }
+  const proto::HandlerEnvironment& e = list.items(0);
+  HandlerFolders f{e.name(),
+                   e.version(),
+                   e.handlerenvironment().logfolder(),
+                   e.handlerenvironment().configfolder(),
+                   e.handlerenvironment().statusfolder(),
+                   e.handlerenvironment().heartbeatfile(),
+                   e.handlerenvironment().eventsfolder()};
+  for (const auto& [name, value] : {std::pair<const char*, const std::string*>{"logFolder", &f.log_folder},
+                                    {"configFolder", &f.config_folder},
+                                    {"statusFolder", &f.status_folder}}) {
+    if (value->empty()) return Bad(absl::StrCat(path, ": handlerEnvironment.", name, " is missing"));
+  }
+  return f;
+}
+
+absl::Time TicksToTime(int64_t ticks) { return absl::FromUnixNanos((ticks - kUnixEpochTicks) * 100); }
+
+int64_t TimeToTicks(absl::Time t) { return absl::ToUnixNanos(t) / 100 + kUnixEpochTicks; }
+
+absl::StatusOr<CommandTicks> ParseTicks(absl::string_view text) {
+  absl::string_view s = absl::StripAsciiWhitespace(text);
+  if (s.empty()) return Bad("commandStartTimeUTCTicks is missing");
+  CommandTicks out;
+  if (absl::SimpleAtoi(s, &out.ticks)) {
+    if (out.ticks <= 0) return Bad(absl::StrCat("commandStartTimeUTCTicks \"", s, "\" is not a positive tick count"));
+    return out;
+  }
+  // Scientific display form: mantissa digits tell the precision.
+  size_t e = s.find_first_of("eE");
+  double value = 0;
+  if (e == absl::string_view::npos || !absl::SimpleAtod(s, &value) || !(value > 0) || value > 9.2e18) {
+    return Bad(absl::StrCat("commandStartTimeUTCTicks \"", s,
+                            "\" is neither an integer tick count nor a number like 6.36458E+17"));
+  }
+  absl::string_view mantissa = s.substr(0, e);
+  int exponent = 0;
+  absl::SimpleAtoi(absl::StripPrefix(s.substr(e + 1), "+"), &exponent);
+  int decimals = 0;
+  size_t dot = mantissa.find('.');
+  if (dot != absl::string_view::npos) decimals = static_cast<int>(mantissa.size() - dot - 1);
+  out.ticks = static_cast<int64_t>(std::llround(value));
+  double half_unit = 0.5 * std::pow(10.0, exponent - decimals);
+  out.uncertainty = absl::Nanoseconds(half_unit * 100.0);
+  return out;
+}
+
+absl::StatusOr<ObjectStrContent> ParseObjectStr(absl::string_view text) {
+  absl::string_view s = absl::StripAsciiWhitespace(text);
+  if (s.size() >= 2 && s.front() == '\'' && s.back() == '\'') s = absl::StripAsciiWhitespace(s.substr(1, s.size() - 2));
+  if (s.empty()) return Bad("objectStr is missing: the backup service sent no disks");
+  std::string json_text;
+  if (absl::StartsWith(s, "{")) {
+    json_text = std::string(s);
+  } else {
+    absl::StatusOr<std::string> decoded = crypto::Base64Decode(s);
+    if (!decoded.ok()) {
+      return Bad(absl::StrCat("objectStr is neither JSON nor base64 of JSON (", decoded.status().message(), ")"));
+    }
+    json_text = *decoded;
+  }
+  proto::ObjectStr object;
+  absl::Status parsed = json::Parse(json_text, &object, "objectStr");
+  if (!parsed.ok()) return WithCode(parsed, kBadParameter);
+  ObjectStrContent out;
+  for (const std::string& uri : object.blobsasuri()) {
+    out.blob_sas_uris.push_back(absl::StrReplaceAll(uri, {{"\\/", "/"}}));
+  }
+  for (const proto::KeyValue& kv : object.backupmetadata()) out.metadata.emplace_back(kv.key(), kv.value());
+  return out;
+}
+
+absl::StatusOr<int> LatestSequenceNumber(const std::string& config_folder) {
+  DIR* dir = ::opendir(config_folder.c_str());
+  if (dir == nullptr) return Bad(absl::StrCat("cannot open the config folder ", config_folder));
+  int best = -1;
+  while (dirent* entry = ::readdir(dir)) {
+    absl::string_view name = entry->d_name;
+    int n = 0;
+    if (absl::ConsumeSuffix(&name, ".settings") && absl::SimpleAtoi(name, &n) && n >= 0) best = std::max(best, n);
+  }
+  ::closedir(dir);
+  if (best < 0) return Bad(absl::StrCat("no <N>.settings file in ", config_folder));
+  return best;
+}
+
+absl::StatusOr<JobSettings> LoadJobSettings(const std::string& config_folder, int seq, const std::string& cert_dir,
+                                            JobSettings* partial) {
+  JobSettings local;
+  JobSettings& out = partial ? *partial : local;
+  out.seq = seq;
+  std::string path = absl::StrCat(config_folder, "/", seq, ".settings");
+  absl::StatusOr<std::string> text = file::ReadFile(path);
+  if (!text.ok()) return WithCode(text.status(), kBadParameter);
+  proto::SettingsFile settings;
+  RETURN_IF_ERROR(WithCode(json::Parse(*text, &settings, path), kBadParameter));
+  if (settings.runtimesettings_size() < 1) return Bad(absl::StrCat(path, " has no runtimeSettings"));
+  const proto::SettingsFile::HandlerSettings& hs = settings.runtimesettings(0).handlersettings();
+  const proto::PublicSettings& pub = hs.publicsettings();
+  out.locale = pub.locale();
+  out.task_id = pub.taskid();
+  out.command = pub.commandtoexecute();
+  out.ticks_text = pub.commandstarttimeutcticks();
+  out.vm_type = pub.vmtype();
+  out.custom_settings = pub.customsettings();
+  auto parse_blob = [](const std::string& uri, const char* name) -> absl::StatusOr<std::optional<blob::BlobUri>> {
+    if (uri.empty()) return std::optional<blob::BlobUri>();
+    absl::StatusOr<blob::BlobUri> parsed = blob::BlobUri::Parse(uri);
+    if (!parsed.ok()) return Bad(absl::StrCat(name, ": ", parsed.status().message()));
+    return std::optional<blob::BlobUri>(*parsed);
+  };
+  // Public fallbacks first, so a status blob is known even if the protected part fails.
+  ASSIGN_OR_RETURN(out.status_blob, parse_blob(pub.statusbloburi(), "statusBlobUri"));
+  ASSIGN_OR_RETURN(out.logs_blob, parse_blob(pub.logsbloburi(), "logsBlobUri"));
+  if (!pub.objectstr().empty()) {
+    ASSIGN_OR_RETURN(ObjectStrContent public_object, ParseObjectStr(pub.objectstr()));
+    for (const auto& [k, v] : public_object.metadata) {
+      if (!blob::IsValidMetadataName(k)) {
+        return Bad(absl::StrCat("backupMetadata key \"", k, "\" is not a valid metadata name"));
+      }
+      out.snapshot_metadata[k] = v;
+    }
+  }
+
+  if (hs.protectedsettings().empty()) {
+    return Bad(absl::StrCat(path, " has no protectedSettings (already consumed by an earlier run, or not sent); "
+                                  "the backup service must send the settings again"));
+  }
+  out.had_protected_settings = true;
+  absl::StatusOr<crypto::CertificateAndKey> identity =
+      crypto::LoadFromCertDir(cert_dir, hs.protectedsettingscertthumbprint());
+  if (!identity.ok()) {
+    int code = identity.status().code() == absl::StatusCode::kNotFound ? kCertificateNotFound : kBadParameter;
+    return WithCode(identity.status(), code);
+  }
+  absl::StatusOr<std::string> plain = crypto::CmsDecryptBase64(hs.protectedsettings(), *identity);
+  if (!plain.ok()) {
+    int code = plain.status().code() == absl::StatusCode::kFailedPrecondition ? kCertificateNotFound : kBadParameter;
+    return WithCode(absl::Status(plain.status().code(), absl::StrCat("protectedSettings: ", plain.status().message())),
+                    code);
+  }
+  proto::ProtectedSettings prot;
+  RETURN_IF_ERROR(WithCode(json::Parse(*plain, &prot, "the decrypted protectedSettings"), kBadParameter));
+
+  // The Linux twin rewrites the settings file without the protected part once it has read it.
+  settings.mutable_runtimesettings(0)->mutable_handlersettings()->clear_protectedsettings();
+  settings.mutable_runtimesettings(0)->mutable_handlersettings()->clear_protectedsettingscertthumbprint();
+  RETURN_IF_ERROR(file::WriteFileAtomic(path, json::ToJson(settings), 0600));
+
+  if (!prot.statusbloburi().empty()) {
+    ASSIGN_OR_RETURN(out.status_blob, parse_blob(prot.statusbloburi(), "statusBlobUri"));
+  }
+  if (!prot.logsbloburi().empty()) {
+    ASSIGN_OR_RETURN(out.logs_blob, parse_blob(prot.logsbloburi(), "logsBlobUri"));
+  }
+  if (!out.status_blob) return Bad("statusBlobUri is missing from the protected settings");
+  ASSIGN_OR_RETURN(ObjectStrContent object, ParseObjectStr(prot.objectstr()));
+  if (object.blob_sas_uris.empty()) return Bad("objectStr lists no disks (blobSASUri is empty)");
+  for (size_t i = 0; i < object.blob_sas_uris.size(); ++i) {
+    absl::StatusOr<blob::BlobUri> disk = blob::BlobUri::Parse(object.blob_sas_uris[i]);
+    if (!disk.ok() || !disk->is_blob()) {
+      return Bad(absl::StrCat("objectStr disk ", i + 1, " is not a blob URI",
+                              disk.ok() ? "" : absl::StrCat(": ", disk.status().message())));
+    }
+    out.disks.push_back(*disk);
+  }
+  for (const auto& [k, v] : object.metadata) out.snapshot_metadata[k] = v;
+  return out;
+}
+
+}  // namespace vmb::snapshot

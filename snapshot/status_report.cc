@@ -1,0 +1,82 @@
+#include "snapshot/status_report.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "common/file/file_util.h"
+#include "common/json/json.h"
+#include "common/status/status_macros.h"
+#include "snapshot/error_codes.h"
+#include "snapshot/proto/handler.pb.h"
+
+namespace vmb::snapshot {
+namespace {
+
+constexpr char kDatePlaceholder[] = "@@VMSNAPSHOT_TIMESTAMP@@";
+
+}  // namespace
+
+std::string RenderStatus(const JobStatus& s, absl::Time now, StatusForm form) {
+  proto::JobMessage message;
+  message.set_messagestr(s.message_str);
+  message.set_snapshotconsistency(s.consistency);
+  message.set_jobmessage(s.job_message);
+
+  proto::StatusList list;
+  proto::StatusDocument* doc = list.add_items();
+  doc->set_version(kExtensionVersion);
+  doc->set_timestamputc(form == StatusForm::kFile ? absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", now, absl::UTCTimeZone())
+                                                  : kDatePlaceholder);
+  proto::StatusDocument::Status* st = doc->mutable_status();
+  st->set_name(kExtensionName);
+  st->set_operation(s.operation);
+  st->set_status(s.status);
+  st->set_code(s.code);
+  st->mutable_formattedmessage()->set_lang(LangTag(s.locale));
+  st->mutable_formattedmessage()->set_message(json::ToJson(message));
+  st->set_taskid(s.task_id);
+  st->set_commandstarttimeutcticks(s.ticks);
+  for (const SnapshotInfo& info : s.snapshots) {
+    proto::StatusDocument::SnapshotInfo* p = st->add_snapshotinfo();
+    p->set_issuccessful(info.is_successful);
+    p->set_snapshoturi(info.snapshot_uri);
+    p->set_errormessage(info.error_message);
+    p->set_bloburi(info.blob_uri);
+  }
+  for (const auto& [k, v] : s.telemetry) {
+    proto::KeyValue* kv = st->add_telemetrydata();
+    kv->set_key(k);
+    kv->set_value(v);
+  }
+  std::string out = json::ToJsonArray(list);
+  if (form == StatusForm::kBlob) {
+    // The .NET JSON date form, with its escaped slashes in the raw text, as the real extension writes it.
+    out = absl::StrReplaceAll(out, {{kDatePlaceholder, absl::StrCat("\\/Date(", absl::ToUnixMillis(now), ")\\/")}});
+  }
+  return out;
+}
+
+absl::Status WriteStatusFile(const std::string& folder, int seq, const std::string& json) {
+  RETURN_IF_ERROR(file::MakeDirs(folder));
+  return file::WriteFileAtomic(absl::StrCat(folder, "/", seq, ".status"), json, 0644);
+}
+
+absl::Status UploadReportBlob(blob::BlobClient& client, const blob::BlobUri& uri, const std::string& data) {
+  absl::StatusOr<blob::BlobProperties> props = client.GetProperties(uri);
+  if (props.ok() && props->blob_type == "PageBlob") {
+    uint64_t padded = (data.size() + blob::kPageSize - 1) / blob::kPageSize * blob::kPageSize;
+    if (padded > props->content_length) {
+      return absl::OutOfRangeError(absl::StrCat("report of ", data.size(), " bytes does not fit the ",
+                                                props->content_length, "-byte page blob ", uri.Redacted()));
+    }
+    RETURN_IF_ERROR(client.ClearPages(uri, 0, props->content_length));
+    std::string page_data = data;
+    page_data.resize(padded, '\0');
+    for (uint64_t off = 0; off < padded; off += blob::kMaxPutPageBytes) {
+      RETURN_IF_ERROR(client.PutPages(uri, off, absl::string_view(page_data).substr(off, blob::kMaxPutPageBytes)));
+    }
+    return absl::OkStatus();
+  }
+  return client.PutBlockBlob(uri, data, {}, "application/json");
+}
+
+}  // namespace vmb::snapshot
