@@ -1,0 +1,297 @@
+// The enable flow against the in-memory blob fake: outcomes, codes, files, and what must never happen.
+#include "snapshot/enable_job.h"
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/blob/blob_client.h"
+#include "common/blob/testing/fake_blob_service.h"
+#include "common/crypto/certificate.h"
+#include "common/crypto/cms.h"
+#include "common/crypto/encoding.h"
+#include "common/file/file_util.h"
+#include "common/json/json.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "snapshot/error_codes.h"
+#include "snapshot/proto/handler.pb.h"
+#include "snapshot/settings.h"
+
+namespace vmb::snapshot {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kAccount[] = "http://127.0.0.1:1/devstoreaccount1";
+constexpr char kSas[] = "sv=2021-08-06&se=2099-01-01T00%3A00%3A00Z&sr=b&sp=racw&sig=SECRETSIG%3D";
+
+class RecordingFreeze : public FreezeProvider {
+ public:
+  std::string name() const override { return "test"; }
+  Consistency consistency() const override { return kApplicationConsistent; }
+  absl::Status Freeze(absl::Duration) override {
+    ++freezes;
+    if (on_freeze) on_freeze();
+    return freeze_result;
+  }
+  absl::Status Thaw() override {
+    ++thaws;
+    return absl::OkStatus();
+  }
+  int freezes = 0, thaws = 0;
+  absl::Status freeze_result;
+  std::function<void()> on_freeze;
+};
+
+class EnableJobTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = absl::StrCat(std::getenv("TEST_TMPDIR"), "/", ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    for (const char* sub : {"/config", "/status", "/log", "/certs"}) ASSERT_TRUE(file::MakeDirs(dir_ + sub).ok());
+    crypto::SelfSignedOptions so{"test vm", absl::Now() - absl::Hours(1)};
+    cert_ = std::make_unique<crypto::CertificateAndKey>(*crypto::GenerateSelfSigned(so));
+    thumb_ = *crypto::WriteToCertDir(dir_ + "/certs", *cert_);
+    std::string env = absl::StrCat(R"([{"name":"VMSnapshot","version":"1.0","handlerEnvironment":{"logFolder":")", dir_,
+                                   R"(/log","configFolder":")", dir_, R"(/config","statusFolder":")", dir_,
+                                   R"(/status","heartbeatFile":"x"}}])");
+    ASSERT_TRUE(file::WriteFileAtomic(dir_ + "/HandlerEnvironment.json", env, 0644).ok());
+    blob::BlobClient admin(&fake_, *blob::SharedKeyCredential::Create("devstoreaccount1", "a2V5"));
+    account_ = *blob::BlobUri::ForAccount(kAccount);
+    ASSERT_TRUE(admin.CreateContainer(account_.WithContainer("vhds")).ok());
+    ASSERT_TRUE(admin.CreateContainer(account_.WithContainer("logs")).ok());
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_TRUE(admin.CreatePageBlob(account_.WithContainer("vhds").WithBlob(absl::StrCat("d", i, ".vhd")), 1 << 20).ok());
+    }
+    options_.handler_environment = dir_ + "/HandlerEnvironment.json";
+    options_.cert_dir = dir_ + "/certs";
+    options_.transport = &fake_;
+    options_.freeze = &freeze_;
+  }
+
+  std::string Uri(const std::string& container, const std::string& blob, const std::string& sas = kSas) {
+    return absl::StrCat(kAccount, "/", container, "/", blob, "?", sas);
+  }
+
+  void WriteSettings(int seq, const std::vector<std::string>& disks, const std::string& task = "task-1",
+                     const std::string& command = "snapshot", int64_t ticks = 0, const std::string& status_uri = "") {
+    proto::ObjectStr object;
+    for (const auto& d : disks) object.add_blobsasuri(d);
+    proto::ProtectedSettings prot;
+    prot.set_objectstr(crypto::Base64Encode(json::ToJson(object)));
+    prot.set_statusbloburi(status_uri.empty() ? Uri("logs", "vm.Status.txt") : status_uri);
+    prot.set_logsbloburi(Uri("logs", "vm.Logs.txt"));
+    proto::SettingsFile s;
+    auto* hs = s.add_runtimesettings()->mutable_handlersettings();
+    hs->set_protectedsettingscertthumbprint(thumb_);
+    hs->set_protectedsettings(crypto::Base64Encode(*crypto::CmsEncrypt(json::ToJson(prot), cert_->certificate,
+                                                                      crypto::CmsCipher::kDesEde3Cbc)));
+    auto* pub = hs->mutable_publicsettings();
+    pub->set_locale("de-de");
+    pub->set_taskid(task);
+    pub->set_commandtoexecute(command);
+    pub->set_commandstarttimeutcticks(absl::StrCat(ticks ? ticks : TimeToTicks(absl::Now())));
+    pub->set_objectstr(json::ToJson([] {
+      proto::ObjectStr o;
+      auto* kv = o.add_backupmetadata();
+      kv->set_key("backupJob");
+      kv->set_value("nightly");
+      return o;
+    }()));
+    ASSERT_TRUE(file::WriteFileAtomic(absl::StrCat(dir_, "/config/", seq, ".settings"), json::ToJson(s), 0600).ok());
+  }
+
+  std::vector<std::string> Disks(int n) {
+    std::vector<std::string> out;
+    for (int i = 0; i < n; ++i) out.push_back(Uri("vhds", absl::StrCat("d", i, ".vhd")));
+    return out;
+  }
+
+  int SnapshotCalls() {
+    int n = 0;
+    for (const auto& r : fake_.requests()) n += absl::StrContains(r.url, "comp=snapshot");
+    return n;
+  }
+
+  proto::StatusDocument StatusFile(int seq) {
+    proto::StatusList list;
+    absl::StatusOr<std::string> text = file::ReadFile(absl::StrCat(dir_, "/status/", seq, ".status"));
+    EXPECT_TRUE(text.ok()) << text.status();
+    EXPECT_TRUE(json::ParseArray(text.value_or("[]"), &list, "status").ok());
+    return list.items_size() ? list.items(0) : proto::StatusDocument();
+  }
+
+  std::string Blob(const std::string& container, const std::string& name) {
+    blob::BlobClient c(&fake_, *blob::SharedKeyCredential::Create("devstoreaccount1", "a2V5"));
+    return c.GetBlob(account_.WithContainer(container).WithBlob(name)).value_or("<missing>");
+  }
+
+  blob::testing::FakeBlobService fake_;
+  RecordingFreeze freeze_;
+  EnableOptions options_;
+  std::string dir_, thumb_;
+  std::unique_ptr<crypto::CertificateAndKey> cert_;
+  blob::BlobUri account_;
+};
+
+TEST_F(EnableJobTest, SnapshotsEveryDiskAndReportsEverywhere) {
+  WriteSettings(0, Disks(3));
+  EnableResult r = RunEnable(options_);
+  EXPECT_EQ(r.code, kSuccessAppConsistent) << r.message;
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.snapshots_taken, 3);
+  EXPECT_EQ(freeze_.freezes, 1);
+  EXPECT_EQ(freeze_.thaws, 1);
+  // Snapshot calls carry the public backupMetadata.
+  for (const auto& req : fake_.requests()) {
+    if (absl::StrContains(req.url, "comp=snapshot")) {
+      EXPECT_EQ(req.Header("x-ms-meta-backupJob"), "nightly");
+    }
+  }
+  proto::StatusDocument doc = StatusFile(0);
+  EXPECT_EQ(doc.status().status(), "success");
+  EXPECT_EQ(doc.status().code(), 0);
+  EXPECT_EQ(doc.status().name(), "Microsoft.Azure.RecoveryServices.VMSnapshot");
+  EXPECT_EQ(doc.status().formattedmessage().lang(), "de-DE");
+  EXPECT_THAT(doc.status().formattedmessage().message(), HasSubstr("Anwendungskonsistente"));
+  EXPECT_THAT(doc.status().formattedmessage().message(), HasSubstr("\"snapshotConsistency\":1"));
+  ASSERT_EQ(doc.status().snapshotinfo_size(), 3);
+  for (const auto& info : doc.status().snapshotinfo()) {
+    EXPECT_TRUE(info.issuccessful());
+    EXPECT_THAT(info.snapshoturi(), HasSubstr("?snapshot=2026"));
+    EXPECT_THAT(info.bloburi(), Not(HasSubstr("sig=")));
+  }
+  EXPECT_THAT(absl::StrCat(doc.timestamputc()), ::testing::MatchesRegex("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z"));
+  // Status blob: same document, .NET date form.
+  std::string status_blob = Blob("logs", "vm.Status.txt");
+  EXPECT_THAT(status_blob, HasSubstr(R"("timestampUTC":"\/Date()"));
+  EXPECT_THAT(status_blob, HasSubstr(R"("status":"success")"));
+  // Logs: file and blob, secrets redacted.
+  std::string log_file = *file::ReadFile(dir_ + "/log/extension.log");
+  EXPECT_THAT(log_file, HasSubstr("freeze-to-thaw window"));
+  EXPECT_THAT(log_file, Not(HasSubstr("SECRETSIG")));
+  EXPECT_THAT(Blob("logs", "vm.Logs.txt"), HasSubstr("job ends with code 0"));
+  EXPECT_THAT(status_blob, Not(HasSubstr("SECRETSIG")));
+  // The settings file no longer holds the protected part, and is 0600.
+  std::string settings = *file::ReadFile(dir_ + "/config/0.settings");
+  EXPECT_THAT(settings, Not(HasSubstr("protectedSettings\":\"M")));
+  struct stat st;
+  ASSERT_EQ(::stat((dir_ + "/config/0.settings").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST_F(EnableJobTest, SameSequenceOrTaskIsProcessedOnce) {
+  WriteSettings(0, Disks(2));
+  ASSERT_EQ(RunEnable(options_).code, kSuccessAppConsistent);
+  int calls = SnapshotCalls();
+  EnableResult again = RunEnable(options_);
+  EXPECT_EQ(again.code, kAlreadyProcessed);
+  EXPECT_EQ(again.exit_code, 0);
+  EXPECT_EQ(StatusFile(0).status().code(), 0) << "the first run's status must be kept";
+  WriteSettings(1, Disks(2), "task-1");
+  EnableResult same_task = RunEnable(options_);
+  EXPECT_EQ(same_task.code, kAlreadyProcessed);
+  EXPECT_EQ(StatusFile(1).status().code(), kAlreadyProcessed);
+  EXPECT_EQ(SnapshotCalls(), calls) << "no new snapshot for a repeat";
+}
+
+TEST_F(EnableJobTest, BadCommandIsCode11WithNoFreezeAndNoSnapshot) {
+  WriteSettings(0, Disks(1), "t", "restore");
+  EnableResult r = RunEnable(options_);
+  EXPECT_EQ(r.code, kBadParameter);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(freeze_.freezes, 0);
+  EXPECT_EQ(SnapshotCalls(), 0);
+  EXPECT_EQ(StatusFile(0).status().status(), "error");
+  EXPECT_THAT(Blob("logs", "vm.Status.txt"), HasSubstr("restore"));
+}
+
+TEST_F(EnableJobTest, LateCommandIsRefusedBeforeAndAfterTheFreeze) {
+  WriteSettings(0, Disks(1), "late", "snapshot", TimeToTicks(absl::Now() - absl::Minutes(141)));
+  EXPECT_EQ(RunEnable(options_).code, kCommandTooLate);
+  EXPECT_EQ(freeze_.freezes, 0);
+  // Just in time before the freeze, late after it (a slow freeze): thaw and fail.
+  FakeClock clock(absl::Now());
+  options_.clock = &clock;
+  freeze_.on_freeze = [&] { clock.Advance(absl::Minutes(5)); };
+  WriteSettings(1, Disks(1), "late2", "snapshot", TimeToTicks(absl::Now() - absl::Minutes(138)));
+  options_.seq = 1;
+  EnableResult r = RunEnable(options_);
+  EXPECT_EQ(r.code, kCommandTooLate);
+  EXPECT_THAT(r.message, HasSubstr("after the freeze"));
+  EXPECT_EQ(freeze_.thaws, freeze_.freezes);
+  EXPECT_EQ(SnapshotCalls(), 0);
+}
+
+TEST_F(EnableJobTest, PartialFailuresAreReportedPerDisk) {
+  std::vector<std::string> disks = Disks(2);
+  disks.push_back(Uri("vhds", "expired.vhd", "sv=2021-08-06&se=2001-01-01T00%3A00%3A00Z&sr=b&sp=rw&sig=OLDSIG"));
+  disks.push_back(Uri("vhds", "missing.vhd"));
+  WriteSettings(0, disks);
+  EnableResult r = RunEnable(options_);
+  EXPECT_EQ(r.code, kSnapshotFailedSome);
+  EXPECT_EQ(r.snapshots_taken, 2);
+  proto::StatusDocument doc = StatusFile(0);
+  int failed = 0;
+  for (const auto& info : doc.status().snapshotinfo()) {
+    if (!info.issuccessful()) {
+      ++failed;
+      EXPECT_THAT(info.errormessage(), ::testing::AnyOf(HasSubstr("expired at 2001"), HasSubstr("BlobNotFound")));
+      EXPECT_THAT(info.errormessage(), Not(HasSubstr("OLDSIG")));
+    }
+  }
+  EXPECT_EQ(failed, 2);
+}
+
+TEST_F(EnableJobTest, ThrottlingIsRetriedInsideTheFreeze) {
+  WriteSettings(0, Disks(1));
+  options_.freeze = &freeze_;
+  freeze_.on_freeze = [&] { fake_.FailNext(2, 503, "ServerBusy"); };
+  EnableResult r = RunEnable(options_);
+  EXPECT_EQ(r.code, kSuccessAppConsistent) << r.message;
+}
+
+TEST_F(EnableJobTest, FreezeFailureThawsAndTakesNoSnapshot) {
+  WriteSettings(0, Disks(2));
+  freeze_.freeze_result = WithCode(absl::InternalError("FIFREEZE: Device or resource busy"), kFreezeFailed);
+  EnableResult r = RunEnable(options_);
+  EXPECT_EQ(r.code, kFreezeFailed);
+  EXPECT_EQ(freeze_.thaws, 1);
+  EXPECT_EQ(SnapshotCalls(), 0);
+}
+
+TEST_F(EnableJobTest, StatusBlobThatRefusesWritesDoesNotLoseTheOutcome) {
+  WriteSettings(0, Disks(1), "t", "snapshot", 0, Uri("nocontainer", "vm.Status.txt"));
+  EnableResult r = RunEnable(options_);
+  EXPECT_EQ(r.code, kSuccessAppConsistent);
+  proto::StatusDocument doc = StatusFile(0);
+  EXPECT_EQ(doc.status().status(), "success");
+  bool noted = false;
+  for (const auto& kv : doc.status().telemetrydata()) noted |= kv.key() == "statusBlobUploadError";
+  EXPECT_TRUE(noted);
+}
+
+TEST_F(EnableJobTest, PageBlobStatusIsWrittenAsPages) {
+  blob::BlobClient admin(&fake_, *blob::SharedKeyCredential::Create("devstoreaccount1", "a2V5"));
+  ASSERT_TRUE(admin.CreatePageBlob(account_.WithContainer("logs").WithBlob("page.Status.txt"), 64 * 1024).ok());
+  WriteSettings(0, Disks(1), "t", "snapshot", 0, Uri("logs", "page.Status.txt"));
+  ASSERT_EQ(RunEnable(options_).code, kSuccessAppConsistent);
+  std::string content = Blob("logs", "page.Status.txt");
+  EXPECT_EQ(content.size(), 64u * 1024);
+  EXPECT_EQ(content[0], '[');
+  EXPECT_THAT(content.substr(0, content.find('\0')), HasSubstr("\"status\":\"success\""));
+}
+
+TEST_F(EnableJobTest, MissingHandlerEnvironmentIsAClearError) {
+  options_.handler_environment = dir_ + "/nope.json";
+  EnableResult r = RunEnable(options_);
+  EXPECT_EQ(r.code, kBadParameter);
+  EXPECT_THAT(r.message, HasSubstr("--handler-environment"));
+  EXPECT_NE(r.exit_code, 0);
+}
+
+}  // namespace
+}  // namespace vmb::snapshot
