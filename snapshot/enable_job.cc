@@ -284,6 +284,24 @@ EnableResult Job::Run() {
     }
   }
 
+  // Check the disks (and warm the connection pool) before freezing anything.
+  {
+    std::vector<absl::Status> checks = CheckDisks(*client_, usable, o_.parallelism);
+    std::vector<blob::BlobUri> ready;
+    for (size_t i = 0; i < usable.size(); ++i) {
+      if (checks[i].ok()) {
+        ready.push_back(usable[i]);
+      } else {
+        infos_.push_back({false, "", RedactSecrets(checks[i].message()), usable[i].ResourceUrl()});
+        log.Error("disk {} cannot be snapshotted: {}", usable[i].Redacted(), checks[i].message());
+      }
+    }
+    usable = std::move(ready);
+  }
+  if (usable.empty()) {
+    return Finish(kSnapshotFailedAll, "no disk can be snapshotted (see snapshotInfo); the VM was not frozen");
+  }
+
   // Transitioning: the status and the logs so far go out before the freeze.
   {
     JobStatus st;

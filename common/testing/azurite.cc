@@ -38,6 +38,12 @@ std::string Azurite::endpoint() const { return absl::StrCat("http://127.0.0.1:",
 
 absl::StatusOr<std::unique_ptr<Azurite>> Azurite::Start() {
   const char* binary = std::getenv("AZURITE_BLOB");
+  // `bazel run` sets BUILD_WORKSPACE_DIRECTORY; tools/setup.sh installs Azurite under the workspace.
+  std::string from_workspace;
+  if (binary == nullptr && std::getenv("BUILD_WORKSPACE_DIRECTORY") != nullptr) {
+    from_workspace = absl::StrCat(std::getenv("BUILD_WORKSPACE_DIRECTORY"), "/tools/node/node_modules/.bin/azurite-blob");
+    binary = from_workspace.c_str();
+  }
   if (binary == nullptr || ::access(binary, X_OK) != 0) {
     return absl::FailedPreconditionError(
         "Azurite not available: $AZURITE_BLOB must name the azurite-blob binary. Run the tests with tools/test.sh "

@@ -2,7 +2,8 @@
 // chosen by Azurite itself, with in-memory storage. The server is killed (SIGKILL, as Azurite ignores SIGTERM for a
 // while) when the object is destroyed, and also if the test process dies first (PR_SET_PDEATHSIG).
 //
-// The binary comes from $AZURITE_BLOB, which tools/test.sh passes with --test_env.
+// The binary comes from $AZURITE_BLOB, which tools/test.sh passes with --test_env; under `bazel run` it is found in
+// the workspace's tools/node/node_modules (installed by tools/setup.sh).
 #ifndef VMBACKUP_COMMON_TESTING_AZURITE_H_
 #define VMBACKUP_COMMON_TESTING_AZURITE_H_
 
