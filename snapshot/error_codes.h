@@ -27,6 +27,8 @@ enum Code : int {
   kFreezeFailed = 121,
   kFreezeTimeout = 122,
   kUnableToOpenMount = 123,
+  kVssWriterInBadState = 125,  // ExtensionFailedVssWriterInBadState (this implementation's number)
+  kSnapshotInProgress = 126,   // a second freeze while one is held
   kPreScriptFailed = 300,
   kPostScriptFailed = 301,
   kCommandTooLate = 402,
