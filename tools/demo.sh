@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The README's main job, end to end on the embedded default: a real blob server (Azurite) on loopback.
 #
-#   1. the backup service (simulator) provisions a VM: certificate, 4 disks as page blobs, handler folder, and
-#      encrypted settings with fresh SAS URIs;
-#   2. the extension runs `vmsnapshot enable` exactly as the guest agent would;
-#   3. the backup service reads the status blob and verifies every snapshot (the recovery point);
-#   4. a second backup job on the same VM (next sequence number), and a repeat of it ("already processed");
+#   1. the backup service (simulator) protects a VM: certificate, 4 disks as page blobs with data;
+#   2. a backup job: it installs the extension, writes encrypted settings with fresh SAS URIs, runs the real
+#      `vmsnapshot enable` as a subprocess (as the guest agent does), reads the status blob, verifies every
+#      snapshot and records the recovery point;
+#   3. a second backup, and the agent repeating it ("already processed", no new snapshot);
+#   4. a recovery point restored as VHD files (checked with qemu-img);
 #   5. every captured settings fixture is replayed (testdata/protected_settings).
 #
 # Safe to repeat: each run uses a new work folder (kept, and printed) and its own Azurite, killed at exit.
@@ -33,20 +34,22 @@ done
 ENDPOINT="http://127.0.0.1:$PORT/devstoreaccount1"
 echo "== Azurite on $ENDPOINT (work folder $WORK)"
 
-VM="$WORK/vm-web01"
-echo "== 1. backup service prepares a backup job"
-"$BACKUPSVC" prepare --vm-dir "$VM" --blob-endpoint "$ENDPOINT" --disks 4 --locale de-de
-echo "== 2. the guest agent runs the extension"
-"$VMSNAPSHOT" enable --handler-environment "$VM/HandlerEnvironment.json" --cert-dir "$VM/certs"
-echo "-- status file $VM/status/0.status:"
-cat "$VM/status/0.status"; echo
-echo "== 3. backup service collects the recovery point"
-"$BACKUPSVC" collect --vm-dir "$VM" --blob-endpoint "$ENDPOINT"
-echo "== 4. next scheduled backup, then the agent repeating it"
-"$BACKUPSVC" prepare --vm-dir "$VM" --blob-endpoint "$ENDPOINT" --disks 4 --locale de-de
-"$VMSNAPSHOT" enable --handler-environment "$VM/HandlerEnvironment.json" --cert-dir "$VM/certs"
-"$VMSNAPSHOT" enable --handler-environment "$VM/HandlerEnvironment.json" --cert-dir "$VM/certs"
-"$BACKUPSVC" collect --vm-dir "$VM" --blob-endpoint "$ENDPOINT"
+STATE="$WORK/backup-service"
+SVC=("$BACKUPSVC" --state-dir "$STATE")
+echo "== 1. protect a VM (4 disks as page blobs, its certificate) with DefaultPolicy"
+"${SVC[@]}" enable-for-vm --vm web01 --policy DefaultPolicy --blob-endpoint "$ENDPOINT" --disks 4 --locale de-de
+echo "== 2. backup now: the service installs the extension, writes encrypted settings, runs vmsnapshot enable"
+"${SVC[@]}" backup --vm web01 --vmsnapshot "$VMSNAPSHOT"
+echo "-- the extension's status file ($STATE/vms/web01/status/0.status):"
+cat "$STATE/vms/web01/status/0.status"; echo
+"${SVC[@]}" extension list --vm web01
+echo "== 3. the next scheduled backup, then the agent re-running the same sequence number"
+"${SVC[@]}" backup --vm web01 --vmsnapshot "$VMSNAPSHOT"
+(cd "$STATE/vms/web01" && ConfigSequenceNumber=1 "$VMSNAPSHOT" enable --cert-dir "$STATE/vms/web01/certs")
+"${SVC[@]}" list --vm web01
+echo "== 4. restore recovery point rp-1 as VHD files"
+"${SVC[@]}" restore --vm web01 --recovery-point rp-1 --output "$WORK/restore-rp-1"
+qemu-img info --image-opts "driver=vpc,force_size_calc=current_size,file.filename=$WORK/restore-rp-1/web01-disk0.vhd" | head -3
 echo "== 5. replay of every captured settings fixture"
 FIXTURES=()
 for d in testdata/protected_settings/*/; do

@@ -10,10 +10,19 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 
 namespace vmb::process {
 
 absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv, const std::string& stdin_data) {
+  RunOptions options;
+  options.stdin_data = stdin_data;
+  return RunCommand(argv, options);
+}
+
+absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv, const RunOptions& options) {
+  const std::string& stdin_data = options.stdin_data;
   if (argv.empty()) return absl::InvalidArgumentError("empty command");
   int in[2], out[2], err[2], exec_err[2];
   if (::pipe2(in, O_CLOEXEC) || ::pipe2(out, O_CLOEXEC) || ::pipe2(err, O_CLOEXEC) || ::pipe2(exec_err, O_CLOEXEC)) {
@@ -29,6 +38,12 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv, c
     ::dup2(out[1], 1);
     ::dup2(err[1], 2);
     ::signal(SIGPIPE, SIG_DFL);
+    for (const std::string& kv : options.extra_env) ::putenv(const_cast<char*>(kv.c_str()));
+    if (!options.cwd.empty() && ::chdir(options.cwd.c_str()) != 0) {
+      int e = errno;
+      (void)!::write(exec_err[1], &e, sizeof(e));
+      ::_exit(127);
+    }
     ::execvp(args[0], args.data());
     int e = errno;
     (void)!::write(exec_err[1], &e, sizeof(e));
@@ -53,13 +68,21 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv, c
   }
   int out_fd = out[0], err_fd = err[0];
   char buf[65536];
+  absl::Time deadline = options.timeout_ms > 0 ? absl::Now() + absl::Milliseconds(options.timeout_ms)
+                                               : absl::InfiniteFuture();
+  bool killed = false;
   while (out_fd >= 0 || err_fd >= 0 || in_fd >= 0) {
+    if (!killed && absl::Now() >= deadline) {
+      ::kill(pid, SIGKILL);
+      killed = true;
+    }
     pollfd fds[3];
     int n = 0;
     if (in_fd >= 0) fds[n++] = {in_fd, POLLOUT, 0};
     if (out_fd >= 0) fds[n++] = {out_fd, POLLIN, 0};
     if (err_fd >= 0) fds[n++] = {err_fd, POLLIN, 0};
-    if (::poll(fds, n, -1) < 0) {
+    int wait_ms = options.timeout_ms > 0 ? 50 : -1;
+    if (::poll(fds, n, wait_ms) < 0) {
       if (errno == EINTR) continue;
       break;
     }

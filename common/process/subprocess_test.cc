@@ -25,5 +25,19 @@ TEST(RunCommand, ReportsSignalsAndMissingPrograms) {
   EXPECT_THAT(RunCommand({"/nonexistent/tool"}), StatusIs(absl::StatusCode::kNotFound));
 }
 
+TEST(RunCommand, EnvironmentDirectoryAndTimeout) {
+  RunOptions o;
+  o.extra_env = {"VMB_TEST_VALUE=42"};
+  o.cwd = "/";
+  absl::StatusOr<CommandResult> r = RunCommand({"sh", "-c", "echo $VMB_TEST_VALUE; pwd"}, o);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->stdout_data, "42\n/\n");
+  RunOptions t;
+  t.timeout_ms = 100;
+  r = RunCommand({"sleep", "30"}, t);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->exit_code, 128 + 9);
+}
+
 }  // namespace
 }  // namespace vmb::process

@@ -1,24 +1,37 @@
-// backupsvc: plays the backup service for the snapshot extension on one machine.
-//
-//   backupsvc prepare --vm-dir DIR --blob-endpoint URL [--disks N] [--locale L] [--account-key KEY]
-//   backupsvc collect --vm-dir DIR --blob-endpoint URL [--account-key KEY]
+// backupsvc: plays the Azure Backup service for the snapshot extension on one machine.
 #include <cstdio>
+#include <cstdlib>
+#include <algorithm>
+#include <map>
 #include <string>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/http/curl_transport.h"
 #include "simulators/backup_service/backup_service.h"
+#include "simulators/backup_service/service.h"
 
 namespace {
 
-constexpr char kUsage[] = R"(usage:
-  backupsvc prepare --vm-dir DIR --blob-endpoint URL [--disks N] [--locale L] [--account-key KEY]
-      creates the VM's certificate (once), its disks as page blobs, the handler folder and the next encrypted
-      <N>.settings; prints the vmsnapshot command to run
-  backupsvc collect --vm-dir DIR --blob-endpoint URL [--account-key KEY]
-      reads the status blob, verifies every reported snapshot exists, prints the recovery point
-The account key defaults to Azurite's development key.
+constexpr char kUsage[] = R"(usage: backupsvc COMMAND [options]
+
+Protected VMs (state kept in --state-dir, default $VMBACKUP_STATE_DIR or ./backupsvc-state):
+  enable-for-vm --vm NAME --policy DefaultPolicy --blob-endpoint URL [--disks N] [--disk-size SIZE_MB] [--locale L]
+      protect a simulated VM: its certificate and its disks as page blobs with data
+  backup --vm NAME --vmsnapshot PATH [--freeze-provider none]
+      run a backup job now: install the extension on the first backup, write encrypted settings with fresh SAS
+      URIs, run `vmsnapshot enable` as a subprocess (as the guest agent does), read the status blob, record the
+      recovery point
+  extension list --vm NAME      the VM's extensions, like `az vm extension list -o table`
+  list --vm NAME                recovery points
+  restore --vm NAME --recovery-point ID --output DIR
+      write every disk of the recovery point as a fixed VHD file
+
+One job by hand (no state):
+  prepare --vm-dir DIR --blob-endpoint URL [--disks N] [--locale L]
+  collect --vm-dir DIR --blob-endpoint URL
+
+Common: --account-key KEY (default: Azurite's development key), --help.
 )";
 
 int Usage(const std::string& problem) {
@@ -26,64 +39,123 @@ int Usage(const std::string& problem) {
   return 2;
 }
 
+int Fail(const absl::Status& s) {
+  std::fprintf(stderr, "backupsvc: %s\n", std::string(s.message()).c_str());
+  return 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string command;
-  vmb::sim::BackupJobSpec spec;
+  std::vector<std::string> words;
+  std::map<std::string, std::string> opt;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    auto next = [&](std::string* out) {
-      if (i + 1 >= argc) return false;
-      *out = argv[++i];
-      return true;
-    };
-    std::string v;
     if (a == "--help" || a == "-h") {
       std::fputs(kUsage, stdout);
       return 0;
-    } else if (a == "--vm-dir") {
-      if (!next(&spec.vm_dir)) return Usage("--vm-dir needs a directory");
-    } else if (a == "--blob-endpoint") {
-      if (!next(&spec.blob_endpoint)) return Usage("--blob-endpoint needs a URL");
-    } else if (a == "--account-key") {
-      if (!next(&spec.account_key)) return Usage("--account-key needs a key");
-    } else if (a == "--locale") {
-      if (!next(&spec.locale)) return Usage("--locale needs a value");
-    } else if (a == "--disks") {
-      if (!next(&v) || !absl::SimpleAtoi(v, &spec.disks) || spec.disks < 1 || spec.disks > 256) {
-        return Usage("--disks needs a number from 1 to 256");
-      }
-    } else if (command.empty() && a[0] != '-') {
-      command = a;
+    }
+    if (a.rfind("--", 0) == 0) {
+      if (i + 1 >= argc) return Usage(absl::StrCat(a, " needs a value"));
+      opt[a.substr(2)] = argv[++i];
     } else {
-      return Usage(absl::StrCat("unexpected argument ", a));
+      words.push_back(a);
     }
   }
-  if (spec.vm_dir.empty() || spec.blob_endpoint.empty()) return Usage("--vm-dir and --blob-endpoint are required");
+  if (words.empty()) return Usage("no command given");
+  static const char* kKnown[] = {"vm", "policy", "blob-endpoint", "disks", "disk-size", "locale", "vmsnapshot",
+                                 "freeze-provider", "recovery-point", "output", "vm-dir", "account-key", "state-dir"};
+  for (const auto& [k, v] : opt) {
+    if (std::find(std::begin(kKnown), std::end(kKnown), k) == std::end(kKnown)) return Usage(absl::StrCat("unknown option --", k));
+  }
   auto transport = vmb::http::NewCurlTransport();
-  spec.transport = transport.get();
-  if (command == "prepare") {
-    absl::StatusOr<vmb::sim::PreparedJob> job = vmb::sim::PrepareBackupJob(spec);
-    if (!job.ok()) {
-      std::fprintf(stderr, "backupsvc: prepare failed: %s\n", std::string(job.status().message()).c_str());
-      return 1;
-    }
-    std::printf("backup job %s: settings %d written for %d disk(s)\n", job->task_id.c_str(), job->seq, spec.disks);
-    std::printf("run: vmsnapshot enable --handler-environment %s --cert-dir %s\n", job->handler_environment.c_str(),
-                job->cert_dir.c_str());
+  vmb::sim::ServiceOptions so;
+  so.transport = transport.get();
+  so.account_key = opt["account-key"];
+  so.state_dir = !opt["state-dir"].empty() ? opt["state-dir"]
+                 : std::getenv("VMBACKUP_STATE_DIR") ? std::getenv("VMBACKUP_STATE_DIR")
+                                                       : "backupsvc-state";
+  int disks = 2;
+  if (!opt["disks"].empty() && (!absl::SimpleAtoi(opt["disks"], &disks) || disks < 1 || disks > 256)) {
+    return Usage("--disks needs a number from 1 to 256");
+  }
+  uint64_t disk_mb = 4;
+  if (!opt["disk-size"].empty() && (!absl::SimpleAtoi(opt["disk-size"], &disk_mb) || disk_mb < 1)) {
+    return Usage("--disk-size needs megabytes");
+  }
+  std::string locale = opt["locale"].empty() ? "en-us" : opt["locale"];
+  const std::string& command = words[0];
+  const std::string& vm = opt["vm"];
+
+  if (command == "enable-for-vm") {
+    if (vm.empty() || opt["blob-endpoint"].empty()) return Usage("enable-for-vm needs --vm and --blob-endpoint");
+    auto v = vmb::sim::EnableForVm(so, vm, opt["policy"].empty() ? "DefaultPolicy" : opt["policy"],
+                                   opt["blob-endpoint"], disks, disk_mb << 20, locale);
+    if (!v.ok()) return Fail(v.status());
+    std::printf("protected VM %s with policy %s (%d disk(s) of %llu MiB)\n", vm.c_str(), v->policy().c_str(), disks,
+                static_cast<unsigned long long>(disk_mb));
     return 0;
   }
-  if (command == "collect") {
-    absl::StatusOr<vmb::sim::RecoveryPoint> rp = vmb::sim::CollectBackupJob(spec);
-    if (!rp.ok()) {
-      std::fprintf(stderr, "backupsvc: collect failed: %s\n", std::string(rp.status().message()).c_str());
-      return 1;
+  if (command == "backup") {
+    if (vm.empty()) return Usage("backup needs --vm");
+    vmb::sim::BackupOptions b;
+    b.vmsnapshot = !opt["vmsnapshot"].empty() ? opt["vmsnapshot"] : "vmsnapshot";
+    if (!opt["freeze-provider"].empty()) b.freeze_provider = opt["freeze-provider"];
+    auto rp = vmb::sim::RunBackup(so, vm, b);
+    if (!rp.ok()) return Fail(rp.status());
+    std::printf("recovery point %s: %s (code %d), %d snapshot(s)\n", rp->id().c_str(), rp->status().c_str(),
+                rp->code(), rp->snapshoturis_size());
+    return rp->status() == "success" ? 0 : 1;
+  }
+  if (command == "extension" && words.size() > 1 && words[1] == "list") {
+    if (vm.empty()) return Usage("extension list needs --vm");
+    auto table = vmb::sim::ExtensionList(so, vm);
+    if (!table.ok()) return Fail(table.status());
+    std::fputs(table->c_str(), stdout);
+    return 0;
+  }
+  if (command == "list") {
+    if (vm.empty()) return Usage("list needs --vm");
+    auto rps = vmb::sim::ListRecoveryPoints(so, vm);
+    if (!rps.ok()) return Fail(rps.status());
+    for (const auto& rp : *rps) {
+      std::printf("%-8s %-20s %-8s code %-4d %d snapshot(s)\n", rp.id().c_str(), rp.time().c_str(),
+                  rp.status().c_str(), rp.code(), rp.snapshoturis_size());
     }
+    return 0;
+  }
+  if (command == "restore") {
+    if (vm.empty() || opt["recovery-point"].empty() || opt["output"].empty()) {
+      return Usage("restore needs --vm, --recovery-point and --output");
+    }
+    auto files = vmb::sim::Restore(so, vm, opt["recovery-point"], opt["output"]);
+    if (!files.ok()) return Fail(files.status());
+    for (const auto& f : *files) std::printf("restored %s\n", f.c_str());
+    return 0;
+  }
+  if (command == "prepare" || command == "collect") {
+    vmb::sim::BackupJobSpec spec;
+    spec.vm_dir = opt["vm-dir"];
+    spec.blob_endpoint = opt["blob-endpoint"];
+    spec.account_key = so.account_key;
+    spec.disks = disks;
+    spec.locale = locale;
+    spec.transport = transport.get();
+    if (spec.vm_dir.empty() || spec.blob_endpoint.empty()) return Usage("--vm-dir and --blob-endpoint are required");
+    if (command == "prepare") {
+      auto job = vmb::sim::PrepareBackupJob(spec);
+      if (!job.ok()) return Fail(job.status());
+      std::printf("backup job %s: settings %d written for %d disk(s)\n", job->task_id.c_str(), job->seq, spec.disks);
+      std::printf("run: vmsnapshot enable --handler-environment %s --cert-dir %s\n", job->handler_environment.c_str(),
+                  job->cert_dir.c_str());
+      return 0;
+    }
+    auto rp = vmb::sim::CollectBackupJob(spec);
+    if (!rp.ok()) return Fail(rp.status());
     std::printf("extension status: %s (code %d)\n", rp->status.c_str(), rp->code);
     for (const std::string& s : rp->snapshot_uris) std::printf("  snapshot verified: %s\n", s.c_str());
     std::printf("recovery point: %zu snapshot(s)\n", rp->snapshot_uris.size());
     return rp->status == "success" ? 0 : 1;
   }
-  return Usage(command.empty() ? "no command given" : absl::StrCat("unknown command \"", command, "\""));
+  return Usage(absl::StrCat("unknown command \"", command, "\""));
 }

@@ -1,0 +1,49 @@
+// The backup service's commands over a state folder: protect a VM, run a backup job (the extension as a real
+// subprocess), list the extension like `az vm extension list -o table`, restore a recovery point to VHD files.
+#ifndef VMBACKUP_SIMULATORS_BACKUP_SERVICE_SERVICE_H_
+#define VMBACKUP_SIMULATORS_BACKUP_SERVICE_SERVICE_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/http/http_transport.h"
+#include "simulators/backup_service/state.pb.h"
+
+namespace vmb::sim {
+
+struct ServiceOptions {
+  std::string state_dir;
+  std::string account_key;  // Azurite's development key when empty
+  http::HttpTransport* transport = nullptr;
+};
+
+// Protects a VM: its certificate and disks (page blobs with data) exist afterwards. Re-running with the same name
+// is an error naming the VM (kAlreadyExists).
+absl::StatusOr<proto::ProtectedVm> EnableForVm(const ServiceOptions& o, const std::string& vm, const std::string& policy,
+                                               const std::string& blob_endpoint, int disks, uint64_t disk_size,
+                                               const std::string& locale);
+
+struct BackupOptions {
+  std::string vmsnapshot;       // path of the extension binary
+  std::string freeze_provider = "none";
+  int timeout_seconds = 300;    // the agent's limit; the child is killed past it
+};
+
+// One backup job: installs the extension on the first backup, prepares settings, runs `vmsnapshot enable` as a
+// subprocess with ConfigSequenceNumber set, reads the status blob, records the recovery point (also on failure,
+// with the code).
+absl::StatusOr<proto::RecoveryPoint> RunBackup(const ServiceOptions& o, const std::string& vm, const BackupOptions& b);
+
+// Lines of the `extension list` table.
+absl::StatusOr<std::string> ExtensionList(const ServiceOptions& o, const std::string& vm);
+
+absl::StatusOr<std::vector<proto::RecoveryPoint>> ListRecoveryPoints(const ServiceOptions& o, const std::string& vm);
+
+// Writes each disk of the recovery point as a fixed VHD into `output_dir`; returns the files written.
+absl::StatusOr<std::vector<std::string>> Restore(const ServiceOptions& o, const std::string& vm,
+                                                 const std::string& recovery_point, const std::string& output_dir);
+
+}  // namespace vmb::sim
+
+#endif  // VMBACKUP_SIMULATORS_BACKUP_SERVICE_SERVICE_H_
