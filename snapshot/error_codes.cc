@@ -3,6 +3,7 @@
 #include <map>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace vmb::snapshot {
@@ -137,6 +138,18 @@ const Entry& EntryFor(int code) {
 }
 
 }  // namespace
+
+absl::Status WithCode(absl::Status status, int code) {
+  if (!status.ok()) status.SetPayload("vmbackup/extension-code", absl::Cord(absl::StrCat(code)));
+  return status;
+}
+
+int CodeOf(const absl::Status& status, int default_code) {
+  auto payload = status.GetPayload("vmbackup/extension-code");
+  int code = 0;
+  if (payload && absl::SimpleAtoi(std::string(*payload), &code)) return code;
+  return default_code;
+}
 
 const CodeInfo& InfoFor(int code) { return EntryFor(code).info; }
 

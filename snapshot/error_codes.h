@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 
 namespace vmb::snapshot {
@@ -55,6 +56,10 @@ const std::vector<CodeInfo>& AllCodes();
 // The localized headline for `code` in `locale` ("de-de", "nl-NL", "sv", "fr-fr", "en-us"; language part only,
 // case-insensitive; anything else falls back to English). `detail` is appended after ": " when non-empty.
 std::string LocalizedMessage(int code, absl::string_view locale, absl::string_view detail = "");
+
+// Attaches / reads the extension code of a status (default when none is attached).
+absl::Status WithCode(absl::Status status, int code);
+int CodeOf(const absl::Status& status, int default_code);
 
 // "en-US", "de-DE", ... as written into formattedMessage.lang.
 std::string LangTag(absl::string_view locale);

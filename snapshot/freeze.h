@@ -34,9 +34,6 @@ class NoFreeze : public FreezeProvider {
   absl::Status Thaw() override { return absl::OkStatus(); }
 };
 
-// The provider named `name`; kInvalidArgument listing the known names otherwise.
-absl::StatusOr<std::unique_ptr<FreezeProvider>> MakeFreezeProvider(const std::string& name);
-
 }  // namespace vmb::snapshot
 
 #endif  // VMBACKUP_SNAPSHOT_FREEZE_H_

@@ -15,7 +15,9 @@
 #include "common/http/curl_transport.h"
 #include "snapshot/enable_job.h"
 #include "snapshot/error_codes.h"
-#include "snapshot/freeze.h"
+#include "snapshot/freeze_factory.h"
+#include "snapshot/fsfreeze/holder.h"
+#include "snapshot/fsfreeze/syscalls.h"
 #include "snapshot/replay.h"
 
 namespace {
@@ -34,10 +36,18 @@ Options:
   --cert-dir DIR              where <THUMBPRINT>.crt/.prv live (default: /var/lib/waagent)
   --seq N                     settings sequence number (default: $ConfigSequenceNumber, else the highest
                               <configFolder>/<N>.settings)
-  --freeze-provider NAME      none (crash-consistent) (default: none)
+  --freeze-provider NAME      none (crash-consistent) or fsfreeze (file-system consistent: FIFREEZE/FITHAW on
+                              ext3/ext4/xfs/btrfs, held by a watchdog process) (default: none)
+  --freeze-skip-mount PATH    fsfreeze: never freeze this mount point (repeatable)
+  --freeze-lock-file PATH     fsfreeze: the global freeze lock (default: /run/lock/vmsnapshot-freeze.lock)
+  --freeze-dry-run-log FILE   fsfreeze: make no freeze system calls, log what would be frozen and thawed
+  --freeze-mounts-file FILE   fsfreeze: read mounts from FILE instead of /proc/self/mounts (rehearsals)
   --deadline SECONDS          overall limit for enable (default: 270; the agent stops handlers at 300)
   --verbose                   also print the job log on stderr
   --help                      this text
+
+Internal (started by the fsfreeze provider; not for direct use):
+  vmsnapshot freeze-holder --timeout-ms N --lock-file PATH [--dry-run-log FILE] -- MOUNT...
 
 Fixture replay (engineers):
   vmsnapshot replay FIXTURE_DIR... --blob-endpoint URL [--account-key KEY] [--work-dir DIR]
@@ -55,9 +65,38 @@ int Usage(const std::string& problem) {
 
 }  // namespace
 
+// `freeze-holder`: the small process that holds an fsfreeze (see snapshot/fsfreeze/holder.h).
+int FreezeHolderMain(const std::vector<std::string>& args) {
+  vmb::snapshot::fsfreeze::HolderOptions o;
+  std::string dry_run_log, dry_run_fail;
+  size_t i = 1;
+  for (; i < args.size() && args[i] != "--"; ++i) {
+    int64_t ms = 0;
+    if (args[i] == "--timeout-ms" && i + 1 < args.size() && absl::SimpleAtoi(args[i + 1], &ms) && ms > 0) {
+      o.timeout = absl::Milliseconds(ms);
+      ++i;
+    } else if (args[i] == "--lock-file" && i + 1 < args.size()) {
+      o.lock_file = args[++i];
+    } else if (args[i] == "--dry-run-log" && i + 1 < args.size()) {
+      dry_run_log = args[++i];
+    } else if (args[i] == "--dry-run-fail" && i + 1 < args.size()) {
+      dry_run_fail = args[++i];
+    } else {
+      return Usage(absl::StrCat("freeze-holder: unexpected argument ", args[i]));
+    }
+  }
+  for (++i; i < args.size(); ++i) o.mounts.push_back(args[i]);
+  std::unique_ptr<vmb::snapshot::fsfreeze::FreezeSyscalls> sys =
+      dry_run_log.empty() ? vmb::snapshot::fsfreeze::RealFreezeSyscalls()
+                          : vmb::snapshot::fsfreeze::DryRunFreezeSyscalls(dry_run_log, dry_run_fail);
+  return vmb::snapshot::fsfreeze::RunHolder(*sys, o, 0, 1);
+}
+
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) return Usage("no command given");
+  if (args[0] == "freeze-holder") return FreezeHolderMain(args);
+  vmb::snapshot::fsfreeze::FsFreezeOptions fsfreeze;
   std::string command;
   std::vector<std::string> positional;
   vmb::snapshot::EnableOptions options;
@@ -90,6 +129,15 @@ int main(int argc, char** argv) {
         return Usage("--deadline needs seconds between 1 and 290");
       }
       options.deadline = absl::Seconds(s);
+    } else if (a == "--freeze-skip-mount") {
+      if (!value(&v)) return Usage("--freeze-skip-mount needs a mount point");
+      fsfreeze.skip_mounts.push_back(v);
+    } else if (a == "--freeze-lock-file") {
+      if (!value(&fsfreeze.lock_file)) return Usage("--freeze-lock-file needs a path");
+    } else if (a == "--freeze-mounts-file") {
+      if (!value(&fsfreeze.mounts_file)) return Usage("--freeze-mounts-file needs a file");
+    } else if (a == "--freeze-dry-run-log") {
+      if (!value(&fsfreeze.dry_run_log)) return Usage("--freeze-dry-run-log needs a file");
     } else if (a == "--verbose") {
       options.echo_log_to_stderr = true;
     } else if (a == "--blob-endpoint") {
@@ -109,7 +157,7 @@ int main(int argc, char** argv) {
   auto transport = vmb::http::NewCurlTransport();
   options.transport = transport.get();
   absl::StatusOr<std::unique_ptr<vmb::snapshot::FreezeProvider>> freeze =
-      vmb::snapshot::MakeFreezeProvider(freeze_name);
+      vmb::snapshot::MakeFreezeProvider(freeze_name, fsfreeze);
   if (!freeze.ok()) return Usage(std::string(freeze.status().message()));
   options.freeze = freeze->get();
 

@@ -21,23 +21,9 @@
 namespace vmb::snapshot {
 namespace {
 
-constexpr absl::string_view kCodePayload = "vmbackup/extension-code";
-
 absl::Status Bad(absl::string_view message) { return WithCode(absl::InvalidArgumentError(message), kBadParameter); }
 
 }  // namespace
-
-absl::Status WithCode(absl::Status status, int code) {
-  if (!status.ok()) status.SetPayload(kCodePayload, absl::Cord(absl::StrCat(code)));
-  return status;
-}
-
-int CodeOf(const absl::Status& status, int default_code) {
-  auto payload = status.GetPayload(kCodePayload);
-  int code = 0;
-  if (payload && absl::SimpleAtoi(std::string(*payload), &code)) return code;
-  return default_code;
-}
 
 absl::StatusOr<HandlerFolders> LoadHandlerEnvironment(const std::string& path) {
   absl::StatusOr<std::string> text = file::ReadFile(path);

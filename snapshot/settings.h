@@ -17,12 +17,9 @@
 #include "absl/time/time.h"
 #include "common/blob/blob_client.h"
 #include "common/blob/blob_uri.h"
+#include "snapshot/error_codes.h"
 
 namespace vmb::snapshot {
-
-// Attaches / reads the extension code of a status (default when none is attached).
-absl::Status WithCode(absl::Status status, int code);
-int CodeOf(const absl::Status& status, int default_code);
 
 struct HandlerFolders {
   std::string name;

@@ -112,8 +112,10 @@ absl::StatusOr<proto::RecoveryPoint> RunBackup(const ServiceOptions& o, const st
   run.cwd = spec.vm_dir;  // the agent starts handlers in their folder; HandlerEnvironment.json is found there
   run.extra_env = {absl::StrCat("ConfigSequenceNumber=", job.seq)};
   run.timeout_ms = b.timeout_seconds * 1000;
-  absl::StatusOr<process::CommandResult> r = process::RunCommand(
-      {b.vmsnapshot, "enable", "--cert-dir", job.cert_dir, "--freeze-provider", b.freeze_provider}, run);
+  std::vector<std::string> argv = {b.vmsnapshot, "enable", "--cert-dir", job.cert_dir, "--freeze-provider",
+                                   b.freeze_provider};
+  argv.insert(argv.end(), b.extra_args.begin(), b.extra_args.end());
+  absl::StatusOr<process::CommandResult> r = process::RunCommand(argv, run);
   if (!r.ok()) return r.status();
 
   proto::RecoveryPoint rp;

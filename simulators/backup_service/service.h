@@ -28,6 +28,7 @@ struct BackupOptions {
   std::string vmsnapshot;       // path of the extension binary
   std::string freeze_provider = "none";
   int timeout_seconds = 300;    // the agent's limit; the child is killed past it
+  std::vector<std::string> extra_args;  // more `vmsnapshot enable` options (e.g. fsfreeze settings)
 };
 
 // One backup job: installs the extension on the first backup, prepares settings, runs `vmsnapshot enable` as a

@@ -76,6 +76,22 @@ TEST(BackupService, ProtectBackupListRestore) {
   EXPECT_TRUE(restored_disk0 == before) << "recovery point 1 restores the bytes as they were at backup 1";
 
   EXPECT_THAT(Restore(so, "web01", "rp-9", out), StatusIs(absl::StatusCode::kNotFound, HasSubstr("rp-9")));
+
+  // fsfreeze through the real binary, in dry-run mode (no root needed): file-system consistent, frozen and thawed.
+  std::string tmp = std::getenv("TEST_TMPDIR");
+  ASSERT_TRUE(file::WriteFileAtomic(tmp + "/mounts", "/dev/sda1 / ext4 rw 0 0\n/dev/sdc1 /data xfs rw 0 0\n", 0644).ok());
+  BackupOptions fs = b;
+  fs.freeze_provider = "fsfreeze";
+  fs.extra_args = {"--freeze-mounts-file", tmp + "/mounts", "--freeze-dry-run-log", tmp + "/freeze.log",
+                   "--freeze-lock-file", tmp + "/freeze.lock"};
+  absl::StatusOr<proto::RecoveryPoint> rp3 = RunBackup(so, "web01", fs);
+  ASSERT_TRUE(rp3.ok()) << rp3.status();
+  EXPECT_EQ(rp3->status(), "success") << rp3->message();
+  EXPECT_EQ(rp3->code(), 1);
+  EXPECT_THAT(rp3->message(), HasSubstr("\"snapshotConsistency\":2"));
+  std::string freeze_log = *file::ReadFile(tmp + "/freeze.log");
+  EXPECT_THAT(freeze_log, HasSubstr("freeze /data"));
+  EXPECT_THAT(freeze_log, HasSubstr("thaw /"));
   EXPECT_THAT(RunBackup(so, "nosuchvm", b), StatusIs(absl::StatusCode::kNotFound, HasSubstr("enable-for-vm")));
 }
 

@@ -1,0 +1,221 @@
+#include <fcntl.h>
+#include <sys/file.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstdlib>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "common/file/file_util.h"
+#include "common/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "snapshot/error_codes.h"
+#include "snapshot/fsfreeze/fsfreeze_provider.h"
+#include "snapshot/fsfreeze/holder.h"
+#include "snapshot/fsfreeze/mounts.h"
+
+namespace vmb::snapshot::fsfreeze {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::vmb::testing::IsOk;
+
+constexpr char kMounts[] =
+    "/dev/sda1 / ext4 rw,relatime 0 0\n"
+    "proc /proc proc rw 0 0\n"
+    "tmpfs /run tmpfs rw 0 0\n"
+    "/dev/sdb1 /mnt/resource ext4 rw 0 0\n"
+    "/dev/sdc1 /data xfs rw 0 0\n"
+    "/dev/sdd1 /data/logs btrfs rw,subvol=/a 0 0\n"
+    "/dev/sdd1 /data/logs2 btrfs rw,subvol=/b 0 0\n"
+    "/dev/loop0 /snap/core/1 squashfs ro 0 0\n"
+    "/dev/loop1 /mnt/img ext4 rw 0 0\n"
+    "/dev/sde1 /srv/my\\040disk ext3 rw 0 0\n"
+    "/dev/sdf1 /scratch ext4 rw 0 0\n";
+
+std::string Tmp(const std::string& n) { return std::string(std::getenv("TEST_TMPDIR")) + "/" + n; }
+
+TEST(Mounts, EligibilityAndOrder) {
+  std::vector<Mount> mounts = ParseMounts(kMounts);
+  ASSERT_EQ(mounts.size(), 11u);
+  EXPECT_EQ(mounts[9].mount_point, "/srv/my disk");
+  EXPECT_THAT(FreezeOrder(mounts, {"/scratch"}), ElementsAre("/data/logs", "/srv/my disk", "/data", "/"));
+}
+
+// A FreezeSyscalls that records calls in memory.
+class Recorder : public FreezeSyscalls {
+ public:
+  absl::StatusOr<int> Open(const std::string& mp) override { return static_cast<int>(calls.size()) + 100; }
+  absl::Status Freeze(int, const std::string& mp) override {
+    if (mp == fail) return absl::UnavailableError("EBUSY");
+    calls.push_back("freeze " + mp);
+    return absl::OkStatus();
+  }
+  absl::Status Thaw(int, const std::string& mp) override {
+    calls.push_back("thaw " + mp);
+    return absl::OkStatus();
+  }
+  void Close(int) override {}
+  std::vector<std::string> calls;
+  std::string fail;
+};
+
+struct Pipes {
+  int to_holder[2], from_holder[2];
+  Pipes() {
+    (void)!::pipe(to_holder);
+    (void)!::pipe(from_holder);
+  }
+  std::string ReadAll() {
+    std::string out;
+    char buf[256];
+    ssize_t n;
+    while ((n = ::read(from_holder[0], buf, sizeof(buf))) > 0) out.append(buf, n);
+    return out;
+  }
+};
+
+TEST(Holder, ThawsInReverseOnRequestOnEofAndByWatchdog) {
+  HolderOptions o;
+  o.mounts = {"/data", "/"};
+  o.lock_file = Tmp("lock1");
+  {
+    Recorder r;
+    Pipes p;
+    (void)!::write(p.to_holder[1], "thaw\n", 5);
+    EXPECT_EQ(RunHolder(r, o, p.to_holder[0], p.from_holder[1]), 0);
+    ::close(p.from_holder[1]);
+    EXPECT_EQ(p.ReadAll(), "frozen\nthawed\n");
+    EXPECT_THAT(r.calls, ElementsAre("freeze /data", "freeze /", "thaw /", "thaw /data"));
+  }
+  {
+    Recorder r;
+    Pipes p;
+    ::close(p.to_holder[1]);  // the extension is gone
+    EXPECT_EQ(RunHolder(r, o, p.to_holder[0], p.from_holder[1]), 4);
+    EXPECT_THAT(r.calls, ElementsAre("freeze /data", "freeze /", "thaw /", "thaw /data"));
+  }
+  {
+    Recorder r;
+    Pipes p;
+    o.timeout = absl::Milliseconds(200);
+    absl::Time start = absl::Now();
+    EXPECT_EQ(RunHolder(r, o, p.to_holder[0], p.from_holder[1]), 3);
+    EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+    ::close(p.from_holder[1]);
+    EXPECT_EQ(p.ReadAll(), "frozen\nwatchdog-thawed\n");
+    EXPECT_EQ(r.calls.size(), 4u);
+  }
+}
+
+TEST(Holder, FailureMidwayThawsWhatWasFrozenAndTheLockRefusesASecondFreeze) {
+  HolderOptions o;
+  o.mounts = {"/data", "/srv", "/"};
+  o.lock_file = Tmp("lock2");
+  Recorder r;
+  r.fail = "/srv";
+  Pipes p;
+  EXPECT_EQ(RunHolder(r, o, p.to_holder[0], p.from_holder[1]), 2);
+  ::close(p.from_holder[1]);
+  EXPECT_THAT(p.ReadAll(), HasSubstr("error 121"));
+  EXPECT_THAT(r.calls, ElementsAre("freeze /data", "thaw /data"));
+
+  int held = ::open(o.lock_file.c_str(), O_RDWR);
+  ASSERT_EQ(::flock(held, LOCK_EX | LOCK_NB), 0);
+  Recorder r2;
+  Pipes p2;
+  EXPECT_EQ(RunHolder(r2, o, p2.to_holder[0], p2.from_holder[1]), 2);
+  ::close(p2.from_holder[1]);
+  EXPECT_THAT(p2.ReadAll(), HasSubstr("error 126 another freeze is held"));
+  EXPECT_TRUE(r2.calls.empty());
+  ::close(held);
+}
+
+// The real holder process (vmsnapshot freeze-holder) in dry-run mode.
+class ProviderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char path[PATH_MAX];
+    ASSERT_NE(::realpath("snapshot/vmsnapshot", path), nullptr);
+    options_.holder_binary = path;
+    options_.mounts_file = Tmp("mounts");
+    options_.skip_mounts = {"/scratch"};
+    ASSERT_THAT(file::WriteFileAtomic(options_.mounts_file, kMounts, 0644), IsOk());
+    options_.lock_file = Tmp(std::string("lock-") + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    options_.dry_run_log = Tmp(std::string("log-") + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    ::unlink(options_.dry_run_log.c_str());
+  }
+  std::vector<std::string> Log() {
+    std::vector<std::string> out;
+    for (absl::string_view line : absl::StrSplit(file::ReadFile(options_.dry_run_log).value_or(""), '\n', absl::SkipEmpty())) {
+      out.emplace_back(line.substr(line.find(' ') + 1));
+    }
+    return out;
+  }
+  FsFreezeOptions options_;
+};
+
+TEST_F(ProviderTest, FreezeAndThawThroughTheHolderProcess) {
+  FsFreezeProvider p(options_);
+  ASSERT_THAT(p.Freeze(absl::Seconds(30)), IsOk());
+  EXPECT_THAT(Log(), ElementsAre("freeze /data/logs", "freeze /srv/my disk", "freeze /data", "freeze /"));
+  FsFreezeProvider second(options_);
+  absl::Status again = second.Freeze(absl::Seconds(30));
+  EXPECT_EQ(CodeOf(again, 0), kSnapshotInProgress) << again;
+  ASSERT_THAT(p.Thaw(), IsOk());
+  EXPECT_EQ(Log().size(), 8u);
+  EXPECT_EQ(Log()[4], "thaw /");
+  EXPECT_EQ(Log()[7], "thaw /data/logs");
+  EXPECT_THAT(p.Thaw(), IsOk());  // idempotent
+}
+
+TEST_F(ProviderTest, WatchdogThawsAndThawReportsIt) {
+  FsFreezeProvider p(options_);
+  ASSERT_THAT(p.Freeze(absl::Milliseconds(300)), IsOk());
+  absl::SleepFor(absl::Milliseconds(800));
+  EXPECT_EQ(Log().size(), 8u) << "the watchdog thawed on its own";
+  absl::Status s = p.Thaw();
+  EXPECT_EQ(CodeOf(s, 0), kFreezeTimeout) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("not file-system consistent"));
+}
+
+TEST_F(ProviderTest, ExtensionKilledWithSigkillIsThawedWithinASecond) {
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {  // plays the extension: freezes, then hangs
+    FsFreezeProvider p(options_);
+    bool ok = p.Freeze(absl::Seconds(60)).ok();
+    (void)!::write(ready[1], ok ? "y" : "n", 1);
+    for (;;) ::pause();
+  }
+  char c = 0;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  ASSERT_EQ(c, 'y');
+  ASSERT_EQ(Log().size(), 4u);
+  absl::Time killed = absl::Now();
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  while (Log().size() < 8 && absl::Now() - killed < absl::Seconds(5)) absl::SleepFor(absl::Milliseconds(5));
+  EXPECT_EQ(Log().size(), 8u);
+  EXPECT_LT(absl::Now() - killed, absl::Seconds(1)) << "not the 60 s watchdog: the holder saw the extension die";
+}
+
+TEST_F(ProviderTest, FreezeFailureIsCode121AndNothingStaysFrozen) {
+  options_.dry_run_fail_mount = "/srv/my disk";
+  FsFreezeProvider p(options_);
+  absl::Status s = p.Freeze(absl::Seconds(10));
+  EXPECT_EQ(CodeOf(s, 0), kFreezeFailed) << s;
+  EXPECT_THAT(Log(), ElementsAre("freeze /data/logs", "thaw /data/logs"));
+}
+
+}  // namespace
+}  // namespace vmb::snapshot::fsfreeze
