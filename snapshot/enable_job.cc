@@ -336,12 +336,14 @@ EnableResult Job::Run() {
   result_.freeze_window = thaw_end - freeze_start;
   log.Info("freeze-to-thaw window {} ms for {} disk(s)", Ms(result_.freeze_window), usable.size());
   if (!thawed.ok()) log.Error("thaw reported: {}", thawed.message());
-  if (CodeOf(thawed, 0) == kFreezeTimeout) {
-    // The watchdog released the freeze before the snapshots finished: they are not consistent. Say so.
+  if (std::string n = o_.freeze->notes(); !n.empty()) notes_ = notes_.empty() ? n : absl::StrCat(notes_, "; ", n);
+  if (!thawed.ok()) {
+    // E.g. the watchdog released the freeze before the snapshots finished (122: they are not consistent), or a
+    // post-script failed (301). The snapshots taken are still listed.
     for (const DiskResult& r : results) {
       if (r.status.ok()) infos_.push_back({true, SnapshotUri(r.disk, r.snapshot), "", r.disk.ResourceUrl()});
     }
-    return Finish(kFreezeTimeout, std::string(thawed.message()));
+    return Finish(CodeOf(thawed, kFreezeFailed), std::string(thawed.message()));
   }
 
   int ok = 0, rate = 0, count = 0;

@@ -23,6 +23,9 @@ class FreezeProvider {
   // Quiesces writes; must give up within `timeout`. Errors carry an extension code (121/122/123, 300-318).
   virtual absl::Status Freeze(absl::Duration timeout) = 0;
   virtual absl::Status Thaw() = 0;
+  // Anything the status should mention about how the freeze went (e.g. a pre-script failure the backup continued
+  // past). Read after Thaw.
+  virtual std::string notes() const { return ""; }
 };
 
 // `none`: no quiescing; snapshots are crash-consistent, and reported as such.

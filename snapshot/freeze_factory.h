@@ -11,10 +11,12 @@
 
 namespace vmb::snapshot {
 
-// "none" or "fsfreeze" (configured by `fsfreeze`); kInvalidArgument listing the known names otherwise.
+// "none", "fsfreeze" (configured by `fsfreeze`) or "scripts" (pre/post scripts per `script_config`, default
+// /etc/azure/VMSnapshotScriptPluginConfig.json, combined with fsfreeze when the config enables it); kInvalidArgument listing the known names otherwise.
 // ("vss-sim" lives with the VSS simulator and is wired in-process by tests and benchmarks.)
 absl::StatusOr<std::unique_ptr<FreezeProvider>> MakeFreezeProvider(const std::string& name,
-                                                                   const fsfreeze::FsFreezeOptions& fsfreeze = {});
+                                                                   const fsfreeze::FsFreezeOptions& fsfreeze = {},
+                                                                   const std::string& script_config = "");
 
 }  // namespace vmb::snapshot
 

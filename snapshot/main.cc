@@ -38,6 +38,9 @@ Options:
                               <configFolder>/<N>.settings)
   --freeze-provider NAME      none (crash-consistent) or fsfreeze (file-system consistent: FIFREEZE/FITHAW on
                               ext3/ext4/xfs/btrfs, held by a watchdog process) (default: none)
+                              or scripts (pre/post scripts, application-consistent; see --script-config)
+  --script-config PATH        scripts: VMSnapshotScriptPluginConfig.json
+                              (default: /etc/azure/VMSnapshotScriptPluginConfig.json; mode 0600, owned by root)
   --freeze-skip-mount PATH    fsfreeze: never freeze this mount point (repeatable)
   --freeze-lock-file PATH     fsfreeze: the global freeze lock (default: /run/lock/vmsnapshot-freeze.lock)
   --freeze-dry-run-log FILE   fsfreeze: make no freeze system calls, log what would be frozen and thawed
@@ -97,6 +100,7 @@ int main(int argc, char** argv) {
   if (args.empty()) return Usage("no command given");
   if (args[0] == "freeze-holder") return FreezeHolderMain(args);
   vmb::snapshot::fsfreeze::FsFreezeOptions fsfreeze;
+  std::string script_config;
   std::string command;
   std::vector<std::string> positional;
   vmb::snapshot::EnableOptions options;
@@ -134,6 +138,8 @@ int main(int argc, char** argv) {
       fsfreeze.skip_mounts.push_back(v);
     } else if (a == "--freeze-lock-file") {
       if (!value(&fsfreeze.lock_file)) return Usage("--freeze-lock-file needs a path");
+    } else if (a == "--script-config") {
+      if (!value(&script_config)) return Usage("--script-config needs a path");
     } else if (a == "--freeze-mounts-file") {
       if (!value(&fsfreeze.mounts_file)) return Usage("--freeze-mounts-file needs a file");
     } else if (a == "--freeze-dry-run-log") {
@@ -157,7 +163,7 @@ int main(int argc, char** argv) {
   auto transport = vmb::http::NewCurlTransport();
   options.transport = transport.get();
   absl::StatusOr<std::unique_ptr<vmb::snapshot::FreezeProvider>> freeze =
-      vmb::snapshot::MakeFreezeProvider(freeze_name, fsfreeze);
+      vmb::snapshot::MakeFreezeProvider(freeze_name, fsfreeze, script_config);
   if (!freeze.ok()) return Usage(std::string(freeze.status().message()));
   options.freeze = freeze->get();
 

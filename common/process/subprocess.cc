@@ -38,6 +38,7 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv, c
     ::dup2(out[1], 1);
     ::dup2(err[1], 2);
     ::signal(SIGPIPE, SIG_DFL);
+    if (options.timeout_ms > 0) ::setpgid(0, 0);  // so a timeout kills the whole tree, not just the shell
     for (const std::string& kv : options.extra_env) ::putenv(const_cast<char*>(kv.c_str()));
     if (!options.cwd.empty() && ::chdir(options.cwd.c_str()) != 0) {
       int e = errno;
@@ -73,6 +74,7 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv, c
   bool killed = false;
   while (out_fd >= 0 || err_fd >= 0 || in_fd >= 0) {
     if (!killed && absl::Now() >= deadline) {
+      ::kill(-pid, SIGKILL);
       ::kill(pid, SIGKILL);
       killed = true;
     }

@@ -19,7 +19,8 @@ struct RunOptions {
   std::string stdin_data;
   std::vector<std::string> extra_env;  // "NAME=value", added to (or replacing in) the inherited environment
   std::string cwd;                     // empty: inherit
-  int timeout_ms = 0;                  // > 0: the child is killed (SIGKILL) when it runs longer; exit_code 128+9
+  int timeout_ms = 0;  // > 0: the child runs in its own process group, killed whole (SIGKILL) when it runs
+                       // longer; exit_code 128+9
 };
 
 // `argv[0]` is looked up in PATH. kNotFound when it cannot be executed; a nonzero exit is not an error here.

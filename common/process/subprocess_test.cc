@@ -1,5 +1,7 @@
 #include "common/process/subprocess.h"
 
+#include "absl/time/clock.h"
+
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -34,9 +36,11 @@ TEST(RunCommand, EnvironmentDirectoryAndTimeout) {
   EXPECT_EQ(r->stdout_data, "42\n/\n");
   RunOptions t;
   t.timeout_ms = 100;
-  r = RunCommand({"sleep", "30"}, t);
+  absl::Time start = absl::Now();
+  r = RunCommand({"sh", "-c", "sleep 30; echo never"}, t);  // the grandchild holds stdout open: kill the group
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->exit_code, 128 + 9);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
 }
 
 }  // namespace
