@@ -1,13 +1,15 @@
 #include "snapshot/freeze_factory.h"
 
 #include "absl/strings/str_cat.h"
+#include "simulators/vss/vss_socket.h"
 #include "snapshot/scripts/scripts_provider.h"
 
 namespace vmb::snapshot {
 
 absl::StatusOr<std::unique_ptr<FreezeProvider>> MakeFreezeProvider(const std::string& name,
                                                                    const fsfreeze::FsFreezeOptions& fsfreeze,
-                                                                   const std::string& script_config) {
+                                                                   const std::string& script_config,
+                                                                   const std::string& vss_socket) {
   if (name == "none") return std::unique_ptr<FreezeProvider>(new NoFreeze());
   if (name == "fsfreeze") return std::unique_ptr<FreezeProvider>(new fsfreeze::FsFreezeProvider(fsfreeze));
   if (name == "scripts") {
@@ -15,9 +17,13 @@ absl::StatusOr<std::unique_ptr<FreezeProvider>> MakeFreezeProvider(const std::st
         script_config.empty() ? scripts::kDefaultConfig : script_config,
         std::make_unique<fsfreeze::FsFreezeProvider>(fsfreeze)));
   }
+  if (name == "vss-sim") {
+    return std::unique_ptr<FreezeProvider>(
+        new vss::VssSocketFreezeProvider(vss_socket.empty() ? "/run/vmbackup-vss.sock" : vss_socket));
+  }
   return absl::InvalidArgumentError(absl::StrCat("unknown freeze provider \"", name,
                                                  "\"; available: none (crash-consistent), fsfreeze (file-system "
-                                                 "consistent), scripts (application-consistent via pre/post scripts)"));
+                                                 "consistent), scripts (application-consistent via pre/post scripts), vss-sim (the VSS simulator)"));
 }
 
 }  // namespace vmb::snapshot

@@ -13,10 +13,11 @@ namespace vmb::snapshot {
 
 // "none", "fsfreeze" (configured by `fsfreeze`) or "scripts" (pre/post scripts per `script_config`, default
 // /etc/azure/VMSnapshotScriptPluginConfig.json, combined with fsfreeze when the config enables it); kInvalidArgument listing the known names otherwise.
-// ("vss-sim" lives with the VSS simulator and is wired in-process by tests and benchmarks.)
+// or "vss-sim" (the VSS simulator's writers, reached on the Unix socket `vss_socket`).
 absl::StatusOr<std::unique_ptr<FreezeProvider>> MakeFreezeProvider(const std::string& name,
                                                                    const fsfreeze::FsFreezeOptions& fsfreeze = {},
-                                                                   const std::string& script_config = "");
+                                                                   const std::string& script_config = "",
+                                                                   const std::string& vss_socket = "");
 
 }  // namespace vmb::snapshot
 

@@ -39,6 +39,8 @@ Options:
   --freeze-provider NAME      none (crash-consistent) or fsfreeze (file-system consistent: FIFREEZE/FITHAW on
                               ext3/ext4/xfs/btrfs, held by a watchdog process) (default: none)
                               or scripts (pre/post scripts, application-consistent; see --script-config)
+                              or vss-sim (the VSS simulator's writers; see --vss-socket)
+  --vss-socket PATH           vss-sim: the guest application's VSS socket (default: /run/vmbackup-vss.sock)
   --script-config PATH        scripts: VMSnapshotScriptPluginConfig.json
                               (default: /etc/azure/VMSnapshotScriptPluginConfig.json; mode 0600, owned by root)
   --freeze-skip-mount PATH    fsfreeze: never freeze this mount point (repeatable)
@@ -100,7 +102,7 @@ int main(int argc, char** argv) {
   if (args.empty()) return Usage("no command given");
   if (args[0] == "freeze-holder") return FreezeHolderMain(args);
   vmb::snapshot::fsfreeze::FsFreezeOptions fsfreeze;
-  std::string script_config;
+  std::string script_config, vss_socket;
   std::string command;
   std::vector<std::string> positional;
   vmb::snapshot::EnableOptions options;
@@ -138,6 +140,8 @@ int main(int argc, char** argv) {
       fsfreeze.skip_mounts.push_back(v);
     } else if (a == "--freeze-lock-file") {
       if (!value(&fsfreeze.lock_file)) return Usage("--freeze-lock-file needs a path");
+    } else if (a == "--vss-socket") {
+      if (!value(&vss_socket)) return Usage("--vss-socket needs a path");
     } else if (a == "--script-config") {
       if (!value(&script_config)) return Usage("--script-config needs a path");
     } else if (a == "--freeze-mounts-file") {
@@ -163,7 +167,7 @@ int main(int argc, char** argv) {
   auto transport = vmb::http::NewCurlTransport();
   options.transport = transport.get();
   absl::StatusOr<std::unique_ptr<vmb::snapshot::FreezeProvider>> freeze =
-      vmb::snapshot::MakeFreezeProvider(freeze_name, fsfreeze, script_config);
+      vmb::snapshot::MakeFreezeProvider(freeze_name, fsfreeze, script_config, vss_socket);
   if (!freeze.ok()) return Usage(std::string(freeze.status().message()));
   options.freeze = freeze->get();
 

@@ -18,7 +18,7 @@ constexpr char kUsage[] = R"(usage: backupsvc COMMAND [options]
 Protected VMs (state kept in --state-dir, default $VMBACKUP_STATE_DIR or ./backupsvc-state):
   enable-for-vm --vm NAME --policy DefaultPolicy --blob-endpoint URL [--disks N] [--disk-size SIZE_MB] [--locale L]
       protect a simulated VM: its certificate and its disks as page blobs with data
-  backup --vm NAME --vmsnapshot PATH [--freeze-provider none]
+  backup --vm NAME --vmsnapshot PATH [--freeze-provider none|fsfreeze|scripts|vss-sim] [--vss-socket PATH]
       run a backup job now: install the extension on the first backup, write encrypted settings with fresh SAS
       URIs, run `vmsnapshot enable` as a subprocess (as the guest agent does), read the status blob, record the
       recovery point
@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
   }
   if (words.empty()) return Usage("no command given");
   static const char* kKnown[] = {"vm", "policy", "blob-endpoint", "disks", "disk-size", "locale", "vmsnapshot",
-                                 "freeze-provider", "recovery-point", "output", "vm-dir", "account-key", "state-dir"};
+                                 "freeze-provider", "vss-socket", "recovery-point", "output", "vm-dir", "account-key", "state-dir"};
   for (const auto& [k, v] : opt) {
     if (std::find(std::begin(kKnown), std::end(kKnown), k) == std::end(kKnown)) return Usage(absl::StrCat("unknown option --", k));
   }
@@ -101,6 +101,7 @@ int main(int argc, char** argv) {
     vmb::sim::BackupOptions b;
     b.vmsnapshot = !opt["vmsnapshot"].empty() ? opt["vmsnapshot"] : "vmsnapshot";
     if (!opt["freeze-provider"].empty()) b.freeze_provider = opt["freeze-provider"];
+    if (!opt["vss-socket"].empty()) b.extra_args = {"--vss-socket", opt["vss-socket"]};
     auto rp = vmb::sim::RunBackup(so, vm, b);
     if (!rp.ok()) return Fail(rp.status());
     std::printf("recovery point %s: %s (code %d), %d snapshot(s)\n", rp->id().c_str(), rp->status().c_str(),

@@ -3,6 +3,9 @@
 // recovery point read back from its snapshots holds only whole transactions. The same harness with the `none`
 // provider and a backup taken between a transaction's two writes shows the torn transaction, so the checker is
 // proven able to fail.
+#include <unistd.h>
+
+#include <climits>
 #include <cstdlib>
 #include <memory>
 
@@ -15,6 +18,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "simulators/backup_service/backup_service.h"
+#include "simulators/backup_service/service.h"
+#include "simulators/vhd/vhd.h"
+#include "simulators/vss/vss_socket.h"
 #include "simulators/vss/vss.h"
 #include "simulators/vss/vss_freeze_provider.h"
 #include "simulators/vss/workload.h"
@@ -127,6 +133,62 @@ TEST_F(ConsistencyTest, CrashConsistentBackupBetweenTwoWritesIsTorn) {
   EXPECT_TRUE(workload->Stop().ok());
   EXPECT_GE(torn.torn, 1u);
   EXPECT_THAT(torn.first_problem, ::testing::HasSubstr("transaction 40 has its data but no commit record"));
+}
+
+// The whole chain with real processes and files: the backup service runs the real `vmsnapshot` binary with
+// --freeze-provider vss-sim, which reaches the workload's writer over the VSS socket; the recovery point is
+// restored to VHD files and those hold only whole transactions.
+TEST_F(ConsistencyTest, RealBinaryWithVssSimRestoresConsistentVhds) {
+  char binary[PATH_MAX];
+  ASSERT_NE(::realpath("snapshot/vmsnapshot", binary), nullptr);
+  sim::ServiceOptions so;
+  so.state_dir = absl::StrCat(std::getenv("TEST_TMPDIR"), "/state");
+  so.transport = transport_.get();
+  ASSERT_TRUE(sim::EnableForVm(so, "app01", "DefaultPolicy", azurite_->endpoint(), 2, 4u << 20, "en-us").ok());
+  blob::BlobUri account = *blob::BlobUri::ForAccount(azurite_->endpoint());
+  // The disks exist after the first job is prepared; the service prepares it inside RunBackup, so create them now.
+  sim::BackupJobSpec spec;
+  spec.vm_dir = so.state_dir + "/vms/app01";
+  spec.blob_endpoint = azurite_->endpoint();
+  spec.disks = 2;
+  spec.disk_size = 4u << 20;
+  spec.transport = transport_.get();
+  ASSERT_TRUE(sim::PrepareBackupJob(spec).ok());
+  blob::PageBlobDevice log_disk(admin_.get(), account.WithContainer("app01-vhds").WithBlob("app01-disk0.vhd"), 4u << 20);
+  blob::PageBlobDevice data_disk(admin_.get(), account.WithContainer("app01-vhds").WithBlob("app01-disk1.vhd"), 4u << 20);
+  auto workload = std::make_shared<TwoDiskWorkload>(&log_disk, &data_disk, layout_);
+  Coordinator coordinator;
+  coordinator.Register(workload);
+  std::string socket = absl::StrCat("/tmp/vmbk-vss-consistency-", ::getpid(), ".sock");  // sun_path is short
+  VssSocketServer server(&coordinator, socket);
+  ASSERT_TRUE(server.Start().ok());
+  workload->Start();
+  sim::BackupOptions b;
+  b.vmsnapshot = binary;
+  b.freeze_provider = "vss-sim";
+  b.extra_args = {"--vss-socket", socket};
+  for (int i = 0; i < 3; ++i) {
+    while (workload->committed() < static_cast<uint64_t>(30 * (i + 1))) absl::SleepFor(absl::Milliseconds(2));
+    absl::StatusOr<sim::proto::RecoveryPoint> rp = sim::RunBackup(so, "app01", b);
+    ASSERT_TRUE(rp.ok()) << rp.status();
+    EXPECT_EQ(rp->code(), snapshot::kSuccessAppConsistent) << rp->message();
+  }
+  EXPECT_TRUE(workload->Stop().ok());
+  server.Stop();
+  for (const char* id : {"rp-1", "rp-2", "rp-3"}) {
+    std::string out = absl::StrCat(std::getenv("TEST_TMPDIR"), "/restore-", id);
+    absl::StatusOr<std::vector<std::string>> files = sim::Restore(so, "app01", id, out);
+    ASSERT_TRUE(files.ok()) << files.status();
+    std::string areas[2];
+    for (int d = 0; d < 2; ++d) {
+      auto vhd = vhd::VhdFile::Open(absl::StrCat(out, "/app01-disk", d, ".vhd"), false);
+      ASSERT_TRUE(vhd.ok()) << vhd.status();
+      ASSERT_TRUE((*vhd)->Read(layout_.first_byte, layout_.slots * 512, &areas[d]).ok());
+    }
+    ConsistencyReport r = CheckConsistency(areas[0], areas[1], layout_);
+    EXPECT_EQ(r.torn, 0u) << id << ": " << r.first_problem;
+    EXPECT_GT(r.transactions, 0u) << id;
+  }
 }
 
 }  // namespace

@@ -1,7 +1,6 @@
 #include "simulators/vss/vss_freeze_provider.h"
 
 #include "snapshot/error_codes.h"
-#include "snapshot/settings.h"
 
 namespace vmb::vss {
 
