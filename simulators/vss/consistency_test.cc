@@ -16,6 +16,8 @@
 #include "common/http/curl_transport.h"
 #include "common/testing/azurite.h"
 #include "gmock/gmock.h"
+#include "common/crypto/encoding.h"
+#include "common/crypto/random.h"
 #include "gtest/gtest.h"
 #include "simulators/backup_service/backup_service.h"
 #include "simulators/backup_service/service.h"
@@ -159,7 +161,8 @@ TEST_F(ConsistencyTest, RealBinaryWithVssSimRestoresConsistentVhds) {
   auto workload = std::make_shared<TwoDiskWorkload>(&log_disk, &data_disk, layout_);
   Coordinator coordinator;
   coordinator.Register(workload);
-  std::string socket = absl::StrCat("/tmp/vmbk-vss-consistency-", ::getpid(), ".sock");  // sun_path is short
+  // sun_path is short; sandboxes may share /tmp while having their own PID namespaces: a random name.
+  std::string socket = absl::StrCat("/tmp/vmbk-vss-", crypto::Base16Encode(crypto::SecureRandom().Bytes(8)), ".sock");
   VssSocketServer server(&coordinator, socket);
   ASSERT_TRUE(server.Start().ok());
   workload->Start();

@@ -8,6 +8,8 @@
 #include "common/io/memory_device.h"
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
+#include "common/crypto/encoding.h"
+#include "common/crypto/random.h"
 #include "gtest/gtest.h"
 #include "simulators/vss/vss_freeze_provider.h"
 #include "simulators/vss/vss_socket.h"
@@ -115,7 +117,8 @@ TEST(VssSocket, FreezeAcrossProcessesAndThawWhenTheExtensionDies) {
   auto w = std::make_shared<ScriptedWriter>("W");
   c.Register(w);
   // Unix socket paths are limited to 107 bytes; TEST_TMPDIR is longer than that under Bazel.
-  std::string path = "/tmp/vmbk-vss-test-" + std::to_string(::getpid()) + ".sock";
+  // (Bazel sandboxes have their own PID namespaces but may share /tmp: use a random name, not the pid.)
+  std::string path = "/tmp/vmbk-vss-" + crypto::Base16Encode(crypto::SecureRandom().Bytes(8)) + ".sock";
   VssSocketServer server(&c, path);
   ASSERT_THAT(server.Start(), IsOk());
   {
