@@ -12,6 +12,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/file/file_util.h"
+#include "common/json/json.h"
+#include "snapshot/proto/handler.pb.h"
 #include "common/http/curl_transport.h"
 #include "snapshot/enable_job.h"
 #include "snapshot/error_codes.h"
@@ -36,6 +39,9 @@ Options:
   --cert-dir DIR              where <THUMBPRINT>.crt/.prv live (default: /var/lib/waagent)
   --seq N                     settings sequence number (default: $ConfigSequenceNumber, else the highest
                               <configFolder>/<N>.settings)
+  --config PATH               the extension's config file (default: /etc/azure/vmsnapshot.json when present):
+                              {"freezeProvider", "freezeSkipMounts", "freezeLockFile", "scriptConfig",
+                              "vssSocket", "deadlineSeconds"}; options given here win over it
   --freeze-provider NAME      none (crash-consistent) or fsfreeze (file-system consistent: FIFREEZE/FITHAW on
                               ext3/ext4/xfs/btrfs, held by a watchdog process) (default: none)
                               or scripts (pre/post scripts, application-consistent; see --script-config)
@@ -103,10 +109,34 @@ int main(int argc, char** argv) {
   if (args[0] == "freeze-holder") return FreezeHolderMain(args);
   vmb::snapshot::fsfreeze::FsFreezeOptions fsfreeze;
   std::string script_config, vss_socket;
+
+  // The config file first; the command line then overrides it.
+  std::string config_path = "/etc/azure/vmsnapshot.json";
+  bool config_explicit = false;
+  for (size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] == "--config") {
+      config_path = args[i + 1];
+      config_explicit = true;
+    }
+  }
+  vmb::snapshot::proto::ExtensionConfig config;
+  absl::StatusOr<std::string> config_text = vmb::file::ReadFile(config_path);
+  if (config_text.ok()) {
+    absl::Status parsed = vmb::json::Parse(*config_text, &config, config_path);
+    if (!parsed.ok()) return Usage(std::string(parsed.message()));
+  } else if (config_explicit) {
+    return Usage(absl::StrCat("cannot read --config: ", config_text.status().message()));
+  }
   std::string command;
   std::vector<std::string> positional;
   vmb::snapshot::EnableOptions options;
   std::string freeze_name = "none";
+  if (!config.freezeprovider().empty()) freeze_name = config.freezeprovider();
+  for (const std::string& m : config.freezeskipmounts()) fsfreeze.skip_mounts.push_back(m);
+  if (!config.freezelockfile().empty()) fsfreeze.lock_file = config.freezelockfile();
+  script_config = config.scriptconfig();
+  vss_socket = config.vsssocket();
+  if (config.deadlineseconds() > 0 && config.deadlineseconds() <= 290) options.deadline = absl::Seconds(config.deadlineseconds());
   std::string endpoint, account_key, work_dir;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -140,6 +170,8 @@ int main(int argc, char** argv) {
       fsfreeze.skip_mounts.push_back(v);
     } else if (a == "--freeze-lock-file") {
       if (!value(&fsfreeze.lock_file)) return Usage("--freeze-lock-file needs a path");
+    } else if (a == "--config") {
+      ++i;  // read above
     } else if (a == "--vss-socket") {
       if (!value(&vss_socket)) return Usage("--vss-socket needs a path");
     } else if (a == "--script-config") {

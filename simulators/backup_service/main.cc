@@ -7,6 +7,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/http/curl_transport.h"
 #include "simulators/backup_service/backup_service.h"
 #include "simulators/backup_service/service.h"
@@ -22,6 +24,8 @@ Protected VMs (state kept in --state-dir, default $VMBACKUP_STATE_DIR or ./backu
       run a backup job now: install the extension on the first backup, write encrypted settings with fresh SAS
       URIs, run `vmsnapshot enable` as a subprocess (as the guest agent does), read the status blob, record the
       recovery point
+  run-due --vm NAME --vmsnapshot PATH [--now 2026-11-22T23:00:00Z]
+      run the backup the policy says is due (DefaultPolicy: daily at 22:30 UTC), if any; for cron / timers
   extension list --vm NAME      the VM's extensions, like `az vm extension list -o table`
   list --vm NAME                recovery points
   restore --vm NAME --recovery-point ID --output DIR
@@ -64,7 +68,7 @@ int main(int argc, char** argv) {
   }
   if (words.empty()) return Usage("no command given");
   static const char* kKnown[] = {"vm", "policy", "blob-endpoint", "disks", "disk-size", "locale", "vmsnapshot",
-                                 "freeze-provider", "vss-socket", "recovery-point", "output", "vm-dir", "account-key", "state-dir"};
+                                 "freeze-provider", "vss-socket", "now", "recovery-point", "output", "vm-dir", "account-key", "state-dir"};
   for (const auto& [k, v] : opt) {
     if (std::find(std::begin(kKnown), std::end(kKnown), k) == std::end(kKnown)) return Usage(absl::StrCat("unknown option --", k));
   }
@@ -107,6 +111,29 @@ int main(int argc, char** argv) {
     std::printf("recovery point %s: %s (code %d), %d snapshot(s)\n", rp->id().c_str(), rp->status().c_str(),
                 rp->code(), rp->snapshoturis_size());
     return rp->status() == "success" ? 0 : 1;
+  }
+  if (command == "run-due") {
+    if (vm.empty()) return Usage("run-due needs --vm");
+    vmb::sim::BackupOptions b;
+    b.vmsnapshot = !opt["vmsnapshot"].empty() ? opt["vmsnapshot"] : "vmsnapshot";
+    if (!opt["freeze-provider"].empty()) b.freeze_provider = opt["freeze-provider"];
+    if (!opt["vss-socket"].empty()) b.extra_args = {"--vss-socket", opt["vss-socket"]};
+    absl::Time now = absl::Now();
+    std::string err;
+    if (!opt["now"].empty() && !absl::ParseTime("%Y-%m-%dT%H:%M:%SZ", opt["now"], absl::UTCTimeZone(), &now, &err)) {
+      return Usage("--now needs a time like 2026-11-22T23:00:00Z");
+    }
+    auto r = vmb::sim::RunDueBackup(so, vm, b, now);
+    if (!r.ok()) return Fail(r.status());
+    if (r->ran) {
+      std::printf("scheduled backup ran: recovery point %s: %s (code %d)\n", r->recovery_point.id().c_str(),
+                  r->recovery_point.status().c_str(), r->recovery_point.code());
+    } else {
+      std::printf("no backup due\n");
+    }
+    std::printf("next scheduled backup: %s\n",
+                absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", r->next_due, absl::UTCTimeZone()).c_str());
+    return r->ran && r->recovery_point.status() != "success" ? 1 : 0;
   }
   if (command == "extension" && words.size() > 1 && words[1] == "list") {
     if (vm.empty()) return Usage("extension list needs --vm");

@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
 #include "common/blob/blob_client.h"
 #include "common/blob/shared_key.h"
 #include "common/file/file_util.h"
@@ -141,6 +142,30 @@ absl::StatusOr<proto::RecoveryPoint> RunBackup(const ServiceOptions& o, const st
   RETURN_IF_ERROR(SaveVm(o, v));
   RETURN_IF_ERROR(file::WriteFileAtomic(absl::StrCat(RpDir(o, vm), "/", rp.id(), ".json"), json::ToJson(rp, true), 0644));
   return rp;
+}
+
+absl::Time LastScheduledSlot(absl::Time now) {
+  absl::CivilDay day = absl::ToCivilDay(now, absl::UTCTimeZone());
+  absl::Time slot = absl::FromCivil(absl::CivilMinute(day.year(), day.month(), day.day(), 22, 30), absl::UTCTimeZone());
+  return slot <= now ? slot : slot - absl::Hours(24);
+}
+
+absl::StatusOr<ScheduleResult> RunDueBackup(const ServiceOptions& o, const std::string& vm, const BackupOptions& b,
+                                            absl::Time now) {
+  ASSIGN_OR_RETURN(std::vector<proto::RecoveryPoint> rps, ListRecoveryPoints(o, vm));
+  absl::Time slot = LastScheduledSlot(now);
+  bool covered = false;
+  for (const auto& rp : rps) {
+    absl::Time t;
+    std::string err;
+    if (absl::ParseTime("%Y-%m-%dT%H:%M:%SZ", rp.time(), absl::UTCTimeZone(), &t, &err) && t >= slot) covered = true;
+  }
+  ScheduleResult result;
+  result.next_due = slot + absl::Hours(24);
+  if (covered) return result;
+  ASSIGN_OR_RETURN(result.recovery_point, RunBackup(o, vm, b));
+  result.ran = true;
+  return result;
 }
 
 absl::StatusOr<std::string> ExtensionList(const ServiceOptions& o, const std::string& vm) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "common/http/http_transport.h"
 #include "simulators/backup_service/state.pb.h"
 
@@ -35,6 +36,20 @@ struct BackupOptions {
 // subprocess with ConfigSequenceNumber set, reads the status blob, records the recovery point (also on failure,
 // with the code).
 absl::StatusOr<proto::RecoveryPoint> RunBackup(const ServiceOptions& o, const std::string& vm, const BackupOptions& b);
+
+// DefaultPolicy: one backup a day at 22:30 UTC. The latest scheduled time at or before `now`.
+absl::Time LastScheduledSlot(absl::Time now);
+
+struct ScheduleResult {
+  bool ran = false;              // a backup was due and ran
+  proto::RecoveryPoint recovery_point;
+  absl::Time next_due;
+};
+
+// Runs the backup the policy says is due at `now` (none if the latest slot is already covered by a recovery
+// point). Meant for cron or a systemd timer: `backupsvc run-due --vm NAME ...`.
+absl::StatusOr<ScheduleResult> RunDueBackup(const ServiceOptions& o, const std::string& vm, const BackupOptions& b,
+                                            absl::Time now);
 
 // Lines of the `extension list` table.
 absl::StatusOr<std::string> ExtensionList(const ServiceOptions& o, const std::string& vm);

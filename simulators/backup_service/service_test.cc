@@ -77,6 +77,18 @@ TEST(BackupService, ProtectBackupListRestore) {
 
   EXPECT_THAT(Restore(so, "web01", "rp-9", out), StatusIs(absl::StatusCode::kNotFound, HasSubstr("rp-9")));
 
+  // The policy: the backups just taken cover today's slot if it is past 22:30, else yesterday's; the next
+  // day's slot is due once its time has come.
+  absl::Time now = absl::Now();
+  absl::StatusOr<ScheduleResult> none_due = RunDueBackup(so, "web01", b, now);
+  ASSERT_TRUE(none_due.ok()) << none_due.status();
+  EXPECT_FALSE(none_due->ran);
+  EXPECT_EQ(none_due->next_due, LastScheduledSlot(now) + absl::Hours(24));
+  absl::StatusOr<ScheduleResult> due = RunDueBackup(so, "web01", b, none_due->next_due + absl::Minutes(1));
+  ASSERT_TRUE(due.ok()) << due.status();
+  EXPECT_TRUE(due->ran);
+  EXPECT_EQ(due->recovery_point.status(), "success");
+
   // fsfreeze through the real binary, in dry-run mode (no root needed): file-system consistent, frozen and thawed.
   std::string tmp = std::getenv("TEST_TMPDIR");
   ASSERT_TRUE(file::WriteFileAtomic(tmp + "/mounts", "/dev/sda1 / ext4 rw 0 0\n/dev/sdc1 /data xfs rw 0 0\n", 0644).ok());
