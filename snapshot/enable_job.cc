@@ -1,5 +1,6 @@
 #include "snapshot/enable_job.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <vector>
 
@@ -144,24 +145,42 @@ class Job {
 
 void Job::Report(const JobStatus& status) {
   absl::Time now = clock_.Now();
-  if (folders_) {
-    absl::Status s = WriteStatusFile(folders_->status_folder, settings_.seq, RenderStatus(status, now, StatusForm::kFile));
+  // Reports share what is left of the job's deadline, so the agent's 300 s limit is never reached even when the
+  // storage account is failing: each upload (status, logs) gets at most a third of the remainder.
+  absl::Duration remaining = std::max(absl::Seconds(2), start_ + o_.deadline - now);
+  blob::BlobClientOptions bo;
+  bo.clock = &clock_;
+  bo.request_timeout = std::min(o_.per_call_timeout, remaining / 3);
+  bo.retry.max_total = std::min(absl::Seconds(30), remaining / 3);
+  bo.retry.seed = static_cast<uint64_t>(absl::ToUnixNanos(now));
+  blob::BlobClient report_client(o_.transport, std::nullopt, bo);
+  // The local file first, so the outcome is never lost; rewritten if the status blob then fails, to say so.
+  auto write_file = [&](const JobStatus& st) {
+    if (!folders_) return;
+    absl::Status s = WriteStatusFile(folders_->status_folder, settings_.seq, RenderStatus(st, now, StatusForm::kFile));
     if (s.ok()) {
       result_.status_file = absl::StrCat(folders_->status_folder, "/", settings_.seq, ".status");
     } else {
       log_.logger().Error("cannot write the status file: {}", s.message());
     }
-  }
+  };
+  write_file(status);
   if (settings_.status_blob) {
     absl::Status s = settings_.status_blob->CheckSasUsable(now);
-    if (s.ok()) s = UploadReportBlob(*client_, *settings_.status_blob, RenderStatus(status, now, StatusForm::kBlob));
+    if (s.ok()) s = UploadReportBlob(report_client, *settings_.status_blob, RenderStatus(status, now, StatusForm::kBlob));
     if (!s.ok()) {
       log_.logger().Error("cannot write the status blob: {}", s.message());
-      telemetry_.emplace_back("statusBlobUploadError", RedactSecrets(s.message()));
+      auto note = std::make_pair(std::string("statusBlobUploadError"), RedactSecrets(s.message()));
+      if (std::find(telemetry_.begin(), telemetry_.end(), note) == telemetry_.end()) telemetry_.push_back(note);
+      JobStatus noted = status;
+      if (std::find(noted.telemetry.begin(), noted.telemetry.end(), note) == noted.telemetry.end()) {
+        noted.telemetry.push_back(note);
+        write_file(noted);
+      }
     }
   }
   if (settings_.logs_blob && settings_.logs_blob->CheckSasUsable(now).ok()) {
-    absl::Status s = UploadReportBlob(*client_, *settings_.logs_blob, log_.All());
+    absl::Status s = UploadReportBlob(report_client, *settings_.logs_blob, log_.All());
     if (!s.ok()) log_.logger().Warning("cannot write the logs blob: {}", s.message());
   }
 }

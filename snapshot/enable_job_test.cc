@@ -40,9 +40,11 @@ class RecordingFreeze : public FreezeProvider {
   }
   absl::Status Thaw() override {
     ++thaws;
+    if (on_thaw) on_thaw();
     return absl::OkStatus();
   }
   int freezes = 0, thaws = 0;
+  std::function<void()> on_thaw;
   absl::Status freeze_result;
   std::function<void()> on_freeze;
 };
@@ -272,6 +274,23 @@ TEST_F(EnableJobTest, StatusBlobThatRefusesWritesDoesNotLoseTheOutcome) {
   bool noted = false;
   for (const auto& kv : doc.status().telemetrydata()) noted |= kv.key() == "statusBlobUploadError";
   EXPECT_TRUE(noted);
+}
+
+TEST_F(EnableJobTest, AFailingStatusBlobCannotPushTheJobPastItsDeadline) {
+  WriteSettings(0, Disks(1));
+  FakeClock clock(absl::Now());
+  options_.clock = &clock;
+  options_.deadline = absl::Seconds(20);
+  freeze_.on_thaw = [&] { fake_.FailNext(100000, 503, "ServerBusy"); };  // storage fails right after the snapshot
+  absl::Time start = clock.Now();
+  EnableResult r = RunEnable(options_);
+  EXPECT_EQ(r.code, kSuccessAppConsistent) << r.message;
+  EXPECT_LE(clock.Now() - start, absl::Seconds(21)) << "the reports must share the job's remaining time";
+  proto::StatusDocument doc = StatusFile(0);
+  bool noted = false;
+  for (const auto& kv : doc.status().telemetrydata()) noted |= kv.key() == "statusBlobUploadError";
+  EXPECT_TRUE(noted);
+  fake_.FailNext(0, 0, "");
 }
 
 TEST_F(EnableJobTest, PageBlobStatusIsWrittenAsPages) {

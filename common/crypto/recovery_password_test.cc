@@ -73,7 +73,9 @@ TEST(RecoveryPassword, ParseAcceptsSpacesAndNamesTheBadGroup) {
     absl::StatusOr<RecoveryPassword> r = RecoveryPassword::Parse(c.text);
     EXPECT_THAT(r, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(c.error))) << c.text;
     // Never echo the rest of the password.
-    if (!r.ok()) EXPECT_THAT(std::string(r.status().message()), Not(HasSubstr("036608"))) << c.text;
+    if (!r.ok()) {
+      EXPECT_THAT(std::string(r.status().message()), Not(HasSubstr("036608"))) << c.text;
+    }
   }
   (void)good;
 }
