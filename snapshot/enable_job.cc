@@ -146,12 +146,12 @@ class Job {
 void Job::Report(const JobStatus& status) {
   absl::Time now = clock_.Now();
   // Reports share what is left of the job's deadline, so the agent's 300 s limit is never reached even when the
-  // storage account is failing: each upload (status, logs) gets at most a third of the remainder.
+  // storage account is failing: the (at most four) calls of the two uploads get a fifth of the remainder each.
   absl::Duration remaining = std::max(absl::Seconds(2), start_ + o_.deadline - now);
   blob::BlobClientOptions bo;
   bo.clock = &clock_;
-  bo.request_timeout = std::min(o_.per_call_timeout, remaining / 3);
-  bo.retry.max_total = std::min(absl::Seconds(30), remaining / 3);
+  bo.request_timeout = std::min(o_.per_call_timeout, remaining / 5);
+  bo.retry.max_total = std::min(absl::Seconds(30), remaining / 5);
   bo.retry.seed = static_cast<uint64_t>(absl::ToUnixNanos(now));
   blob::BlobClient report_client(o_.transport, std::nullopt, bo);
   // The local file first, so the outcome is never lost; rewritten if the status blob then fails, to say so.
