@@ -1,0 +1,224 @@
+#include "simulators/sata/drive.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/file/file_util.h"
+#include "common/json/json.h"
+#include "common/status/status_macros.h"
+
+namespace vmb::sata {
+namespace {
+
+constexpr uint64_t kCacheLimit = 256ull << 20;  // like a drive's DRAM cache: destaged when full
+
+std::string SpecPath(const std::string& dir, const std::string& name) { return dir + "/" + name + ".drive.json"; }
+std::string ImagePath(const std::string& dir, const std::string& name) { return dir + "/" + name + ".img"; }
+
+}  // namespace
+
+IdentifyInfo IdentifyFor(const proto::DriveSpec& spec) {
+  IdentifyInfo i;
+  i.model = spec.model();
+  i.serial = spec.serial();
+  i.firmware = spec.firmware().empty() ? "VMBK0001" : spec.firmware();
+  i.logical_sector_size = spec.sectorsize() ? spec.sectorsize() : 512;
+  i.sectors = spec.capacity() / i.logical_sector_size;
+  i.sata = spec.interface() == "sata3"   ? SataGeneration::kGen3
+           : spec.interface() == "sata2" ? SataGeneration::kGen2
+                                         : SataGeneration::kNone;
+  i.rotation_rate = spec.media() == "ssd" ? 1 : 7200;
+  i.form_factor = spec.formfactor() == "3.5" ? FormFactor::k35 : spec.formfactor() == "2.5" ? FormFactor::k25
+                                                                                            : FormFactor::kUnknown;
+  return i;
+}
+
+SataDrive::SataDrive(std::string bay, proto::DriveSpec spec, int fd, Clock& clock)
+    : bay_(std::move(bay)), spec_(std::move(spec)), fd_(fd), clock_(clock) {}
+
+SataDrive::~SataDrive() { ::close(fd_); }
+
+std::string SataDrive::Identify() const { return EncodeIdentify(IdentifyFor(spec_)); }
+
+int SataDrive::injected_errors() const {
+  absl::MutexLock lock(&mu_);
+  return injected_;
+}
+
+absl::Status SataDrive::Check(uint64_t offset, uint64_t length) {
+  uint32_t sector = spec_.sectorsize();
+  if (offset % sector || length % sector) {
+    return absl::InvalidArgumentError(absl::StrCat("drive ", spec_.name(), ": access at ", offset, "+", length,
+                                                   " is not aligned to its ", sector, "-byte sectors"));
+  }
+  RETURN_IF_ERROR(io::CheckRange(size(), offset, length));
+  absl::MutexLock lock(&mu_);
+  if (removed_) {
+    ++injected_;
+    return absl::UnavailableError(absl::StrCat("drive ", spec_.name(), " (serial ", spec_.serial(), ") was removed"));
+  }
+  uint64_t first = offset / sector, last = (offset + length) / sector;  // [first, last)
+  for (const proto::BadRange& bad : spec_.badranges()) {
+    if (bad.firstlba() < last && first < bad.firstlba() + bad.count()) {
+      ++injected_;
+      return absl::DataLossError(absl::StrCat("drive ", spec_.name(), ": unrecoverable I/O error at LBA ",
+                                              std::max(first, bad.firstlba())));
+    }
+  }
+  return absl::OkStatus();
+}
+
+void SataDrive::Throttle(uint64_t bytes) {
+  if (spec_.throughputmbps() > 0) clock_.SleepFor(absl::Seconds(bytes / (spec_.throughputmbps() * 1e6)));
+}
+
+absl::Status SataDrive::Read(uint64_t offset, uint64_t length, std::string* out) {
+  RETURN_IF_ERROR(Check(offset, length));
+  out->assign(length, '\0');
+  uint64_t done = 0;
+  while (done < length) {
+    ssize_t n = ::pread(fd_, out->data() + done, length - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return file::ErrnoStatus(errno, "cannot read drive image", bay_);
+    if (n == 0) break;  // sparse tail: zeros
+    done += static_cast<uint64_t>(n);
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    uint32_t sector = spec_.sectorsize();
+    for (auto it = cache_.lower_bound(offset); it != cache_.end() && it->first < offset + length; ++it) {
+      out->replace(it->first - offset, sector, it->second);
+    }
+  }
+  Throttle(length);
+  return absl::OkStatus();
+}
+
+absl::Status SataDrive::Write(uint64_t offset, absl::string_view data) {
+  RETURN_IF_ERROR(Check(offset, data.size()));
+  bool flush = false;
+  {
+    absl::MutexLock lock(&mu_);
+    uint32_t sector = spec_.sectorsize();
+    uint64_t accepted = data.size();
+    if (spec_.pullafterbytes() > 0 && written_ + static_cast<int64_t>(data.size()) > spec_.pullafterbytes()) {
+      accepted = (spec_.pullafterbytes() - written_) / sector * sector;  // part of the write lands, then it is gone
+      removed_ = true;
+    }
+    for (uint64_t off = 0; off < accepted; off += sector) {
+      auto [it, inserted] = cache_.insert_or_assign(offset + off, std::string(data.substr(off, sector)));
+      if (inserted) cached_bytes_ += sector;
+    }
+    written_ += static_cast<int64_t>(accepted);
+    if (removed_) {
+      ++injected_;
+      spec_.set_attached(false);
+      (void)file::WriteFileAtomic(SpecPath(bay_, spec_.name()), json::ToJson(spec_, true), 0644);
+      return absl::UnavailableError(absl::StrCat("drive ", spec_.name(), " (serial ", spec_.serial(),
+                                                 ") was removed during the write"));
+    }
+    flush = cached_bytes_ >= kCacheLimit;
+  }
+  Throttle(data.size());
+  return flush ? Flush() : absl::OkStatus();
+}
+
+absl::Status SataDrive::Flush() {
+  absl::MutexLock lock(&mu_);
+  if (removed_) {
+    ++injected_;
+    return absl::UnavailableError(absl::StrCat("drive ", spec_.name(), " was removed"));
+  }
+  for (const auto& [off, sector] : cache_) {
+    if (::pwrite(fd_, sector.data(), sector.size(), static_cast<off_t>(off)) != static_cast<ssize_t>(sector.size())) {
+      return file::ErrnoStatus(errno, "cannot write drive image", bay_);
+    }
+  }
+  cache_.clear();
+  cached_bytes_ = 0;
+  if (::fdatasync(fd_) != 0) return file::ErrnoStatus(errno, "cannot sync drive image", bay_);
+  return absl::OkStatus();
+}
+
+void SataDrive::PowerCut() {
+  absl::MutexLock lock(&mu_);
+  cache_.clear();
+  cached_bytes_ = 0;
+}
+
+absl::Status DriveBay::Create(const proto::DriveSpec& in) {
+  proto::DriveSpec spec = in;
+  if (spec.name().empty() || spec.name().find('/') != std::string::npos) {
+    return absl::InvalidArgumentError("drive name must be non-empty and contain no '/'");
+  }
+  if (spec.sectorsize() == 0) spec.set_sectorsize(512);
+  if (spec.sectorsize() != 512 && spec.sectorsize() != 4096) {
+    return absl::InvalidArgumentError("sector size must be 512 or 4096");
+  }
+  if (spec.capacity() == 0 || spec.capacity() % spec.sectorsize()) {
+    return absl::InvalidArgumentError("capacity must be a positive multiple of the sector size");
+  }
+  if (spec.firmware().empty()) spec.set_firmware("VMBK0001");
+  spec.set_attached(true);
+  RETURN_IF_ERROR(file::MakeDirs(dir_));
+  if (file::ReadFile(SpecPath(dir_, spec.name())).ok()) {
+    return absl::AlreadyExistsError(absl::StrCat("a drive named ", spec.name(), " is already in the bay"));
+  }
+  int fd = ::open(ImagePath(dir_, spec.name()).c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return file::ErrnoStatus(errno, "cannot create drive image", ImagePath(dir_, spec.name()));
+  int rc = ::ftruncate(fd, static_cast<off_t>(spec.capacity()));  // sparse
+  ::close(fd);
+  if (rc != 0) return file::ErrnoStatus(errno, "cannot size drive image", ImagePath(dir_, spec.name()));
+  return file::WriteFileAtomic(SpecPath(dir_, spec.name()), json::ToJson(spec, true), 0644);
+}
+
+absl::StatusOr<proto::DriveSpec> DriveBay::Get(const std::string& name) const {
+  absl::StatusOr<std::string> text = file::ReadFile(SpecPath(dir_, name));
+  if (!text.ok()) return absl::NotFoundError(absl::StrCat("no drive named ", name, " in the bay ", dir_));
+  proto::DriveSpec spec;
+  RETURN_IF_ERROR(json::Parse(*text, &spec, SpecPath(dir_, name)));
+  return spec;
+}
+
+absl::Status DriveBay::Update(const proto::DriveSpec& spec) {
+  RETURN_IF_ERROR(Get(spec.name()).status());
+  return file::WriteFileAtomic(SpecPath(dir_, spec.name()), json::ToJson(spec, true), 0644);
+}
+
+absl::StatusOr<std::vector<proto::DriveSpec>> DriveBay::List() const {
+  std::vector<proto::DriveSpec> out;
+  DIR* d = ::opendir(dir_.c_str());
+  if (!d) return absl::NotFoundError(absl::StrCat("no drive bay at ", dir_));
+  std::vector<std::string> names;
+  while (dirent* e = ::readdir(d)) {
+    absl::string_view n = e->d_name;
+    if (absl::ConsumeSuffix(&n, ".drive.json")) names.emplace_back(n);
+  }
+  ::closedir(d);
+  std::sort(names.begin(), names.end());
+  for (const std::string& n : names) {
+    ASSIGN_OR_RETURN(proto::DriveSpec spec, Get(n));
+    out.push_back(spec);
+  }
+  return out;
+}
+
+absl::StatusOr<std::unique_ptr<SataDrive>> DriveBay::Open(const std::string& name) {
+  ASSIGN_OR_RETURN(proto::DriveSpec spec, Get(name));
+  if (!spec.attached()) {
+    return absl::UnavailableError(absl::StrCat("drive ", name, " is not attached (it was pulled); `satasim attach ",
+                                               name, "` puts it back"));
+  }
+  int fd = ::open(ImagePath(dir_, name).c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return file::ErrnoStatus(errno, "cannot open drive image", ImagePath(dir_, name));
+  return std::unique_ptr<SataDrive>(new SataDrive(dir_, spec, fd, clock_));
+}
+
+}  // namespace vmb::sata

@@ -1,0 +1,81 @@
+// Simulated SATA drives in a drive bay (a folder): a sparse image per drive plus its description and faults in
+// <name>.drive.json. A drive is a BlockDevice addressed in whole logical sectors, with a volatile write cache
+// (writes since the last Flush are lost on PowerCut, as on a real drive), ATA IDENTIFY data, and faults on demand:
+// bad sector ranges (reads and writes there fail with an I/O error), a pull after N written bytes (the drive is
+// gone until re-attached), and a throughput cap (time passes on an injected clock). Every injected failure is
+// counted, so a test can insist that none was reported as success.
+#ifndef VMBACKUP_SIMULATORS_SATA_DRIVE_H_
+#define VMBACKUP_SIMULATORS_SATA_DRIVE_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "common/io/block_device.h"
+#include "common/time/clock.h"
+#include "simulators/sata/drive.pb.h"
+#include "simulators/sata/identify.h"
+
+namespace vmb::sata {
+
+class SataDrive : public io::BlockDevice {
+ public:
+  ~SataDrive() override;
+
+  uint64_t size() const override { return spec_.capacity(); }
+  // `offset` and the length must be multiples of the logical sector size (kInvalidArgument otherwise).
+  absl::Status Read(uint64_t offset, uint64_t length, std::string* out) override;
+  absl::Status Write(uint64_t offset, absl::string_view data) override;
+  absl::Status Flush() override;
+
+  // Drops the volatile cache: every write since the last successful Flush is lost.
+  void PowerCut();
+  std::string Identify() const;
+  const proto::DriveSpec& spec() const { return spec_; }
+  int injected_errors() const;
+
+ private:
+  friend class DriveBay;
+  SataDrive(std::string bay, proto::DriveSpec spec, int fd, Clock& clock);
+  absl::Status Check(uint64_t offset, uint64_t length);
+  void Throttle(uint64_t bytes);
+
+  std::string bay_;
+  proto::DriveSpec spec_;
+  int fd_;
+  Clock& clock_;
+  mutable absl::Mutex mu_;
+  std::map<uint64_t, std::string> cache_ ABSL_GUARDED_BY(mu_);  // sector offset -> sector data
+  uint64_t cached_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t written_ ABSL_GUARDED_BY(mu_) = 0;
+  bool removed_ ABSL_GUARDED_BY(mu_) = false;
+  int injected_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+class DriveBay {
+ public:
+  explicit DriveBay(std::string dir, Clock& clock = RealClock()) : dir_(std::move(dir)), clock_(clock) {}
+
+  // Creates a drive (the sparse image and its description). kAlreadyExists for a name in use.
+  absl::Status Create(const proto::DriveSpec& spec);
+  // Every drive in the bay, attached or not, by name.
+  absl::StatusOr<std::vector<proto::DriveSpec>> List() const;
+  // kNotFound for an unknown name; kUnavailable for a drive that was pulled (re-attach it first).
+  absl::StatusOr<std::unique_ptr<SataDrive>> Open(const std::string& name);
+  absl::Status Update(const proto::DriveSpec& spec);  // faults, attachment
+  absl::StatusOr<proto::DriveSpec> Get(const std::string& name) const;
+  const std::string& dir() const { return dir_; }
+
+ private:
+  std::string dir_;
+  Clock& clock_;
+};
+
+IdentifyInfo IdentifyFor(const proto::DriveSpec& spec);
+
+}  // namespace vmb::sata
+
+#endif  // VMBACKUP_SIMULATORS_SATA_DRIVE_H_
