@@ -1,0 +1,52 @@
+// AzureOfflineBackupCertGen for Linux: prepares a server for offline backup (seed 004).
+//
+//   CreateNewApplication SubscriptionId:<id>
+//     creates (or reuses) the directory application AzureOfflineBackup_<user id> with a new self-signed certificate
+//     CB_AzureADCertforOfflineSeeding_<resource id> (key 0600 in the agent's certificate store) and writes
+//     OfflineApplicationParams.xml. If the application exists with other credentials, it exports the certificate
+//     (.cer, public part only) and returns the manual steps instead (kFailedPrecondition, exit 3).
+//   AddRegistryEntries SubscriptionId:<id> xmlfilepath:<file> storageaccountname:<name>
+//     writes OfflineApplicationParams_<storage account>.xml into the agent's scratch folder, and records
+//     AzureADAppCertThumbprint_<user id> in the agent's configuration folder (the Linux stand-ins for the
+//     Scratch\MicrosoftBackupProvider folder and the CloudBackupProvider registry key).
+#ifndef VMBACKUP_OFFLINE_SEED_CERTGEN_CERTGEN_H_
+#define VMBACKUP_OFFLINE_SEED_CERTGEN_CERTGEN_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/http/http_transport.h"
+
+namespace vmb::offline {
+
+struct CertGenOptions {
+  std::string control_plane;  // base URL of the management API (the simulator, or Azure)
+  std::string token;          // bearer token
+  std::string user_id;        // the Azure user id the application is named after
+  std::string cert_store = "/var/lib/vmbackup/certs";
+  std::string config_dir = "/etc/vmbackup/CloudBackupProvider";
+  std::string scratch_dir = "/var/lib/vmbackup/Scratch/MicrosoftBackupProvider";
+  std::string output_dir = ".";  // where OfflineApplicationParams.xml (and a .cer for manual upload) go
+  http::HttpTransport* transport = nullptr;
+};
+
+// Windows-style "Key:Value" arguments, keys case-insensitive. kInvalidArgument naming the bad argument.
+absl::StatusOr<std::map<std::string, std::string>> ParseKeyValueArgs(const std::vector<std::string>& args);
+
+struct CreateResult {
+  std::string params_path;
+  std::string thumbprint;
+  bool reused = false;
+};
+
+absl::StatusOr<CreateResult> CreateNewApplication(const CertGenOptions& o, const std::string& subscription_id);
+
+// Returns the path written.
+absl::StatusOr<std::string> AddRegistryEntries(const CertGenOptions& o, const std::string& subscription_id,
+                                               const std::string& xml_path, const std::string& storage_account);
+
+}  // namespace vmb::offline
+
+#endif  // VMBACKUP_OFFLINE_SEED_CERTGEN_CERTGEN_H_
