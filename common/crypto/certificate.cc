@@ -2,6 +2,7 @@
 
 #include <openssl/bn.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
@@ -139,6 +140,27 @@ absl::StatusOr<CertificateAndKey> GenerateSelfSigned(const SelfSignedOptions& op
     return OpenSslError(absl::StatusCode::kInternal, "certificate signing failed");
   }
   return CertificateAndKey{Certificate(std::move(x509)), PrivateKey(std::move(pkey))};
+}
+
+absl::StatusOr<CertificateAndKey> DecodePkcs12(absl::string_view der, absl::string_view password) {
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  PKCS12* p12 = d2i_PKCS12(nullptr, &p, static_cast<long>(der.size()));
+  if (p12 == nullptr) {
+    internal::DrainOpenSslErrors();
+    return absl::InvalidArgumentError("not a PKCS#12 certificate bundle");
+  }
+  EVP_PKEY* key = nullptr;
+  X509* cert = nullptr;
+  std::string pass(password);
+  int ok = PKCS12_parse(p12, pass.c_str(), &key, &cert, nullptr);
+  PKCS12_free(p12);
+  if (ok != 1 || key == nullptr || cert == nullptr) {
+    internal::DrainOpenSslErrors();
+    if (key) EVP_PKEY_free(key);
+    if (cert) X509_free(cert);
+    return absl::InvalidArgumentError("the PKCS#12 bundle does not open (wrong password, or no certificate and key)");
+  }
+  return CertificateAndKey{Certificate(OpenSslPtr<X509>(cert)), PrivateKey(OpenSslPtr<EVP_PKEY>(key))};
 }
 
 absl::StatusOr<std::string> WriteToCertDir(const std::string& dir, const CertificateAndKey& pair) {

@@ -68,6 +68,10 @@ struct SelfSignedOptions {
 // A new RSA key and a self-signed certificate over it (SHA-256 signature, random 64-bit serial).
 absl::StatusOr<CertificateAndKey> GenerateSelfSigned(const SelfSignedOptions& options);
 
+// Decodes a PKCS#12 bundle (DER) holding one certificate and its key, e.g. the ManagementCertificate of a
+// .publishsettings file (empty password). kInvalidArgument for anything else, never echoing the input.
+absl::StatusOr<CertificateAndKey> DecodePkcs12(absl::string_view der, absl::string_view password = "");
+
 // Writes `<dir>/<THUMBPRINT>.crt` (0644) and `<dir>/<THUMBPRINT>.prv` (0600), atomically. Returns the thumbprint.
 absl::StatusOr<std::string> WriteToCertDir(const std::string& dir, const CertificateAndKey& pair);
 
