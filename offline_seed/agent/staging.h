@@ -1,0 +1,46 @@
+// The backup agent's initial backup to a staging location (seed 004, "Initiate offline backup"): the source trees
+// are cut into content-defined chunks (a gear rolling hash picks boundaries, 16 KiB / 64 KiB / 256 KiB min / avg /
+// max, so an insertion shifts only nearby chunks), each unique chunk (SHA-256) is compressed with zstd on several
+// threads and packed, 512-aligned, into page-blob images of a fixed size; a catalogue records every file, folder
+// and symlink (raw names, sizes, modes, times, targets) and the chunk index; offline-job.json records the job.
+#ifndef VMBACKUP_OFFLINE_SEED_AGENT_STAGING_H_
+#define VMBACKUP_OFFLINE_SEED_AGENT_STAGING_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "offline_seed/agent/staging.pb.h"
+
+namespace vmb::offline {
+
+struct InitiateOptions {
+  std::vector<std::string> sources;
+  std::string staging;
+  proto::ImportJobRecord job;       // jobName, subscriptionId, storageAccount, container, publishSettingsPath
+  int threads = 2;
+  int zstd_level = 1;
+  uint64_t image_size = 1ull << 30;  // each page-blob image
+  std::function<void(uint64_t done, uint64_t total)> progress;
+};
+
+// Errors: kInvalidArgument (a source that is not a folder, staging inside a source), kAlreadyExists (the staging
+// location already holds a job), kResourceExhausted (not enough free space: the message says how much is needed),
+// and I/O errors naming the path. Nothing is written before the checks pass.
+absl::StatusOr<proto::ImportJobRecord> InitiateOfflineBackup(const InitiateOptions& options);
+
+// Reads offline-job.json; kNotFound with a clear message when `staging` is not a staging location.
+absl::StatusOr<proto::ImportJobRecord> ReadStagedJob(const std::string& staging);
+
+// Rebuilds the source trees under `output` (root i as output/i) from the staging location, verifying every chunk's
+// SHA-256. kDataLoss naming the chunk when staging data is damaged.
+absl::Status RestoreFromStaging(const std::string& staging, const std::string& output);
+
+// Content-defined chunk boundaries of `data` (exposed for tests): offsets where chunks end.
+std::vector<size_t> ChunkBoundaries(const std::string& data);
+
+}  // namespace vmb::offline
+
+#endif  // VMBACKUP_OFFLINE_SEED_AGENT_STAGING_H_

@@ -1,0 +1,142 @@
+#include "offline_seed/agent/staging.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "absl/strings/str_format.h"
+#include "common/crypto/random.h"
+#include "common/file/file_util.h"
+#include "common/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace vmb::offline {
+namespace {
+
+using ::testing::HasSubstr;
+using ::vmb::testing::IsOk;
+using ::vmb::testing::StatusIs;
+
+std::string Tmp(const std::string& n) {
+  return std::string(std::getenv("TEST_TMPDIR")) + "/" + ::testing::UnitTest::GetInstance()->current_test_info()->name() + n;
+}
+
+void Write(const std::string& path, const std::string& data, mode_t mode = 0644) {
+  ASSERT_THAT(file::WriteFileAtomic(path, data, mode), IsOk());
+}
+
+InitiateOptions Options(const std::string& src, const std::string& staging) {
+  InitiateOptions o;
+  o.sources = {src};
+  o.staging = staging;
+  o.job.set_jobname("seedjob1");
+  o.job.set_subscriptionid("sub-123");
+  o.job.set_storageaccount("seedacct");
+  o.job.set_container("offline");
+  o.image_size = 2u << 20;  // small images, so several are used
+  return o;
+}
+
+// Compares two trees: names, types, bytes, modes, mtimes, link targets.
+void ExpectSameTree(const std::string& a, const std::string& b) {
+  struct stat sa, sb;
+  ASSERT_EQ(::lstat(a.c_str(), &sa), 0) << a;
+  ASSERT_EQ(::lstat(b.c_str(), &sb), 0) << b;
+  EXPECT_EQ(sa.st_mode, sb.st_mode) << a;
+  if (S_ISREG(sa.st_mode)) {
+    EXPECT_TRUE(*file::ReadFile(a) == *file::ReadFile(b)) << a;
+  }
+  if (!S_ISLNK(sa.st_mode)) {
+    EXPECT_EQ(sa.st_mtim.tv_sec, sb.st_mtim.tv_sec) << a;
+    EXPECT_EQ(sa.st_mtim.tv_nsec, sb.st_mtim.tv_nsec) << a;
+  } else {
+    char ta[4096] = {0}, tb[4096] = {0};
+    EXPECT_EQ(std::string(ta, ::readlink(a.c_str(), ta, sizeof(ta))), std::string(tb, ::readlink(b.c_str(), tb, sizeof(tb))));
+  }
+  if (S_ISDIR(sa.st_mode)) {
+    for (const char* name : {"big.bin", "repeat.bin", "empty", "d\xC3\xA9j\xC3\xA0 v\xC3\xBC.txt", "\xff\xfe.bin", "link",
+                             "emptydir", "sub", "sub/deep.txt"}) {
+      std::string pa = a + "/" + name;
+      struct stat st;
+      if (::lstat(pa.c_str(), &st) == 0 && pa.find("/sub/") == std::string::npos) ExpectSameTree(pa, b + "/" + name);
+    }
+  }
+}
+
+TEST(Staging, RoundTripKeepsEverythingAndCompressesAndDedupes) {
+  std::string src = Tmp("src"), staging = Tmp("staging"), out = Tmp("out");
+  ASSERT_THAT(file::MakeDirs(src + "/sub"), IsOk());
+  ASSERT_THAT(file::MakeDirs(src + "/emptydir"), IsOk());
+  Write(src + "/big.bin", crypto::SecureRandom().Bytes(5u << 20));
+  std::string block = crypto::SecureRandom().Bytes(300000);
+  Write(src + "/repeat.bin", block + block + block + block);  // dedupes
+  Write(src + "/text.txt", std::string(3u << 20, 'a'));        // compresses
+  Write(src + "/empty", "");
+  Write(src + "/d\xC3\xA9j\xC3\xA0 v\xC3\xBC.txt", "non-ASCII name", 0640);
+  Write(src + "/\xff\xfe.bin", "not UTF-8 at all");
+  Write(src + "/sub/deep.txt", "deep");
+  ASSERT_EQ(::symlink("sub/deep.txt", (src + "/link").c_str()), 0);
+  timespec times[2] = {{1600000000, 123456789}, {1600000000, 123456789}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, (src + "/empty").c_str(), times, 0), 0);
+
+  absl::StatusOr<proto::ImportJobRecord> job = InitiateOfflineBackup(Options(src, staging));
+  ASSERT_TRUE(job.ok()) << job.status();
+  EXPECT_EQ(job->sourcebytes(), (5u << 20) + 1200000 + (3u << 20) + 14 + 16 + 4);
+  EXPECT_LT(job->stagedbytes(), job->sourcebytes() * 7 / 10);  // the text compresses, the repeats dedupe
+  EXPECT_LT(job->uniquechunks(), job->chunks());
+  EXPECT_EQ(job->state(), "Staged");
+  EXPECT_EQ(ReadStagedJob(staging)->jobname(), "seedjob1");
+  struct stat st;
+  ASSERT_EQ(::stat((staging + "/images/image-0001.vhd").c_str(), &st), 0);  // several images
+  EXPECT_EQ(st.st_size % 512, 0);
+
+  ASSERT_THAT(RestoreFromStaging(staging, out), IsOk());
+  ExpectSameTree(src, out + "/0");
+  EXPECT_EQ(*file::ReadFile(out + "/0/sub/deep.txt"), "deep");
+  EXPECT_EQ(*file::ReadFile(out + "/0/text.txt"), std::string(3u << 20, 'a'));
+
+  // A second initiate on the same staging location is refused; the staged data is untouched.
+  EXPECT_THAT(InitiateOfflineBackup(Options(src, staging)), StatusIs(absl::StatusCode::kAlreadyExists));
+}
+
+TEST(Staging, BadInputAndDamageAreNamed) {
+  std::string src = Tmp("src"), staging = Tmp("staging");
+  ASSERT_THAT(file::MakeDirs(src), IsOk());
+  Write(src + "/f", crypto::SecureRandom().Bytes(100000));
+  EXPECT_THAT(InitiateOfflineBackup(Options(src, src + "/staging")),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("inside the source")));
+  EXPECT_THAT(InitiateOfflineBackup(Options(src + "/f", staging)),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not a folder")));
+  EXPECT_THAT(ReadStagedJob(Tmp("nowhere")), StatusIs(absl::StatusCode::kNotFound, HasSubstr("seedagent initiate")));
+  InitiateOptions o = Options(src, staging);
+  o.job.clear_container();
+  EXPECT_THAT(InitiateOfflineBackup(o), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("container")));
+
+  ASSERT_TRUE(InitiateOfflineBackup(Options(src, staging)).ok());
+  std::string image = staging + "/images/image-0000.vhd";
+  std::string bytes = *file::ReadFile(image);
+  bytes[100] ^= 0x5a;
+  Write(image, bytes, 0600);
+  EXPECT_THAT(RestoreFromStaging(staging, Tmp("out")), StatusIs(absl::StatusCode::kDataLoss, HasSubstr("damaged")));
+}
+
+TEST(Chunking, AnInsertionShiftsOnlyNearbyChunks) {
+  std::string data = crypto::SecureRandom().Bytes(4u << 20);
+  std::vector<size_t> a = ChunkBoundaries(data);
+  std::vector<size_t> b = ChunkBoundaries("inserted!" + data);
+  ASSERT_GT(a.size(), 20u);
+  size_t shared = 0;
+  for (size_t end : a) shared += std::count(b.begin(), b.end(), end + 9);
+  EXPECT_GE(shared, a.size() - 3);
+  for (size_t i = 1; i < a.size(); ++i) {
+    EXPECT_GE(a[i] - a[i - 1], 16u << 10);
+    EXPECT_LE(a[i] - a[i - 1], 256u << 10);
+  }
+}
+
+}  // namespace
+}  // namespace vmb::offline
