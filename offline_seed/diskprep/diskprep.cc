@@ -1,0 +1,337 @@
+#include "offline_seed/diskprep/diskprep.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
+#include "common/crypto/digest.h"
+#include "common/crypto/encoding.h"
+#include "common/crypto/random.h"
+#include "common/file/file_util.h"
+#include "common/json/json.h"
+#include "common/status/status_macros.h"
+#include "offline_seed/agent/staging.h"
+#include "offline_seed/diskprep/diskprep.pb.h"
+#include "offline_seed/journal/journal.h"
+#include "offline_seed/manifest/drive_manifest.h"
+#include "offline_seed/publish/publish_settings.h"
+#include "offline_seed/volume/encrypted_volume.h"
+#include "simulators/import_export/client.h"
+
+namespace vmb::offline {
+namespace {
+
+struct Range {
+  std::string blob;
+  std::string image_path;
+  uint64_t blob_length = 0;
+  uint64_t offset = 0;
+  uint64_t length = 0;
+};
+
+std::string Key(const std::string& blob, uint64_t offset) { return absl::StrCat(blob, "@", offset); }
+
+uint64_t RoundUp4K(uint64_t v) { return (v + kDataUnit - 1) / kDataUnit * kDataUnit; }
+
+absl::StatusOr<std::vector<Range>> PlanRanges(const std::string& staging, const proto::ImportJobRecord& job) {
+  std::vector<std::string> images;
+  DIR* d = ::opendir((staging + "/images").c_str());
+  if (!d) return absl::NotFoundError(absl::StrCat(staging, "/images is missing: the staging location is incomplete"));
+  while (dirent* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (absl::EndsWith(n, ".vhd")) images.push_back(n);
+  }
+  ::closedir(d);
+  std::sort(images.begin(), images.end());
+  std::vector<Range> out;
+  for (const std::string& n : images) {
+    std::string path = staging + "/images/" + n;
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return file::ErrnoStatus(errno, "cannot read", path);
+    uint64_t size = static_cast<uint64_t>(st.st_size);
+    std::string blob = absl::StrCat(job.container(), "/", job.jobname(), "/", n);
+    for (uint64_t off = 0; off < size; off += manifest::kMaxRange) {
+      out.push_back({blob, path, size, off, std::min<uint64_t>(manifest::kMaxRange, size - off)});
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> ReadRange(const Range& r) {
+  int fd = ::open(r.image_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return file::ErrnoStatus(errno, "cannot open", r.image_path);
+  std::string data(r.length, '\0');
+  ssize_t n = ::pread(fd, data.data(), data.size(), static_cast<off_t>(r.offset));
+  ::close(fd);
+  if (n != static_cast<ssize_t>(data.size())) return absl::DataLossError(absl::StrCat("short read from ", r.image_path));
+  return data;
+}
+
+std::vector<proto::DiskPrepRecord> Records(const Journal& j) {
+  std::vector<proto::DiskPrepRecord> out;
+  for (const std::string& line : j.records()) {
+    proto::DiskPrepRecord r;
+    if (json::Parse(line, &r, "journal record").ok()) out.push_back(r);
+  }
+  return out;
+}
+
+absl::Status AppendRecord(Journal& j, const proto::DiskPrepRecord& r) { return j.Append(json::ToJson(r)); }
+
+absl::Status Removed(const std::string& drive, const absl::Status& s) {
+  if (s.code() != absl::StatusCode::kUnavailable) return s;
+  return absl::UnavailableError(absl::StrCat(s.message(), ". Reattach the drive (or attach another) and run the same "
+                                                           "command again: diskprep resumes at the last durable range"));
+}
+
+}  // namespace
+
+std::string DriveRefusal(const sata::proto::DriveSpec& d) {
+  if (d.system()) return "it is the system disk";
+  if (!d.attached()) return "it is not attached";
+  if (d.interface() != "sata2" && d.interface() != "sata3") {
+    return absl::StrCat("its interface is ", d.interface(), "; only internal SATA II/III drives are accepted");
+  }
+  if (d.media() == "ssd" && d.formfactor() != "2.5") return "SSDs must be 2.5\"";
+  if (d.media() == "hdd" && d.formfactor() != "2.5" && d.formfactor() != "3.5") return "HDDs must be 2.5\" or 3.5\"";
+  if (d.capacity() > kMaxDriveBytes) {
+    return absl::StrFormat("it holds %.1f TB; drives over 10 TB are not accepted", d.capacity() / 1e12);
+  }
+  return "";
+}
+
+absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
+  ASSIGN_OR_RETURN(proto::ImportJobRecord staged, ReadStagedJob(o.staging));
+  char host[256] = {0};
+  ::gethostname(host, sizeof(host) - 1);
+  std::string publish = o.publish_settings.empty() ? staged.publishsettingspath() : o.publish_settings;
+  if (o.publish_settings.empty() && staged.sourcehost() != host) {
+    return absl::InvalidArgumentError(absl::StrCat("this is not the source computer (", staged.sourcehost(),
+                                                   "): pass the publish settings file with p:<file>"));
+  }
+  ASSIGN_OR_RETURN(SubscriptionCredential sub, LoadSubscription(publish, staged.subscriptionid()));
+  if (o.drives.empty()) return absl::InvalidArgumentError("no drive chosen (--drive NAME, in order of use)");
+  ASSIGN_OR_RETURN(std::vector<Range> plan, PlanRanges(o.staging, staged));
+  uint64_t total = 0;
+  for (const Range& r : plan) total += r.length;
+
+  std::string dir = o.staging + "/diskprep";
+  RETURN_IF_ERROR(file::MakeDirs(dir, 0700));
+  sata::DriveBay bay(o.bay);
+  DiskPrepResult result;
+
+  // Ranges already durable on some drive (from every chosen drive's journal).
+  std::set<std::string> done;
+  for (const std::string& name : o.drives) {
+    absl::StatusOr<std::string> text = file::ReadFile(dir + "/" + name + ".journal");
+    if (!text.ok()) continue;
+    ASSIGN_OR_RETURN(std::unique_ptr<Journal> j, Journal::Open(dir + "/" + name + ".journal"));
+    for (const auto& r : Records(*j)) {
+      if (r.step() == "range") done.insert(Key(r.blob(), r.offset()));
+    }
+    result.resumed = true;
+  }
+  uint64_t done_bytes = 0;
+
+  for (const std::string& name : o.drives) {
+    ASSIGN_OR_RETURN(sata::proto::DriveSpec spec, bay.Get(name));
+    std::string refusal = DriveRefusal(spec);
+    if (!refusal.empty() && spec.attached()) {
+      return absl::FailedPreconditionError(absl::StrCat("drive ", name, " (", spec.model(), ", serial ", spec.serial(),
+                                                        ") cannot be used: ", refusal));
+    }
+    absl::StatusOr<std::unique_ptr<sata::SataDrive>> drive = bay.Open(name);
+    if (!drive.ok()) return Removed(name, drive.status());
+    ASSIGN_OR_RETURN(std::unique_ptr<Journal> journal, Journal::Open(dir + "/" + name + ".journal"));
+    std::vector<proto::DiskPrepRecord> recs = Records(*journal);
+    std::string key_path = dir + "/" + name + ".recovery-password";
+    PreparedDrive prepared;
+    prepared.name = name;
+    bool formatted = false, verified = false, full = false;
+    uint64_t next_offset = kManifestArea;
+    std::vector<proto::DiskPrepRecord> ranges;
+    for (const auto& r : recs) {
+      if (r.step() == "formatted") formatted = true, prepared.drive_id = r.driveid();
+      if (r.step() == "range") {
+        ranges.push_back(r);
+        next_offset = std::max(next_offset, RoundUp4K(r.volumeoffset() + r.length()));
+      }
+      if (r.step() == "full") full = true;
+      if (r.step() == "manifest") prepared.manifest_md5 = r.manifestmd5();
+      if (r.step() == "verified") verified = true;
+    }
+    if (!formatted) {
+      FormatOptions fo{crypto::Base16Encode(crypto::SecureRandom().Bytes(4), true), staged.jobname(), o.kdf_n};
+      absl::StatusOr<Formatted> f = FormatVolume(**drive, fo);
+      if (!f.ok()) return Removed(name, f.status());
+      // The password before the journal entry: a crash in between only means formatting again.
+      RETURN_IF_ERROR(file::WriteFileAtomic(key_path, f->password.ToString(), 0600));
+      proto::DiskPrepRecord rec;
+      rec.set_step("formatted");
+      rec.set_driveid(fo.drive_id);
+      RETURN_IF_ERROR(AppendRecord(*journal, rec));
+      prepared.drive_id = fo.drive_id;
+    }
+    ASSIGN_OR_RETURN(std::string password_text, file::ReadFile(key_path));
+    ASSIGN_OR_RETURN(crypto::RecoveryPassword password, crypto::RecoveryPassword::Parse(password_text));
+    prepared.recovery_password = password.ToString();
+    absl::StatusOr<std::unique_ptr<EncryptedVolume>> volume = EncryptedVolume::Unlock(**drive, password);
+    if (!volume.ok()) return Removed(name, volume.status());
+
+    if (!verified) {
+      // A resumed run re-checks the last durable range before going on.
+      if (!ranges.empty()) {
+        const auto& last = ranges.back();
+        std::string back;
+        absl::Status s = (*volume)->Read(last.volumeoffset(), RoundUp4K(last.length()), &back);
+        if (!s.ok()) return Removed(name, s);
+        if (crypto::Base16Encode(crypto::Md5(absl::string_view(back).substr(0, last.length())), true) != last.md5()) {
+          return absl::DataLossError(absl::StrCat("drive ", name, ": the last journaled range (", last.blob(), " at ",
+                                                  last.offset(), ") does not read back; the drive lost acknowledged "
+                                                  "writes and cannot be trusted"));
+        }
+      }
+      for (const Range& r : plan) {
+        if (full || done.count(Key(r.blob, r.offset))) continue;
+        ASSIGN_OR_RETURN(std::string data, ReadRange(r));
+        if (data.find_first_not_of('\0') == std::string::npos) {
+          done.insert(Key(r.blob, r.offset));  // all-zero: nothing to ship
+          continue;
+        }
+        uint64_t padded = RoundUp4K(data.size());
+        if (next_offset + padded > (*volume)->size()) {
+          full = true;
+          proto::DiskPrepRecord rec;
+          rec.set_step("full");
+          RETURN_IF_ERROR(AppendRecord(*journal, rec));
+          break;
+        }
+        std::string buf = data;
+        buf.resize(padded, '\0');
+        absl::Status s = (*volume)->Write(next_offset, buf);
+        if (s.ok()) s = (*volume)->Flush();  // durable before it is journaled
+        if (!s.ok()) return Removed(name, s);
+        proto::DiskPrepRecord rec;
+        rec.set_step("range");
+        rec.set_blob(r.blob);
+        rec.set_offset(r.offset);
+        rec.set_length(r.length);
+        rec.set_md5(crypto::Base16Encode(crypto::Md5(data), true));
+        rec.set_volumeoffset(next_offset);
+        RETURN_IF_ERROR(AppendRecord(*journal, rec));
+        ranges.push_back(rec);
+        done.insert(Key(r.blob, r.offset));
+        next_offset += padded;
+        done_bytes += r.length;
+        if (o.progress) o.progress(name, done_bytes, total);
+      }
+
+      // The manifest and the region table at the start of the data area.
+      manifest::DriveManifest m;
+      m.drive_id = prepared.drive_id;
+      proto::DriveContents contents;
+      std::map<std::string, size_t> blob_index;
+      for (const auto& r : ranges) {
+        if (!blob_index.count(r.blob())) {
+          blob_index[r.blob()] = m.blobs.size();
+          manifest::BlobEntry b;
+          b.blob_path = r.blob();
+          b.file_path = "\\" + absl::StrReplaceAll(r.blob(), {{"/", "\\"}});
+          for (const Range& p : plan) {
+            if (p.blob == r.blob()) b.length = p.blob_length;
+          }
+          m.blobs.push_back(b);
+        }
+        m.blobs[blob_index[r.blob()]].ranges.push_back({r.offset(), r.length(), r.md5()});
+        auto* region = contents.add_regions();
+        region->set_blob(r.blob());
+        region->set_offset(r.offset());
+        region->set_length(r.length());
+        region->set_volumeoffset(r.volumeoffset());
+      }
+      for (auto& b : m.blobs) {
+        std::sort(b.ranges.begin(), b.ranges.end(), [](const auto& x, const auto& y) { return x.offset < y.offset; });
+      }
+      ASSIGN_OR_RETURN(std::string xml, manifest::Serialize(m));
+      contents.set_manifestxml(xml);
+      std::string area = json::ToJson(contents);
+      if (area.size() > kManifestArea) return absl::ResourceExhaustedError("the manifest does not fit its area");
+      area.resize(RoundUp4K(area.size() + 1), '\0');
+      absl::Status s = (*volume)->Write(0, area);
+      if (s.ok()) s = (*volume)->Flush();
+      if (!s.ok()) return Removed(name, s);
+      prepared.manifest_md5 = crypto::Base16Encode(crypto::Md5(xml), true);
+      proto::DiskPrepRecord mrec;
+      mrec.set_step("manifest");
+      mrec.set_manifestmd5(prepared.manifest_md5);
+      RETURN_IF_ERROR(AppendRecord(*journal, mrec));
+
+      // Verify: every range read back, decrypted and checked against the manifest.
+      for (const auto& r : ranges) {
+        std::string back;
+        absl::Status rs = (*volume)->Read(r.volumeoffset(), RoundUp4K(r.length()), &back);
+        if (!rs.ok()) return Removed(name, rs);
+        if (crypto::Base16Encode(crypto::Md5(absl::string_view(back).substr(0, r.length())), true) != r.md5()) {
+          return absl::DataLossError(absl::StrCat("verification failed on drive ", name, ": ", r.blob(), " at ",
+                                                  r.offset(), " does not match its MD5"));
+        }
+      }
+      proto::DiskPrepRecord vrec;
+      vrec.set_step("verified");
+      RETURN_IF_ERROR(AppendRecord(*journal, vrec));
+    }
+    for (const auto& r : ranges) prepared.bytes += r.length(), ++prepared.ranges;
+    result.drives.push_back(prepared);
+    bool all_done = std::all_of(plan.begin(), plan.end(), [&](const Range& r) { return done.count(Key(r.blob, r.offset)); });
+    if (all_done) break;
+  }
+  uint64_t remaining = 0;
+  for (const Range& r : plan) {
+    if (!done.count(Key(r.blob, r.offset))) remaining += r.length;
+  }
+  if (remaining > 0) {
+    return absl::ResourceExhaustedError(absl::StrFormat(
+        "the chosen drives are full; %.2f GB of staged data remain. Attach another drive and run the same command "
+        "with it added (--drive NAME): the prepared drives are kept", remaining / 1e9));
+  }
+  if (result.drives.size() > 10) return absl::FailedPreconditionError("an import job takes at most 10 drives");
+
+  // The import job.
+  ie::ImportExportClient client(o.transport, o.control_plane, o.token);
+  ie::JobRef ref{staged.subscriptionid(), o.resource_group, staged.jobname()};
+  ASSIGN_OR_RETURN(ie::proto::StorageAccount account,
+                   client.GetStorageAccount(staged.subscriptionid(), o.resource_group, staged.storageaccount()));
+  absl::StatusOr<ie::proto::Job> existing = client.GetJob(ref);
+  if (existing.ok()) {
+    result.job = *existing;  // created by an earlier run
+  } else {
+    ie::proto::Job job;
+    job.set_location(account.location());
+    auto* p = job.mutable_properties();
+    p->set_storageaccountid(account.id());
+    p->set_jobtype("Import");
+    p->set_backupdrivemanifest(true);
+    p->set_diagnosticspath("waimportexport");
+    for (const PreparedDrive& d : result.drives) {
+      auto* ds = p->add_drivelist();
+      ds->set_driveid(d.drive_id);
+      ds->set_bitlockerkey(d.recovery_password);
+      ds->set_manifestfile("\\DriveManifest.xml");
+      ds->set_manifesthash(d.manifest_md5);
+    }
+    ASSIGN_OR_RETURN(result.job, client.CreateJob(ref, job));
+  }
+  ASSIGN_OR_RETURN(result.location, client.GetLocation(staged.subscriptionid(), account.location()));
+  return result;
+}
+
+}  // namespace vmb::offline

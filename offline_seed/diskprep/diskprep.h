@@ -1,0 +1,67 @@
+// AzureOfflineBackupDiskPrep `s:` / `p:` for Linux: prepares encrypted SATA drives from a staging location and
+// creates the import job.
+//
+// For each chosen drive: checks it (SATA II/III, internal 2.5"/3.5" HDD or 2.5" SSD, at most 10 TB, not the system
+// disk), formats it (header with key protector, a new 48-digit recovery password per drive), copies the staged
+// page-blob images in ranges of at most 4 MiB (all-zero ranges are skipped) while building the DriveManifest with
+// each range's MD5, and spans to the next drive when one is full. Every durable step (format, each range after a
+// drive flush, the manifest, the verification) goes to an append-only journal per drive in the staging location,
+// so running the same command again after a crash, a pulled drive, a power cut or Ctrl-C resumes at the last
+// durable range (re-checking the tail). Each drive is verified (read back, decrypted, every range's MD5 checked)
+// before the import job is created with every drive's id, recovery password, manifest path and manifest MD5.
+// The staging data is only read.
+#ifndef VMBACKUP_OFFLINE_SEED_DISKPREP_DISKPREP_H_
+#define VMBACKUP_OFFLINE_SEED_DISKPREP_DISKPREP_H_
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/http/http_transport.h"
+#include "simulators/import_export/model.pb.h"
+#include "simulators/sata/drive.h"
+
+namespace vmb::offline {
+
+inline constexpr uint64_t kMaxDriveBytes = 10'000'000'000'000ull;  // 10 TB
+inline constexpr uint64_t kManifestArea = 16u << 20;                // start of the data area: manifest + file table
+
+// Why a drive cannot be used ("" when it can).
+std::string DriveRefusal(const sata::proto::DriveSpec& drive);
+
+struct DiskPrepOptions {
+  std::string staging;
+  std::string publish_settings;  // p:, required when not on the source computer
+  std::string bay;               // the drive bay (simulated drives)
+  std::vector<std::string> drives;  // in order of use
+  std::string control_plane;
+  std::string token;
+  std::string resource_group = "offlinebackup";
+  std::string region = "westeurope";
+  uint64_t kdf_n = 1u << 15;
+  http::HttpTransport* transport = nullptr;
+  std::function<void(const std::string& drive, uint64_t done, uint64_t total)> progress;
+};
+
+struct PreparedDrive {
+  std::string name;
+  std::string drive_id;
+  std::string recovery_password;  // secret
+  std::string manifest_md5;
+  uint64_t bytes = 0;
+  int ranges = 0;
+};
+
+struct DiskPrepResult {
+  std::vector<PreparedDrive> drives;
+  ie::proto::Job job;
+  ie::proto::Location location;
+  bool resumed = false;
+};
+
+absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& options);
+
+}  // namespace vmb::offline
+
+#endif  // VMBACKUP_OFFLINE_SEED_DISKPREP_DISKPREP_H_

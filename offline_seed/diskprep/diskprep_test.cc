@@ -1,0 +1,221 @@
+// From a source folder through seedagent initiate, certgen and diskprep s: to verified simulated drives and an
+// import job in the control plane; then the resume, refusal and bad-input cases.
+#include "offline_seed/diskprep/diskprep.h"
+
+#include <cstdlib>
+#include <map>
+
+#include "absl/strings/str_split.h"
+#include "common/crypto/digest.h"
+#include "common/crypto/encoding.h"
+#include "common/crypto/random.h"
+#include "common/file/file_util.h"
+#include "common/http/curl_transport.h"
+#include "common/json/json.h"
+#include "common/process/subprocess.h"
+#include "common/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "offline_seed/agent/staging.h"
+#include "offline_seed/certgen/certgen.h"
+#include "offline_seed/diskprep/diskprep.pb.h"
+#include "offline_seed/manifest/drive_manifest.h"
+#include "offline_seed/volume/encrypted_volume.h"
+#include "simulators/import_export/client.h"
+#include "simulators/import_export/control_plane.h"
+
+namespace vmb::offline {
+namespace {
+
+using ::testing::HasSubstr;
+using ::vmb::testing::IsOk;
+using ::vmb::testing::StatusIs;
+
+class DiskPrepTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::string(std::getenv("TEST_TMPDIR")) + "/" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    plane_ = std::make_unique<ie::ControlPlane>(ie::ControlPlaneOptions{dir_ + "/plane", "tok"});
+    url_ = *plane_->Start();
+    transport_ = http::NewCurlTransport();
+    ie::ImportExportClient client(transport_.get(), url_, "tok");
+    ASSERT_TRUE(client.PutStorageAccount("sub-123", "offlinebackup", "seedacct", "westeurope").ok());
+
+    // certgen prepares the server.
+    CertGenOptions cg;
+    cg.control_plane = url_;
+    cg.token = "tok";
+    cg.user_id = "u1";
+    cg.cert_store = dir_ + "/certs";
+    cg.config_dir = dir_ + "/config";
+    cg.scratch_dir = dir_ + "/scratch";
+    cg.output_dir = dir_;
+    cg.transport = transport_.get();
+    ASSERT_TRUE(file::MakeDirs(dir_).ok());
+    absl::StatusOr<CreateResult> app = CreateNewApplication(cg, "sub-123");
+    ASSERT_TRUE(app.ok()) << app.status();
+    ASSERT_TRUE(AddRegistryEntries(cg, "sub-123", app->params_path, "seedacct").ok());
+
+    // Publish settings with a management certificate made by openssl.
+    std::string key = dir_ + "/k.pem", crt = dir_ + "/c.pem", p12 = dir_ + "/m.p12";
+    ASSERT_EQ(process::RunCommand({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out",
+                                   crt, "-subj", "/CN=mgmt", "-days", "2"})->exit_code, 0);
+    ASSERT_EQ(process::RunCommand({"openssl", "pkcs12", "-export", "-in", crt, "-inkey", key, "-out", p12, "-passout",
+                                   "pass:"})->exit_code, 0);
+    publish_ = dir_ + "/sub.publishsettings";
+    ASSERT_TRUE(file::WriteFileAtomic(publish_, "<PublishData><PublishProfile SchemaVersion=\"2.0\"><Subscription Id=\"sub-123\" "
+                                                "Name=\"Backup\" ServiceManagementUrl=\"https://management.core.windows.net\" "
+                                                "ManagementCertificate=\"" + crypto::Base64Encode(*file::ReadFile(p12)) +
+                                                "\"/></PublishProfile></PublishData>", 0600).ok());
+
+    // The agent stages the initial backup.
+    std::string src = dir_ + "/src";
+    ASSERT_TRUE(file::MakeDirs(src).ok());
+    ASSERT_TRUE(file::WriteFileAtomic(src + "/db.bin", crypto::SecureRandom().Bytes(9u << 20), 0644).ok());
+    ASSERT_TRUE(file::WriteFileAtomic(src + "/log.txt", std::string(2u << 20, 'x'), 0644).ok());
+    staging_ = dir_ + "/staging";
+    InitiateOptions io;
+    io.sources = {src};
+    io.staging = staging_;
+    io.job.set_jobname("seedjob1");
+    io.job.set_subscriptionid("sub-123");
+    io.job.set_storageaccount("seedacct");
+    io.job.set_container("offline");
+    io.job.set_publishsettingspath(publish_);
+    io.image_size = 4u << 20;
+    ASSERT_TRUE(InitiateOfflineBackup(io).ok());
+
+    bay_ = std::make_unique<sata::DriveBay>(dir_ + "/bay");
+    AddDrive("d1", 24u << 20, "sata3", "2.5", "ssd");   // 7 MiB of data area: the job spans two drives
+    AddDrive("d2", 64u << 20, "sata2", "3.5", "hdd");
+    AddDrive("usb", 64u << 20, "usb", "2.5", "hdd");
+    AddDrive("huge", 12'000'000'000'000ull, "sata3", "3.5", "hdd");
+  }
+
+  void AddDrive(const std::string& name, uint64_t cap, const std::string& itf, const std::string& ff, const std::string& media) {
+    sata::proto::DriveSpec s;
+    s.set_name(name);
+    s.set_model("Model " + name);
+    s.set_serial("SN-" + name);
+    s.set_capacity(cap);
+    s.set_interface(itf);
+    s.set_formfactor(ff);
+    s.set_media(media);
+    ASSERT_THAT(bay_->Create(s), IsOk());
+  }
+
+  DiskPrepOptions Options(std::vector<std::string> drives) {
+    DiskPrepOptions o;
+    o.staging = staging_;
+    o.bay = dir_ + "/bay";
+    o.drives = std::move(drives);
+    o.control_plane = url_;
+    o.token = "tok";
+    o.kdf_n = 1u << 10;
+    o.transport = transport_.get();
+    return o;
+  }
+
+  // What the datacenter will do: unlock with the job's password, read the manifest, check every range against it
+  // and against the staged bytes.
+  uint64_t VerifyLikeTheDatacenter(const std::string& drive_name, const ie::proto::DriveStatus& ds) {
+    auto drive = *bay_->Open(drive_name);
+    auto volume = EncryptedVolume::Unlock(*drive, *crypto::RecoveryPassword::Parse(ds.bitlockerkey()));
+    EXPECT_TRUE(volume.ok()) << volume.status();
+    std::string area;
+    EXPECT_TRUE((*volume)->Read(0, kManifestArea, &area).ok());
+    area.resize(area.find('\0'));
+    proto::DriveContents contents;
+    EXPECT_TRUE(json::Parse(area, &contents, "contents").ok());
+    EXPECT_EQ(crypto::Base16Encode(crypto::Md5(contents.manifestxml()), true), ds.manifesthash());
+    manifest::DriveManifest m = *manifest::Parse(contents.manifestxml());
+    EXPECT_EQ(m.drive_id, ds.driveid());
+    uint64_t bytes = 0;
+    for (const auto& region : contents.regions()) {
+      std::string data;
+      EXPECT_TRUE((*volume)->Read(region.volumeoffset(), (region.length() + 4095) / 4096 * 4096, &data).ok());
+      data.resize(region.length());
+      std::string image = staging_ + "/images/" + region.blob().substr(region.blob().rfind('/') + 1);
+      EXPECT_TRUE(data == file::ReadFile(image)->substr(region.offset(), region.length())) << region.blob();
+      bytes += region.length();
+    }
+    return bytes;
+  }
+
+  std::string dir_, url_, staging_, publish_;
+  std::unique_ptr<ie::ControlPlane> plane_;
+  std::unique_ptr<http::HttpTransport> transport_;
+  std::unique_ptr<sata::DriveBay> bay_;
+};
+
+TEST_F(DiskPrepTest, SourceToVerifiedDrivesAndImportJob) {
+  absl::StatusOr<DiskPrepResult> r = PrepareDrives(Options({"d1", "d2"}));
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->drives.size(), 2u);
+  EXPECT_EQ(r->job.properties().state(), "Creating");
+  ASSERT_EQ(r->job.properties().drivelist_size(), 2);
+  EXPECT_EQ(r->location.properties().city(), "Amsterdam");
+  uint64_t shipped = 0;
+  for (int i = 0; i < 2; ++i) shipped += VerifyLikeTheDatacenter(i == 0 ? "d1" : "d2", r->job.properties().drivelist(i));
+  uint64_t staged = 0;
+  for (int i = 0; i < 4; ++i) {
+    absl::StatusOr<std::string> img = file::ReadFile(absl::StrCat(staging_, "/images/image-000", i, ".vhd"));
+    if (img.ok()) staged += img->size();
+  }
+  EXPECT_EQ(shipped, staged) << "every staged byte is on exactly one drive";
+  // Re-running finds everything done and the job already created.
+  absl::StatusOr<DiskPrepResult> again = PrepareDrives(Options({"d1", "d2"}));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->resumed);
+  EXPECT_EQ(again->job.properties().drivelist(0).driveid(), r->job.properties().drivelist(0).driveid());
+}
+
+TEST_F(DiskPrepTest, PulledDriveResumesFromTheJournal) {
+  sata::proto::DriveSpec d2 = *bay_->Get("d2");
+  d2.set_pullafterbytes(3u << 20);
+  ASSERT_THAT(bay_->Update(d2), IsOk());
+  absl::StatusOr<DiskPrepResult> r = PrepareDrives(Options({"d2"}));
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kUnavailable, HasSubstr("run the same command again")));
+  // Reattached: the same command resumes; what the journal acknowledged is not copied again.
+  d2 = *bay_->Get("d2");
+  d2.set_pullafterbytes(0);
+  d2.set_attached(true);
+  ASSERT_THAT(bay_->Update(d2), IsOk());
+  r = PrepareDrives(Options({"d2"}));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->resumed);
+  VerifyLikeTheDatacenter("d2", r->job.properties().drivelist(0));
+  std::string journal = *file::ReadFile(staging_ + "/diskprep/d2.journal");
+  std::map<std::string, int> seen;
+  for (const auto& line : absl::StrSplit(journal, '\n', absl::SkipEmpty())) {
+    proto::DiskPrepRecord rec;
+    ASSERT_TRUE(json::Parse(line.substr(33), &rec, "record").ok());
+    if (rec.step() == "range") {
+      EXPECT_EQ(++seen[absl::StrCat(rec.blob(), "@", rec.offset())], 1);
+    }
+  }
+}
+
+TEST_F(DiskPrepTest, RefusalsAndBadInput) {
+  EXPECT_THAT(PrepareDrives(Options({"usb"})), StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("internal SATA")));
+  EXPECT_THAT(PrepareDrives(Options({"huge"})), StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("10 TB")));
+  EXPECT_THAT(PrepareDrives(Options({"d1"})), StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("Attach another drive")));
+  DiskPrepOptions bad = Options({"d2"});
+  bad.staging = dir_ + "/not-staging";
+  EXPECT_THAT(PrepareDrives(bad), StatusIs(absl::StatusCode::kNotFound, HasSubstr("not a staging location")));
+  // Another computer: p: is required.
+  std::string job = *file::ReadFile(staging_ + "/offline-job.json");
+  std::string other = job;
+  size_t at = other.find("\"sourceHost\"");
+  other.replace(at, other.find(',', at) - at, "\"sourceHost\": \"elsewhere\"");
+  ASSERT_THAT(file::WriteFileAtomic(staging_ + "/offline-job.json", other, 0600), IsOk());
+  EXPECT_THAT(PrepareDrives(Options({"d2"})), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("p:")));
+  DiskPrepOptions with_p = Options({"d2"});
+  with_p.publish_settings = dir_ + "/missing.publishsettings";
+  EXPECT_THAT(PrepareDrives(with_p), StatusIs(absl::StatusCode::kNotFound));
+  // The staging data was never modified.
+  EXPECT_EQ(*file::ReadFile(staging_ + "/offline-job.json"), other);
+}
+
+}  // namespace
+}  // namespace vmb::offline
