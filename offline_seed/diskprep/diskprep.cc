@@ -135,8 +135,10 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
     absl::StatusOr<std::string> text = file::ReadFile(dir + "/" + name + ".journal");
     if (!text.ok()) continue;
     ASSIGN_OR_RETURN(std::unique_ptr<Journal> j, Journal::Open(dir + "/" + name + ".journal"));
-    for (const auto& r : Records(*j)) {
-      if (r.step() == "range") done.insert(Key(r.blob(), r.offset()));
+    std::vector<proto::DiskPrepRecord> recs = Records(*j);
+    bool rejected = std::any_of(recs.begin(), recs.end(), [](const auto& r) { return r.step() == "rejected"; });
+    for (const auto& r : recs) {
+      if (r.step() == "range" && !rejected) done.insert(Key(r.blob(), r.offset()));
     }
     result.resumed = true;
   }
@@ -149,16 +151,23 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
       return absl::FailedPreconditionError(absl::StrCat("drive ", name, " (", spec.model(), ", serial ", spec.serial(),
                                                         ") cannot be used: ", refusal));
     }
+    ASSIGN_OR_RETURN(std::unique_ptr<Journal> journal, Journal::Open(dir + "/" + name + ".journal"));
+    {
+      std::vector<proto::DiskPrepRecord> recs = Records(*journal);
+      if (std::any_of(recs.begin(), recs.end(), [](const auto& r) { return r.step() == "rejected"; })) continue;
+    }
+    std::vector<proto::DiskPrepRecord> ranges;
+    // Everything for one drive; a drive that fails with data loss (bad sectors, a failed read-back) is rejected and
+    // its ranges go to the next drive.
+    auto prepare_one = [&]() -> absl::StatusOr<PreparedDrive> {
     absl::StatusOr<std::unique_ptr<sata::SataDrive>> drive = bay.Open(name);
     if (!drive.ok()) return Removed(name, drive.status());
-    ASSIGN_OR_RETURN(std::unique_ptr<Journal> journal, Journal::Open(dir + "/" + name + ".journal"));
     std::vector<proto::DiskPrepRecord> recs = Records(*journal);
     std::string key_path = dir + "/" + name + ".recovery-password";
     PreparedDrive prepared;
     prepared.name = name;
     bool formatted = false, verified = false, full = false;
     uint64_t next_offset = kManifestArea;
-    std::vector<proto::DiskPrepRecord> ranges;
     for (const auto& r : recs) {
       if (r.step() == "formatted") formatted = true, prepared.drive_id = r.driveid();
       if (r.step() == "range") {
@@ -289,6 +298,22 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
       vrec.set_step("verified");
       RETURN_IF_ERROR(AppendRecord(*journal, vrec));
     }
+    return prepared;
+    };
+    uint64_t bytes_before = done_bytes;
+    absl::StatusOr<PreparedDrive> one = prepare_one();
+    if (!one.ok() && one.status().code() == absl::StatusCode::kDataLoss) {
+      proto::DiskPrepRecord rej;
+      rej.set_step("rejected");
+      rej.set_md5(std::string(one.status().message()).substr(0, 200));
+      RETURN_IF_ERROR(AppendRecord(*journal, rej));
+      for (const auto& r : ranges) done.erase(Key(r.blob(), r.offset()));
+      done_bytes = bytes_before;
+      result.rejected.push_back(absl::StrCat(name, ": ", one.status().message()));
+      continue;
+    }
+    if (!one.ok()) return one.status();
+    PreparedDrive prepared = *std::move(one);
     for (const auto& r : ranges) prepared.bytes += r.length(), ++prepared.ranges;
     result.drives.push_back(prepared);
     bool all_done = std::all_of(plan.begin(), plan.end(), [&](const Range& r) { return done.count(Key(r.blob, r.offset)); });

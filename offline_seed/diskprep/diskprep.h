@@ -58,6 +58,7 @@ struct DiskPrepResult {
   ie::proto::Job job;
   ie::proto::Location location;
   bool resumed = false;
+  std::vector<std::string> rejected;  // drives given up on, with the reason (their data went to other drives)
 };
 
 absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& options);

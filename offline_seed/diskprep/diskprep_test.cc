@@ -196,6 +196,27 @@ TEST_F(DiskPrepTest, PulledDriveResumesFromTheJournal) {
   }
 }
 
+TEST_F(DiskPrepTest, BadSectorsRejectTheDriveAndItsRangesGoElsewhere) {
+  AddDrive("bad", 64u << 20, "sata3", "2.5", "ssd");
+  sata::proto::DriveSpec bad = *bay_->Get("bad");
+  auto* range = bad.add_badranges();
+  range->set_firstlba((20u << 20) / 512);  // inside the data area, after a few ranges were written
+  range->set_count(64);
+  ASSERT_THAT(bay_->Update(bad), IsOk());
+  absl::StatusOr<DiskPrepResult> r = PrepareDrives(Options({"bad", "d2"}));
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->rejected.size(), 1u);
+  EXPECT_THAT(r->rejected[0], HasSubstr("I/O error"));
+  ASSERT_EQ(r->job.properties().drivelist_size(), 1);
+  uint64_t shipped = VerifyLikeTheDatacenter("d2", r->job.properties().drivelist(0));
+  uint64_t staged = 0;
+  for (int i = 0; i < 4; ++i) {
+    absl::StatusOr<std::string> img = file::ReadFile(absl::StrCat(staging_, "/images/image-000", i, ".vhd"));
+    if (img.ok()) staged += img->size();
+  }
+  EXPECT_EQ(shipped, staged);
+}
+
 TEST_F(DiskPrepTest, RefusalsAndBadInput) {
   EXPECT_THAT(PrepareDrives(Options({"usb"})), StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("internal SATA")));
   EXPECT_THAT(PrepareDrives(Options({"huge"})), StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("10 TB")));
