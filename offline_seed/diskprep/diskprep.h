@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "common/http/http_transport.h"
 #include "simulators/import_export/model.pb.h"
 #include "simulators/sata/drive.h"
@@ -59,6 +60,8 @@ struct DiskPrepResult {
   ie::proto::Location location;
   bool resumed = false;
   std::vector<std::string> rejected;  // drives given up on, with the reason (their data went to other drives)
+  absl::Duration copy_time;           // copy pass (read staging, MD5, XTS, write, flush) across drives
+  absl::Duration verify_time;         // verify pass
 };
 
 absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& options);

@@ -92,9 +92,12 @@ absl::Status SataDrive::Read(uint64_t offset, uint64_t length, std::string* out)
   }
   {
     absl::MutexLock lock(&mu_);
-    uint32_t sector = spec_.sectorsize();
-    for (auto it = cache_.lower_bound(offset); it != cache_.end() && it->first < offset + length; ++it) {
-      out->replace(it->first - offset, sector, it->second);
+    // Overlay the cached (unflushed) extents that overlap [offset, offset + length).
+    auto it = cache_.upper_bound(offset);
+    if (it != cache_.begin()) --it;
+    for (; it != cache_.end() && it->first < offset + length; ++it) {
+      uint64_t a = std::max(offset, it->first), b = std::min(offset + length, it->first + it->second.size());
+      if (a < b) out->replace(a - offset, b - a, it->second, a - it->first, b - a);
     }
   }
   Throttle(length);
@@ -112,10 +115,33 @@ absl::Status SataDrive::Write(uint64_t offset, absl::string_view data) {
       accepted = (spec_.pullafterbytes() - written_) / sector * sector;  // part of the write lands, then it is gone
       removed_ = true;
     }
-    for (uint64_t off = 0; off < accepted; off += sector) {
-      auto [it, inserted] = cache_.insert_or_assign(offset + off, std::string(data.substr(off, sector)));
-      if (inserted) cached_bytes_ += sector;
+    if (accepted > 0) {
+      // The cache holds non-overlapping extents: trim what the new write covers, then insert it.
+      uint64_t a = offset, b = offset + accepted;
+      auto it = cache_.upper_bound(a);
+      if (it != cache_.begin()) --it;
+      while (it != cache_.end() && it->first < b) {
+        uint64_t ea = it->first, eb = it->first + it->second.size();
+        if (eb <= a) {
+          ++it;
+          continue;
+        }
+        std::string old = std::move(it->second);
+        cached_bytes_ -= old.size();
+        it = cache_.erase(it);
+        if (ea < a) {
+          cache_.emplace(ea, old.substr(0, a - ea));
+          cached_bytes_ += a - ea;
+        }
+        if (eb > b) {
+          cache_.emplace(b, old.substr(b - ea));
+          cached_bytes_ += eb - b;
+        }
+      }
+      cache_.emplace(a, std::string(data.substr(0, accepted)));
+      cached_bytes_ += accepted;
     }
+    (void)sector;
     written_ += static_cast<int64_t>(accepted);
     if (removed_) {
       ++injected_;

@@ -48,7 +48,7 @@ class SataDrive : public io::BlockDevice {
   int fd_;
   Clock& clock_;
   mutable absl::Mutex mu_;
-  std::map<uint64_t, std::string> cache_ ABSL_GUARDED_BY(mu_);  // sector offset -> sector data
+  std::map<uint64_t, std::string> cache_ ABSL_GUARDED_BY(mu_);  // unflushed, non-overlapping extents by offset
   uint64_t cached_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t written_ ABSL_GUARDED_BY(mu_) = 0;
   bool removed_ ABSL_GUARDED_BY(mu_) = false;

@@ -99,6 +99,26 @@ TEST_F(DriveTest, PowerCutLosesOnlyUnflushedWrites) {
   EXPECT_THAT(again->Write(64u << 20, std::string(512, 'x')), StatusIs(absl::StatusCode::kOutOfRange));
 }
 
+TEST_F(DriveTest, OverlappingCachedWritesReadBackAsTheLastWriteWins) {
+  auto drive = *bay_->Open("d1");
+  std::string expected(64 * 512, '\0');
+  auto write = [&](uint64_t off, uint64_t len, char c) {
+    ASSERT_THAT(drive->Write(off, std::string(len, c)), IsOk());
+    expected.replace(off, len, std::string(len, c));
+  };
+  write(0, 16 * 512, 'a');
+  write(8 * 512, 16 * 512, 'b');   // overlaps the tail of a
+  write(4 * 512, 2 * 512, 'c');    // inside a
+  write(30 * 512, 4 * 512, 'd');
+  write(20 * 512, 16 * 512, 'e');  // covers d entirely and the tail of b
+  std::string out;
+  ASSERT_THAT(drive->Read(0, 64 * 512, &out), IsOk());
+  EXPECT_TRUE(out == expected);
+  ASSERT_THAT(drive->Flush(), IsOk());
+  ASSERT_THAT(drive->Read(0, 64 * 512, &out), IsOk());
+  EXPECT_TRUE(out == expected);
+}
+
 TEST_F(DriveTest, BadSectorsPullAndThroughputAreInjectedAndCounted) {
   proto::DriveSpec s = *bay_->Get("d1");
   auto* bad = s.add_badranges();
