@@ -243,9 +243,10 @@ absl::StatusOr<proto::ImportJobRecord> InitiateOfflineBackup(const InitiateOptio
 
   // Pending unique chunks are compressed in parallel batches, then written in order.
   struct Pending {
-    std::string hash;
+    proto::Entry* entry;
     std::string data;
-    std::string frame;
+    std::string hash;   // filled by the workers
+    std::string frame;  // filled by the workers (wasted for the rare duplicate)
   };
   std::vector<Pending> batch;
   auto flush_batch = [&]() -> absl::Status {
@@ -254,6 +255,7 @@ absl::StatusOr<proto::ImportJobRecord> InitiateOfflineBackup(const InitiateOptio
     for (int t = 0; t < std::max(1, o.threads); ++t) {
       pool.emplace_back([&] {
         for (size_t k = next.fetch_add(1); k < batch.size(); k = next.fetch_add(1)) {
+          batch[k].hash = Hex(crypto::Sha256(batch[k].data));
           std::string frame(ZSTD_compressBound(batch[k].data.size()), '\0');
           size_t n = ZSTD_compress(frame.data(), frame.size(), batch[k].data.data(), batch[k].data.size(), o.zstd_level);
           frame.resize(ZSTD_isError(n) ? 0 : n);
@@ -263,6 +265,10 @@ absl::StatusOr<proto::ImportJobRecord> InitiateOfflineBackup(const InitiateOptio
     }
     for (auto& t : pool) t.join();
     for (Pending& p : batch) {
+      p.entry->add_chunks(p.hash);  // in file order
+      ++chunk_count;
+      if (by_hash.count(p.hash)) continue;  // a duplicate: stored once
+      by_hash[p.hash] = by_hash.size();
       if (p.frame.empty()) return absl::InternalError("zstd compression failed");
       ASSIGN_OR_RETURN(proto::Chunk c, writer.Append(p.frame));
       c.set_sha256(p.hash);
@@ -279,10 +285,13 @@ absl::StatusOr<proto::ImportJobRecord> InitiateOfflineBackup(const InitiateOptio
     int fd = ::open(full.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return file::ErrnoStatus(errno, "cannot open", full);
     std::string buf;
+    size_t pos = 0;  // consumed prefix of buf (compacted on refill, never erased chunk by chunk)
     bool eof = false;
-    while (!eof || !buf.empty()) {
-      if (!eof && buf.size() < 2 * kMaxChunk) {
-        std::string more(8u << 20, '\0');
+    std::string more(8u << 20, '\0');
+    while (!eof || pos < buf.size()) {
+      if (!eof && buf.size() - pos < 2 * kMaxChunk) {
+        buf.erase(0, pos);
+        pos = 0;
         ssize_t n = ::read(fd, more.data(), more.size());
         if (n < 0) {
           int err = errno;
@@ -293,23 +302,16 @@ absl::StatusOr<proto::ImportJobRecord> InitiateOfflineBackup(const InitiateOptio
         buf.append(more.data(), static_cast<size_t>(n));
         continue;
       }
-      size_t len = NextChunk(buf.data(), buf.size(), eof);
+      size_t len = NextChunk(buf.data() + pos, buf.size() - pos, eof);
       if (len == 0) continue;
-      std::string data = buf.substr(0, len);
-      buf.erase(0, len);
-      std::string hash = Hex(crypto::Sha256(data));
-      entry->add_chunks(hash);
-      ++chunk_count;
+      batch.push_back({entry, buf.substr(pos, len), "", ""});
+      pos += len;
       done_bytes += len;
-      if (!by_hash.count(hash)) {
-        by_hash[hash] = by_hash.size();
-        batch.push_back({hash, std::move(data), ""});
-        if (batch.size() >= 64) {
-          absl::Status s = flush_batch();
-          if (!s.ok()) {
-            ::close(fd);
-            return s;
-          }
+      if (batch.size() >= 128) {
+        absl::Status s = flush_batch();
+        if (!s.ok()) {
+          ::close(fd);
+          return s;
         }
       }
       if (o.progress) o.progress(done_bytes, walked.bytes);
