@@ -133,7 +133,9 @@ TEST(Chunking, AnInsertionShiftsOnlyNearbyChunks) {
   for (size_t end : a) shared += std::count(b.begin(), b.end(), end + 9);
   EXPECT_GE(shared, a.size() - 3);
   for (size_t i = 1; i < a.size(); ++i) {
-    if (i + 1 < a.size()) EXPECT_GE(a[i] - a[i - 1], 16u << 10);  // only the final chunk may be short
+    if (i + 1 < a.size()) {
+      EXPECT_GE(a[i] - a[i - 1], 16u << 10);  // only the final chunk may be short
+    }
     EXPECT_LE(a[i] - a[i - 1], 256u << 10);
   }
 }
