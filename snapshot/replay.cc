@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "common/blob/blob_client.h"
+#include "common/blob/dev_account.h"
 #include "common/blob/shared_key.h"
 #include "common/crypto/cms.h"
 #include "common/crypto/encoding.h"
@@ -24,9 +25,6 @@
 
 namespace vmb::snapshot {
 namespace {
-
-constexpr char kAzuriteKey[] =
-    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
 std::string Basename(const std::string& path) {
   std::string p = path;
@@ -191,7 +189,7 @@ ReplayOutcome ReplayFixture(const std::string& fixture_dir, const ReplayOptions&
   absl::StatusOr<blob::SharedKeyCredential> cred;
   absl::StatusOr<blob::BlobUri> account = blob::BlobUri::ForAccount(o.blob_endpoint);
   if (account.ok()) {
-    cred = blob::SharedKeyCredential::Create(account->account(), o.account_key.empty() ? kAzuriteKey : o.account_key);
+    cred = blob::SharedKeyCredential::Create(account->account(), o.account_key.empty() ? blob::kDevAccountKey : o.account_key);
   }
   absl::StatusOr<crypto::CertificateAndKey> cert = LoadTestCert(Dirname(fixture_dir) + "/test_cert");
   if (!account.ok() || !cred.ok() || !cert.ok()) {

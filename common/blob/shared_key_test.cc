@@ -2,6 +2,8 @@
 // testdata/blob/signing_vectors.tsv, produced by tools/vectors/make_signing_vectors.js.
 #include "common/blob/shared_key.h"
 
+#include "common/blob/dev_account.h"
+
 #include "absl/strings/str_split.h"
 #include "common/crypto/encoding.h"
 #include "common/file/file_util.h"
@@ -16,8 +18,8 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using ::vmb::testing::StatusIs;
 
-constexpr char kAzuriteKey[] =
-    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+// The vectors were made with the development account's key (tools/vectors/make_signing_vectors.js).
+constexpr const char* kAzuriteKey = kDevAccountKey;
 
 std::vector<std::vector<std::string>> Vectors(absl::string_view kind) {
   absl::StatusOr<std::string> text = file::ReadFile("testdata/blob/signing_vectors.tsv");

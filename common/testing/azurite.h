@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/blob/dev_account.h"
 
 namespace vmb::testing {
 
@@ -22,8 +23,7 @@ class Azurite {
  public:
   // Azurite's published development account (documented, not a secret).
   static constexpr absl::string_view kAccount = "devstoreaccount1";
-  static constexpr absl::string_view kKey =
-      "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+  static constexpr absl::string_view kKey = blob::kDevAccountKey;
 
   // kFailedPrecondition when $AZURITE_BLOB is unset or not runnable (the message says how to fix it);
   // kDeadlineExceeded when it does not come up within 60 s.

@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/blob/blob_client.h"
+#include "common/blob/dev_account.h"
 #include "common/blob/shared_key.h"
 #include "common/crypto/certificate.h"
 #include "common/crypto/cms.h"
@@ -22,9 +23,6 @@
 namespace vmb::sim {
 namespace {
 
-constexpr char kAzuriteKey[] =
-    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
-
 struct Env {
   blob::BlobUri account;
   blob::SharedKeyCredential cred;
@@ -34,7 +32,7 @@ absl::StatusOr<Env> MakeEnv(const BackupJobSpec& spec) {
   ASSIGN_OR_RETURN(blob::BlobUri account, blob::BlobUri::ForAccount(spec.blob_endpoint));
   ASSIGN_OR_RETURN(blob::SharedKeyCredential cred,
                    blob::SharedKeyCredential::Create(account.account(),
-                                                     spec.account_key.empty() ? kAzuriteKey : spec.account_key));
+                                                     spec.account_key.empty() ? blob::kDevAccountKey : spec.account_key));
   return Env{account, cred};
 }
 

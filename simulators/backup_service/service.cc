@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
 #include "common/blob/blob_client.h"
+#include "common/blob/dev_account.h"
 #include "common/blob/shared_key.h"
 #include "common/file/file_util.h"
 #include "common/json/json.h"
@@ -21,9 +22,6 @@
 
 namespace vmb::sim {
 namespace {
-
-constexpr char kAzuriteKey[] =
-    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
 std::string VmDir(const ServiceOptions& o, const std::string& vm) { return absl::StrCat(o.state_dir, "/vms/", vm); }
 std::string VmFile(const ServiceOptions& o, const std::string& vm) { return VmDir(o, vm) + "/vm.json"; }
@@ -223,7 +221,7 @@ absl::StatusOr<std::vector<std::string>> Restore(const ServiceOptions& o, const 
   ASSIGN_OR_RETURN(proto::ProtectedVm v, LoadVm(o, vm));
   ASSIGN_OR_RETURN(blob::BlobUri account, blob::BlobUri::ForAccount(v.blobendpoint()));
   ASSIGN_OR_RETURN(blob::SharedKeyCredential cred,
-                   blob::SharedKeyCredential::Create(account.account(), o.account_key.empty() ? kAzuriteKey : o.account_key));
+                   blob::SharedKeyCredential::Create(account.account(), o.account_key.empty() ? blob::kDevAccountKey : o.account_key));
   blob::BlobClient client(o.transport, cred);
   RETURN_IF_ERROR(file::MakeDirs(output_dir));
   std::vector<std::string> written;

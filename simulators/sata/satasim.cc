@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/cli/sizes.h"
 #include "absl/strings/str_split.h"
 #include "common/json/json.h"
 #include "simulators/sata/drive.h"
@@ -29,19 +30,6 @@ int Usage(const std::string& p) {
   return 2;
 }
 
-bool ParseSize(std::string text, uint64_t* out) {
-  if (text.empty()) return false;
-  uint64_t mult = 1;
-  char last = absl::ascii_toupper(text.back());
-  if (last == 'K' || last == 'M' || last == 'G' || last == 'T') {
-    mult = last == 'K' ? 1ull << 10 : last == 'M' ? 1ull << 20 : last == 'G' ? 1ull << 30 : 1ull << 40;
-    text.pop_back();
-  }
-  uint64_t v = 0;
-  if (!absl::SimpleAtoi(text, &v)) return false;
-  *out = v * mult;
-  return true;
-}
 
 }  // namespace
 
@@ -79,7 +67,7 @@ int main(int argc, char** argv) {
     s.set_model(opt["model"]);
     s.set_serial(opt["serial"]);
     uint64_t cap = 0;
-    if (!ParseSize(opt["capacity"], &cap)) return Usage("--capacity needs a size like 2T");
+    if (!vmb::cli::ParseSize(opt["capacity"], &cap)) return Usage("--capacity needs a size like 2T");
     s.set_capacity(cap);
     if (opt["form-factor"] != "2.5" && opt["form-factor"] != "3.5") return Usage("--form-factor must be 2.5 or 3.5");
     s.set_formfactor(opt["form-factor"]);
@@ -146,7 +134,7 @@ int main(int argc, char** argv) {
     }
     uint64_t pull = 0;
     if (!opt["pull-after"].empty()) {
-      if (!ParseSize(opt["pull-after"], &pull)) return Usage("--pull-after needs bytes");
+      if (!vmb::cli::ParseSize(opt["pull-after"], &pull)) return Usage("--pull-after needs bytes");
       spec->set_pullafterbytes(static_cast<int64_t>(pull));
     }
     double mbps = 0;

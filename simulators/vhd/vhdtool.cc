@@ -11,6 +11,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/cli/sizes.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_format.h"
 #include "common/file/file_util.h"
@@ -30,19 +31,6 @@ int Fail(const std::string& message, int code = 1) {
   return code;
 }
 
-bool ParseSize(std::string text, uint64_t* out) {
-  if (text.empty()) return false;
-  uint64_t mult = 1;
-  char last = absl::ascii_toupper(text.back());
-  if (last == 'K' || last == 'M' || last == 'G' || last == 'T') {
-    mult = last == 'K' ? 1ull << 10 : last == 'M' ? 1ull << 20 : last == 'G' ? 1ull << 30 : 1ull << 40;
-    text.pop_back();
-  }
-  uint64_t v = 0;
-  if (!absl::SimpleAtoi(text, &v)) return false;
-  *out = v * mult;
-  return true;
-}
 
 }  // namespace
 
@@ -66,12 +54,12 @@ int main(int argc, char** argv) {
     if (a == "--format") {
       if (!next(&format)) return Fail("--format needs fixed or dynamic", 2);
     } else if (a == "--size") {
-      if (!next(&v) || !ParseSize(v, &size)) return Fail("--size needs a size like 64M", 2);
+      if (!next(&v) || !vmb::cli::ParseSize(v, &size)) return Fail("--size needs a size like 64M", 2);
       has_size = true;
     } else if (a == "--offset") {
-      if (!next(&v) || !ParseSize(v, &offset)) return Fail("--offset needs a number", 2);
+      if (!next(&v) || !vmb::cli::ParseSize(v, &offset)) return Fail("--offset needs a number", 2);
     } else if (a == "--length") {
-      if (!next(&v) || !ParseSize(v, &length)) return Fail("--length needs a number", 2);
+      if (!next(&v) || !vmb::cli::ParseSize(v, &length)) return Fail("--length needs a number", 2);
       has_length = true;
     } else if (a == "--input") {
       if (!next(&input)) return Fail("--input needs a file", 2);

@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/blob/blob_client.h"
+#include "common/blob/dev_account.h"
 #include "common/blob/page_blob_device.h"
 #include "common/http/curl_transport.h"
 #include "simulators/vhd/vhd.h"
@@ -29,9 +30,6 @@ constexpr char kUsage[] = R"(usage:
   guestapp check --log-vhd FILE --data-vhd FILE
       exit 0 when the two disk images hold only whole transactions, 1 (naming the first torn one) otherwise
 )";
-
-constexpr char kAzuriteKey[] =
-    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
 volatile sig_atomic_t g_stop = 0;
 void OnSignal(int) { g_stop = 1; }
@@ -83,7 +81,7 @@ int main(int argc, char** argv) {
   auto account = vmb::blob::BlobUri::ForAccount(opt["blob-endpoint"]);
   if (!account.ok()) return Usage(std::string(account.status().message()));
   auto cred = vmb::blob::SharedKeyCredential::Create(account->account(),
-                                                     opt["account-key"].empty() ? kAzuriteKey : opt["account-key"]);
+                                                     opt["account-key"].empty() ? vmb::blob::kDevAccountKey : opt["account-key"]);
   if (!cred.ok()) return Usage(std::string(cred.status().message()));
   vmb::blob::BlobClient client(transport.get(), *cred);
   auto device = [&](const std::string& spec) -> std::unique_ptr<vmb::blob::PageBlobDevice> {
