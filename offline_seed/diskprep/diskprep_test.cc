@@ -19,6 +19,8 @@
 #include "offline_seed/agent/staging.h"
 #include "offline_seed/certgen/certgen.h"
 #include "offline_seed/diskprep/diskprep.pb.h"
+#include "offline_seed/diskprep/shipping.h"
+#include <sys/stat.h>
 #include "offline_seed/manifest/drive_manifest.h"
 #include "offline_seed/volume/encrypted_volume.h"
 #include "simulators/import_export/client.h"
@@ -215,6 +217,59 @@ TEST_F(DiskPrepTest, BadSectorsRejectTheDriveAndItsRangesGoElsewhere) {
     if (img.ok()) staged += img->size();
   }
   EXPECT_EQ(shipped, staged);
+}
+
+TEST_F(DiskPrepTest, ShippingDetailsMoveTheJobToShipping) {
+  ASSERT_TRUE(PrepareDrives(Options({"d2"})).ok());
+  ShippingOptions so{staging_, url_, "tok", "offlinebackup", transport_.get()};
+  ShippingDetails d;
+  d.carrier = "DHL";
+  d.tracking_number = "JD014600003828398821";
+  d.ship_date = "2026-11-23";
+  d.drive_count = 1;
+  auto* a = &d.return_address;
+  a->set_recipientname("Backup Ops");
+  a->set_streetaddress1("Main St 1");
+  a->set_city("Utrecht");
+  a->set_postalcode("3511");
+  a->set_countryorregion("Netherlands");
+  a->set_phone("+31 30 000 0000");
+  a->set_email("ops@example.com");
+
+  ShippingDetails wrong = d;
+  wrong.carrier = "Pony Express";
+  EXPECT_THAT(RecordShipping(so, wrong), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("DHL, FedEx")));
+  wrong = d;
+  wrong.drive_count = 3;
+  EXPECT_THAT(RecordShipping(so, wrong), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("different jobs")));
+  wrong = d;
+  wrong.return_address.clear_email();
+  EXPECT_THAT(RecordShipping(so, wrong), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("email")));
+  // A tracking number already used by another job is refused by the service.
+  ie::ImportExportClient client(transport_.get(), url_, "tok");
+  ie::proto::Job other;
+  other.set_location("westeurope");
+  other.mutable_properties()->set_storageaccountid(client.GetStorageAccount("sub-123", "offlinebackup", "seedacct")->id());
+  other.mutable_properties()->set_jobtype("Import");
+  ASSERT_TRUE(client.CreateJob({"sub-123", "offlinebackup", "otherjob"}, other).ok());
+  ie::proto::Job patch;
+  patch.mutable_properties()->mutable_deliverypackage()->set_trackingnumber("USED-123456");
+  ASSERT_TRUE(client.UpdateJob({"sub-123", "offlinebackup", "otherjob"}, patch).ok());
+  wrong = d;
+  wrong.tracking_number = "USED-123456";
+  absl::StatusOr<ShippingResult> used = RecordShipping(so, wrong);
+  EXPECT_THAT(used, StatusIs(absl::StatusCode::kAborted, HasSubstr("TrackingNumberInUse")));
+
+  absl::StatusOr<ShippingResult> r = RecordShipping(so, d);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->job.properties().state(), "Shipping");
+  struct stat st;
+  ASSERT_EQ(::stat(r->details_path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  std::string status = *JobStatusText(so);
+  EXPECT_THAT(status, HasSubstr("Shipping"));
+  EXPECT_THAT(status, HasSubstr("JD014600003828398821"));
+  EXPECT_THAT(status, HasSubstr("Specified"));
 }
 
 TEST_F(DiskPrepTest, RefusalsAndBadInput) {

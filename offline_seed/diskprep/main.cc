@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <algorithm>
 #include <cstdlib>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -11,13 +13,17 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "common/http/curl_transport.h"
+#include "common/file/file_util.h"
 #include "offline_seed/diskprep/diskprep.h"
+#include "offline_seed/diskprep/shipping.h"
 
 namespace {
 
 constexpr char kUsage[] = R"(usage: diskprep s:<staging location> [p:<publish settings file>] [options]
+       diskprep u: [s:<staging location> p:<publish settings file>] [shipping options]
   prepares encrypted drives from the staging location and creates the import job
   (p: is required when this is not the computer that wrote the staging location)
 
@@ -30,6 +36,12 @@ Options:
   --resource-group RG   the storage account's resource group (default: offlinebackup)
   --json                print a machine-readable summary
 Running the same command again after an interruption resumes where the journal says it stopped.
+
+Shipping (u:): asks for what is missing, shows it for review and commits on "Yes" (or --yes):
+  --carrier NAME --tracking-number N --ship-date YYYY-MM-DD --drive-count N
+  --contact NAME --street S --city C --state S --postal-code P --country C --phone P --email E
+  --status              only show the job's status (state, each drive's state and progress, logs)
+u: alone finds the job this computer prepared ($VMBACKUP_AGENT_DIR, default /var/lib/vmbackup).
 )";
 
 int Usage(const std::string& p) {
@@ -45,7 +57,10 @@ int main(int argc, char** argv) {
   vmb::offline::DiskPrepOptions o;
   o.control_plane = Env("VMBACKUP_CONTROL_PLANE");
   o.token = Env("VMBACKUP_TOKEN");
-  bool yes = false, json = false, list = false;
+  bool yes = false, json = false, list = false, ship = false, status_only = false;
+  std::map<std::string, std::string> shipping;
+  static const char* kShipFlags[] = {"carrier", "tracking-number", "ship-date", "drive-count", "contact", "street",
+                                     "city", "state", "postal-code", "country", "phone", "email"};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&](std::string* out) {
@@ -57,6 +72,14 @@ int main(int argc, char** argv) {
     if (a == "--help" || a == "/?") {
       std::fputs(kUsage, stdout);
       return 0;
+    } else if (absl::EqualsIgnoreCase(a, "u:")) {
+      ship = true;
+    } else if (a == "--status") {
+      status_only = true;
+    } else if (a.rfind("--", 0) == 0 &&
+               std::find(std::begin(kShipFlags), std::end(kShipFlags), a.substr(2)) != std::end(kShipFlags)) {
+      if (!next(&v)) return Usage(a + " needs a value");
+      shipping[a.substr(2)] = v;
     } else if (absl::StartsWithIgnoreCase(a, "s:")) {
       o.staging = a.substr(2);
     } else if (absl::StartsWithIgnoreCase(a, "p:")) {
@@ -81,6 +104,92 @@ int main(int argc, char** argv) {
     } else {
       return Usage(absl::StrCat("unexpected argument ", a));
     }
+  }
+  std::string agent_dir = Env("VMBACKUP_AGENT_DIR").empty() ? "/var/lib/vmbackup" : Env("VMBACKUP_AGENT_DIR");
+  if (ship) {
+    if (o.staging.empty()) {
+      absl::StatusOr<std::string> pending = vmb::file::ReadFile(agent_dir + "/pending-import");
+      if (!pending.ok()) {
+        return Usage("no import job is waiting on this computer; from another computer use u: s:<staging> p:<file>");
+      }
+      o.staging = std::string(absl::StripAsciiWhitespace(*pending));
+    }
+    if (o.control_plane.empty()) return Usage("no management endpoint: --control-plane URL");
+    auto transport = vmb::http::NewCurlTransport();
+    vmb::offline::ShippingOptions so{o.staging, o.control_plane, o.token, o.resource_group, transport.get()};
+    if (status_only) {
+      auto text = vmb::offline::JobStatusText(so);
+      if (!text.ok()) return Usage(std::string(text.status().message()));
+      std::fputs(text->c_str(), stdout);
+      return 0;
+    }
+    auto loaded = vmb::offline::LoadJob(so);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "diskprep: %s\n", std::string(loaded.status().message()).c_str());
+      return 1;
+    }
+    const auto& where = loaded->second;
+    std::string carriers;
+    for (const auto& c : where.properties().supportedcarriers()) carriers += (carriers.empty() ? "" : ", ") + c;
+    static const std::pair<const char*, const char*> kQuestions[] = {
+        {"carrier", "Carrier"}, {"tracking-number", "Tracking number"}, {"ship-date", "Ship date (YYYY-MM-DD)"},
+        {"drive-count", "Number of drives"}, {"contact", "Return address: contact name"}, {"street", "Street address"},
+        {"city", "City"}, {"state", "State or province"}, {"postal-code", "Postal code"},
+        {"country", "Country or region"}, {"phone", "Phone"}, {"email", "Email"}};
+    for (const auto& [key, question] : kQuestions) {
+      if (!shipping[key].empty() || std::string(key) == "state") continue;
+      if (!::isatty(0)) return Usage(absl::StrCat("--", key, " is required (no terminal to ask on)"));
+      std::printf("%s%s: ", question, std::string(key) == "carrier" ? (" [" + carriers + "]").c_str() : "");
+      std::fflush(stdout);
+      char line[512] = {0};
+      if (!std::fgets(line, sizeof(line), stdin)) return 1;
+      shipping[key] = std::string(absl::StripAsciiWhitespace(line));
+    }
+    vmb::offline::ShippingDetails d;
+    d.carrier = shipping["carrier"];
+    d.tracking_number = shipping["tracking-number"];
+    d.ship_date = shipping["ship-date"];
+    if (!absl::SimpleAtoi(shipping["drive-count"], &d.drive_count)) return Usage("--drive-count needs a number");
+    auto* a = &d.return_address;
+    a->set_recipientname(shipping["contact"]);
+    a->set_streetaddress1(shipping["street"]);
+    a->set_city(shipping["city"]);
+    a->set_stateorprovince(shipping["state"]);
+    a->set_postalcode(shipping["postal-code"]);
+    a->set_countryorregion(shipping["country"]);
+    a->set_phone(shipping["phone"]);
+    a->set_email(shipping["email"]);
+    absl::Status checked = vmb::offline::CheckShippingDetails(d, loaded->first, where);
+    if (!checked.ok()) return Usage(std::string(checked.message()));
+    std::printf("Import job %s: %d drive(s) by %s, tracking number %s, shipped %s\nReturn to: %s, %s, %s %s, %s, "
+                "%s, %s\n",
+                loaded->first.name().c_str(), d.drive_count, d.carrier.c_str(), d.tracking_number.c_str(),
+                d.ship_date.c_str(), a->recipientname().c_str(), a->streetaddress1().c_str(), a->postalcode().c_str(),
+                a->city().c_str(), a->countryorregion().c_str(), a->phone().c_str(), a->email().c_str());
+    if (!yes) {
+      if (!::isatty(0)) return Usage("confirm with --yes (no terminal to ask on)");
+      std::printf("Commit these shipping details? Type Yes to continue: ");
+      std::fflush(stdout);
+      char answer[16] = {0};
+      if (!std::fgets(answer, sizeof(answer), stdin) || std::string(answer).rfind("Yes", 0) != 0) {
+        std::printf("nothing was changed\n");
+        return 1;
+      }
+    }
+    auto r = vmb::offline::RecordShipping(so, d);
+    if (!r.ok()) {
+      std::fprintf(stderr, "diskprep: %s\n", std::string(r.status().message()).c_str());
+      return 1;
+    }
+    if (json) {
+      std::printf("{\"job\":\"%s\",\"state\":\"%s\",\"details\":\"%s\"}\n", r->job.name().c_str(),
+                  r->job.properties().state().c_str(), r->details_path.c_str());
+    } else {
+      std::printf("job %s is now %s; the shipping details are saved in %s\n"
+                  "The drives must reach the datacenter within two weeks, or they are not processed.\n",
+                  r->job.name().c_str(), r->job.properties().state().c_str(), r->details_path.c_str());
+    }
+    return 0;
   }
   if (o.bay.empty()) return Usage("--bay DIR is required (the drive bay)");
   if (list) {
@@ -126,6 +235,12 @@ int main(int argc, char** argv) {
   if (!r.ok()) {
     std::fprintf(stderr, "diskprep: %s\n", std::string(r.status().message()).c_str());
     return 1;
+  }
+  // So that `diskprep u:` on this computer finds the job.
+  if (!vmb::file::MakeDirs(agent_dir, 0700).ok() ||
+      !vmb::file::WriteFileAtomic(agent_dir + "/pending-import", o.staging + "\n", 0600).ok()) {
+    std::fprintf(stderr, "diskprep: note: cannot record the job in %s; use u: s:%s later\n", agent_dir.c_str(),
+                 o.staging.c_str());
   }
   if (json) {
     std::printf("{\"job\":\"%s\",\"state\":\"%s\",\"drives\":[", r->job.name().c_str(), r->job.properties().state().c_str());
