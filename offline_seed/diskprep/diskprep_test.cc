@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <map>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "common/crypto/digest.h"
 #include "common/crypto/encoding.h"
@@ -25,6 +26,9 @@
 #include "offline_seed/volume/encrypted_volume.h"
 #include "simulators/import_export/client.h"
 #include "simulators/import_export/control_plane.h"
+#include "simulators/import_export/datacenter.h"
+#include "common/blob/blob_client.h"
+#include "common/testing/azurite.h"
 
 namespace vmb::offline {
 namespace {
@@ -270,6 +274,127 @@ TEST_F(DiskPrepTest, ShippingDetailsMoveTheJobToShipping) {
   EXPECT_THAT(status, HasSubstr("Shipping"));
   EXPECT_THAT(status, HasSubstr("JD014600003828398821"));
   EXPECT_THAT(status, HasSubstr("Specified"));
+}
+
+// The package reaches the datacenter: drives unlocked with the job's passwords, every range checked and written
+// into page blobs in a real Azurite, drive logs written, states advanced; the blobs equal the staged images.
+TEST_F(DiskPrepTest, DatacenterImportsTheDrivesIntoStorage) {
+  absl::StatusOr<std::unique_ptr<vmb::testing::Azurite>> azurite = vmb::testing::Azurite::Start();
+  ASSERT_TRUE(azurite.ok()) << azurite.status();
+  ASSERT_TRUE(PrepareDrives(Options({"d1", "d2"})).ok());
+  ShippingOptions so{staging_, url_, "tok", "offlinebackup", transport_.get()};
+  ie::ReceiveOptions ro;
+  ro.control_plane = url_;
+  ro.token = "tok";
+  ro.subscription = "sub-123";
+  ro.job_name = "seedjob1";
+  ro.drive_images = {dir_ + "/bay/d1.img", dir_ + "/bay/d2.img"};
+  ro.blob_endpoint = (*azurite)->endpoint();
+  ro.transport = transport_.get();
+  EXPECT_THAT(ie::ReceivePackage(ro), StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("not Shipping")));
+
+  ShippingDetails d;
+  d.carrier = "UPS";
+  d.tracking_number = "1Z999AA10123456784";
+  d.ship_date = absl::FormatTime("%Y-%m-%d", absl::Now(), absl::UTCTimeZone());
+  d.drive_count = 2;
+  auto* a = &d.return_address;
+  a->set_recipientname("Ops");
+  a->set_streetaddress1("Main 1");
+  a->set_city("Utrecht");
+  a->set_postalcode("3511");
+  a->set_countryorregion("NL");
+  a->set_phone("+31");
+  a->set_email("ops@example.com");
+  ASSERT_TRUE(RecordShipping(so, d).ok());
+
+  ie::ReceiveOptions late = ro;
+  late.now = absl::Now() + absl::Hours(24 * 15);
+  EXPECT_THAT(ie::ReceivePackage(late), StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("limit is 14 days")));
+
+  absl::StatusOr<ie::ReceiveResult> r = ie::ReceivePackage(ro);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->job.properties().state(), "Completed");
+  ASSERT_EQ(r->drives.size(), 2u);
+  for (const auto& drive : r->drives) {
+    EXPECT_EQ(drive.state, "Completed") << drive.error;
+    EXPECT_EQ(drive.ranges_corrupted, 0);
+  }
+  EXPECT_EQ(r->job.properties().drivelist(0).state(), "Completed");
+  EXPECT_FALSE(r->job.properties().drivelist(0).verboseloguri().empty());
+
+  // The page blobs hold exactly the staged images.
+  blob::BlobClient storage(transport_.get(),
+                           *blob::SharedKeyCredential::Create(vmb::testing::Azurite::kAccount, vmb::testing::Azurite::kKey));
+  blob::BlobUri account = *blob::BlobUri::ForAccount((*azurite)->endpoint());
+  int images = 0;
+  for (int i = 0; i < 9; ++i) {
+    std::string name = absl::StrCat("image-000", i, ".vhd");
+    absl::StatusOr<std::string> staged = file::ReadFile(staging_ + "/images/" + name);
+    if (!staged.ok()) continue;
+    ++images;
+    absl::StatusOr<std::string> imported = storage.GetBlob(account.WithContainer("offline").WithBlob("seedjob1/" + name));
+    ASSERT_TRUE(imported.ok()) << imported.status();
+    EXPECT_TRUE(*imported == *staged) << name;
+  }
+  EXPECT_GE(images, 2);
+  blob::ListOptions lo;
+  lo.prefix = "waies/seedjob1_";
+  EXPECT_EQ(storage.ListBlobs(account.WithContainer("waimportexport"), lo)->size(), 4u);  // error + verbose per drive
+}
+
+// A damaged range is reported (drive log: blob, offset, Corrupted) and never written.
+TEST_F(DiskPrepTest, DatacenterReportsCorruptedRangesAndNeverWritesThem) {
+  absl::StatusOr<std::unique_ptr<vmb::testing::Azurite>> azurite = vmb::testing::Azurite::Start();
+  ASSERT_TRUE(azurite.ok()) << azurite.status();
+  ASSERT_TRUE(PrepareDrives(Options({"d2"})).ok());
+  ShippingOptions so{staging_, url_, "tok", "offlinebackup", transport_.get()};
+  ShippingDetails d{"FedEx", "794698765432", absl::FormatTime("%Y-%m-%d", absl::Now(), absl::UTCTimeZone()), 1, {}};
+  d.return_address.set_recipientname("Ops");
+  d.return_address.set_streetaddress1("Main 1");
+  d.return_address.set_city("Utrecht");
+  d.return_address.set_postalcode("3511");
+  d.return_address.set_countryorregion("NL");
+  d.return_address.set_phone("+31");
+  d.return_address.set_email("ops@example.com");
+  ASSERT_TRUE(RecordShipping(so, d).ok());
+  // Flip a byte inside the second range's data on the drive (the data area starts after the 1 MiB header and the
+  // 16 MiB manifest area; ranges are 4 MiB).
+  std::string image = dir_ + "/bay/d2.img";
+  std::string bytes = *file::ReadFile(image);
+  bytes[(1u << 20) + kManifestArea + (4u << 20) + 1000] ^= 0x01;
+  ASSERT_TRUE(file::WriteFileAtomic(image, bytes, 0644).ok());
+  ie::ReceiveOptions ro;
+  ro.control_plane = url_;
+  ro.token = "tok";
+  ro.subscription = "sub-123";
+  ro.job_name = "seedjob1";
+  ro.drive_images = {image};
+  ro.blob_endpoint = (*azurite)->endpoint();
+  ro.transport = transport_.get();
+  absl::StatusOr<ie::ReceiveResult> r = ie::ReceivePackage(ro);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->drives.size(), 1u);
+  EXPECT_EQ(r->drives[0].state, "CompletedMoreInfo");
+  EXPECT_EQ(r->drives[0].ranges_corrupted, 1);
+  blob::BlobClient storage(transport_.get(),
+                           *blob::SharedKeyCredential::Create(vmb::testing::Azurite::kAccount, vmb::testing::Azurite::kKey));
+  blob::BlobUri account = *blob::BlobUri::ForAccount((*azurite)->endpoint());
+  blob::ListOptions lo;
+  lo.prefix = "waies/";
+  auto logs = *storage.ListBlobs(account.WithContainer("waimportexport"), lo);
+  std::string error_log;
+  for (const auto& l : logs) {
+    if (absl::EndsWith(l.name, "_error.xml")) error_log = *storage.GetBlob(account.WithContainer("waimportexport").WithBlob(l.name));
+  }
+  EXPECT_THAT(error_log, HasSubstr("Status=\"Corrupted\""));
+  EXPECT_THAT(error_log, HasSubstr("<BlobPath>offline/seedjob1/image-0001.vhd</BlobPath>"));  // the drive's 2nd range
+  // The corrupted range was not written: the blob holds zeros there, not the damaged bytes.
+  absl::StatusOr<std::string> head = storage.GetBlob(account.WithContainer("offline").WithBlob("seedjob1/image-0001.vhd"),
+                                                     blob::ByteRange{0, 4096});
+  ASSERT_TRUE(head.ok()) << head.status();
+  EXPECT_EQ(*head, std::string(4096, '\0'));
+  EXPECT_NE(file::ReadFile(staging_ + "/images/image-0001.vhd")->substr(0, 4096), std::string(4096, '\0'));
 }
 
 TEST_F(DiskPrepTest, RefusalsAndBadInput) {

@@ -106,6 +106,14 @@ absl::StatusOr<proto::StorageAccount> ImportExportClient::GetStorageAccount(cons
   return ParseAs<proto::StorageAccount>(body, "storage account");
 }
 
+absl::StatusOr<proto::Job> ImportExportClient::DatacenterUpdate(const JobRef& ref, const proto::Job& job) {
+  ASSIGN_OR_RETURN(std::string body,
+                   Call("PUT", absl::StrCat("/internal/datacenter/jobs/", http::PercentEncode(ref.subscription), "/",
+                                            http::PercentEncode(ref.resource_group), "/", http::PercentEncode(ref.name)),
+                        json::ToJson(job), "datacenter update of " + ref.name));
+  return ParseAs<proto::Job>(body, "job");
+}
+
 absl::StatusOr<proto::Application> ImportExportClient::FindApplication(const std::string& display_name) {
   ASSIGN_OR_RETURN(std::string body, Call("GET", "/v1.0/applications?displayName=" + http::PercentEncode(display_name),
                                           "", "find application " + display_name));

@@ -35,6 +35,8 @@ class ImportExportClient {
                                                           const std::string& name, const std::string& region);
   absl::StatusOr<proto::StorageAccount> GetStorageAccount(const std::string& subscription, const std::string& rg,
                                                           const std::string& name);
+  // The datacenter simulator's update of a job's state and drives (an internal endpoint of the simulator).
+  absl::StatusOr<proto::Job> DatacenterUpdate(const JobRef& ref, const proto::Job& job);
   absl::StatusOr<proto::Application> FindApplication(const std::string& display_name);
   absl::StatusOr<proto::Application> CreateApplication(const proto::Application& app);
 

@@ -245,6 +245,28 @@ void ControlPlane::Routes() {
     Reply(res, 200, result);
   });
 
+  // The datacenter's side (not part of the public API): replace a job's state and drive list as processing goes.
+  server_->Put(R"(/internal/datacenter/jobs/([^/]+)/([^/]+)/([^/?]+))",
+               [this](const httplib::Request& req, httplib::Response& res) {
+                 proto::Job update;
+                 if (!json::Parse(req.body, &update, "job").ok()) return Error(res, 400, "InvalidRequestContent", "bad job");
+                 std::string id = JobId(req.matches[1], req.matches[2], req.matches[3]);
+                 proto::Job result;
+                 absl::Status s = Mutate([&](proto::ServerState& st) {
+                   for (auto& j : *st.mutable_jobs()) {
+                     if (j.id() != id) continue;
+                     j.mutable_properties()->set_state(update.properties().state());
+                     j.mutable_properties()->set_percentcomplete(update.properties().percentcomplete());
+                     *j.mutable_properties()->mutable_drivelist() = update.properties().drivelist();
+                     result = j;
+                     return absl::OkStatus();
+                   }
+                   return absl::NotFoundError(absl::StrCat("import job ", std::string(req.matches[3]), " was not found"));
+                 });
+                 if (!s.ok()) return Error(res, 404, "ResourceNotFound", std::string(s.message()));
+                 Reply(res, 200, result);
+               });
+
   // Application registrations (the directory), for certgen.
   server_->Get(R"(/v1\.0/applications)", [this](const httplib::Request& req, httplib::Response& res) {
     std::string name = req.get_param_value("displayName");

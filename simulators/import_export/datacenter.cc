@@ -1,0 +1,203 @@
+#include "simulators/import_export/datacenter.h"
+
+#include <sys/stat.h>
+
+#include <map>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/blob/blob_client.h"
+#include "common/blob/dev_account.h"
+#include "common/crypto/digest.h"
+#include "common/crypto/encoding.h"
+#include "common/crypto/recovery_password.h"
+#include "common/json/json.h"
+#include "common/status/status_macros.h"
+#include "offline_seed/diskprep/diskprep.h"
+#include "offline_seed/diskprep/diskprep.pb.h"
+#include "offline_seed/drives/drive_source.h"
+#include "offline_seed/manifest/drive_manifest.h"
+#include "offline_seed/volume/encrypted_volume.h"
+#include "pugixml.hpp"
+#include "simulators/import_export/client.h"
+
+namespace vmb::ie {
+namespace {
+
+struct RangeLog {
+  std::string blob, file;
+  uint64_t offset, length;
+  std::string hash, status;
+};
+
+std::string DriveLogXml(const std::string& drive_id, const std::vector<RangeLog>& ranges, const std::string& status,
+                        bool errors_only) {
+  pugi::xml_document doc;
+  pugi::xml_node decl = doc.append_child(pugi::node_declaration);
+  decl.append_attribute("version") = "1.0";
+  decl.append_attribute("encoding") = "utf-8";
+  pugi::xml_node root = doc.append_child("DriveLog");
+  root.append_attribute("Version") = "2014-11-01";
+  root.append_child("DriveId").text().set(drive_id.c_str());
+  std::map<std::string, pugi::xml_node> blobs;
+  for (const RangeLog& r : ranges) {
+    if (errors_only && r.status == "Completed") continue;
+    pugi::xml_node& blob = blobs[r.blob];
+    if (!blob) {
+      blob = root.append_child("Blob");
+      blob.append_child("BlobPath").text().set(r.blob.c_str());
+      blob.append_child("FilePath").text().set(r.file.c_str());
+      blob.append_child("PageRangeList");
+    }
+    pugi::xml_node pr = blob.child("PageRangeList").append_child("PageRange");
+    pr.append_attribute("Offset") = absl::StrCat(r.offset).c_str();
+    pr.append_attribute("Length") = absl::StrCat(r.length).c_str();
+    pr.append_attribute("Hash") = r.hash.c_str();
+    pr.append_attribute("Status") = r.status.c_str();
+  }
+  for (auto& [path, blob] : blobs) {
+    bool ok = true;
+    for (pugi::xml_node pr : blob.child("PageRangeList").children()) ok &= std::string(pr.attribute("Status").value()) == "Completed";
+    blob.prepend_attribute("Status") = ok ? "Completed" : "CompletedWithErrors";
+  }
+  root.append_child("Status").text().set(status.c_str());
+  std::ostringstream out;
+  doc.save(out, "  ");
+  return out.str();
+}
+
+}  // namespace
+
+absl::StatusOr<ReceiveResult> ReceivePackage(const ReceiveOptions& o) {
+  ImportExportClient client(o.transport, o.control_plane, o.token);
+  JobRef ref{o.subscription, o.resource_group, o.job_name};
+  ASSIGN_OR_RETURN(proto::Job job, client.GetJob(ref));
+  if (job.properties().state() != "Shipping") {
+    return absl::FailedPreconditionError(absl::StrCat("import job ", o.job_name, " is ", job.properties().state(),
+                                                      ", not Shipping: the drives are not processed"));
+  }
+  absl::Time shipped;
+  std::string err;
+  if (absl::ParseTime("%Y-%m-%d", job.properties().deliverypackage().shipdate(), absl::UTCTimeZone(), &shipped, &err) &&
+      o.now - shipped > absl::Hours(24 * 14)) {
+    std::string why = absl::StrCat("Not processed: the drives arrived ", absl::ToInt64Hours(o.now - shipped) / 24,
+                                   " days after the ship date; the limit is 14 days");
+    for (auto& d : *job.mutable_properties()->mutable_drivelist()) d.set_copystatus(why);
+    (void)client.DatacenterUpdate(ref, job);
+    return absl::FailedPreconditionError(absl::StrCat("import job ", o.job_name, ": ", why));
+  }
+  ASSIGN_OR_RETURN(proto::StorageAccount account, client.GetStorageAccount(o.subscription, o.resource_group,
+                                                                           job.properties().storageaccountid().substr(
+                                                                               job.properties().storageaccountid().rfind('/') + 1)));
+  ASSIGN_OR_RETURN(blob::BlobUri endpoint, blob::BlobUri::ForAccount(o.blob_endpoint));
+  ASSIGN_OR_RETURN(blob::SharedKeyCredential cred,
+                   blob::SharedKeyCredential::Create(endpoint.account(), o.account_key.empty() ? blob::kDevAccountKey : o.account_key));
+  blob::BlobClient storage(o.transport, cred);
+  std::string logs_container = job.properties().diagnosticspath().empty() ? "waimportexport" : job.properties().diagnosticspath();
+  RETURN_IF_ERROR(storage.CreateContainer(endpoint.WithContainer(logs_container)));
+
+  job.mutable_properties()->set_state("Transferring");
+  for (auto& d : *job.mutable_properties()->mutable_drivelist()) d.set_state("Received");
+  RETURN_IF_ERROR(client.DatacenterUpdate(ref, job).status());
+
+  ReceiveResult result;
+  for (const std::string& image : o.drive_images) {
+    struct stat st;
+    if (::stat(image.c_str(), &st) != 0) return absl::NotFoundError(absl::StrCat("no drive image ", image));
+    ASSIGN_OR_RETURN(std::unique_ptr<offline::RawBlockDevice> raw,
+                     offline::RawBlockDevice::Open(image, static_cast<uint64_t>(st.st_size) / 4096 * 4096));
+    ASSIGN_OR_RETURN(offline::proto::VolumeHeader header, offline::ReadVolumeHeader(*raw));
+    proto::DriveStatus* ds = nullptr;
+    for (auto& d : *job.mutable_properties()->mutable_drivelist()) {
+      if (d.driveid() == header.driveid()) ds = &d;
+    }
+    if (ds == nullptr) {
+      return absl::FailedPreconditionError(absl::StrCat("drive ", header.driveid(), " (", image,
+                                                        ") is not part of import job ", o.job_name,
+                                                        "; a package must not mix drives of different jobs"));
+    }
+    DriveOutcome out;
+    out.drive_id = ds->driveid();
+    ds->set_state("Transferring");
+    std::vector<RangeLog> logs;
+    auto finish = [&](const std::string& state, const std::string& error) -> absl::Status {
+      out.state = state;
+      out.error = error;
+      ds->set_state(state);
+      ds->set_percentcomplete(100);
+      ds->set_copystatus(error.empty() ? "Completed" : error);
+      std::string base = absl::StrCat("waies/", o.job_name, "_", ds->driveid(), "_",
+                                      absl::FormatTime("%Y%m%d%H%M%S", o.now, absl::UTCTimeZone()));
+      blob::BlobUri err_log = endpoint.WithContainer(logs_container).WithBlob(base + "_error.xml");
+      blob::BlobUri verbose_log = endpoint.WithContainer(logs_container).WithBlob(base + "_verbose.xml");
+      std::string status = error.empty() ? "Completed" : error;
+      RETURN_IF_ERROR(storage.PutBlockBlob(err_log, DriveLogXml(ds->driveid(), logs, status, true), {}, "application/xml"));
+      RETURN_IF_ERROR(storage.PutBlockBlob(verbose_log, DriveLogXml(ds->driveid(), logs, status, false), {}, "application/xml"));
+      ds->set_errorloguri(err_log.ResourceUrl());
+      ds->set_verboseloguri(verbose_log.ResourceUrl());
+      result.drives.push_back(out);
+      return absl::OkStatus();
+    };
+    absl::StatusOr<crypto::RecoveryPassword> password = crypto::RecoveryPassword::Parse(ds->bitlockerkey());
+    absl::StatusOr<std::unique_ptr<offline::EncryptedVolume>> volume =
+        password.ok() ? offline::EncryptedVolume::Unlock(*raw, *password)
+                      : absl::StatusOr<std::unique_ptr<offline::EncryptedVolume>>(password.status());
+    if (!volume.ok()) {
+      RETURN_IF_ERROR(finish("CompletedMoreInfo", "BitLockerKeyInvalid"));
+      continue;
+    }
+    std::string area;
+    RETURN_IF_ERROR((*volume)->Read(0, offline::kManifestArea, &area));
+    area.resize(area.find('\0') == std::string::npos ? area.size() : area.find('\0'));
+    offline::proto::DriveContents contents;
+    absl::StatusOr<offline::manifest::DriveManifest> manifest = absl::DataLossError("no manifest");
+    if (json::Parse(area, &contents, "drive contents").ok() &&
+        crypto::Base16Encode(crypto::Md5(contents.manifestxml()), true) == ds->manifesthash()) {
+      manifest = offline::manifest::Parse(contents.manifestxml());
+    }
+    if (!manifest.ok()) {
+      RETURN_IF_ERROR(finish("CompletedMoreInfo", "ManifestCorrupted"));
+      continue;
+    }
+    std::map<std::string, std::map<uint64_t, uint64_t>> where;  // blob -> range offset -> volume offset
+    for (const auto& r : contents.regions()) where[r.blob()][r.offset()] = r.volumeoffset();
+    for (const auto& b : manifest->blobs) {
+      std::string container = b.blob_path.substr(0, b.blob_path.find('/'));
+      blob::BlobUri target = endpoint.WithContainer(container).WithBlob(b.blob_path.substr(b.blob_path.find('/') + 1));
+      RETURN_IF_ERROR(storage.CreateContainer(endpoint.WithContainer(container)));
+      absl::StatusOr<blob::BlobProperties> existing = storage.GetProperties(target);
+      if (!existing.ok()) RETURN_IF_ERROR(storage.CreatePageBlob(target, b.length));
+      for (const auto& r : b.ranges) {
+        RangeLog log{b.blob_path, b.file_path, r.offset, r.length, r.md5_hex, "Completed"};
+        std::string data;
+        auto vol = where[b.blob_path].find(r.offset);
+        if (vol == where[b.blob_path].end() ||
+            !(*volume)->Read(vol->second, (r.length + 4095) / 4096 * 4096, &data).ok()) {
+          log.status = "Corrupted";
+        } else {
+          data.resize(r.length);
+          if (crypto::Base16Encode(crypto::Md5(data), true) != absl::AsciiStrToUpper(r.md5_hex)) log.status = "Corrupted";
+        }
+        if (log.status == "Corrupted") {
+          ++out.ranges_corrupted;
+        } else if (data.find_first_not_of('\0') == std::string::npos) {
+          ++out.ranges_skipped_zero;
+        } else {
+          RETURN_IF_ERROR(storage.PutPages(target, r.offset, data));
+          ++out.ranges_written;
+        }
+        logs.push_back(log);
+      }
+    }
+    RETURN_IF_ERROR(finish(out.ranges_corrupted ? "CompletedMoreInfo" : "Completed",
+                           out.ranges_corrupted ? absl::StrCat(out.ranges_corrupted, " range(s) Corrupted") : ""));
+  }
+  job.mutable_properties()->set_state("Completed");
+  job.mutable_properties()->set_percentcomplete(100);
+  ASSIGN_OR_RETURN(result.job, client.DatacenterUpdate(ref, job));
+  return result;
+}
+
+}  // namespace vmb::ie

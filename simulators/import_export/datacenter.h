@@ -1,0 +1,53 @@
+// The datacenter receiving a package (simulator): checks the job and the arrival time, unlocks each drive with the
+// recovery password recorded in the job, checks the on-drive manifest against the job's manifest hash, reads every
+// range, checks its MD5 and writes it into the destination page blob (Put Page, all-zero ranges skipped), writes a
+// DriveLog XML per drive (error log and verbose log) into the `waimportexport` container, and advances drive and job
+// states (Received, Transferring, Completed or CompletedMoreInfo; the job Completed). A corrupted range is reported by
+// blob and offset, never written.
+#ifndef VMBACKUP_SIMULATORS_IMPORT_EXPORT_DATACENTER_H_
+#define VMBACKUP_SIMULATORS_IMPORT_EXPORT_DATACENTER_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/http/http_transport.h"
+#include "simulators/import_export/model.pb.h"
+
+namespace vmb::ie {
+
+struct ReceiveOptions {
+  std::string control_plane;
+  std::string token;
+  std::string subscription;
+  std::string resource_group = "offlinebackup";
+  std::string job_name;
+  std::vector<std::string> drive_images;  // raw images of the received drives
+  std::string blob_endpoint;              // the job's storage account (Azurite)
+  std::string account_key;                // its key; the development key when empty
+  absl::Time now = absl::Now();
+  http::HttpTransport* transport = nullptr;
+};
+
+struct DriveOutcome {
+  std::string drive_id;
+  std::string state;  // Completed | CompletedMoreInfo
+  std::string error;  // e.g. BitLockerKeyInvalid, ManifestCorrupted, "2 range(s) Corrupted"
+  int ranges_written = 0;
+  int ranges_skipped_zero = 0;
+  int ranges_corrupted = 0;
+};
+
+struct ReceiveResult {
+  proto::Job job;
+  std::vector<DriveOutcome> drives;
+};
+
+// Errors: kFailedPrecondition when the job is not Shipping or the drives arrive more than two weeks after the
+// ship date (nothing is processed; the job's drives say why), kNotFound for an unknown job.
+absl::StatusOr<ReceiveResult> ReceivePackage(const ReceiveOptions& options);
+
+}  // namespace vmb::ie
+
+#endif  // VMBACKUP_SIMULATORS_IMPORT_EXPORT_DATACENTER_H_
