@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "offline_seed/agent/staging.pb.h"
+#include "offline_seed/agent/tree.h"
 
 namespace vmb::offline {
 
@@ -37,9 +38,6 @@ absl::StatusOr<proto::ImportJobRecord> ReadStagedJob(const std::string& staging)
 // Rebuilds the source trees under `output` (root i as output/i) from the staging location, verifying every chunk's
 // SHA-256. kDataLoss naming the chunk when staging data is damaged.
 absl::Status RestoreFromStaging(const std::string& staging, const std::string& output);
-
-// Content-defined chunk boundaries of `data` (exposed for tests): offsets where chunks end.
-std::vector<size_t> ChunkBoundaries(const std::string& data);
 
 }  // namespace vmb::offline
 

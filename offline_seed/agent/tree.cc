@@ -1,0 +1,306 @@
+#include "offline_seed/agent/tree.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <mutex>
+#include <thread>
+#include <unordered_set>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/crypto/digest.h"
+#include "common/crypto/encoding.h"
+#include "common/file/file_util.h"
+#include "common/status/status_macros.h"
+
+namespace vmb::offline {
+namespace {
+
+constexpr size_t kMinChunk = 16 << 10;
+constexpr size_t kMaxChunk = 256 << 10;
+constexpr uint64_t kBoundaryMask = 0xFFFF000000000000ull;  // 16 bits: one boundary per 64 KiB on average
+
+// Gear table for the rolling hash: fixed, so the same data always chunks the same way (SplitMix64 sequence).
+const std::array<uint64_t, 256>& Gear() {
+  static const std::array<uint64_t, 256> table = [] {
+    std::array<uint64_t, 256> t{};
+    uint64_t x = 0x5EEDC0DE5EEDC0DEull;
+    for (auto& v : t) {
+      x += 0x9E3779B97F4A7C15ull;
+      uint64_t z = x;
+      z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+      z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+      v = z ^ (z >> 31);
+    }
+    return t;
+  }();
+  return table;
+}
+
+// Length of the next chunk at the start of `data` (`eof`: no more data follows); 0 when more data is needed.
+size_t NextChunk(const char* data, size_t size, bool eof) {
+  if (size <= kMinChunk) return eof ? size : 0;
+  const auto& gear = Gear();
+  uint64_t h = 0;
+  size_t limit = std::min(size, kMaxChunk);
+  for (size_t i = 0; i < limit; ++i) {
+    h = (h << 1) + gear[static_cast<unsigned char>(data[i])];
+    if (i + 1 >= kMinChunk && (h & kBoundaryMask) == 0) return i + 1;
+  }
+  if (limit == kMaxChunk) return kMaxChunk;
+  return eof ? size : 0;
+}
+
+absl::Status Walk(const std::string& full, const std::string& rel, SourceTree* out) {
+  struct stat st;
+  if (::lstat(full.c_str(), &st) != 0) return file::ErrnoStatus(errno, "cannot read", full);
+  proto::Entry e;
+  e.set_path(rel);
+  e.set_mode(st.st_mode & 07777);
+  e.set_mtimens(static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec);
+  if (S_ISLNK(st.st_mode)) {
+    std::string target(4096, '\0');
+    ssize_t n = ::readlink(full.c_str(), target.data(), target.size());
+    if (n < 0) return file::ErrnoStatus(errno, "cannot read link", full);
+    target.resize(static_cast<size_t>(n));
+    e.set_type("symlink");
+    e.set_target(target);
+    out->entries.push_back(e);
+  } else if (S_ISREG(st.st_mode)) {
+    e.set_type("file");
+    e.set_size(static_cast<uint64_t>(st.st_size));
+    out->bytes += static_cast<uint64_t>(st.st_size);
+    out->files.emplace_back(full, out->entries.size());
+    out->entries.push_back(e);
+  } else if (S_ISDIR(st.st_mode)) {
+    e.set_type("dir");
+    out->entries.push_back(e);
+    DIR* d = ::opendir(full.c_str());
+    if (!d) return file::ErrnoStatus(errno, "cannot list", full);
+    std::vector<std::string> names;
+    while (dirent* de = ::readdir(d)) {
+      std::string n = de->d_name;
+      if (n != "." && n != "..") names.push_back(n);
+    }
+    ::closedir(d);
+    std::sort(names.begin(), names.end());
+    for (const std::string& n : names) RETURN_IF_ERROR(Walk(full + "/" + n, rel + "/" + n, out));
+  }  // sockets, fifos, devices: not backed up
+  return absl::OkStatus();
+}
+
+absl::Status WriteAll(int fd, const char* data, size_t size, const std::string& path) {
+  for (size_t done = 0; done < size;) {
+    ssize_t n = ::write(fd, data + done, size - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return file::ErrnoStatus(errno, "cannot write", path);
+    done += static_cast<size_t>(n);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::vector<size_t> ChunkBoundaries(const std::string& data) {
+  std::vector<size_t> out;
+  size_t pos = 0;
+  while (pos < data.size()) {
+    pos += NextChunk(data.data() + pos, data.size() - pos, true);
+    out.push_back(pos);
+  }
+  return out;
+}
+
+absl::StatusOr<SourceTree> WalkSources(const std::vector<std::string>& sources, const std::string& exclude) {
+  if (sources.empty()) return absl::InvalidArgumentError("no source folder given");
+  std::string exclude_real;
+  char buf[PATH_MAX];
+  if (!exclude.empty() && ::realpath(exclude.c_str(), buf)) exclude_real = buf;
+  SourceTree tree;
+  for (size_t i = 0; i < sources.size(); ++i) {
+    struct stat st;
+    if (::realpath(sources[i].c_str(), buf) == nullptr || ::stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {
+      return absl::InvalidArgumentError(absl::StrCat("source ", sources[i], " is not a folder"));
+    }
+    std::string real = buf;
+    if (!exclude_real.empty() && absl::StartsWith(exclude_real + "/", real + "/")) {
+      return absl::InvalidArgumentError(absl::StrCat("the staging location ", exclude, " is inside the source ",
+                                                     sources[i], "; choose a staging location outside it"));
+    }
+    tree.roots.push_back(sources[i]);
+    RETURN_IF_ERROR(Walk(real, absl::StrCat(i), &tree));
+  }
+  return tree;
+}
+
+absl::StatusOr<ChunkStats> ChunkTree(SourceTree& tree, const ChunkOptions& o, const ChunkSink& sink) {
+  ChunkStats stats;
+  std::unordered_set<std::string> seen;
+  uint64_t done_bytes = 0;
+  // Chunks are hashed and (unless known) compressed in parallel batches, then handed on in order.
+  struct Pending {
+    size_t entry;
+    std::string data;
+    std::string hash;   // filled by the workers
+    std::string frame;  // filled by the workers unless the chunk is known
+    bool known = false;
+  };
+  std::vector<Pending> batch;
+  auto flush_batch = [&]() -> absl::Status {
+    std::atomic<size_t> next{0};
+    std::vector<std::thread> pool;
+    for (int t = 0; t < std::max(1, o.threads); ++t) {
+      pool.emplace_back([&] {
+        for (size_t k = next.fetch_add(1); k < batch.size(); k = next.fetch_add(1)) {
+          Pending& p = batch[k];
+          p.hash = crypto::Base16Encode(crypto::Sha256(p.data));
+          if (o.known && o.known(p.hash)) {
+            p.known = true;
+            continue;
+          }
+          std::string frame(ZSTD_compressBound(p.data.size()), '\0');
+          size_t n = ZSTD_compress(frame.data(), frame.size(), p.data.data(), p.data.size(), o.zstd_level);
+          frame.resize(ZSTD_isError(n) ? 0 : n);
+          p.frame = std::move(frame);
+        }
+      });
+    }
+    for (auto& t : pool) t.join();
+    for (Pending& p : batch) {
+      tree.entries[p.entry].add_chunks(p.hash);
+      ++stats.chunks;
+      if (p.known || !seen.insert(p.hash).second) continue;
+      if (p.frame.empty()) return absl::InternalError("zstd compression failed");
+      RETURN_IF_ERROR(sink(p.hash, static_cast<uint32_t>(p.data.size()), p.frame));
+      ++stats.new_chunks;
+      stats.new_bytes += p.data.size();
+    }
+    batch.clear();
+    return absl::OkStatus();
+  };
+
+  std::string more(8u << 20, '\0');
+  for (const auto& [full, index] : tree.files) {
+    tree.entries[index].clear_chunks();
+    int fd = ::open(full.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return file::ErrnoStatus(errno, "cannot open", full);
+    std::string buf;
+    size_t pos = 0;  // consumed prefix of buf (compacted on refill, never erased chunk by chunk)
+    bool eof = false;
+    absl::Status status;
+    while (status.ok() && (!eof || pos < buf.size())) {
+      if (!eof && buf.size() - pos < 2 * kMaxChunk) {
+        buf.erase(0, pos);
+        pos = 0;
+        ssize_t n = ::read(fd, more.data(), more.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+          status = file::ErrnoStatus(errno, "cannot read", full);
+          break;
+        }
+        if (n == 0) eof = true;
+        buf.append(more.data(), static_cast<size_t>(n));
+        continue;
+      }
+      size_t len = NextChunk(buf.data() + pos, buf.size() - pos, eof);
+      if (len == 0) continue;
+      batch.push_back({index, buf.substr(pos, len), "", "", false});
+      pos += len;
+      done_bytes += len;
+      if (batch.size() >= 128) status = flush_batch();
+      if (o.progress) o.progress(done_bytes, tree.bytes);
+    }
+    ::close(fd);
+    RETURN_IF_ERROR(status);
+    // A file that changed size while it was read is still consistent chunk by chunk; record what was read.
+  }
+  RETURN_IF_ERROR(flush_batch());
+  if (o.progress) o.progress(tree.bytes, tree.bytes);
+  return stats;
+}
+
+absl::StatusOr<std::string> OpenChunk(const std::string& frame, uint32_t length, const std::string& sha256_hex,
+                                      const std::string& where) {
+  std::string data(length, '\0');
+  size_t n = ZSTD_decompress(data.data(), data.size(), frame.data(), frame.size());
+  if (ZSTD_isError(n) || n != length || crypto::Base16Encode(crypto::Sha256(data)) != sha256_hex) {
+    return absl::DataLossError(
+        absl::StrCat("chunk ", sha256_hex, " ", where, " is damaged (decompression or SHA-256 check failed)"));
+  }
+  return data;
+}
+
+absl::Status RestoreTree(const std::vector<proto::Entry>& entries, const std::string& output, const ContentWriter& write,
+                         int threads) {
+  RETURN_IF_ERROR(file::MakeDirs(output, 0700));
+  std::vector<const proto::Entry*> files;
+  for (const proto::Entry& e : entries) {
+    std::string path = output + "/" + e.path();
+    if (e.type() == "dir") {
+      if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) return file::ErrnoStatus(errno, "cannot create", path);
+    } else if (e.type() == "symlink") {
+      if (::symlink(e.target().c_str(), path.c_str()) != 0) return file::ErrnoStatus(errno, "cannot create link", path);
+    } else {
+      files.push_back(&e);
+    }
+  }
+  std::atomic<size_t> next{0};
+  std::mutex mu;
+  absl::Status result;
+  auto worker = [&] {
+    for (size_t k = next.fetch_add(1); k < files.size(); k = next.fetch_add(1)) {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!result.ok()) return;
+      }
+      const proto::Entry& e = *files[k];
+      std::string path = output + "/" + e.path();
+      absl::Status s;
+      int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+      if (fd < 0) {
+        s = file::ErrnoStatus(errno, "cannot create", path);
+      } else {
+        s = write(e, fd);
+        if (s.ok() && ::fsync(fd) != 0) s = file::ErrnoStatus(errno, "cannot flush", path);
+        ::close(fd);
+      }
+      if (!s.ok()) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (result.ok()) result = s;
+        return;
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 0; t < std::max(1, threads); ++t) pool.emplace_back(worker);
+  for (auto& t : pool) t.join();
+  RETURN_IF_ERROR(result);
+  // Modes and times last (deepest first), so creating children does not disturb their parents.
+  for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+    std::string path = output + "/" + it->path();
+    timespec times[2];
+    times[0].tv_sec = times[1].tv_sec = it->mtimens() / 1000000000;
+    times[0].tv_nsec = times[1].tv_nsec = it->mtimens() % 1000000000;
+    if (it->type() != "symlink" && ::chmod(path.c_str(), it->mode()) != 0) {
+      return file::ErrnoStatus(errno, "cannot set the mode of", path);
+    }
+    ::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WriteToFile(int fd, const std::string& data, const std::string& path) {
+  return WriteAll(fd, data.data(), data.size(), path);
+}
+
+}  // namespace vmb::offline

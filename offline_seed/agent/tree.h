@@ -1,0 +1,71 @@
+// The source tree as the backup agent sees it, shared by the initial backup to staging and the incremental backups
+// to the vault: walking the source folders into catalogue entries, cutting files into content-defined chunks (a gear
+// rolling hash picks boundaries, 16 KiB / 64 KiB / 256 KiB min / avg / max, so an insertion shifts only nearby
+// chunks), hashing (SHA-256) and compressing (zstd) them on several threads, and rebuilding a tree from a catalogue.
+#ifndef VMBACKUP_OFFLINE_SEED_AGENT_TREE_H_
+#define VMBACKUP_OFFLINE_SEED_AGENT_TREE_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "offline_seed/agent/staging.pb.h"
+
+namespace vmb::offline {
+
+struct SourceTree {
+  std::vector<std::string> roots;                           // as given
+  std::vector<proto::Entry> entries;                        // every file, folder and symlink; paths "<root index>/..."
+  std::vector<std::pair<std::string, size_t>> files;       // (full path, index in entries) of regular files
+  uint64_t bytes = 0;                                       // of all regular files
+};
+
+// Walks each source folder (entries sorted by name; sockets, fifos and devices skipped). kInvalidArgument when a
+// source is not a folder or `exclude` (the staging location, say) lies inside one.
+absl::StatusOr<SourceTree> WalkSources(const std::vector<std::string>& sources, const std::string& exclude = "");
+
+struct ChunkOptions {
+  int threads = 2;
+  int zstd_level = 1;
+  // Chunks already stored (not compressed again, not given to the sink). Called from several threads.
+  std::function<bool(const std::string& sha256_hex)> known;
+  std::function<void(uint64_t done, uint64_t total)> progress;
+};
+
+struct ChunkStats {
+  uint64_t chunks = 0;      // in all files
+  uint64_t new_chunks = 0;  // given to the sink
+  uint64_t new_bytes = 0;   // their uncompressed size
+};
+
+// Called once per new chunk, in file order: its SHA-256 (hex), uncompressed length and zstd frame.
+using ChunkSink = std::function<absl::Status(const std::string& sha256_hex, uint32_t length, const std::string& frame)>;
+
+// Cuts every file of `tree` into chunks, fills each file entry's chunk list and hands each chunk that is neither
+// known nor seen earlier in this run to `sink`. Errors: I/O errors naming the file, the sink's errors.
+absl::StatusOr<ChunkStats> ChunkTree(SourceTree& tree, const ChunkOptions& options, const ChunkSink& sink);
+
+// Writes one file's content (its chunks, in order) to `fd`.
+using ContentWriter = std::function<absl::Status(const proto::Entry& file, int fd)>;
+
+// Rebuilds `entries` under `output` (root i as output/i): folders, symlinks, files (their content from `write`, up
+// to `threads` files at a time), then modes and times deepest first.
+absl::Status RestoreTree(const std::vector<proto::Entry>& entries, const std::string& output, const ContentWriter& write,
+                         int threads = 1);
+
+// Writes all of `data` to `fd` (EINTR and short writes handled); errors name `path`.
+absl::Status WriteToFile(int fd, const std::string& data, const std::string& path);
+
+// Content-defined chunk boundaries of `data` (exposed for tests): offsets where chunks end.
+std::vector<size_t> ChunkBoundaries(const std::string& data);
+
+// Checks one stored chunk: decompresses `frame` and compares length and SHA-256. kDataLoss naming `where`.
+absl::StatusOr<std::string> OpenChunk(const std::string& frame, uint32_t length, const std::string& sha256_hex,
+                                      const std::string& where);
+
+}  // namespace vmb::offline
+
+#endif  // VMBACKUP_OFFLINE_SEED_AGENT_TREE_H_
