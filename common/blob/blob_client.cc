@@ -151,6 +151,18 @@ absl::Status BlobClient::PutBlockList(const BlobUri& blob, const std::vector<std
   return Execute({"Put Block List", &blob, "PUT", {{"comp", "blocklist"}}, headers, body}).status();
 }
 
+absl::StatusOr<std::vector<std::pair<std::string, uint64_t>>> BlobClient::GetUncommittedBlocks(const BlobUri& blob) {
+  ASSIGN_OR_RETURN(http::HttpResponse r, Execute({"Get Block List", &blob, "GET",
+                                                  {{"comp", "blocklist"}, {"blocklisttype", "uncommitted"}}, {}, {}}));
+  pugi::xml_document doc;
+  RETURN_IF_ERROR(ParseXml(&doc, r.body, "Get Block List").status());
+  std::vector<std::pair<std::string, uint64_t>> out;
+  for (pugi::xml_node b : doc.child("BlockList").child("UncommittedBlocks").children("Block")) {
+    out.emplace_back(b.child_value("Name"), ToU64(b.child_value("Size")));
+  }
+  return out;
+}
+
 absl::Status BlobClient::UploadBlockBlob(const BlobUri& blob, absl::string_view data, const UploadOptions& options) {
   if (options.block_size == 0) return absl::InvalidArgumentError("block size must be > 0");
   uint64_t blocks = data.empty() ? 0 : (data.size() + options.block_size - 1) / options.block_size;

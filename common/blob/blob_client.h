@@ -84,6 +84,9 @@ class BlobClient {
   absl::Status PutBlock(const BlobUri& blob, absl::string_view block_id_base64, absl::string_view data);
   absl::Status PutBlockList(const BlobUri& blob, const std::vector<std::string>& block_ids_base64,
                             const Metadata& metadata = {}, absl::string_view content_type = "application/octet-stream");
+  // Get Block List: the blob's uncommitted (staged, not yet in a Put Block List) blocks, as (base64 id, size).
+  // An upload interrupted before its Put Block List resumes from these (they live a week in Azure).
+  absl::StatusOr<std::vector<std::pair<std::string, uint64_t>>> GetUncommittedBlocks(const BlobUri& blob);
   // Put Block of `block_size` pieces on `parallelism` threads, then Put Block List.
   absl::Status UploadBlockBlob(const BlobUri& blob, absl::string_view data, const UploadOptions& options = {});
 

@@ -127,6 +127,22 @@ TEST_P(BlobConformance, ParallelBlockUpload) {
   EXPECT_TRUE(*back == data);
 }
 
+// An interrupted block upload resumes from the uncommitted block list.
+TEST_P(BlobConformance, UncommittedBlocksAreListedUntilCommitted) {
+  BlobUri b = container_.WithBlob("pack.bin");
+  ASSERT_THAT(client_->PutBlock(b, BlockId(0), "first"), IsOk());
+  ASSERT_THAT(client_->PutBlock(b, BlockId(1), "second!"), IsOk());
+  absl::StatusOr<std::vector<std::pair<std::string, uint64_t>>> staged = client_->GetUncommittedBlocks(b);
+  ASSERT_TRUE(staged.ok()) << staged.status();
+  ASSERT_EQ(staged->size(), 2u);
+  std::map<std::string, uint64_t> sizes(staged->begin(), staged->end());
+  EXPECT_EQ(sizes[BlockId(0)], 5u);
+  EXPECT_EQ(sizes[BlockId(1)], 7u);
+  ASSERT_THAT(client_->PutBlockList(b, {BlockId(0), BlockId(1)}), IsOk());
+  EXPECT_EQ(*client_->GetBlob(b), "firstsecond!");
+  EXPECT_TRUE(client_->GetUncommittedBlocks(b)->empty());
+}
+
 TEST_P(BlobConformance, PageBlobWritesClearsRangesAndReads) {
   BlobUri b = container_.WithBlob("disk.vhd");
   const uint64_t size = 8u << 20;

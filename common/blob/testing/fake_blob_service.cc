@@ -211,6 +211,18 @@ http::HttpResponse FakeBlobService::Handle(const http::HttpRequest& req) {
     container.blobs[name].staged[q["blockid"]] = req.body;
     return Ok(201);
   }
+  if (m == "GET" && comp == "blocklist") {
+    auto it = container.blobs.find(name);
+    if (it == container.blobs.end()) return Error(404, "BlobNotFound", "The specified blob does not exist.");
+    std::string xml = "<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList><CommittedBlocks/><UncommittedBlocks>";
+    for (const auto& [id, data] : it->second.staged) {
+      xml += absl::StrCat("<Block><Name>", id, "</Name><Size>", data.size(), "</Size></Block>");
+    }
+    xml += "</UncommittedBlocks></BlockList>";
+    http::HttpResponse r = Ok(200);
+    r.body = xml;
+    return r;
+  }
   if (m == "PUT" && comp == "blocklist") {
     pugi::xml_document doc;
     if (!doc.load_buffer(req.body.data(), req.body.size())) return Error(400, "InvalidXmlDocument");
