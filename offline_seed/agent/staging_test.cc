@@ -1,5 +1,7 @@
 #include "offline_seed/agent/staging.h"
 
+#include "offline_seed/agent/tree_testing.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -41,32 +43,6 @@ InitiateOptions Options(const std::string& src, const std::string& staging) {
   return o;
 }
 
-// Compares two trees: names, types, bytes, modes, mtimes, link targets.
-void ExpectSameTree(const std::string& a, const std::string& b) {
-  struct stat sa, sb;
-  ASSERT_EQ(::lstat(a.c_str(), &sa), 0) << a;
-  ASSERT_EQ(::lstat(b.c_str(), &sb), 0) << b;
-  EXPECT_EQ(sa.st_mode, sb.st_mode) << a;
-  if (S_ISREG(sa.st_mode)) {
-    EXPECT_TRUE(*file::ReadFile(a) == *file::ReadFile(b)) << a;
-  }
-  if (!S_ISLNK(sa.st_mode)) {
-    EXPECT_EQ(sa.st_mtim.tv_sec, sb.st_mtim.tv_sec) << a;
-    EXPECT_EQ(sa.st_mtim.tv_nsec, sb.st_mtim.tv_nsec) << a;
-  } else {
-    char ta[4096] = {0}, tb[4096] = {0};
-    EXPECT_EQ(std::string(ta, ::readlink(a.c_str(), ta, sizeof(ta))), std::string(tb, ::readlink(b.c_str(), tb, sizeof(tb))));
-  }
-  if (S_ISDIR(sa.st_mode)) {
-    for (const char* name : {"big.bin", "repeat.bin", "empty", "d\xC3\xA9j\xC3\xA0 v\xC3\xBC.txt", "\xff\xfe.bin", "link",
-                             "emptydir", "sub", "sub/deep.txt"}) {
-      std::string pa = a + "/" + name;
-      struct stat st;
-      if (::lstat(pa.c_str(), &st) == 0 && pa.find("/sub/") == std::string::npos) ExpectSameTree(pa, b + "/" + name);
-    }
-  }
-}
-
 TEST(Staging, RoundTripKeepsEverythingAndCompressesAndDedupes) {
   std::string src = Tmp("src"), staging = Tmp("staging"), out = Tmp("out");
   ASSERT_THAT(file::MakeDirs(src + "/sub"), IsOk());
@@ -95,7 +71,7 @@ TEST(Staging, RoundTripKeepsEverythingAndCompressesAndDedupes) {
   EXPECT_EQ(st.st_size % 512, 0);
 
   ASSERT_THAT(RestoreFromStaging(staging, out), IsOk());
-  ExpectSameTree(src, out + "/0");
+  EXPECT_EQ(testing::ExpectSameTree(src, out + "/0"), 11);  // every entry compared
   EXPECT_EQ(*file::ReadFile(out + "/0/sub/deep.txt"), "deep");
   EXPECT_EQ(*file::ReadFile(out + "/0/text.txt"), std::string(3u << 20, 'a'));
 

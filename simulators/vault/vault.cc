@@ -1,0 +1,422 @@
+#include "simulators/vault/vault.h"
+
+#include <dirent.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "common/crypto/digest.h"
+#include "common/crypto/encoding.h"
+#include "common/json/json.h"
+#include "common/status/status_macros.h"
+
+namespace vmb::vault {
+namespace {
+
+using offline::proto::Chunk;
+
+uint64_t Padded(uint64_t n) { return (n + 511) / 512 * 512; }
+
+// A few worker threads running queued jobs; Submit blocks while the queue is full, so memory stays bounded.
+class Pool {
+ public:
+  explicit Pool(int threads) {
+    for (int i = 0; i < std::max(1, threads); ++i) workers_.emplace_back([this] { Run(); });
+    limit_ = static_cast<size_t>(std::max(1, threads));
+  }
+  ~Pool() { (void)Wait(); }
+
+  void Submit(std::function<absl::Status()> job) {
+    std::unique_lock<std::mutex> lock(mu_);
+    space_.wait(lock, [&] { return jobs_.size() < limit_; });
+    jobs_.push_back(std::move(job));
+    work_.notify_one();
+  }
+
+  // Waits for every job; the first error, if any.
+  absl::Status Wait() {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      done_ = true;
+      work_.notify_all();
+    }
+    for (auto& t : workers_) {
+      if (t.joinable()) t.join();
+    }
+    return first_error_;
+  }
+
+  bool failed() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return !first_error_.ok();
+  }
+
+ private:
+  void Run() {
+    for (;;) {
+      std::function<absl::Status()> job;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        work_.wait(lock, [&] { return done_ || !jobs_.empty(); });
+        if (jobs_.empty()) return;
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+        space_.notify_one();
+        if (!first_error_.ok()) continue;  // drain without running
+      }
+      absl::Status s = job();
+      if (!s.ok()) {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (first_error_.ok()) first_error_ = s;
+      }
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable work_, space_;
+  std::deque<std::function<absl::Status()>> jobs_;
+  std::vector<std::thread> workers_;
+  size_t limit_;
+  bool done_ = false;
+  absl::Status first_error_;
+};
+
+// The blocks a service holds uncommitted for `blob` (none when the blob does not exist yet).
+absl::StatusOr<std::map<std::string, uint64_t>> Staged(blob::BlobClient& client, const blob::BlobUri& blob) {
+  absl::StatusOr<std::vector<std::pair<std::string, uint64_t>>> staged = client.GetUncommittedBlocks(blob);
+  if (absl::IsNotFound(staged.status())) return std::map<std::string, uint64_t>();
+  RETURN_IF_ERROR(staged.status());
+  return std::map<std::string, uint64_t>(staged->begin(), staged->end());
+}
+
+std::string Now() { return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone()); }
+
+}  // namespace
+
+Vault::Vault(VaultOptions options) : o_(std::move(options)) {}
+
+std::string Vault::Name(const std::string& kind, int number, const std::string& suffix) const {
+  return absl::StrFormat("%s/%s/rp-%04d%s", o_.item, kind, number, suffix);
+}
+
+absl::StatusOr<std::vector<proto::RecoveryPoint>> Vault::List() {
+  blob::ListOptions lo;
+  lo.prefix = o_.item + "/recovery-points/";
+  absl::StatusOr<std::vector<blob::BlobItem>> items = o_.client->ListBlobs(o_.container, lo);
+  if (absl::IsNotFound(items.status())) return std::vector<proto::RecoveryPoint>();  // no vault container yet
+  RETURN_IF_ERROR(items.status());
+  std::vector<proto::RecoveryPoint> out;
+  for (const blob::BlobItem& item : *items) {
+    ASSIGN_OR_RETURN(std::string text, o_.client->GetBlob(o_.container.WithBlob(item.name)));
+    proto::RecoveryPoint rp;
+    RETURN_IF_ERROR(json::Parse(text, &rp, item.name));
+    rp.clear_entries();
+    out.push_back(std::move(rp));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.number() < b.number(); });
+  return out;
+}
+
+absl::StatusOr<proto::RecoveryPoint> Vault::Get(int number) {
+  absl::StatusOr<std::string> text = o_.client->GetBlob(o_.container.WithBlob(Name("recovery-points", number, ".json")));
+  if (absl::IsNotFound(text.status())) {
+    ASSIGN_OR_RETURN(std::vector<proto::RecoveryPoint> all, List());
+    std::vector<int> numbers;
+    for (const auto& rp : all) numbers.push_back(rp.number());
+    return absl::NotFoundError(absl::StrCat(
+        "recovery point ", number, " does not exist for ", o_.item, "; ",
+        numbers.empty() ? std::string("there are none yet") : absl::StrCat("there are: ", absl::StrJoin(numbers, ", "))));
+  }
+  RETURN_IF_ERROR(text.status());
+  proto::RecoveryPoint rp;
+  RETURN_IF_ERROR(json::Parse(*text, &rp, "recovery point"));
+  return rp;
+}
+
+absl::Status Vault::LoadIndex(int upto) {
+  index_.clear();
+  for (int n = 1; n <= upto; ++n) {
+    ASSIGN_OR_RETURN(std::string text, o_.client->GetBlob(o_.container.WithBlob(Name("index", n, ".json"))));
+    proto::PackIndex index;
+    RETURN_IF_ERROR(json::Parse(text, &index, "vault index"));
+    for (const Chunk& c : index.chunks()) index_.emplace(c.sha256(), c);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Vault::Commit(proto::RecoveryPoint point, const proto::PackIndex& index) {
+  RETURN_IF_ERROR(o_.client->PutBlockBlob(o_.container.WithBlob(Name("index", point.number(), ".json")),
+                                          json::ToJson(index), {}, "application/json"));
+  // Last: its presence commits the recovery point.
+  return o_.client->PutBlockBlob(o_.container.WithBlob(Name("recovery-points", point.number(), ".json")),
+                                 json::ToJson(point), {}, "application/json");
+}
+
+absl::StatusOr<BackupOutcome> Vault::Seed(const std::vector<blob::BlobUri>& images, const offline::proto::Catalogue& cat) {
+  RETURN_IF_ERROR(o_.client->CreateContainer(o_.container));
+  ASSIGN_OR_RETURN(std::vector<proto::RecoveryPoint> existing, List());
+  if (!existing.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(o_.item, " already has ", existing.size(),
+                                                      " recovery point(s); the offline seed is copied only once"));
+  }
+  std::vector<std::vector<const Chunk*>> by_image(images.size());
+  uint64_t total = 0;
+  for (const Chunk& c : cat.chunks()) {
+    if (c.image() >= images.size()) {
+      return absl::InvalidArgumentError(absl::StrCat("the catalogue names image ", c.image(), " but only ",
+                                                     images.size(), " imported image(s) were given"));
+    }
+    by_image[c.image()].push_back(&c);
+    total += Padded(c.compressedlength());
+  }
+  BackupOutcome out;
+  proto::PackIndex index;
+  std::atomic<uint64_t> done{0};
+  for (size_t i = 0; i < images.size(); ++i) {
+    auto& chunks = by_image[i];
+    std::sort(chunks.begin(), chunks.end(), [](const Chunk* a, const Chunk* b) { return a->offset() < b->offset(); });
+    std::string pack_name = absl::StrFormat("%s/packs/seed-%04u", o_.item, i);
+    blob::BlobUri pack = o_.container.WithBlob(pack_name);
+    // Blocks end on chunk boundaries, so each block is checked on its own before it is put.
+    struct Block {
+      uint64_t begin, end;
+      std::vector<const Chunk*> chunks;
+    };
+    std::vector<Block> blocks;
+    for (const Chunk* c : chunks) {
+      if (blocks.empty() || blocks.back().end - blocks.back().begin >= o_.block_bytes) {
+        uint64_t begin = blocks.empty() ? 0 : blocks.back().end;
+        blocks.push_back({begin, begin, {}});
+      }
+      blocks.back().chunks.push_back(c);
+      blocks.back().end = std::max(blocks.back().end, c->offset() + Padded(c->compressedlength()));
+      Chunk located = *c;
+      located.clear_image();
+      located.set_pack(pack_name);
+      *index.add_chunks() = located;
+    }
+    uint64_t pack_size = blocks.empty() ? 0 : blocks.back().end;
+    absl::StatusOr<blob::BlobProperties> committed = o_.client->GetProperties(pack);
+    if (committed.ok() && committed->blob_type == "BlockBlob" && committed->content_length == pack_size) {
+      done += pack_size;
+      out.blocks_reused += blocks.size();
+      continue;  // copied by an earlier run
+    }
+    ASSIGN_OR_RETURN(auto staged, Staged(*o_.client, pack));
+    std::vector<std::string> ids;
+    Pool pool(o_.parallelism);
+    for (size_t k = 0; k < blocks.size(); ++k) {
+      std::string id = blob::BlockId(k);
+      ids.push_back(id);
+      const Block& b = blocks[k];
+      auto it = staged.find(id);
+      if (it != staged.end() && it->second == b.end - b.begin) {
+        ++out.blocks_reused;
+        done += b.end - b.begin;
+        continue;
+      }
+      ++out.blocks_uploaded;
+      const blob::BlobUri& image = images[i];
+      pool.Submit([this, &image, &pack, &done, b, id, i, total]() -> absl::Status {
+        ASSIGN_OR_RETURN(std::string data, o_.client->GetBlob(image, blob::ByteRange{b.begin, b.end - b.begin}));
+        for (const Chunk* c : b.chunks) {
+          RETURN_IF_ERROR(offline::OpenChunk(data.substr(c->offset() - b.begin, c->compressedlength()), c->length(),
+                                             c->sha256(),
+                                             absl::StrCat("in the imported blob ", image.blob(), " at offset ", c->offset(),
+                                                          " (run `seedagent repair` to re-send the ranges the import "
+                                                          "reported, then back up again)"))
+                              .status());
+        }
+        RETURN_IF_ERROR(o_.client->PutBlock(pack, id, data));
+        uint64_t now = done += data.size();
+        if (o_.progress) o_.progress("vault copy", now, total);
+        return absl::OkStatus();
+      });
+    }
+    RETURN_IF_ERROR(pool.Wait());
+    RETURN_IF_ERROR(o_.client->PutBlockList(pack, ids));
+  }
+  proto::RecoveryPoint rp;
+  rp.set_number(1);
+  rp.set_createdat(Now());
+  rp.set_kind("Seeded");
+  for (const std::string& r : cat.roots()) rp.add_roots(r);
+  uint64_t source_bytes = 0, files = 0, chunk_refs = 0, new_bytes = 0;
+  for (const auto& e : cat.entries()) {
+    *rp.add_entries() = e;
+    if (e.type() == "file") {
+      ++files;
+      source_bytes += e.size();
+      chunk_refs += e.chunks_size();
+    }
+  }
+  for (const Chunk& c : cat.chunks()) new_bytes += c.length();
+  rp.set_files(files);
+  rp.set_sourcebytes(source_bytes);
+  rp.set_chunks(chunk_refs);
+  rp.set_newchunks(cat.chunks_size());
+  rp.set_newbytes(new_bytes);
+  RETURN_IF_ERROR(Commit(rp, index));
+  rp.clear_entries();
+  out.point = rp;
+  return out;
+}
+
+absl::StatusOr<BackupOutcome> Vault::Backup(offline::SourceTree& tree, const offline::ChunkOptions& chunk_options) {
+  ASSIGN_OR_RETURN(std::vector<proto::RecoveryPoint> existing, List());
+  if (existing.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        o_.item, " has no recovery point yet: the initial backup is still on its way (offline seeding). Check "
+                 "`seedagent status`; the first backup after the import completes copies it into the vault"));
+  }
+  int number = existing.back().number() + 1;
+  RETURN_IF_ERROR(LoadIndex(number - 1));
+  std::string pack_name = absl::StrFormat("%s/packs/rp-%04d", o_.item, number);
+  blob::BlobUri pack = o_.container.WithBlob(pack_name);
+  ASSIGN_OR_RETURN(auto staged, Staged(*o_.client, pack));
+
+  BackupOutcome out;
+  struct Block {
+    std::string id;
+    std::string data;
+    uint64_t raw = 0;
+    std::vector<Chunk> chunks;  // offsets within the block for now
+    std::string hashes;
+  };
+  std::vector<Block> blocks(1);
+  std::vector<std::pair<std::string, uint64_t>> sizes;  // id, size, in order
+  Pool pool(o_.parallelism);
+  auto flush = [&]() {
+    Block& b = blocks.back();
+    if (b.chunks.empty()) return;
+    b.id = crypto::Base64Encode(crypto::Sha256(b.hashes));
+    sizes.emplace_back(b.id, b.data.size());
+    auto it = staged.find(b.id);
+    if (it != staged.end() && it->second == b.data.size()) {
+      ++out.blocks_reused;  // sent by an interrupted run
+    } else {
+      ++out.blocks_uploaded;
+      pool.Submit([this, &pack, id = b.id, data = std::move(b.data)]() -> absl::Status {
+        RETURN_IF_ERROR(o_.client->PutBlock(pack, id, data));
+        bytes_uploaded_ += data.size();
+        return absl::OkStatus();
+      });
+    }
+    b.data.clear();
+    blocks.emplace_back();
+  };
+  offline::ChunkOptions co = chunk_options;
+  co.known = [this](const std::string& hash) { return index_.count(hash) > 0; };
+  uint64_t before = bytes_uploaded_.load();
+  absl::StatusOr<offline::ChunkStats> stats =
+      offline::ChunkTree(tree, co, [&](const std::string& hash, uint32_t length, const std::string& frame) -> absl::Status {
+        if (pool.failed()) return absl::UnavailableError("an upload failed");
+        Block& b = blocks.back();
+        Chunk c;
+        c.set_sha256(hash);
+        c.set_length(length);
+        c.set_compressedlength(static_cast<uint32_t>(frame.size()));
+        c.set_offset(b.data.size());
+        b.data += frame;
+        b.raw += length;
+        b.hashes += hash;
+        b.chunks.push_back(c);
+        if (b.raw >= o_.block_bytes) flush();
+        return absl::OkStatus();
+      });
+  if (stats.ok()) flush();
+  absl::Status uploads = pool.Wait();
+  RETURN_IF_ERROR(uploads);
+  RETURN_IF_ERROR(stats.status());
+  proto::PackIndex index;
+  std::vector<std::string> ids;
+  uint64_t base = 0;
+  for (size_t k = 0; k < sizes.size(); ++k) {
+    ids.push_back(sizes[k].first);
+    for (Chunk c : blocks[k].chunks) {
+      c.set_offset(base + c.offset());
+      c.set_pack(pack_name);
+      *index.add_chunks() = c;
+    }
+    base += sizes[k].second;
+  }
+  if (!ids.empty()) RETURN_IF_ERROR(o_.client->PutBlockList(pack, ids));
+  proto::RecoveryPoint rp;
+  rp.set_number(number);
+  rp.set_createdat(Now());
+  rp.set_kind("Incremental");
+  for (const std::string& r : tree.roots) rp.add_roots(r);
+  for (const auto& e : tree.entries) {
+    *rp.add_entries() = e;
+    if (e.type() == "file") rp.set_files(rp.files() + 1);
+  }
+  rp.set_sourcebytes(tree.bytes);
+  rp.set_chunks(stats->chunks);
+  rp.set_newchunks(stats->new_chunks);
+  rp.set_newbytes(stats->new_bytes);
+  rp.set_bytesuploaded(bytes_uploaded_.load() - before);
+  RETURN_IF_ERROR(Commit(rp, index));
+  rp.clear_entries();
+  out.point = rp;
+  return out;
+}
+
+absl::Status Vault::Restore(int number, const std::string& target, int threads) {
+  if (DIR* d = ::opendir(target.c_str())) {
+    int n = 0;
+    while (dirent* e = ::readdir(d)) n += std::string(e->d_name) != "." && std::string(e->d_name) != "..";
+    ::closedir(d);
+    if (n > 0) {
+      return absl::FailedPreconditionError(absl::StrCat("the restore target ", target,
+                                                        " is not empty; restore into a new or empty folder"));
+    }
+  }
+  ASSIGN_OR_RETURN(proto::RecoveryPoint rp, Get(number));
+  RETURN_IF_ERROR(LoadIndex(number));
+  std::atomic<uint64_t> done{0};
+  std::vector<offline::proto::Entry> entries(rp.entries().begin(), rp.entries().end());
+  return offline::RestoreTree(entries, target, [&](const offline::proto::Entry& e, int fd) -> absl::Status {
+    std::string path = target + "/" + e.path();
+    std::vector<const Chunk*> chunks;
+    for (const std::string& h : e.chunks()) {
+      auto it = index_.find(h);
+      if (it == index_.end()) {
+        return absl::DataLossError(absl::StrCat("chunk ", h, " of ", path, " is missing from the vault's index"));
+      }
+      chunks.push_back(&it->second);
+    }
+    // Runs of chunks stored back to back in one pack are read with one request (up to 8 MiB).
+    for (size_t i = 0; i < chunks.size();) {
+      size_t j = i + 1;
+      uint64_t begin = chunks[i]->offset(), end = begin + chunks[i]->compressedlength();
+      while (j < chunks.size() && chunks[j]->pack() == chunks[i]->pack() && chunks[j]->offset() >= end &&
+             chunks[j]->offset() <= Padded(end) && chunks[j]->offset() + chunks[j]->compressedlength() - begin <= (8u << 20)) {
+        end = chunks[j]->offset() + chunks[j]->compressedlength();
+        ++j;
+      }
+      ASSIGN_OR_RETURN(std::string data,
+                       o_.client->GetBlob(o_.container.WithBlob(chunks[i]->pack()), blob::ByteRange{begin, end - begin}));
+      for (size_t k = i; k < j; ++k) {
+        const Chunk& c = *chunks[k];
+        ASSIGN_OR_RETURN(std::string raw, offline::OpenChunk(data.substr(c.offset() - begin, c.compressedlength()),
+                                                             c.length(), c.sha256(),
+                                                             absl::StrCat("in vault pack ", c.pack(), " at offset ", c.offset())));
+        RETURN_IF_ERROR(offline::WriteToFile(fd, raw, path));
+        uint64_t now = done += raw.size();
+        if (o_.progress) o_.progress("restore", now, rp.sourcebytes());
+      }
+      i = j;
+    }
+    return absl::OkStatus();
+  }, threads);
+}
+
+}  // namespace vmb::vault

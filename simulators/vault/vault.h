@@ -1,0 +1,80 @@
+// The Recovery Services vault (simulator) and the agent's side of talking to it. A vault is a blob container; each
+// protected item (the server, named by its offline job) keeps under "<item>/":
+//   packs/seed-NNNN      block blobs: the seeded images copied from the import's storage account (verbatim frames)
+//   packs/rp-NNNN        block blobs: the chunks recovery point NNNN added (zstd frames, back to back)
+//   index/rp-NNNN.json   where each chunk the recovery point added lives (pack, offset, lengths, SHA-256)
+//   recovery-points/rp-NNNN.json   the tree (catalogue entries) and figures; written last, it commits the point
+//
+// Every copy and upload is resumable: packs are staged as blocks whose ids name their content (the seed: the image
+// range; incremental: SHA-256 of the chunk hashes), so a run that was interrupted sends only the blocks the service
+// does not hold uncommitted already. Every chunk is checked (zstd + SHA-256) before it is put into the vault.
+#ifndef VMBACKUP_SIMULATORS_VAULT_VAULT_H_
+#define VMBACKUP_SIMULATORS_VAULT_VAULT_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/blob/blob_client.h"
+#include "offline_seed/agent/tree.h"
+#include "simulators/vault/vault.pb.h"
+
+namespace vmb::vault {
+
+struct VaultOptions {
+  blob::BlobClient* client = nullptr;
+  blob::BlobUri container;   // the vault's container
+  std::string item;          // the protected item: a name prefix (the offline job's name)
+  int parallelism = 4;       // concurrent block uploads / downloads
+  uint64_t block_bytes = 4u << 20;
+  std::function<void(const std::string& phase, uint64_t done, uint64_t total)> progress;
+};
+
+struct BackupOutcome {
+  proto::RecoveryPoint point;  // without entries
+  uint64_t blocks_uploaded = 0;
+  uint64_t blocks_reused = 0;  // found staged (or committed) by an earlier, interrupted run
+};
+
+class Vault {
+ public:
+  explicit Vault(VaultOptions options);
+
+  // Committed recovery points, oldest first, without their entries.
+  absl::StatusOr<std::vector<proto::RecoveryPoint>> List();
+  // kNotFound naming the points that exist.
+  absl::StatusOr<proto::RecoveryPoint> Get(int number);
+
+  // Recovery point 1 from an offline import: copies the imported page blobs `images` (image i at index i) into the
+  // vault, checking every chunk of `catalogue` on the way, and commits the catalogue's tree. kFailedPrecondition if
+  // the item already has recovery points; kDataLoss naming the image, offset and chunk when an imported range is
+  // damaged or missing (repair the import, then run again: the blocks already copied are kept).
+  absl::StatusOr<BackupOutcome> Seed(const std::vector<blob::BlobUri>& images, const offline::proto::Catalogue& catalogue);
+
+  // The next recovery point, incremental: re-chunks `tree`, uploads only the chunks the vault lacks (in blocks,
+  // `parallelism` at a time), and commits. kFailedPrecondition when the item has no recovery point yet.
+  absl::StatusOr<BackupOutcome> Backup(offline::SourceTree& tree, const offline::ChunkOptions& chunk_options);
+
+  // Restores recovery point `number` into `target` (which must be empty or absent), byte for byte, checking every
+  // chunk. Roots come back as target/0, target/1, ...
+  absl::Status Restore(int number, const std::string& target, int threads = 4);
+
+  uint64_t bytes_uploaded() const { return bytes_uploaded_.load(); }
+
+ private:
+  absl::Status LoadIndex(int upto);  // chunks of recovery points 1..upto
+  std::string Name(const std::string& kind, int number, const std::string& suffix = "") const;
+  absl::Status Commit(proto::RecoveryPoint point, const proto::PackIndex& index);
+
+  VaultOptions o_;
+  std::unordered_map<std::string, offline::proto::Chunk> index_;
+  std::atomic<uint64_t> bytes_uploaded_{0};
+};
+
+}  // namespace vmb::vault
+
+#endif  // VMBACKUP_SIMULATORS_VAULT_VAULT_H_
