@@ -23,6 +23,7 @@
 #include "offline_seed/diskprep/shipping.h"
 #include <sys/stat.h>
 #include "offline_seed/manifest/drive_manifest.h"
+#include "offline_seed/repair/repair.h"
 #include "offline_seed/volume/encrypted_volume.h"
 #include "simulators/import_export/client.h"
 #include "simulators/import_export/control_plane.h"
@@ -146,6 +147,49 @@ class DiskPrepTest : public ::testing::Test {
       bytes += region.length();
     }
     return bytes;
+  }
+
+  // The shipping details committed (diskprep u:) for every drive of the job.
+  void Ship(const std::string& carrier, const std::string& tracking, int drives) {
+    ShippingOptions so{staging_, url_, "tok", "offlinebackup", transport_.get()};
+    ShippingDetails d{carrier, tracking, absl::FormatTime("%Y-%m-%d", absl::Now(), absl::UTCTimeZone()), drives, {}};
+    d.return_address.set_recipientname("Ops");
+    d.return_address.set_streetaddress1("Main 1");
+    d.return_address.set_city("Utrecht");
+    d.return_address.set_postalcode("3511");
+    d.return_address.set_countryorregion("NL");
+    d.return_address.set_phone("+31");
+    d.return_address.set_email("ops@example.com");
+    ASSERT_TRUE(RecordShipping(so, d).ok());
+  }
+
+  ie::ReceiveOptions Receive(const vmb::testing::Azurite& azurite, std::vector<std::string> drives) {
+    ie::ReceiveOptions ro;
+    ro.control_plane = url_;
+    ro.token = "tok";
+    ro.subscription = "sub-123";
+    ro.job_name = "seedjob1";
+    for (const std::string& d : drives) ro.drive_images.push_back(dir_ + "/bay/" + d + ".img");
+    ro.blob_endpoint = azurite.endpoint();
+    ro.transport = transport_.get();
+    return ro;
+  }
+
+  // Every imported page blob equals its staged image; returns how many were compared.
+  int ExpectImportEqualsStaging(blob::BlobClient& storage, const blob::BlobUri& account) {
+    int images = 0;
+    for (int i = 0; i < 9; ++i) {
+      std::string name = absl::StrCat("image-000", i, ".vhd");
+      absl::StatusOr<std::string> staged = file::ReadFile(staging_ + "/images/" + name);
+      if (!staged.ok()) continue;
+      ++images;
+      absl::StatusOr<std::string> imported = storage.GetBlob(account.WithContainer("offline").WithBlob("seedjob1/" + name));
+      EXPECT_TRUE(imported.ok()) << imported.status();
+      if (imported.ok()) {
+        EXPECT_TRUE(*imported == *staged) << name;
+      }
+    }
+    return images;
   }
 
   std::string dir_, url_, staging_, publish_;
@@ -327,17 +371,7 @@ TEST_F(DiskPrepTest, DatacenterImportsTheDrivesIntoStorage) {
   blob::BlobClient storage(transport_.get(),
                            *blob::SharedKeyCredential::Create(vmb::testing::Azurite::kAccount, vmb::testing::Azurite::kKey));
   blob::BlobUri account = *blob::BlobUri::ForAccount((*azurite)->endpoint());
-  int images = 0;
-  for (int i = 0; i < 9; ++i) {
-    std::string name = absl::StrCat("image-000", i, ".vhd");
-    absl::StatusOr<std::string> staged = file::ReadFile(staging_ + "/images/" + name);
-    if (!staged.ok()) continue;
-    ++images;
-    absl::StatusOr<std::string> imported = storage.GetBlob(account.WithContainer("offline").WithBlob("seedjob1/" + name));
-    ASSERT_TRUE(imported.ok()) << imported.status();
-    EXPECT_TRUE(*imported == *staged) << name;
-  }
-  EXPECT_GE(images, 2);
+  EXPECT_GE(ExpectImportEqualsStaging(storage, account), 2);
   blob::ListOptions lo;
   lo.prefix = "waies/seedjob1_";
   EXPECT_EQ(storage.ListBlobs(account.WithContainer("waimportexport"), lo)->size(), 4u);  // error + verbose per drive
@@ -348,30 +382,14 @@ TEST_F(DiskPrepTest, DatacenterReportsCorruptedRangesAndNeverWritesThem) {
   absl::StatusOr<std::unique_ptr<vmb::testing::Azurite>> azurite = vmb::testing::Azurite::Start();
   ASSERT_TRUE(azurite.ok()) << azurite.status();
   ASSERT_TRUE(PrepareDrives(Options({"d2"})).ok());
-  ShippingOptions so{staging_, url_, "tok", "offlinebackup", transport_.get()};
-  ShippingDetails d{"FedEx", "794698765432", absl::FormatTime("%Y-%m-%d", absl::Now(), absl::UTCTimeZone()), 1, {}};
-  d.return_address.set_recipientname("Ops");
-  d.return_address.set_streetaddress1("Main 1");
-  d.return_address.set_city("Utrecht");
-  d.return_address.set_postalcode("3511");
-  d.return_address.set_countryorregion("NL");
-  d.return_address.set_phone("+31");
-  d.return_address.set_email("ops@example.com");
-  ASSERT_TRUE(RecordShipping(so, d).ok());
+  Ship("FedEx", "794698765432", 1);
   // Flip a byte inside the second range's data on the drive (the data area starts after the 1 MiB header and the
   // 16 MiB manifest area; ranges are 4 MiB).
   std::string image = dir_ + "/bay/d2.img";
   std::string bytes = *file::ReadFile(image);
   bytes[(1u << 20) + kManifestArea + (4u << 20) + 1000] ^= 0x01;
   ASSERT_TRUE(file::WriteFileAtomic(image, bytes, 0644).ok());
-  ie::ReceiveOptions ro;
-  ro.control_plane = url_;
-  ro.token = "tok";
-  ro.subscription = "sub-123";
-  ro.job_name = "seedjob1";
-  ro.drive_images = {image};
-  ro.blob_endpoint = (*azurite)->endpoint();
-  ro.transport = transport_.get();
+  ie::ReceiveOptions ro = Receive(**azurite, {"d2"});
   absl::StatusOr<ie::ReceiveResult> r = ie::ReceivePackage(ro);
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_EQ(r->drives.size(), 1u);
@@ -395,6 +413,47 @@ TEST_F(DiskPrepTest, DatacenterReportsCorruptedRangesAndNeverWritesThem) {
   ASSERT_TRUE(head.ok()) << head.status();
   EXPECT_EQ(*head, std::string(4096, '\0'));
   EXPECT_NE(file::ReadFile(staging_ + "/images/image-0001.vhd")->substr(0, 4096), std::string(4096, '\0'));
+
+  // The repair step re-sends only that range, from the staging location.
+  RepairOptions rep{staging_, url_, "tok", "offlinebackup", &storage, account, transport_.get()};
+  absl::StatusOr<RepairResult> repaired = RepairImport(rep);
+  ASSERT_TRUE(repaired.ok()) << repaired.status();
+  EXPECT_EQ(repaired->ranges_resent, 1);
+  EXPECT_EQ(repaired->drives.size(), 1u);
+  EXPECT_GE(ExpectImportEqualsStaging(storage, account), 2);
+}
+
+// A drive the datacenter cannot unlock (wrong recovery password in the job) and a drive missing from the package
+// are reported per drive; the repair step sends all of their ranges from the staging location.
+TEST_F(DiskPrepTest, WrongPasswordAndMissingDriveAreRepairedOverTheNetwork) {
+  absl::StatusOr<std::unique_ptr<vmb::testing::Azurite>> azurite = vmb::testing::Azurite::Start();
+  ASSERT_TRUE(azurite.ok()) << azurite.status();
+  ASSERT_TRUE(PrepareDrives(Options({"d1", "d2"})).ok());
+  Ship("UPS", "1Z999AA10123456799", 2);
+  ie::ImportExportClient client(transport_.get(), url_, "tok");
+  ie::JobRef ref{"sub-123", "offlinebackup", "seedjob1"};
+  ie::proto::Job job = *client.GetJob(ref);
+  job.mutable_properties()->mutable_drivelist(0)->set_bitlockerkey(
+      crypto::RecoveryPassword::Generate(crypto::SecureRandom()).ToString());
+  ASSERT_TRUE(client.DatacenterUpdate(ref, job).ok());
+
+  absl::StatusOr<ie::ReceiveResult> r = ie::ReceivePackage(Receive(**azurite, {"d1"}));  // d2 stayed behind
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->drives.size(), 2u);
+  EXPECT_EQ(r->drives[0].state, "CompletedMoreInfo");
+  EXPECT_EQ(r->drives[0].error, "BitLockerKeyInvalid");
+  EXPECT_EQ(r->drives[1].state, "NeverReceived");
+  EXPECT_EQ(r->job.properties().drivelist(1).state(), "NeverReceived");
+
+  blob::BlobClient storage(transport_.get(),
+                           *blob::SharedKeyCredential::Create(vmb::testing::Azurite::kAccount, vmb::testing::Azurite::kKey));
+  blob::BlobUri account = *blob::BlobUri::ForAccount((*azurite)->endpoint());
+  RepairOptions rep{staging_, url_, "tok", "offlinebackup", &storage, account, transport_.get()};
+  absl::StatusOr<RepairResult> repaired = RepairImport(rep);
+  ASSERT_TRUE(repaired.ok()) << repaired.status();
+  EXPECT_EQ(repaired->drives.size(), 2u);
+  EXPECT_GT(repaired->ranges_resent, 1);
+  EXPECT_GE(ExpectImportEqualsStaging(storage, account), 2);
 }
 
 TEST_F(DiskPrepTest, RefusalsAndBadInput) {

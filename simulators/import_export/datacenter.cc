@@ -194,6 +194,16 @@ absl::StatusOr<ReceiveResult> ReceivePackage(const ReceiveOptions& o) {
     RETURN_IF_ERROR(finish(out.ranges_corrupted ? "CompletedMoreInfo" : "Completed",
                            out.ranges_corrupted ? absl::StrCat(out.ranges_corrupted, " range(s) Corrupted") : ""));
   }
+  // Drives of the job that were not in the package.
+  for (auto& d : *job.mutable_properties()->mutable_drivelist()) {
+    bool received = false;
+    for (const DriveOutcome& out : result.drives) received |= out.drive_id == d.driveid();
+    if (received) continue;
+    d.set_state("NeverReceived");
+    d.set_copystatus("NeverReceived: the drive was not in the package; its data is not imported (repair it over "
+                     "the network with `seedagent repair`, or ship the drive)");
+    result.drives.push_back({d.driveid(), "NeverReceived", "NeverReceived", 0, 0, 0});
+  }
   job.mutable_properties()->set_state("Completed");
   job.mutable_properties()->set_percentcomplete(100);
   ASSIGN_OR_RETURN(result.job, client.DatacenterUpdate(ref, job));

@@ -32,7 +32,7 @@ struct ReceiveOptions {
 
 struct DriveOutcome {
   std::string drive_id;
-  std::string state;  // Completed | CompletedMoreInfo
+  std::string state;  // Completed | CompletedMoreInfo | NeverReceived (a drive of the job missing from the package)
   std::string error;  // e.g. BitLockerKeyInvalid, ManifestCorrupted, "2 range(s) Corrupted"
   int ranges_written = 0;
   int ranges_skipped_zero = 0;
