@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing (tools/setup.sh), then runs every test.
-#   tools/test.sh          every default test (what CI runs)
-#   tools/test.sh --all    also the heavy end-to-end and soak tests (tagged e2e / soak)
+#   tools/test.sh          every default test and the end-to-end tests (tagged e2e; what CI runs)
+#   tools/test.sh --all    also the heavy soak tests (tagged soak)
 # Extra arguments after the flags go to `bazel test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh
 
-FILTER=()
+FILTER=(--test_tag_filters=-soak,-manual,-fuzz)
 if [ "${1:-}" = "--all" ]; then
   shift
   FILTER=(--test_tag_filters=-manual,-fuzz)

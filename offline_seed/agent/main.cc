@@ -2,14 +2,26 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <memory>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
+#include "common/blob/blob_client.h"
+#include "common/blob/dev_account.h"
+#include "common/file/file_util.h"
+#include "common/http/curl_transport.h"
+#include "offline_seed/repair/repair.h"
+#include "simulators/import_export/client.h"
+#include "simulators/vault/vault.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/json/json.h"
+#include "common/status/status_macros.h"
 #include "offline_seed/agent/staging.h"
 #include "offline_seed/publish/publish_settings.h"
 
@@ -21,9 +33,33 @@ constexpr char kUsage[] = R"(usage:
       write the compressed initial backup of the source folders to the staging location (the six fields of
       "Initiate offline backup": staging location, job name, publish settings, subscription, storage account,
       container)
-  seedagent status --staging DIR
+  seedagent status --staging DIR [--json]
+      where the offline backup stands: waiting for the import job, imported, or protected (recovery points)
+  seedagent backup --staging DIR [--threads N] [--json]
+      the scheduled backup. Until the import job completes it only reports that it is waiting. The first run after
+      the import completes repairs what the import reported damaged or missing (re-sending only those ranges from
+      the staging location), copies the seeded data into the vault and creates recovery point 1. Every later run is
+      incremental: it re-chunks the source folders and uploads only the chunks the vault lacks (resumable).
+  seedagent recovery-points --staging DIR [--json]
+  seedagent restore --staging DIR --recovery-point N --target DIR
+      restore a recovery point from the vault into an empty folder (root i as DIR/i), checking every chunk
+  seedagent repair --staging DIR
+      re-send the ranges the import reported corrupted, or all ranges of drives it could not read or never received
   seedagent restore-staging --staging DIR --output DIR
       rebuild the source folders from the staging location, checking every chunk (a rehearsal of the restore)
+
+endpoints (flags, else environment, else the local defaults):
+  --control-plane URL   the Import/Export API ($VMBACKUP_CONTROL_PLANE)
+  --token T             its bearer token ($VMBACKUP_TOKEN)
+  --blob-endpoint URL   the import job's storage account ($VMBACKUP_BLOB_ENDPOINT, default
+                        http://127.0.0.1:10000/devstoreaccount1)
+  --account-key-file F  that account's key ($VMBACKUP_ACCOUNT_KEY_FILE; the storage emulator's published key is used
+                        for devstoreaccount1)
+  --vault-endpoint URL  the vault's account ($VMBACKUP_VAULT_ENDPOINT, default: the blob endpoint)
+  --vault-key-file F    its key ($VMBACKUP_VAULT_KEY_FILE, default: the account key)
+  --vault NAME          the vault's container (default recoveryvault)
+
+exit status: 0 done (or nothing to do yet), 1 failed (the message says why and what to do), 2 bad usage
 )";
 
 int Usage(const std::string& p) {
@@ -34,6 +70,117 @@ int Usage(const std::string& p) {
 int Fail(const absl::Status& s) {
   std::fprintf(stderr, "seedagent: %s\n", std::string(s.message()).c_str());
   return 1;
+}
+
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+// A progress line per phase on stderr: bytes, MB/s, ETA (a carriage return on a terminal, lines otherwise).
+std::function<void(const std::string&, uint64_t, uint64_t)> ProgressPrinter() {
+  struct State {
+    std::string phase;
+    absl::Time start, last;
+  };
+  auto st = std::make_shared<State>();
+  bool tty = ::isatty(2);
+  return [st, tty](const std::string& phase, uint64_t done, uint64_t total) {
+    absl::Time now = absl::Now();
+    if (phase != st->phase) {
+      if (!st->phase.empty() && tty) std::fprintf(stderr, "\n");
+      st->phase = phase;
+      st->start = now;
+      st->last = absl::InfinitePast();
+    }
+    if (now - st->last < absl::Milliseconds(500) && done != total) return;
+    st->last = now;
+    double secs = absl::ToDoubleSeconds(now - st->start);
+    double rate = secs > 0 ? done / secs / 1e6 : 0;
+    double eta = rate > 0 && total > done ? (total - done) / 1e6 / rate : 0;
+    std::fprintf(stderr, "%s%-12s %6.2f%%  %.2f / %.2f GB  %.0f MB/s  ETA %.0f s%s", tty ? "\r" : "", phase.c_str(),
+                 total ? 100.0 * done / total : 100.0, done / 1e9, total / 1e9, rate, eta, tty ? "" : "\n");
+  };
+}
+
+// Where the job's storage account, the vault and the control plane are, from flags, environment and defaults.
+struct Endpoints {
+  std::unique_ptr<vmb::http::HttpTransport> transport;
+  std::unique_ptr<vmb::blob::BlobClient> storage, vault_client;
+  vmb::blob::BlobUri account, vault_container;
+  std::string control_plane, token;
+};
+
+absl::StatusOr<std::string> KeyFor(const vmb::blob::BlobUri& account, const std::string& key_file) {
+  if (!key_file.empty()) {
+    ASSIGN_OR_RETURN(std::string key, vmb::file::ReadFile(key_file));
+    while (!key.empty() && (key.back() == '\n' || key.back() == '\r' || key.back() == ' ')) key.pop_back();
+    return key;
+  }
+  if (account.account() == vmb::blob::kDevAccountName) return std::string(vmb::blob::kDevAccountKey);
+  return absl::InvalidArgumentError(absl::StrCat("no key for storage account ", account.account(),
+                                                 "; pass --account-key-file FILE (a file readable only by you)"));
+}
+
+absl::StatusOr<Endpoints> Connect(std::map<std::string, std::string>& opt) {
+  auto pick = [&](const char* flag, const char* env, const std::string& fallback) {
+    if (!opt[flag].empty()) return opt[flag];
+    std::string e = Env(env);
+    return e.empty() ? fallback : e;
+  };
+  Endpoints e;
+  e.transport = vmb::http::NewCurlTransport();
+  e.control_plane = pick("control-plane", "VMBACKUP_CONTROL_PLANE", "");
+  e.token = pick("token", "VMBACKUP_TOKEN", "");
+  std::string blob_endpoint = pick("blob-endpoint", "VMBACKUP_BLOB_ENDPOINT", "http://127.0.0.1:10000/devstoreaccount1");
+  ASSIGN_OR_RETURN(e.account, vmb::blob::BlobUri::ForAccount(blob_endpoint));
+  std::string key_file = pick("account-key-file", "VMBACKUP_ACCOUNT_KEY_FILE", "");
+  ASSIGN_OR_RETURN(std::string key, KeyFor(e.account, key_file));
+  ASSIGN_OR_RETURN(auto cred, vmb::blob::SharedKeyCredential::Create(e.account.account(), key));
+  e.storage = std::make_unique<vmb::blob::BlobClient>(e.transport.get(), cred);
+  ASSIGN_OR_RETURN(vmb::blob::BlobUri vault_account,
+                   vmb::blob::BlobUri::ForAccount(pick("vault-endpoint", "VMBACKUP_VAULT_ENDPOINT", blob_endpoint)));
+  ASSIGN_OR_RETURN(std::string vault_key, KeyFor(vault_account, pick("vault-key-file", "VMBACKUP_VAULT_KEY_FILE", key_file)));
+  ASSIGN_OR_RETURN(auto vault_cred, vmb::blob::SharedKeyCredential::Create(vault_account.account(), vault_key));
+  e.vault_client = std::make_unique<vmb::blob::BlobClient>(e.transport.get(), vault_cred);
+  e.vault_container = vault_account.WithContainer(opt["vault"].empty() ? "recoveryvault" : opt["vault"]);
+  return e;
+}
+
+vmb::vault::VaultOptions VaultFor(Endpoints& e, const vmb::offline::proto::ImportJobRecord& job) {
+  vmb::vault::VaultOptions vo;
+  vo.client = e.vault_client.get();
+  vo.container = e.vault_container;
+  vo.item = job.jobname();
+  vo.progress = ProgressPrinter();
+  return vo;
+}
+
+// Bytes as people read them (decimal units, as drive makers and throughput figures use).
+std::string Gb(uint64_t bytes) {
+  if (bytes >= 1000000000ull) return absl::StrFormat("%.2f GB", bytes / 1e9);
+  if (bytes >= 1000000ull) return absl::StrFormat("%.1f MB", bytes / 1e6);
+  if (bytes >= 1000ull) return absl::StrFormat("%.1f KB", bytes / 1e3);
+  return absl::StrFormat("%llu B", static_cast<unsigned long long>(bytes));
+}
+
+constexpr char kWaiting[] =
+    "Waiting for Azure Import Job to complete. Please check on Azure Management portal for more information on job "
+    "status";
+
+// The import job's state in the control plane ("" with a note when it cannot be asked).
+std::string ImportState(Endpoints& e, const vmb::offline::proto::ImportJobRecord& job, std::string* note) {
+  if (e.control_plane.empty()) {
+    *note = "(no control plane given: --control-plane / $VMBACKUP_CONTROL_PLANE)";
+    return "";
+  }
+  vmb::ie::ImportExportClient client(e.transport.get(), e.control_plane, e.token);
+  absl::StatusOr<vmb::ie::proto::Job> j = client.GetJob({job.subscriptionid(), "offlinebackup", job.jobname()});
+  if (!j.ok()) {
+    *note = absl::StrCat("(cannot read import job ", job.jobname(), ": ", j.status().message(), ")");
+    return "";
+  }
+  return j->properties().state();
 }
 
 }  // namespace
@@ -60,15 +207,148 @@ int main(int argc, char** argv) {
       return Usage("unexpected argument " + a);
     }
   }
-  if (command == "status") {
-    if (opt["staging"].empty()) return Usage("status needs --staging");
+  if (command == "status" || command == "backup" || command == "recovery-points" || command == "restore" ||
+      command == "repair") {
+    if (opt["staging"].empty()) return Usage(command + " needs --staging DIR (the offline backup's staging location)");
     auto job = vmb::offline::ReadStagedJob(opt["staging"]);
     if (!job.ok()) return Fail(job.status());
-    if (job->state() != "Completed") {
-      std::printf("Waiting for Azure Import Job to complete. Please check on Azure Management portal for more "
-                  "information on job status\n");
+    absl::StatusOr<Endpoints> e = Connect(opt);
+    if (!e.ok()) return Fail(e.status());
+    vmb::vault::Vault vault(VaultFor(*e, *job));
+    if (command == "restore") {
+      int n = 0;
+      if (!absl::SimpleAtoi(opt["recovery-point"], &n) || n < 1) return Usage("restore needs --recovery-point N (see recovery-points)");
+      if (opt["target"].empty()) return Usage("restore needs --target DIR (an empty or new folder)");
+      absl::Time start = absl::Now();
+      absl::Status s = vault.Restore(n, opt["target"]);
+      if (::isatty(2)) std::fprintf(stderr, "\n");
+      if (!s.ok()) return Fail(s);
+      std::printf("restored recovery point %d into %s in %.1f s\n", n, opt["target"].c_str(),
+                  absl::ToDoubleSeconds(absl::Now() - start));
+      return 0;
+    }
+    if (command == "repair") {
+      vmb::offline::RepairOptions ro{opt["staging"], e->control_plane, e->token, "offlinebackup", e->storage.get(),
+                                     e->account, e->transport.get()};
+      auto r = vmb::offline::RepairImport(ro);
+      if (!r.ok()) return Fail(r.status());
+      for (const std::string& d : r->drives) std::printf("drive %s\n", d.c_str());
+      std::printf("re-sent %d range(s), %s, from the staging location\n", r->ranges_resent, Gb(r->bytes_resent).c_str());
+      return 0;
+    }
+    auto points = vault.List();
+    if (!points.ok()) return Fail(points.status());
+    if (command == "recovery-points") {
+      if (json) {
+        std::printf("[");
+        for (size_t i = 0; i < points->size(); ++i) std::printf("%s%s", i ? "," : "", vmb::json::ToJson((*points)[i]).c_str());
+        std::printf("]\n");
+        return 0;
+      }
+      if (points->empty()) std::printf("no recovery points yet for %s\n", job->jobname().c_str());
+      for (const auto& rp : *points) {
+        std::printf("%3d  %s  %-11s  %6llu files  %9s  new %9s  sent %9s\n", rp.number(), rp.createdat().c_str(),
+                    rp.kind().c_str(), static_cast<unsigned long long>(rp.files()), Gb(rp.sourcebytes()).c_str(),
+                    Gb(rp.newbytes()).c_str(), Gb(rp.bytesuploaded()).c_str());
+      }
+      return 0;
+    }
+    if (command == "status") {
+      std::string note, state;
+      if (!points->empty()) {
+        const auto& last = points->back();
+        if (json) {
+          std::printf("{\"state\":\"Protected\",\"recoveryPoints\":%zu,\"latest\":%s}\n", points->size(),
+                      vmb::json::ToJson(last).c_str());
+        } else {
+          std::printf("Protected: %zu recovery point(s); the latest is %d (%s, %s, %llu files, %s)\n", points->size(),
+                      last.number(), last.kind().c_str(), last.createdat().c_str(),
+                      static_cast<unsigned long long>(last.files()), Gb(last.sourcebytes()).c_str());
+        }
+        return 0;
+      }
+      state = ImportState(*e, *job, &note);
+      if (json) {
+        std::printf("{\"state\":\"%s\",\"importJob\":\"%s\",\"importState\":\"%s\"}\n",
+                    state == "Completed" ? "ImportCompleted" : "WaitingForImport", job->jobname().c_str(), state.c_str());
+      } else if (state == "Completed") {
+        std::printf("Import job %s completed; the next backup (`seedagent backup`) copies the initial backup into the "
+                    "vault\n", job->jobname().c_str());
+      } else {
+        std::printf("%s\n(import job %s: %s)%s%s\n", kWaiting, job->jobname().c_str(), state.empty() ? "unknown" : state.c_str(),
+                    note.empty() ? "" : " ", note.c_str());
+      }
+      return 0;
+    }
+    // backup
+    absl::Time start = absl::Now();
+    if (points->empty()) {
+      std::string note;
+      std::string state = ImportState(*e, *job, &note);
+      if (state != "Completed") {
+        if (json) {
+          std::printf("{\"state\":\"WaitingForImport\",\"importState\":\"%s\"}\n", state.c_str());
+        } else {
+          std::printf("%s\n(import job %s: %s)%s%s; no backup taken\n", kWaiting, job->jobname().c_str(),
+                      state.empty() ? "unknown" : state.c_str(), note.empty() ? "" : " ", note.c_str());
+        }
+        return 0;
+      }
+      vmb::offline::RepairOptions ro{opt["staging"], e->control_plane, e->token, "offlinebackup", e->storage.get(),
+                                     e->account, e->transport.get()};
+      auto repaired = vmb::offline::RepairImport(ro);
+      if (!repaired.ok()) return Fail(repaired.status());
+      if (repaired->ranges_resent > 0) {
+        std::fprintf(stderr, "repaired the import: re-sent %d range(s), %s, from the staging location\n",
+                     repaired->ranges_resent, Gb(repaired->bytes_resent).c_str());
+      }
+      auto text = vmb::file::ReadFile(opt["staging"] + "/catalogue.json");
+      if (!text.ok()) return Fail(text.status());
+      vmb::offline::proto::Catalogue cat;
+      absl::Status ps = vmb::json::Parse(*text, &cat, "catalogue.json");
+      if (!ps.ok()) return Fail(ps);
+      std::vector<vmb::blob::BlobUri> images;
+      for (uint32_t i = 0; i < cat.images(); ++i) {
+        images.push_back(e->account.WithContainer(job->container())
+                             .WithBlob(absl::StrFormat("%s/image-%04u.vhd", job->jobname(), i)));
+      }
+      auto seeded = vault.Seed(images, cat);
+      if (::isatty(2)) std::fprintf(stderr, "\n");
+      if (!seeded.ok()) return Fail(seeded.status());
+      vmb::offline::proto::ImportJobRecord updated = *job;
+      updated.set_state("Protected");
+      (void)vmb::file::WriteFileAtomic(opt["staging"] + "/offline-job.json", vmb::json::ToJson(updated, true), 0600);
+      if (json) {
+        std::printf("%s\n", vmb::json::ToJson(seeded->point).c_str());
+      } else {
+        std::printf("recovery point 1 created from the offline import: %llu files, %s, copied into the vault in %.1f s "
+                    "(%llu block(s) copied, %llu already there). The server is protected.\n",
+                    static_cast<unsigned long long>(seeded->point.files()), Gb(seeded->point.sourcebytes()).c_str(),
+                    absl::ToDoubleSeconds(absl::Now() - start), static_cast<unsigned long long>(seeded->blocks_uploaded),
+                    static_cast<unsigned long long>(seeded->blocks_reused));
+      }
+      return 0;
+    }
+    std::vector<std::string> roots(job->sources().begin(), job->sources().end());
+    auto tree = vmb::offline::WalkSources(roots);
+    if (!tree.ok()) return Fail(tree.status());
+    vmb::offline::ChunkOptions co;
+    if (!opt["threads"].empty() && !absl::SimpleAtoi(opt["threads"], &co.threads)) return Usage("--threads needs a number");
+    auto printer = ProgressPrinter();
+    co.progress = [printer](uint64_t done, uint64_t total) { printer("backup", done, total); };
+    auto out = vault.Backup(*tree, co);
+    if (::isatty(2)) std::fprintf(stderr, "\n");
+    if (!out.ok()) return Fail(out.status());
+    if (json) {
+      std::printf("%s\n", vmb::json::ToJson(out->point).c_str());
     } else {
-      std::printf("Import job %s completed; the initial backup is in the vault\n", job->jobname().c_str());
+      std::printf("recovery point %d: %llu files, %s; %llu new chunk(s) (%s), sent %s in %.1f s (%llu block(s) "
+                  "uploaded, %llu already there from an interrupted run)\n",
+                  out->point.number(), static_cast<unsigned long long>(out->point.files()),
+                  Gb(out->point.sourcebytes()).c_str(), static_cast<unsigned long long>(out->point.newchunks()),
+                  Gb(out->point.newbytes()).c_str(), Gb(out->point.bytesuploaded()).c_str(),
+                  absl::ToDoubleSeconds(absl::Now() - start), static_cast<unsigned long long>(out->blocks_uploaded),
+                  static_cast<unsigned long long>(out->blocks_reused));
     }
     return 0;
   }

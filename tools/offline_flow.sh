@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# The offline seeding flow end to end with the real binaries (seed 004): a generated source tree, certgen, the
+# initial backup to staging, diskprep s: across two simulated SATA drives, diskprep u: (shipping), the datacenter
+# import into the storage account, the vault copy (recovery point 1), a change to 1% of the files, an incremental
+# backup, and a restore compared byte for byte (and by mode, time and link target) with the source.
+#
+# Environment: BIN (folder holding the built binaries in their package paths: bazel-bin, or a test's runfiles),
+# WORK (a new folder), ENDPOINT (the blob account, e.g. Azurite's http://127.0.0.1:PORT/devstoreaccount1),
+# SIZE_MIB (source size, default 2048), SUMMARY (tab-separated rows are appended; see tools/lib.sh).
+# Optional: CONTROL_PLANE and TOKEN (an Import/Export API to use instead of starting the simulator).
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+source "$HERE/lib.sh"
+: "${BIN:?}" "${WORK:?}" "${ENDPOINT:?}"
+SIZE_MIB="${SIZE_MIB:-2048}"
+SUMMARY="${SUMMARY:-$WORK/summary.tsv}"
+SUB="1f2e3d4c-0000-4000-8000-00000000c0de"
+JOB="seedjob$(date +%s)"
+ACCOUNT="devstoreaccount1"
+SEEDAGENT="$BIN/offline_seed/agent/seedagent"
+DISKPREP="$BIN/offline_seed/diskprep/diskprep"
+mkdir -p "$WORK"
+PLANEPID=""
+trap '[ -n "$PLANEPID" ] && kill $PLANEPID 2>/dev/null; true' EXIT
+
+if [ -z "${CONTROL_PLANE:-}" ]; then
+  TOKEN="$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')"
+  "$BIN/simulators/import_export/server" --state-dir "$WORK/plane" --token "$TOKEN" >"$WORK/plane.log" 2>&1 &
+  PLANEPID=$!
+  for _ in $(seq 1 100); do
+    CONTROL_PLANE="$(sed -n 's|.*listening on \(http://[0-9.:]*\).*|\1|p' "$WORK/plane.log" | head -1)"
+    [ -n "$CONTROL_PLANE" ] && break
+    sleep 0.1
+  done
+  [ -n "$CONTROL_PLANE" ] || { echo "the control plane did not start:"; cat "$WORK/plane.log"; exit 1; }
+fi
+export VMBACKUP_CONTROL_PLANE="$CONTROL_PLANE" VMBACKUP_TOKEN="$TOKEN" VMBACKUP_BLOB_ENDPOINT="$ENDPOINT"
+export VMBACKUP_AGENT_DIR="$WORK/agent"
+echo "== offline seeding: control plane $CONTROL_PLANE, storage $ENDPOINT, work folder $WORK"
+# The job's storage account, as the admin created it in the portal.
+curl -sSf -X PUT -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"location":"westeurope"}' \
+  "$CONTROL_PLANE/subscriptions/$SUB/resourceGroups/offlinebackup/providers/Microsoft.Storage/storageAccounts/$ACCOUNT?api-version=2021-01-01" >/dev/null
+
+echo "== a ${SIZE_MIB} MiB source tree (half incompressible, half text; non-ASCII names, a symlink, empty file and folder)"
+SRC="$WORK/source"
+mkdir -p "$SRC/data" "$SRC/logs" "$SRC/empty folder" "$SRC/Ärger/åäö"
+# random_stream SEED: endless pseudo-random bytes (AES-CTR keystream: fast, reproducible per seed).
+random_stream() { openssl enc -aes-128-ctr -pass pass:"$1" -nosalt -pbkdf2 -in /dev/zero 2>/dev/null; }
+FILE_MIB=$(( SIZE_MIB >= 256 ? 8 : 1 ))
+FILES=$(( SIZE_MIB / FILE_MIB ))
+start=$(now)
+for i in $(seq 1 $(( FILES / 2 ))); do
+  head -c $(( FILE_MIB << 20 )) < <(random_stream "bin$i") >"$SRC/data/block-$i.bin"
+  head -c $(( FILE_MIB * 786432 )) < <(random_stream "txt$i") | base64 -w 76 >"$SRC/logs/app-$i.log"
+done
+echo "Grüße aus Köln" >"$SRC/Ärger/åäö/naïve café.txt"
+: >"$SRC/empty"
+chmod 0600 "$SRC/data/block-1.bin"
+ln -s "data/block-1.bin" "$SRC/latest"
+SRC_BYTES=$(du -sb --apparent-size "$SRC" | cut -f1)
+echo "   $(find "$SRC" -type f | wc -l) files, $SRC_BYTES bytes, generated in $(secs "$start") s"
+
+echo "== certgen: the offline application and its certificate"
+"$BIN/offline_seed/certgen/certgen" CreateNewApplication SubscriptionId:$SUB --control-plane "$CONTROL_PLANE" \
+  --token "$TOKEN" --user-id demo --cert-store "$WORK/agent/certs" --config-dir "$WORK/agent/config" \
+  --scratch-dir "$WORK/agent/scratch" --output-dir "$WORK/agent"
+"$BIN/offline_seed/certgen/certgen" AddRegistryEntries SubscriptionId:$SUB xmlfilepath:"$WORK/agent/OfflineApplicationParams.xml" \
+  storageaccountname:$ACCOUNT --control-plane "$CONTROL_PLANE" --token "$TOKEN" --cert-store "$WORK/agent/certs" \
+  --config-dir "$WORK/agent/config" --scratch-dir "$WORK/agent/scratch"
+
+echo "== the publish settings file (management certificate as PKCS#12, made with openssl)"
+(umask 077
+ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/mgmt.key" -out "$WORK/mgmt.crt" -subj /CN=mgmt -days 2 2>/dev/null
+ openssl pkcs12 -export -in "$WORK/mgmt.crt" -inkey "$WORK/mgmt.key" -out "$WORK/mgmt.p12" -passout pass:
+ printf '<PublishData><PublishProfile SchemaVersion="2.0" PublishMethod="AzureServiceManagementAPI"><Subscription Id="%s" Name="Backup" ServiceManagementUrl="https://management.core.windows.net" ManagementCertificate="%s"/></PublishProfile></PublishData>\n' \
+   "$SUB" "$(base64 -w0 "$WORK/mgmt.p12")" >"$WORK/backup.publishsettings")
+
+echo "== seedagent initiate: the compressed initial backup to the staging location"
+STAGING="$WORK/staging"
+start=$(now)
+"$SEEDAGENT" initiate --source "$SRC" --staging "$STAGING" --publish-settings "$WORK/backup.publishsettings" \
+  --job-name "$JOB" --subscription-id $SUB --storage-account $ACCOUNT --container offline
+row "offline: initial backup to staging" "$SRC_BYTES B" "$(secs "$start")" "$(mbps "$SRC_BYTES" "$start")" \
+  "staged $(du -sb "$STAGING/images" | cut -f1) B"
+"$SEEDAGENT" status --staging "$STAGING"
+
+echo "== two simulated SATA drives; diskprep s: prepares both (the job spans them) and creates the import job"
+STAGED=$(du -sb "$STAGING/images" | cut -f1)
+D1=$(( (STAGED / 2 + (17 << 20)) >> 20 ))M
+D2=$(( (STAGED + (64 << 20)) >> 20 ))M
+BAY="$WORK/bay"
+"$BIN/simulators/sata/satasim" create --bay "$BAY" --name d1 --model "WDC WD10EZEX-00WN4A0" --serial WD-WCC6Y0000001 \
+  --capacity "$D1" --form-factor 3.5 --media hdd --interface sata3
+"$BIN/simulators/sata/satasim" create --bay "$BAY" --name d2 --model "Samsung SSD 870 EVO" --serial S6PNNS0T000002 \
+  --capacity "$D2" --form-factor 2.5 --media ssd --interface sata3
+start=$(now)
+"$DISKPREP" s:"$STAGING" --bay "$BAY" --drive d1 --drive d2 --yes --control-plane "$CONTROL_PLANE" --token "$TOKEN"
+row "offline: diskprep s: (2 drives, encrypt, verify)" "$STAGED B" "$(secs "$start")" "$(mbps "$STAGED" "$start")" "verified"
+
+echo "== diskprep u: shipping details; the job goes to Shipping"
+"$DISKPREP" u: --carrier UPS --tracking-number "1Z$(date +%s)US" --ship-date "$(date -u +%F)" --drive-count 2 \
+  --contact "Backup Ops" --street "Main St 1" --city Utrecht --postal-code 3511 --country Netherlands \
+  --phone "+31 30 000 0000" --email ops@example.com --yes
+"$SEEDAGENT" status --staging "$STAGING"
+"$SEEDAGENT" backup --staging "$STAGING"   # scheduled backup: nothing to do yet
+
+echo "== the datacenter receives the package and imports the drives into the storage account"
+start=$(now)
+"$BIN/simulators/import_export/datacenter" receive --job "$JOB" --subscription $SUB --drive "$BAY/d1.img" \
+  --drive "$BAY/d2.img" --blob-endpoint "$ENDPOINT" --control-plane "$CONTROL_PLANE" --token "$TOKEN"
+row "offline: datacenter import (Put Page)" "$STAGED B" "$(secs "$start")" "$(mbps "$STAGED" "$start")" "drives Completed"
+"$DISKPREP" u: --status
+"$SEEDAGENT" status --staging "$STAGING"
+
+echo "== the next scheduled backup copies the seeded data into the vault: recovery point 1"
+start=$(now)
+"$SEEDAGENT" backup --staging "$STAGING"
+row "offline: vault copy (recovery point 1)" "$STAGED B" "$(secs "$start")" "$(mbps "$STAGED" "$start")" "every chunk checked"
+"$SEEDAGENT" status --staging "$STAGING"
+
+echo "== a change to 1% of the files, then an incremental backup over the network"
+CHANGE=$(( FILES / 100 > 0 ? FILES / 100 : 1 ))
+for i in $(seq 1 "$CHANGE"); do
+  head -c $(( FILE_MIB << 20 )) < <(random_stream "changed$i") >"$SRC/data/block-$(( i * 2 )).bin"
+done
+echo "new file" >"$SRC/Ärger/new.txt"
+start=$(now)
+"$SEEDAGENT" backup --staging "$STAGING" --json >"$WORK/rp2.json"
+SENT=$(sed -n 's/.*"bytesUploaded":"\{0,1\}\([0-9]*\).*/\1/p' "$WORK/rp2.json")
+SENT=${SENT:-0}
+PCT=$(awk -v s="$SENT" -v t="$SRC_BYTES" 'BEGIN { printf "%.2f", 100 * s / t }')
+echo "   recovery point 2: sent $SENT bytes = $PCT% of the tree (changed: $CHANGE of $FILES files)"
+row "offline: incremental backup after a 1% change" "$SRC_BYTES B" "$(secs "$start")" "$(mbps "$SRC_BYTES" "$start")" "sent $SENT B ($PCT%)"
+awk -v p="$PCT" 'BEGIN { exit !(p <= 2.0) }' || { echo "FAIL: the incremental sent more than 2% of the tree"; exit 1; }
+"$SEEDAGENT" recovery-points --staging "$STAGING"
+
+echo "== restore recovery point 2 and compare with the source"
+start=$(now)
+"$SEEDAGENT" restore --staging "$STAGING" --recovery-point 2 --target "$WORK/restore"
+row "offline: restore from the vault" "$SRC_BYTES B" "$(secs "$start")" "$(mbps "$SRC_BYTES" "$start")" "checking"
+if diff -r --no-dereference "$SRC" "$WORK/restore/0" >/dev/null && \
+   diff <(tree_listing "$SRC") <(tree_listing "$WORK/restore/0") >/dev/null; then
+  sed -i '$ s/checking$/byte-identical (data, modes, times, links)/' "$SUMMARY"
+  echo "   the restore is identical to the source"
+else
+  sed -i '$ s/checking$/DIFFERENT/' "$SUMMARY"
+  echo "FAIL: the restore differs from the source"; diff <(tree_listing "$SRC") <(tree_listing "$WORK/restore/0") | head; exit 1
+fi
