@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "common/blob/blob_client.h"
 #include "common/blob/dev_account.h"
+#include "common/concurrent/bounded_pool.h"
 #include "common/crypto/digest.h"
 #include "common/crypto/encoding.h"
 #include "common/crypto/recovery_password.h"
@@ -169,6 +170,8 @@ absl::StatusOr<ReceiveResult> ReceivePackage(const ReceiveOptions& o) {
       RETURN_IF_ERROR(storage.CreateContainer(endpoint.WithContainer(container)));
       absl::StatusOr<blob::BlobProperties> existing = storage.GetProperties(target);
       if (!existing.ok()) RETURN_IF_ERROR(storage.CreatePageBlob(target, b.length));
+      // Ranges are read, decrypted and checked here, in order; the Put Page calls run on a few threads.
+      concurrent::BoundedPool writers(o.parallelism);
       for (const auto& r : b.ranges) {
         RangeLog log{b.blob_path, b.file_path, r.offset, r.length, r.md5_hex, "Completed"};
         std::string data;
@@ -185,11 +188,14 @@ absl::StatusOr<ReceiveResult> ReceivePackage(const ReceiveOptions& o) {
         } else if (data.find_first_not_of('\0') == std::string::npos) {
           ++out.ranges_skipped_zero;
         } else {
-          RETURN_IF_ERROR(storage.PutPages(target, r.offset, data));
+          writers.Submit([&storage, target, offset = r.offset, data = std::move(data)] {
+            return storage.PutPages(target, offset, data);
+          });
           ++out.ranges_written;
         }
         logs.push_back(log);
       }
+      RETURN_IF_ERROR(writers.Wait());
     }
     RETURN_IF_ERROR(finish(out.ranges_corrupted ? "CompletedMoreInfo" : "Completed",
                            out.ranges_corrupted ? absl::StrCat(out.ranges_corrupted, " range(s) Corrupted") : ""));

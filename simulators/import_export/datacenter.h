@@ -27,6 +27,7 @@ struct ReceiveOptions {
   std::string blob_endpoint;              // the job's storage account (Azurite)
   std::string account_key;                // its key; the development key when empty
   absl::Time now = absl::Now();
+  int parallelism = 4;                    // concurrent Put Page calls
   http::HttpTransport* transport = nullptr;
 };
 

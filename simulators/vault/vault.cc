@@ -3,16 +3,13 @@
 #include <dirent.h>
 
 #include <algorithm>
-#include <condition_variable>
-#include <deque>
 #include <map>
-#include <mutex>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "common/concurrent/bounded_pool.h"
 #include "common/crypto/digest.h"
 #include "common/crypto/encoding.h"
 #include "common/json/json.h"
@@ -24,70 +21,6 @@ namespace {
 using offline::proto::Chunk;
 
 uint64_t Padded(uint64_t n) { return (n + 511) / 512 * 512; }
-
-// A few worker threads running queued jobs; Submit blocks while the queue is full, so memory stays bounded.
-class Pool {
- public:
-  explicit Pool(int threads) {
-    for (int i = 0; i < std::max(1, threads); ++i) workers_.emplace_back([this] { Run(); });
-    limit_ = static_cast<size_t>(std::max(1, threads));
-  }
-  ~Pool() { (void)Wait(); }
-
-  void Submit(std::function<absl::Status()> job) {
-    std::unique_lock<std::mutex> lock(mu_);
-    space_.wait(lock, [&] { return jobs_.size() < limit_; });
-    jobs_.push_back(std::move(job));
-    work_.notify_one();
-  }
-
-  // Waits for every job; the first error, if any.
-  absl::Status Wait() {
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      done_ = true;
-      work_.notify_all();
-    }
-    for (auto& t : workers_) {
-      if (t.joinable()) t.join();
-    }
-    return first_error_;
-  }
-
-  bool failed() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return !first_error_.ok();
-  }
-
- private:
-  void Run() {
-    for (;;) {
-      std::function<absl::Status()> job;
-      {
-        std::unique_lock<std::mutex> lock(mu_);
-        work_.wait(lock, [&] { return done_ || !jobs_.empty(); });
-        if (jobs_.empty()) return;
-        job = std::move(jobs_.front());
-        jobs_.pop_front();
-        space_.notify_one();
-        if (!first_error_.ok()) continue;  // drain without running
-      }
-      absl::Status s = job();
-      if (!s.ok()) {
-        std::lock_guard<std::mutex> lock(mu_);
-        if (first_error_.ok()) first_error_ = s;
-      }
-    }
-  }
-
-  std::mutex mu_;
-  std::condition_variable work_, space_;
-  std::deque<std::function<absl::Status()>> jobs_;
-  std::vector<std::thread> workers_;
-  size_t limit_;
-  bool done_ = false;
-  absl::Status first_error_;
-};
 
 // The blocks a service holds uncommitted for `blob` (none when the blob does not exist yet).
 absl::StatusOr<std::map<std::string, uint64_t>> Staged(blob::BlobClient& client, const blob::BlobUri& blob) {
@@ -212,7 +145,7 @@ absl::StatusOr<BackupOutcome> Vault::Seed(const std::vector<blob::BlobUri>& imag
     }
     ASSIGN_OR_RETURN(auto staged, Staged(*o_.client, pack));
     std::vector<std::string> ids;
-    Pool pool(o_.parallelism);
+    concurrent::BoundedPool pool(o_.parallelism);
     for (size_t k = 0; k < blocks.size(); ++k) {
       std::string id = blob::BlockId(k);
       ids.push_back(id);
@@ -293,7 +226,7 @@ absl::StatusOr<BackupOutcome> Vault::Backup(offline::SourceTree& tree, const off
   };
   std::vector<Block> blocks(1);
   std::vector<std::pair<std::string, uint64_t>> sizes;  // id, size, in order
-  Pool pool(o_.parallelism);
+  concurrent::BoundedPool pool(o_.parallelism);
   auto flush = [&]() {
     Block& b = blocks.back();
     if (b.chunks.empty()) return;

@@ -1,0 +1,84 @@
+// A few worker threads running queued jobs that return a status. Submit blocks while the queue holds as many jobs as
+// there are workers, so memory stays bounded however much work is submitted; after the first error the remaining
+// jobs are dropped. Wait (also called by the destructor) joins the workers and returns the first error.
+#ifndef VMBACKUP_COMMON_CONCURRENT_BOUNDED_POOL_H_
+#define VMBACKUP_COMMON_CONCURRENT_BOUNDED_POOL_H_
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace vmb::concurrent {
+
+class BoundedPool {
+ public:
+  explicit BoundedPool(int threads) : limit_(static_cast<size_t>(threads < 1 ? 1 : threads)) {
+    for (size_t i = 0; i < limit_; ++i) workers_.emplace_back([this] { Run(); });
+  }
+  ~BoundedPool() { (void)Wait(); }
+  BoundedPool(const BoundedPool&) = delete;
+  BoundedPool& operator=(const BoundedPool&) = delete;
+
+  void Submit(std::function<absl::Status()> job) {
+    std::unique_lock<std::mutex> lock(mu_);
+    space_.wait(lock, [&] { return jobs_.size() < limit_; });
+    jobs_.push_back(std::move(job));
+    work_.notify_one();
+  }
+
+  absl::Status Wait() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+      work_.notify_all();
+    }
+    for (auto& t : workers_) {
+      if (t.joinable()) t.join();
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    return first_error_;
+  }
+
+  bool failed() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return !first_error_.ok();
+  }
+
+ private:
+  void Run() {
+    for (;;) {
+      std::function<absl::Status()> job;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        work_.wait(lock, [&] { return done_ || !jobs_.empty(); });
+        if (jobs_.empty()) return;
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+        space_.notify_one();
+        if (!first_error_.ok()) continue;  // drop the rest after an error
+      }
+      absl::Status s = job();
+      if (!s.ok()) {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (first_error_.ok()) first_error_ = s;
+      }
+    }
+  }
+
+  const size_t limit_;
+  std::mutex mu_;
+  std::condition_variable work_, space_;
+  std::deque<std::function<absl::Status()>> jobs_;
+  std::vector<std::thread> workers_;
+  bool done_ = false;
+  absl::Status first_error_;
+};
+
+}  // namespace vmb::concurrent
+
+#endif  // VMBACKUP_COMMON_CONCURRENT_BOUNDED_POOL_H_
