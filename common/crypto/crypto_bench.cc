@@ -13,7 +13,11 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/bench/report.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
@@ -85,18 +89,21 @@ struct Row {
 
 int main(int argc, char** argv) {
   using namespace vmb::crypto;
-  double seconds = 2;
+  double seconds = 0;
+  vmb::bench::CommonFlags flags;
   for (int i = 1; i < argc; ++i) {
     absl::string_view a = argv[i];
     if (a == "--help" || a == "-h") {
-      std::printf("usage: crypto_bench [--seconds=N]\n  Measures our MD5, SHA-256, AES-256-XTS and MD5+XTS "
-                  "throughput beside `openssl speed -evp` (MB/s = 10^6 B/s).\n");
+      std::printf("usage: crypto_bench [--seconds=N] [--quick] [--json=FILE]\n  Measures our MD5, SHA-256, AES-256-XTS "
+                  "and MD5+XTS throughput beside `openssl speed -evp` (MB/s = 10^6 B/s).\n");
       return 0;
     }
+    if (vmb::bench::ParseCommonFlag(argv[i], &flags)) continue;
     if (absl::ConsumePrefix(&a, "--seconds=") && absl::SimpleAtod(a, &seconds) && seconds > 0) continue;
     std::fprintf(stderr, "crypto_bench: unknown argument %s (try --help)\n", argv[i]);
     return 2;
   }
+  if (seconds == 0) seconds = flags.quick ? 0.5 : 2;
   const std::string data = SecureRandom().Bytes(kRange);
   const std::string key = SecureRandom().Bytes(XtsCipher::kKeySize);
 
@@ -139,15 +146,17 @@ int main(int argc, char** argv) {
     double combined = md5_ref > 0 && xts_ref > 0 ? 1.0 / (1.0 / md5_ref + 1.0 / xts_ref) : -1;
     rows.push_back({"MD5 per 4 MiB + XTS", threads, Measure(threads, seconds, both_worker), combined});
   }
-  std::printf("%-30s %7s %12s %14s %7s %7s %s\n", "primitive", "threads", "ours MB/s", "openssl MB/s", "ratio",
-              "target", "result");
-  int misses = 0;
+  vmb::bench::proto::Report report;
   for (const Row& r : rows) {
-    double ratio = r.reference > 0 ? r.ours / r.reference : 0;
-    bool pass = r.reference > 0 && ratio >= 0.9;
-    misses += pass ? 0 : 1;
-    std::printf("%-30s %7d %12.0f %14.0f %7.2f %7s %s\n", r.name.c_str(), r.threads, r.ours, r.reference, ratio,
-                ">=0.90", r.reference > 0 ? (pass ? "pass" : "MISS") : "no reference");
+    std::string id = absl::StrCat("crypto.", absl::AsciiStrToLower(r.name.substr(0, r.name.find(' '))), ".", r.threads, "t");
+    if (absl::StrContains(r.name, "+")) id = absl::StrCat("crypto.md5_xts.", r.threads, "t");
+    *report.add_figures() = vmb::bench::AtLeastRatio(id, absl::StrCat(r.name, ", ", r.threads, " thread(s)"), r.ours,
+                                                     "MB/s", r.reference, "openssl speed", 0.9);
+  }
+  absl::Status s = vmb::bench::Emit(report, flags);
+  if (!s.ok()) {
+    std::fprintf(stderr, "crypto_bench: %s\n", std::string(s.message()).c_str());
+    return 1;
   }
   return 0;
 }

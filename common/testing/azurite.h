@@ -23,7 +23,7 @@ class Azurite {
  public:
   // Azurite's published development account (documented, not a secret).
   static constexpr absl::string_view kAccount = "devstoreaccount1";
-  static constexpr absl::string_view kKey = blob::kDevAccountKey;
+  static constexpr const char* kKey = blob::kDevAccountKey;
 
   // kFailedPrecondition when $AZURITE_BLOB is unset or not runnable (the message says how to fix it);
   // kDeadlineExceeded when it does not come up within 60 s.

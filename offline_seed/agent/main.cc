@@ -35,11 +35,12 @@ constexpr char kUsage[] = R"(usage:
       container)
   seedagent status --staging DIR [--json]
       where the offline backup stands: waiting for the import job, imported, or protected (recovery points)
-  seedagent backup --staging DIR [--threads N] [--json]
+  seedagent backup --staging DIR [--threads N] [--full-scan] [--json]
       the scheduled backup. Until the import job completes it only reports that it is waiting. The first run after
       the import completes repairs what the import reported damaged or missing (re-sending only those ranges from
       the staging location), copies the seeded data into the vault and creates recovery point 1. Every later run is
-      incremental: it re-chunks the source folders and uploads only the chunks the vault lacks (resumable).
+      incremental: it re-chunks the files that changed (size, mtime, ctime or inode; --full-scan reads every file)
+      and uploads only the chunks the vault lacks (resumable).
   seedagent recovery-points --staging DIR [--json]
   seedagent restore --staging DIR --recovery-point N --target DIR
       restore a recovery point from the vault into an empty folder (root i as DIR/i), checking every chunk
@@ -197,6 +198,8 @@ int main(int argc, char** argv) {
       return 0;
     } else if (a == "--json") {
       json = true;
+    } else if (a == "--full-scan") {
+      opt["full-scan"] = "1";
     } else if (a == "--source" && i + 1 < argc) {
       sources.push_back(argv[++i]);
     } else if (a.rfind("--", 0) == 0 && i + 1 < argc) {
@@ -336,15 +339,16 @@ int main(int argc, char** argv) {
     if (!opt["threads"].empty() && !absl::SimpleAtoi(opt["threads"], &co.threads)) return Usage("--threads needs a number");
     auto printer = ProgressPrinter();
     co.progress = [printer](uint64_t done, uint64_t total) { printer("backup", done, total); };
-    auto out = vault.Backup(*tree, co);
+    auto out = vault.Backup(*tree, co, opt.count("full-scan") > 0);
     if (::isatty(2)) std::fprintf(stderr, "\n");
     if (!out.ok()) return Fail(out.status());
     if (json) {
       std::printf("%s\n", vmb::json::ToJson(out->point).c_str());
     } else {
-      std::printf("recovery point %d: %llu files, %s; %llu new chunk(s) (%s), sent %s in %.1f s (%llu block(s) "
-                  "uploaded, %llu already there from an interrupted run)\n",
+      std::printf("recovery point %d: %llu files (%llu unchanged, not read), %s; %llu new chunk(s) (%s), sent %s in "
+                  "%.1f s (%llu block(s) uploaded, %llu already there from an interrupted run)\n",
                   out->point.number(), static_cast<unsigned long long>(out->point.files()),
+                  static_cast<unsigned long long>(out->files_unchanged),
                   Gb(out->point.sourcebytes()).c_str(), static_cast<unsigned long long>(out->point.newchunks()),
                   Gb(out->point.newbytes()).c_str(), Gb(out->point.bytesuploaded()).c_str(),
                   absl::ToDoubleSeconds(absl::Now() - start), static_cast<unsigned long long>(out->blocks_uploaded),

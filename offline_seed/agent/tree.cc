@@ -68,6 +68,8 @@ absl::Status Walk(const std::string& full, const std::string& rel, SourceTree* o
   e.set_path(rel);
   e.set_mode(st.st_mode & 07777);
   e.set_mtimens(static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec);
+  e.set_ctimens(static_cast<int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec);
+  e.set_inode(static_cast<uint64_t>(st.st_ino));
   if (S_ISLNK(st.st_mode)) {
     std::string target(4096, '\0');
     ssize_t n = ::readlink(full.c_str(), target.data(), target.size());
@@ -192,6 +194,16 @@ absl::StatusOr<ChunkStats> ChunkTree(SourceTree& tree, const ChunkOptions& o, co
   std::string more(8u << 20, '\0');
   for (const auto& [full, index] : tree.files) {
     tree.entries[index].clear_chunks();
+    if (o.unchanged) {
+      if (const proto::Entry* prev = o.unchanged(tree.entries[index])) {
+        *tree.entries[index].mutable_chunks() = prev->chunks();
+        stats.chunks += prev->chunks_size();
+        ++stats.files_unchanged;
+        done_bytes += tree.entries[index].size();
+        if (o.progress) o.progress(done_bytes, tree.bytes);
+        continue;
+      }
+    }
     int fd = ::open(full.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return file::ErrnoStatus(errno, "cannot open", full);
     std::string buf;

@@ -33,12 +33,16 @@ struct ChunkOptions {
   // Chunks already stored (not compressed again, not given to the sink). Called from several threads.
   std::function<bool(const std::string& sha256_hex)> known;
   std::function<void(uint64_t done, uint64_t total)> progress;
+  // The previous backup's entry for a file that has not changed since (its chunks are taken, the file is not
+  // read), or null. Unset: every file is read.
+  std::function<const proto::Entry*(const proto::Entry& file)> unchanged;
 };
 
 struct ChunkStats {
   uint64_t chunks = 0;      // in all files
   uint64_t new_chunks = 0;  // given to the sink
   uint64_t new_bytes = 0;   // their uncompressed size
+  uint64_t files_unchanged = 0;  // not read: `unchanged` vouched for them
 };
 
 // Called once per new chunk, in file order: its SHA-256 (hex), uncompressed length and zstd frame.

@@ -203,7 +203,8 @@ absl::StatusOr<BackupOutcome> Vault::Seed(const std::vector<blob::BlobUri>& imag
   return out;
 }
 
-absl::StatusOr<BackupOutcome> Vault::Backup(offline::SourceTree& tree, const offline::ChunkOptions& chunk_options) {
+absl::StatusOr<BackupOutcome> Vault::Backup(offline::SourceTree& tree, const offline::ChunkOptions& chunk_options,
+                                            bool full_scan) {
   ASSIGN_OR_RETURN(std::vector<proto::RecoveryPoint> existing, List());
   if (existing.empty()) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -248,6 +249,22 @@ absl::StatusOr<BackupOutcome> Vault::Backup(offline::SourceTree& tree, const off
   };
   offline::ChunkOptions co = chunk_options;
   co.known = [this](const std::string& hash) { return index_.count(hash) > 0; };
+  // Files unchanged since the previous point (same size, mtime, ctime and inode) keep their chunks unread.
+  std::unordered_map<std::string, offline::proto::Entry> previous;
+  if (!full_scan) {
+    ASSIGN_OR_RETURN(proto::RecoveryPoint last, Get(number - 1));
+    for (auto& e : *last.mutable_entries()) {
+      if (e.type() == "file" && e.inode() != 0 && e.ctimens() != 0) previous.emplace(e.path(), std::move(e));
+    }
+    co.unchanged = [&previous](const offline::proto::Entry& e) -> const offline::proto::Entry* {
+      auto it = previous.find(e.path());
+      if (it == previous.end()) return nullptr;
+      const offline::proto::Entry& p = it->second;
+      bool same = p.size() == e.size() && p.mtimens() == e.mtimens() && p.ctimens() == e.ctimens() &&
+                  p.inode() == e.inode() && p.mode() == e.mode();
+      return same ? &p : nullptr;
+    };
+  }
   uint64_t before = bytes_uploaded_.load();
   absl::StatusOr<offline::ChunkStats> stats =
       offline::ChunkTree(tree, co, [&](const std::string& hash, uint32_t length, const std::string& frame) -> absl::Status {
@@ -296,6 +313,7 @@ absl::StatusOr<BackupOutcome> Vault::Backup(offline::SourceTree& tree, const off
   rp.set_newchunks(stats->new_chunks);
   rp.set_newbytes(stats->new_bytes);
   rp.set_bytesuploaded(bytes_uploaded_.load() - before);
+  out.files_unchanged = stats->files_unchanged;
   RETURN_IF_ERROR(Commit(rp, index));
   rp.clear_entries();
   out.point = rp;

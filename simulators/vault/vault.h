@@ -37,6 +37,7 @@ struct VaultOptions {
 struct BackupOutcome {
   proto::RecoveryPoint point;  // without entries
   uint64_t blocks_uploaded = 0;
+  uint64_t files_unchanged = 0;  // not read again
   uint64_t blocks_reused = 0;  // found staged (or committed) by an earlier, interrupted run
 };
 
@@ -55,9 +56,11 @@ class Vault {
   // damaged or missing (repair the import, then run again: the blocks already copied are kept).
   absl::StatusOr<BackupOutcome> Seed(const std::vector<blob::BlobUri>& images, const offline::proto::Catalogue& catalogue);
 
-  // The next recovery point, incremental: re-chunks `tree`, uploads only the chunks the vault lacks (in blocks,
+  // The next recovery point, incremental: re-chunks `tree` (files whose size, mtime, ctime and inode match the
+  // previous point are not read again, unless `full_scan`), uploads only the chunks the vault lacks (in blocks,
   // `parallelism` at a time), and commits. kFailedPrecondition when the item has no recovery point yet.
-  absl::StatusOr<BackupOutcome> Backup(offline::SourceTree& tree, const offline::ChunkOptions& chunk_options);
+  absl::StatusOr<BackupOutcome> Backup(offline::SourceTree& tree, const offline::ChunkOptions& chunk_options,
+                                       bool full_scan = false);
 
   // Restores recovery point `number` into `target` (which must be empty or absent), byte for byte, checking every
   // chunk. Roots come back as target/0, target/1, ...

@@ -2,8 +2,10 @@
 // sends only what changed, restores byte for byte, and interrupted copies and uploads that resume without re-sending.
 #include "simulators/vault/vault.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
+#include <cstdio>
 #include <cstdlib>
 
 #include "absl/strings/str_format.h"
@@ -131,6 +133,7 @@ TEST_F(VaultTest, SeedIncrementalAndRestoreByteForByte) {
   EXPECT_EQ(incremental->point.kind(), "Incremental");
   EXPECT_GT(incremental->point.bytesuploaded(), 150u << 10);                        // the changed file went
   EXPECT_LE(incremental->point.bytesuploaded(), incremental->point.sourcebytes() / 50);  // and little else
+  EXPECT_EQ(incremental->files_unchanged, 101u);  // every other file was not even read
 
   ASSERT_THAT(vault.Restore(2, dir_ + "/rp2"), IsOk());
   EXPECT_EQ(offline::testing::ExpectSameTree(src_, dir_ + "/rp2/0"), 106);
@@ -140,14 +143,40 @@ TEST_F(VaultTest, SeedIncrementalAndRestoreByteForByte) {
   ASSERT_THAT(vault.Restore(1, dir_ + "/rp1b"), IsOk());
   EXPECT_TRUE(*file::ReadFile(dir_ + "/rp1b/0/data/f007.bin") == old_f7);
 
+  // A rewrite that keeps the size and puts the old mtime back is still seen (the ctime moved).
+  std::string f10 = src_ + "/data/f010.bin";
+  struct stat before;
+  ASSERT_EQ(::stat(f10.c_str(), &before), 0);
+  std::string fresh = crypto::SecureRandom().Bytes(160u << 10);
+  {
+    FILE* f = std::fopen(f10.c_str(), "r+b");
+    ASSERT_NE(f, nullptr);
+    ASSERT_EQ(std::fwrite(fresh.data(), 1, fresh.size(), f), fresh.size());
+    std::fclose(f);
+  }
+  timespec times[2] = {before.st_mtim, before.st_mtim};
+  ASSERT_EQ(::utimensat(AT_FDCWD, f10.c_str(), times, 0), 0);
+  offline::SourceTree tree3 = Walk();
+  absl::StatusOr<BackupOutcome> third = vault.Backup(tree3, {});
+  ASSERT_TRUE(third.ok()) << third.status();
+  EXPECT_EQ(third->files_unchanged, 101u);
+  ASSERT_THAT(vault.Restore(3, dir_ + "/rp3"), IsOk());
+  EXPECT_TRUE(*file::ReadFile(dir_ + "/rp3/0/data/f010.bin") == fresh);
+  // A full scan reads everything and finds nothing new.
+  offline::SourceTree tree4 = Walk();
+  absl::StatusOr<BackupOutcome> fourth = vault.Backup(tree4, {}, /*full_scan=*/true);
+  ASSERT_TRUE(fourth.ok()) << fourth.status();
+  EXPECT_EQ(fourth->files_unchanged, 0u);
+  EXPECT_EQ(fourth->point.newchunks(), 0u);
+
   absl::StatusOr<std::vector<proto::RecoveryPoint>> list = vault.List();
   ASSERT_TRUE(list.ok()) << list.status();
-  ASSERT_EQ(list->size(), 2u);
+  ASSERT_EQ(list->size(), 4u);
   EXPECT_EQ((*list)[1].number(), 2);
   EXPECT_EQ((*list)[1].entries_size(), 0);
 
   // Bad input: a recovery point that does not exist, a target that is not empty.
-  EXPECT_THAT(vault.Restore(7, dir_ + "/rp7"), StatusIs(absl::StatusCode::kNotFound, HasSubstr("there are: 1, 2")));
+  EXPECT_THAT(vault.Restore(7, dir_ + "/rp7"), StatusIs(absl::StatusCode::kNotFound, HasSubstr("there are: 1, 2, 3, 4")));
   EXPECT_THAT(vault.Restore(2, dir_ + "/rp2"), StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("not empty")));
 }
 
