@@ -1,6 +1,7 @@
 // A few worker threads running queued jobs that return a status. Submit blocks while the queue holds as many jobs as
 // there are workers, so memory stays bounded however much work is submitted; after the first error the remaining
-// jobs are dropped. Wait (also called by the destructor) joins the workers and returns the first error.
+// jobs are dropped. Drain waits until every submitted job has finished (the pool stays usable); Wait (also called by
+// the destructor) joins the workers. Both return the first error.
 #ifndef VMBACKUP_COMMON_CONCURRENT_BOUNDED_POOL_H_
 #define VMBACKUP_COMMON_CONCURRENT_BOUNDED_POOL_H_
 
@@ -29,6 +30,12 @@ class BoundedPool {
     space_.wait(lock, [&] { return jobs_.size() < limit_; });
     jobs_.push_back(std::move(job));
     work_.notify_one();
+  }
+
+  absl::Status Drain() {
+    std::unique_lock<std::mutex> lock(mu_);
+    idle_.wait(lock, [&] { return jobs_.empty() && active_ == 0; });
+    return first_error_;
   }
 
   absl::Status Wait() {
@@ -60,19 +67,24 @@ class BoundedPool {
         job = std::move(jobs_.front());
         jobs_.pop_front();
         space_.notify_one();
-        if (!first_error_.ok()) continue;  // drop the rest after an error
+        if (!first_error_.ok()) {  // drop the rest after an error
+          if (jobs_.empty() && active_ == 0) idle_.notify_all();
+          continue;
+        }
+        ++active_;
       }
       absl::Status s = job();
-      if (!s.ok()) {
-        std::lock_guard<std::mutex> lock(mu_);
-        if (first_error_.ok()) first_error_ = s;
-      }
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!s.ok() && first_error_.ok()) first_error_ = s;
+      --active_;
+      if (jobs_.empty() && active_ == 0) idle_.notify_all();
     }
   }
 
   const size_t limit_;
   std::mutex mu_;
-  std::condition_variable work_, space_;
+  std::condition_variable work_, space_, idle_;
+  int active_ = 0;
   std::deque<std::function<absl::Status()>> jobs_;
   std::vector<std::thread> workers_;
   bool done_ = false;

@@ -28,6 +28,22 @@ TEST(BoundedPool, RunsEveryJobConcurrentlyAndBoundsTheQueue) {
   EXPECT_GE(peak.load(), 2);  // they did overlap
 }
 
+TEST(BoundedPool, DrainWaitsForEveryJobAndKeepsThePoolUsable) {
+  std::atomic<int> ran{0};
+  BoundedPool pool(2);
+  for (int round = 1; round <= 3; ++round) {
+    for (int i = 0; i < 10; ++i) {
+      pool.Submit([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        ++ran;
+        return absl::OkStatus();
+      });
+    }
+    EXPECT_TRUE(pool.Drain().ok());
+    EXPECT_EQ(ran.load(), 10 * round);  // all of this round's jobs finished before Drain returned
+  }
+}
+
 TEST(BoundedPool, TheFirstErrorWinsAndLaterJobsAreDropped) {
   std::atomic<int> ran{0};
   BoundedPool pool(1);

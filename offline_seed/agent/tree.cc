@@ -157,14 +157,42 @@ absl::StatusOr<ChunkStats> ChunkTree(SourceTree& tree, const ChunkOptions& o, co
     std::string frame;  // filled by the workers unless the chunk is known
     bool known = false;
   };
-  std::vector<Pending> batch;
+  // Double-buffered: while the workers hash and compress one batch, this thread cuts the next one; results are
+  // handed on in order when the next batch is ready to go.
+  std::vector<Pending> batch, inflight;
+  std::atomic<size_t> next{0};  // declared before the joiner: the workers use it until they are joined
+  std::vector<std::thread> workers;
+  struct Joiner {
+    std::vector<std::thread>* w;
+    ~Joiner() {
+      for (auto& t : *w) {
+        if (t.joinable()) t.join();
+      }
+    }
+  } joiner{&workers};
+  auto finish_inflight = [&]() -> absl::Status {
+    for (auto& t : workers) t.join();
+    workers.clear();
+    for (Pending& p : inflight) {
+      tree.entries[p.entry].add_chunks(p.hash);
+      ++stats.chunks;
+      if (p.known || !seen.insert(p.hash).second) continue;
+      if (p.frame.empty()) return absl::InternalError("zstd compression failed");
+      RETURN_IF_ERROR(sink(p.hash, static_cast<uint32_t>(p.data.size()), p.frame));
+      ++stats.new_chunks;
+      stats.new_bytes += p.data.size();
+    }
+    inflight.clear();
+    return absl::OkStatus();
+  };
   auto flush_batch = [&]() -> absl::Status {
-    std::atomic<size_t> next{0};
-    std::vector<std::thread> pool;
+    RETURN_IF_ERROR(finish_inflight());
+    inflight.swap(batch);
+    next = 0;
     for (int t = 0; t < std::max(1, o.threads); ++t) {
-      pool.emplace_back([&] {
-        for (size_t k = next.fetch_add(1); k < batch.size(); k = next.fetch_add(1)) {
-          Pending& p = batch[k];
+      workers.emplace_back([&] {
+        for (size_t k = next.fetch_add(1); k < inflight.size(); k = next.fetch_add(1)) {
+          Pending& p = inflight[k];
           p.hash = crypto::Base16Encode(crypto::Sha256(p.data));
           if (o.known && o.known(p.hash)) {
             p.known = true;
@@ -177,17 +205,6 @@ absl::StatusOr<ChunkStats> ChunkTree(SourceTree& tree, const ChunkOptions& o, co
         }
       });
     }
-    for (auto& t : pool) t.join();
-    for (Pending& p : batch) {
-      tree.entries[p.entry].add_chunks(p.hash);
-      ++stats.chunks;
-      if (p.known || !seen.insert(p.hash).second) continue;
-      if (p.frame.empty()) return absl::InternalError("zstd compression failed");
-      RETURN_IF_ERROR(sink(p.hash, static_cast<uint32_t>(p.data.size()), p.frame));
-      ++stats.new_chunks;
-      stats.new_bytes += p.data.size();
-    }
-    batch.clear();
     return absl::OkStatus();
   };
 
@@ -237,6 +254,7 @@ absl::StatusOr<ChunkStats> ChunkTree(SourceTree& tree, const ChunkOptions& o, co
     // A file that changed size while it was read is still consistent chunk by chunk; record what was read.
   }
   RETURN_IF_ERROR(flush_batch());
+  RETURN_IF_ERROR(finish_inflight());
   if (o.progress) o.progress(tree.bytes, tree.bytes);
   return stats;
 }

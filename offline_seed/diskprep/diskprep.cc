@@ -14,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
+#include "common/concurrent/bounded_pool.h"
 #include "common/crypto/digest.h"
 #include "common/crypto/encoding.h"
 #include "common/crypto/random.h"
@@ -210,10 +211,14 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
                                                   "writes and cannot be trusted"));
         }
       }
-      // Writes are made durable (drive flush) in batches of ~64 MiB; only then are their ranges journaled.
+      // Writes are made durable (drive flush) in batches of ~32 MiB; only then are their ranges journaled.
+      // Encrypting and writing a range (one writer thread) overlaps reading and hashing the next one.
       std::vector<proto::DiskPrepRecord> pending;
       uint64_t pending_bytes = 0;
+      concurrent::BoundedPool writer(1);
       auto commit = [&]() -> absl::Status {
+        absl::Status ws = writer.Drain();
+        if (!ws.ok()) return Removed(name, ws);
         if (pending.empty()) return absl::OkStatus();
         absl::Status fs = (*volume)->Flush();
         if (!fs.ok()) return Removed(name, fs);
@@ -245,10 +250,10 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
           RETURN_IF_ERROR(AppendRecord(*journal, rec));
           break;
         }
+        if (writer.failed()) RETURN_IF_ERROR(commit());  // reports the write error, drive removed
         std::string buf = data;
         buf.resize(padded, '\0');
-        absl::Status s = (*volume)->Write(next_offset, buf);
-        if (!s.ok()) return Removed(name, s);
+        writer.Submit([&volume, at = next_offset, buf = std::move(buf)] { return (*volume)->Write(at, buf); });
         proto::DiskPrepRecord rec;
         rec.set_step("range");
         rec.set_blob(r.blob);
@@ -259,7 +264,7 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
         pending.push_back(rec);
         pending_bytes += padded;
         next_offset += padded;
-        if (pending_bytes >= (64u << 20)) RETURN_IF_ERROR(commit());
+        if (pending_bytes >= (32u << 20)) RETURN_IF_ERROR(commit());
       }
       RETURN_IF_ERROR(commit());
       result.copy_time += absl::Now() - copy_start;
