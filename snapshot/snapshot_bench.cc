@@ -38,14 +38,16 @@ double Median(std::vector<double> v) {
 
 int main(int argc, char** argv) {
   int rounds = 0;
+  int parallelism = 0;  // 0: the extension's default
   vmb::bench::CommonFlags flags;
   for (int i = 1; i < argc; ++i) {
     absl::string_view a = argv[i];
     if (a == "--help") {
-      std::printf("usage: snapshot_bench [--rounds=N] [--quick] [--json=FILE]\n");
+      std::printf("usage: snapshot_bench [--rounds=N] [--parallelism=N] [--quick] [--json=FILE]\n");
       return 0;
     }
     if (vmb::bench::ParseCommonFlag(argv[i], &flags)) continue;
+    if (absl::ConsumePrefix(&a, "--parallelism=") && absl::SimpleAtoi(a, &parallelism) && parallelism > 0) continue;
     if (!(absl::ConsumePrefix(&a, "--rounds=") && absl::SimpleAtoi(a, &rounds) && rounds > 0)) {
       std::fprintf(stderr, "snapshot_bench: unknown argument %s\n", argv[i]);
       return 2;
@@ -96,6 +98,7 @@ int main(int argc, char** argv) {
       o.cert_dir = job->cert_dir;
       o.seq = job->seq;
       o.transport = transport.get();
+      if (parallelism > 0) o.parallelism = parallelism;
       o.freeze = std::string(provider) == "none" ? static_cast<vmb::snapshot::FreezeProvider*>(&none) : &vss;
       absl::Time start = absl::Now();
       vmb::snapshot::EnableResult result = vmb::snapshot::RunEnable(o);
