@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <memory>
 #include <cerrno>
 #include <mutex>
 #include <thread>
@@ -53,7 +54,9 @@ size_t NextChunk(const char* data, size_t size, bool eof) {
   const auto& gear = Gear();
   uint64_t h = 0;
   size_t limit = std::min(size, kMaxChunk);
-  for (size_t i = 0; i < limit; ++i) {
+  // The hash shifts one bit per byte, so it depends on the last 64 bytes only: hashing can start 64 bytes before
+  // the first allowed boundary and finds exactly the same boundaries (FastCDC's "skip the minimum").
+  for (size_t i = kMinChunk - 64; i < limit; ++i) {
     h = (h << 1) + gear[static_cast<unsigned char>(data[i])];
     if (i + 1 >= kMinChunk && (h & kBoundaryMask) == 0) return i + 1;
   }
@@ -198,10 +201,14 @@ absl::StatusOr<ChunkStats> ChunkTree(SourceTree& tree, const ChunkOptions& o, co
             p.known = true;
             continue;
           }
-          std::string frame(ZSTD_compressBound(p.data.size()), '\0');
-          size_t n = ZSTD_compress(frame.data(), frame.size(), p.data.data(), p.data.size(), o.zstd_level);
-          frame.resize(ZSTD_isError(n) ? 0 : n);
-          p.frame = std::move(frame);
+          // One compression context and output buffer per thread, reused (ZSTD_compress would set up a new context,
+          // tables and all, for every chunk).
+          thread_local std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> cctx(ZSTD_createCCtx(), ZSTD_freeCCtx);
+          thread_local std::string scratch;
+          size_t bound = ZSTD_compressBound(p.data.size());
+          if (scratch.size() < bound) scratch.resize(bound);
+          size_t n = ZSTD_compressCCtx(cctx.get(), scratch.data(), bound, p.data.data(), p.data.size(), o.zstd_level);
+          if (!ZSTD_isError(n)) p.frame.assign(scratch.data(), n);
         }
       });
     }
