@@ -1,5 +1,6 @@
 #include "snapshot/enable_job.h"
 
+#include <mutex>
 #include <algorithm>
 #include <cstdlib>
 #include <vector>
@@ -29,7 +30,7 @@ class JobLog {
  public:
   JobLog(Clock& clock, bool echo) : logger_(LogLevel::kInfo, clock) {
     logger_.AddSink([this](absl::string_view line) {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       all_.append(line.data(), line.size());
       pending_.append(line.data(), line.size());
       if (!paused_) FlushLocked();
@@ -40,26 +41,26 @@ class JobLog {
 
   void OpenFile(const std::string& folder) {
     if (!file::MakeDirs(folder).ok()) return;
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     file_ = std::fopen(absl::StrCat(folder, "/extension.log").c_str(), "a");
     FlushLocked();
   }
   void Pause() {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     paused_ = true;
   }
   void Resume() {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     paused_ = false;
     FlushLocked();
   }
   std::string All() {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     return all_;
   }
   Logger& logger() { return logger_; }
   void Close() {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     FlushLocked();
     if (file_) std::fclose(file_);
     file_ = nullptr;
@@ -74,7 +75,7 @@ class JobLog {
   }
 
   Logger logger_;
-  absl::Mutex mu_;
+  std::mutex mu_;
   std::string all_ ABSL_GUARDED_BY(mu_);
   std::string pending_ ABSL_GUARDED_BY(mu_);
   bool paused_ ABSL_GUARDED_BY(mu_) = false;

@@ -1,5 +1,6 @@
 #include "common/blob/blob_client.h"
 
+#include <mutex>
 #include <atomic>
 #include <sstream>
 #include <thread>
@@ -9,7 +10,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/synchronization/mutex.h"
 #include "common/crypto/digest.h"
 #include "common/crypto/encoding.h"
 #include "common/status/http_status.h"
@@ -169,19 +169,19 @@ absl::Status BlobClient::UploadBlockBlob(const BlobUri& blob, absl::string_view 
   if (blocks <= 1) return PutBlockBlob(blob, data, options.metadata, options.content_type);
   if (blocks > 50000) return absl::InvalidArgumentError("more than 50000 blocks: use a larger block size");
   std::atomic<uint64_t> next{0};
-  absl::Mutex mu;
+  std::mutex mu;
   absl::Status first_error;
   auto worker = [&] {
     for (;;) {
       uint64_t i = next.fetch_add(1);
       if (i >= blocks) return;
       {
-        absl::MutexLock lock(&mu);
+        std::lock_guard<std::mutex> lock(mu);
         if (!first_error.ok()) return;
       }
       absl::Status s = PutBlock(blob, BlockId(i), data.substr(i * options.block_size, options.block_size));
       if (!s.ok()) {
-        absl::MutexLock lock(&mu);
+        std::lock_guard<std::mutex> lock(mu);
         if (first_error.ok()) first_error = s;
         return;
       }

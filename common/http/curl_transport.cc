@@ -1,5 +1,6 @@
 #include "common/http/curl_transport.h"
 
+#include <mutex>
 #include <curl/curl.h>
 
 #include <vector>
@@ -127,7 +128,7 @@ class CurlTransport : public HttpTransport {
   CURL* Acquire() {
     CURL* h = nullptr;
     {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       if (!idle_.empty()) {
         h = idle_.back();
         idle_.pop_back();
@@ -148,7 +149,7 @@ class CurlTransport : public HttpTransport {
   }
 
   void Release(CURL* h) {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (static_cast<int>(idle_.size()) < options_.max_idle_handles) {
       idle_.push_back(h);
     } else {
@@ -157,7 +158,7 @@ class CurlTransport : public HttpTransport {
   }
 
   const CurlTransportOptions options_;
-  absl::Mutex mu_;
+  std::mutex mu_;
   std::vector<CURL*> idle_ ABSL_GUARDED_BY(mu_);
 };
 

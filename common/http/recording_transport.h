@@ -3,6 +3,7 @@
 #ifndef VMBACKUP_COMMON_HTTP_RECORDING_TRANSPORT_H_
 #define VMBACKUP_COMMON_HTTP_RECORDING_TRANSPORT_H_
 
+#include <mutex>
 #include <functional>
 #include <vector>
 
@@ -18,20 +19,20 @@ class RecordingTransport : public HttpTransport {
 
   absl::StatusOr<HttpResponse> Send(const HttpRequest& request) override {
     {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       requests_.push_back(request);
     }
     return handler_(request);
   }
 
   std::vector<HttpRequest> requests() {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     return requests_;
   }
 
  private:
   Handler handler_;
-  absl::Mutex mu_;
+  std::mutex mu_;
   std::vector<HttpRequest> requests_ ABSL_GUARDED_BY(mu_);
 };
 

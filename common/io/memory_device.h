@@ -2,9 +2,9 @@
 #ifndef VMBACKUP_COMMON_IO_MEMORY_DEVICE_H_
 #define VMBACKUP_COMMON_IO_MEMORY_DEVICE_H_
 
+#include <mutex>
 #include <string>
 
-#include "absl/synchronization/mutex.h"
 #include "common/io/block_device.h"
 
 namespace vmb::io {
@@ -16,25 +16,25 @@ class MemoryDevice : public BlockDevice {
   absl::Status Read(uint64_t offset, uint64_t length, std::string* out) override {
     absl::Status s = CheckRange(data_.size(), offset, length);
     if (!s.ok()) return s;
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     out->assign(data_, offset, length);
     return absl::OkStatus();
   }
   absl::Status Write(uint64_t offset, absl::string_view data) override {
     absl::Status s = CheckRange(data_.size(), offset, data.size());
     if (!s.ok()) return s;
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     data_.replace(offset, data.size(), data.data(), data.size());
     return absl::OkStatus();
   }
   absl::Status Flush() override { return absl::OkStatus(); }
   std::string Snapshot() {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     return data_;
   }
 
  private:
-  absl::Mutex mu_;
+  std::mutex mu_;
   std::string data_;
 };
 

@@ -7,6 +7,7 @@
 #ifndef VMBACKUP_COMMON_LOG_LOGGER_H_
 #define VMBACKUP_COMMON_LOG_LOGGER_H_
 
+#include <mutex>
 #include <cstdio>
 #include <functional>
 #include <string>
@@ -75,7 +76,7 @@ class Logger {
 
   LogLevel min_level_;
   Clock& clock_;
-  absl::Mutex mu_;
+  std::mutex mu_;
   std::vector<std::function<void(absl::string_view)>> sinks_ ABSL_GUARDED_BY(mu_);
   std::vector<std::FILE*> files_ ABSL_GUARDED_BY(mu_);
 };

@@ -1,3 +1,5 @@
+#include <mutex>
+
 #include "simulators/import_export/control_plane.h"
 
 #include "absl/strings/ascii.h"
@@ -55,12 +57,12 @@ ControlPlane::ControlPlane(ControlPlaneOptions options) : options_(std::move(opt
 ControlPlane::~ControlPlane() { Stop(); }
 
 proto::ServerState ControlPlane::state() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return state_;
 }
 
 absl::Status ControlPlane::Mutate(const std::function<absl::Status(proto::ServerState&)>& change) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   proto::ServerState copy = state_;
   absl::Status s = change(copy);
   if (!s.ok()) return s;
@@ -78,7 +80,7 @@ absl::StatusOr<std::string> ControlPlane::Start(int port) {
   if (!dir.ok()) return dir;
   absl::StatusOr<std::string> saved = file::ReadFile(options_.state_dir + "/state.json");
   if (saved.ok()) {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     absl::Status parsed = json::Parse(*saved, &state_, options_.state_dir + "/state.json");
     if (!parsed.ok()) return parsed;
   }

@@ -5,6 +5,7 @@
 #ifndef VMBACKUP_SIMULATORS_IMPORT_EXPORT_CONTROL_PLANE_H_
 #define VMBACKUP_SIMULATORS_IMPORT_EXPORT_CONTROL_PLANE_H_
 
+#include <mutex>
 #include <memory>
 #include <string>
 #include <thread>
@@ -44,7 +45,7 @@ class ControlPlane {
   ControlPlaneOptions options_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
-  absl::Mutex mu_;
+  std::mutex mu_;
   proto::ServerState state_ ABSL_GUARDED_BY(mu_);
 };
 

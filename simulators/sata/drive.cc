@@ -1,5 +1,6 @@
 #include "simulators/sata/drive.h"
 
+#include <mutex>
 #include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -48,7 +49,7 @@ SataDrive::~SataDrive() { ::close(fd_); }
 std::string SataDrive::Identify() const { return EncodeIdentify(IdentifyFor(spec_)); }
 
 int SataDrive::injected_errors() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return injected_;
 }
 
@@ -59,7 +60,7 @@ absl::Status SataDrive::Check(uint64_t offset, uint64_t length) {
                                                    " is not aligned to its ", sector, "-byte sectors"));
   }
   RETURN_IF_ERROR(io::CheckRange(size(), offset, length));
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (removed_) {
     ++injected_;
     return absl::UnavailableError(absl::StrCat("drive ", spec_.name(), " (serial ", spec_.serial(), ") was removed"));
@@ -91,7 +92,7 @@ absl::Status SataDrive::Read(uint64_t offset, uint64_t length, std::string* out)
     done += static_cast<uint64_t>(n);
   }
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     // Overlay the cached (unflushed) extents that overlap [offset, offset + length).
     auto it = cache_.upper_bound(offset);
     if (it != cache_.begin()) --it;
@@ -108,7 +109,7 @@ absl::Status SataDrive::Write(uint64_t offset, absl::string_view data) {
   RETURN_IF_ERROR(Check(offset, data.size()));
   bool flush = false;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     uint32_t sector = spec_.sectorsize();
     uint64_t accepted = data.size();
     if (spec_.pullafterbytes() > 0 && written_ + static_cast<int64_t>(data.size()) > spec_.pullafterbytes()) {
@@ -157,7 +158,7 @@ absl::Status SataDrive::Write(uint64_t offset, absl::string_view data) {
 }
 
 absl::Status SataDrive::Flush() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (removed_) {
     ++injected_;
     return absl::UnavailableError(absl::StrCat("drive ", spec_.name(), " was removed"));
@@ -174,7 +175,7 @@ absl::Status SataDrive::Flush() {
 }
 
 void SataDrive::PowerCut() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   cache_.clear();
   cached_bytes_ = 0;
 }

@@ -7,6 +7,7 @@
 #ifndef VMBACKUP_SIMULATORS_SATA_DRIVE_H_
 #define VMBACKUP_SIMULATORS_SATA_DRIVE_H_
 
+#include <mutex>
 #include <map>
 #include <memory>
 #include <string>
@@ -47,7 +48,7 @@ class SataDrive : public io::BlockDevice {
   proto::DriveSpec spec_;
   int fd_;
   Clock& clock_;
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
   std::map<uint64_t, std::string> cache_ ABSL_GUARDED_BY(mu_);  // unflushed, non-overlapping extents by offset
   uint64_t cached_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t written_ ABSL_GUARDED_BY(mu_) = 0;

@@ -1,5 +1,8 @@
 #include "simulators/vss/vss.h"
 
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <algorithm>
 #include <atomic>
 #include <thread>
@@ -26,33 +29,34 @@ std::string OutcomeOf(const absl::Status& status) {
 Coordinator::Coordinator(Clock& clock, Limits limits) : clock_(clock), limits_(limits) {}
 
 void Coordinator::Register(std::shared_ptr<Writer> writer) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   writers_.push_back({std::move(writer), false});
 }
 
 void Coordinator::Unregister(const std::string& name) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   writers_.erase(std::remove_if(writers_.begin(), writers_.end(),
                                 [&](const Entry& e) { return e.writer->name() == name; }),
                  writers_.end());
 }
 
 void Coordinator::SetWriterFailed(const std::string& name, bool failed) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   for (Entry& e : writers_) {
     if (e.writer->name() == name) e.failed = failed;
   }
 }
 
 bool Coordinator::frozen() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return frozen_;
 }
 
 absl::Status Coordinator::RunEvent(const std::vector<std::shared_ptr<Writer>>& writers, const char* event_name,
                                    absl::Duration limit, absl::Status (Writer::*event)()) {
   struct Shared {
-    absl::Mutex mu;
+    std::mutex mu;
+    std::condition_variable cv;  // notified as each writer finishes
     int done = 0;
     absl::Status first_error;
     std::vector<bool> finished;
@@ -63,7 +67,8 @@ absl::Status Coordinator::RunEvent(const std::vector<std::shared_ptr<Writer>>& w
     // Detached: a writer that never answers must not hang the backup; its thread finishes whenever it does.
     std::thread([shared, w = writers[i], i, event] {
       absl::Status s = ((*w).*event)();
-      absl::MutexLock lock(&shared->mu);
+      std::lock_guard<std::mutex> lock(shared->mu);
+      shared->cv.notify_all();
       if (!s.ok() && shared->first_error.ok()) {
         shared->first_error = absl::Status(s.code(), absl::StrCat("writer ", w->name(), ": ", s.message()));
       }
@@ -75,11 +80,10 @@ absl::Status Coordinator::RunEvent(const std::vector<std::shared_ptr<Writer>>& w
   const int total = static_cast<int>(writers.size());
   for (;;) {
     {
-      absl::MutexLock lock(&shared->mu);
+      std::unique_lock<std::mutex> lock(shared->mu);
       // A short real-time wait lets writer threads run even when the injected clock is a fake one whose sleeps
       // return at once; the limit itself is measured on the injected clock.
-      auto all_done = [&]() ABSL_SHARED_LOCKS_REQUIRED(shared->mu) { return shared->done == total; };
-      shared->mu.AwaitWithTimeout(absl::Condition(&all_done), absl::Microseconds(100));
+      shared->cv.wait_for(lock, std::chrono::microseconds(100), [&] { return shared->done == total; });
       if (shared->done == total) return shared->first_error;
       if (clock_.Now() >= deadline) {
         std::string late;
@@ -98,7 +102,7 @@ absl::Status Coordinator::RunEvent(const std::vector<std::shared_ptr<Writer>>& w
 absl::Status Coordinator::Freeze() {
   std::vector<std::shared_ptr<Writer>> writers;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (frozen_) {
       return WithOutcome(absl::FailedPreconditionError("a snapshot freeze is already in progress"), kFreezeInProgress);
     }
@@ -126,7 +130,7 @@ absl::Status Coordinator::Freeze() {
 absl::Status Coordinator::Thaw() {
   std::vector<std::shared_ptr<Writer>> writers;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (!frozen_) return absl::OkStatus();
     writers.swap(held_);
     frozen_ = false;

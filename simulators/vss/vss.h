@@ -5,6 +5,7 @@
 #ifndef VMBACKUP_SIMULATORS_VSS_VSS_H_
 #define VMBACKUP_SIMULATORS_VSS_VSS_H_
 
+#include <mutex>
 #include <memory>
 #include <string>
 #include <vector>
@@ -70,7 +71,7 @@ class Coordinator {
 
   Clock& clock_;
   Limits limits_;
-  absl::Mutex mu_;
+  std::mutex mu_;
   std::vector<Entry> writers_ ABSL_GUARDED_BY(mu_);
   bool frozen_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::shared_ptr<Writer>> held_ ABSL_GUARDED_BY(mu_);

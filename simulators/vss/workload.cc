@@ -1,5 +1,6 @@
 #include "simulators/vss/workload.h"
 
+#include <mutex>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -50,25 +51,25 @@ void TwoDiskWorkload::Start() {
 absl::Status TwoDiskWorkload::Stop() {
   stop_ = true;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     held_ = false;
   }
+  cv_.notify_all();
   if (thread_.joinable()) thread_.join();
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return error_;
 }
 
 uint64_t TwoDiskWorkload::committed() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return committed_;
 }
 
 void TwoDiskWorkload::Loop() {
   for (uint64_t id = 1; !stop_; ++id) {
     {
-      absl::MutexLock lock(&mu_);
-      auto resumable = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return !held_ || stop_.load(); };
-      mu_.Await(absl::Condition(&resumable));
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return !held_ || stop_.load(); });
       if (stop_) return;
       in_txn_ = true;
     }
@@ -77,8 +78,9 @@ void TwoDiskWorkload::Loop() {
     absl::Status s = data_disk_->Write(offset, data);
     if (s.ok() && hook_) hook_(id);
     if (s.ok()) s = log_disk_->Write(offset, LogRecord(id, data));
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     in_txn_ = false;
+    cv_.notify_all();
     if (!s.ok()) {
       error_ = s;
       return;
@@ -88,16 +90,16 @@ void TwoDiskWorkload::Loop() {
 }
 
 absl::Status TwoDiskWorkload::OnFreeze() {
-  absl::MutexLock lock(&mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   held_ = true;
-  auto idle = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return !in_txn_; };
-  mu_.Await(absl::Condition(&idle));  // the transaction in flight completes; no new one starts
+  cv_.wait(lock, [this] { return !in_txn_; });  // the transaction in flight completes; no new one starts
   return error_;
 }
 
 absl::Status TwoDiskWorkload::OnThaw() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   held_ = false;
+  cv_.notify_all();
   return absl::OkStatus();
 }
 

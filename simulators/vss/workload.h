@@ -5,6 +5,8 @@
 #ifndef VMBACKUP_SIMULATORS_VSS_WORKLOAD_H_
 #define VMBACKUP_SIMULATORS_VSS_WORKLOAD_H_
 
+#include <condition_variable>
+#include <mutex>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -50,7 +52,8 @@ class TwoDiskWorkload : public Writer {
   std::function<void(uint64_t)> hook_;
   std::thread thread_;
   std::atomic<bool> stop_{false};
-  absl::Mutex mu_;
+  std::mutex mu_;
+  std::condition_variable cv_;  // held_ or in_txn_ changed
   bool held_ ABSL_GUARDED_BY(mu_) = false;
   bool in_txn_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t committed_ ABSL_GUARDED_BY(mu_) = 0;

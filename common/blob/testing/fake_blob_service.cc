@@ -1,5 +1,6 @@
 #include "common/blob/testing/fake_blob_service.h"
 
+#include <mutex>
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
@@ -54,19 +55,19 @@ std::string Escape(absl::string_view s) {
 }  // namespace
 
 void FakeBlobService::FailNext(int count, int http_status, std::string code) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   fail_count_ = count;
   fail_status_ = http_status;
   fail_code_ = std::move(code);
 }
 
 std::vector<http::HttpRequest> FakeBlobService::requests() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return requests_;
 }
 
 int FakeBlobService::request_count() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return static_cast<int>(requests_.size());
 }
 
@@ -85,7 +86,7 @@ std::string FakeBlobService::Content(const Blob& blob) {
 }
 
 absl::StatusOr<http::HttpResponse> FakeBlobService::Send(const http::HttpRequest& request) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   requests_.push_back(request);
   if (fail_count_ > 0) {
     --fail_count_;

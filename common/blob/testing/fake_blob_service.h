@@ -6,6 +6,7 @@
 #ifndef VMBACKUP_COMMON_BLOB_TESTING_FAKE_BLOB_SERVICE_H_
 #define VMBACKUP_COMMON_BLOB_TESTING_FAKE_BLOB_SERVICE_H_
 
+#include <mutex>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -51,7 +52,7 @@ class FakeBlobService : public http::HttpTransport {
   std::string NextSnapshotId() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   static std::string Content(const Blob& blob);
 
-  absl::Mutex mu_;
+  std::mutex mu_;
   std::map<std::string, Container> containers_ ABSL_GUARDED_BY(mu_);  // "account/container"
   std::vector<http::HttpRequest> requests_ ABSL_GUARDED_BY(mu_);
   int fail_count_ ABSL_GUARDED_BY(mu_) = 0;
