@@ -36,6 +36,12 @@ std::string Now() { return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), a
 
 Vault::Vault(VaultOptions options) : o_(std::move(options)) {}
 
+void Vault::Progress(const std::string& phase, uint64_t done, uint64_t total) {
+  if (!o_.progress) return;
+  std::lock_guard<std::mutex> lock(progress_mu_);
+  o_.progress(phase, done, total);
+}
+
 std::string Vault::Name(const std::string& kind, int number, const std::string& suffix) const {
   return absl::StrFormat("%s/%s/rp-%04d%s", o_.item, kind, number, suffix);
 }
@@ -170,7 +176,7 @@ absl::StatusOr<BackupOutcome> Vault::Seed(const std::vector<blob::BlobUri>& imag
         }
         RETURN_IF_ERROR(o_.client->PutBlock(pack, id, data));
         uint64_t now = done += data.size();
-        if (o_.progress) o_.progress("vault copy", now, total);
+        Progress("vault copy", now, total);
         return absl::OkStatus();
       });
     }
@@ -362,7 +368,7 @@ absl::Status Vault::Restore(int number, const std::string& target, int threads) 
                                                              absl::StrCat("in vault pack ", c.pack(), " at offset ", c.offset())));
         RETURN_IF_ERROR(offline::WriteToFile(fd, raw, path));
         uint64_t now = done += raw.size();
-        if (o_.progress) o_.progress("restore", now, rp.sourcebytes());
+        Progress("restore", now, rp.sourcebytes());
       }
       i = j;
     }

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -31,6 +32,7 @@ struct VaultOptions {
   std::string item;          // the protected item: a name prefix (the offline job's name)
   int parallelism = 4;       // concurrent block uploads / downloads
   uint64_t block_bytes = 4u << 20;
+  // Called one at a time (the vault serializes the calls from its worker threads).
   std::function<void(const std::string& phase, uint64_t done, uint64_t total)> progress;
 };
 
@@ -72,10 +74,12 @@ class Vault {
   absl::Status LoadIndex(int upto);  // chunks of recovery points 1..upto
   std::string Name(const std::string& kind, int number, const std::string& suffix = "") const;
   absl::Status Commit(proto::RecoveryPoint point, const proto::PackIndex& index);
+  void Progress(const std::string& phase, uint64_t done, uint64_t total);
 
   VaultOptions o_;
   std::unordered_map<std::string, offline::proto::Chunk> index_;
   std::atomic<uint64_t> bytes_uploaded_{0};
+  std::mutex progress_mu_;
 };
 
 }  // namespace vmb::vault

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <mutex>
 
 #include "common/io/memory_device.h"
 #include "common/testing/status_matchers.h"
@@ -23,31 +24,47 @@ using ::testing::HasSubstr;
 using ::vmb::testing::IsOk;
 using ::vmb::testing::StatusIs;
 
+// A writer whose events are logged under a lock: a writer that misses its limit keeps running on its own thread
+// while the coordinator goes on (by design), so its calls can overlap.
 class ScriptedWriter : public Writer {
  public:
   explicit ScriptedWriter(std::string name) : name_(std::move(name)) {}
   std::string name() const override { return name_; }
   absl::Status OnPrepare() override {
-    events.push_back("prepare");
+    Log("prepare");
     return absl::OkStatus();
   }
   absl::Status OnFreeze() override {
-    events.push_back("freeze");
+    Log("freeze");
     while (hang_freeze.load()) absl::SleepFor(absl::Milliseconds(1));
+    std::lock_guard<std::mutex> lock(mu_);
     return freeze_result;
   }
   absl::Status OnThaw() override {
-    events.push_back("thaw");
+    Log("thaw");
     ++thaws;
     return absl::OkStatus();
   }
-  std::vector<std::string> events;
+  std::vector<std::string> events() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return events_;
+  }
+  void set_freeze_result(absl::Status s) {
+    std::lock_guard<std::mutex> lock(mu_);
+    freeze_result = std::move(s);
+  }
   std::atomic<bool> hang_freeze{false};
   std::atomic<int> thaws{0};
-  absl::Status freeze_result;
 
  private:
+  void Log(const char* event) {
+    std::lock_guard<std::mutex> lock(mu_);
+    events_.push_back(event);
+  }
   std::string name_;
+  std::mutex mu_;
+  std::vector<std::string> events_;
+  absl::Status freeze_result;
 };
 
 TEST(Coordinator, PrepareFreezeThaw) {
@@ -58,7 +75,7 @@ TEST(Coordinator, PrepareFreezeThaw) {
   EXPECT_TRUE(c.frozen());
   ASSERT_THAT(c.Thaw(), IsOk());
   EXPECT_FALSE(c.frozen());
-  EXPECT_EQ(w->events, (std::vector<std::string>{"prepare", "freeze", "thaw"}));
+  EXPECT_EQ(w->events(), (std::vector<std::string>{"prepare", "freeze", "thaw"}));
 }
 
 TEST(Coordinator, WriterMissingFlushAndHoldLimitFailsAndThaws) {
@@ -89,7 +106,7 @@ TEST(Coordinator, FailedWriterAndSecondFreezeAreRefused) {
   absl::Status s = c.Freeze();
   EXPECT_THAT(s, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("failed state")));
   EXPECT_EQ(OutcomeOf(s), kWriterInBadState);
-  EXPECT_TRUE(w->events.empty()) << "no writer is touched";
+  EXPECT_TRUE(w->events().empty()) << "no writer is touched";
   c.SetWriterFailed("ExchangeWriter", false);
   ASSERT_THAT(c.Freeze(), IsOk());
   EXPECT_EQ(OutcomeOf(c.Freeze()), kFreezeInProgress);
@@ -104,9 +121,9 @@ TEST(VssFreezeProvider, MapsOutcomesToExtensionCodes) {
   c.SetWriterFailed("W", true);
   EXPECT_EQ(snapshot::CodeOf(p.Freeze(absl::Seconds(1)), 0), snapshot::kVssWriterInBadState);
   c.SetWriterFailed("W", false);
-  w->freeze_result = absl::InternalError("disk full");
+  w->set_freeze_result(absl::InternalError("disk full"));
   EXPECT_EQ(snapshot::CodeOf(p.Freeze(absl::Seconds(1)), 0), snapshot::kFreezeFailed);
-  w->freeze_result = absl::OkStatus();
+  w->set_freeze_result(absl::OkStatus());
   ASSERT_THAT(p.Freeze(absl::Seconds(1)), IsOk());
   EXPECT_EQ(snapshot::CodeOf(p.Freeze(absl::Seconds(1)), 0), snapshot::kSnapshotInProgress);
   EXPECT_THAT(p.Thaw(), IsOk());
