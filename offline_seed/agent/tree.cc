@@ -308,7 +308,6 @@ absl::Status RestoreTree(const std::vector<proto::Entry>& entries, const std::st
         s = file::ErrnoStatus(errno, "cannot create", path);
       } else {
         s = write(e, fd);
-        if (s.ok() && ::fsync(fd) != 0) s = file::ErrnoStatus(errno, "cannot flush", path);
         ::close(fd);
       }
       if (!s.ok()) {
@@ -322,6 +321,14 @@ absl::Status RestoreTree(const std::vector<proto::Entry>& entries, const std::st
   for (int t = 0; t < std::max(1, threads); ++t) pool.emplace_back(worker);
   for (auto& t : pool) t.join();
   RETURN_IF_ERROR(result);
+  // One flush of the whole file system at the end instead of one per file (a restore cut short is simply run
+  // again into an empty folder).
+  int dir = ::open(output.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return file::ErrnoStatus(errno, "cannot open", output);
+  int synced = ::syncfs(dir);
+  int sync_errno = errno;
+  ::close(dir);
+  if (synced != 0) return file::ErrnoStatus(sync_errno, "cannot flush the restored files in", output);
   // Modes and times last (deepest first), so creating children does not disturb their parents.
   for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
     std::string path = output + "/" + it->path();
