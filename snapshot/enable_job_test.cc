@@ -4,11 +4,15 @@
 #include <sys/stat.h>
 
 #include <cstdlib>
+#include <map>
+#include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/blob/blob_client.h"
 #include "common/blob/testing/fake_blob_service.h"
+#include "common/http/fault_transport.h"
+#include "common/time/clock.h"
 #include "common/crypto/certificate.h"
 #include "common/crypto/cms.h"
 #include "common/crypto/encoding.h"
@@ -310,6 +314,61 @@ TEST_F(EnableJobTest, MissingHandlerEnvironmentIsAClearError) {
   EXPECT_EQ(r.code, kBadParameter);
   EXPECT_THAT(r.message, HasSubstr("--handler-environment"));
   EXPECT_NE(r.exit_code, 0);
+}
+
+// 200 backup jobs through a transport that injects connection resets (before and after the service acted), 503
+// storms with and without Retry-After, 500s, 409 SnapshotOperationRateExceeded, 403s and truncated bodies. Every job
+// must end in success or a documented failure code, thaw what it froze, and write the same code to its status
+// file; a job reporting success must have a new snapshot of every disk (never a wrong success). Time is a fake
+// clock, so retries and backoffs cost nothing.
+TEST_F(EnableJobTest, SoakUnderInjectedFaults) {
+  const uint64_t seed = 20261122;
+  http::FaultTransport faulty(&fake_, http::FaultPlan{seed});
+  FakeClock clock(absl::Now());
+  options_.transport = &faulty;
+  options_.clock = &clock;
+  blob::BlobClient admin(&fake_, *blob::SharedKeyCredential::Create("devstoreaccount1", "a2V5"));
+  auto snapshots_of = [&](int disk) {
+    blob::ListOptions lo;
+    lo.prefix = absl::StrCat("d", disk, ".vhd");
+    lo.include_snapshots = true;
+    int n = 0;
+    for (const auto& item : admin.ListBlobs(account_.WithContainer("vhds"), lo).value_or(std::vector<blob::BlobItem>{})) {
+      n += !item.snapshot.empty();
+    }
+    return n;
+  };
+  const std::set<int> documented = {kSuccessAppConsistent, kSuccess,      kError,          kHttpFailure,
+                                    kSnapshotFailedAll,    kSnapshotFailedSome, kSnapshotRateExceeded, kFreezeTimeout};
+  std::map<int, int> outcomes;
+  for (int job = 0; job < 200; ++job) {
+    clock.Advance(absl::Minutes(1));
+    WriteSettings(job, Disks(3), absl::StrCat("task-", job), "snapshot", TimeToTicks(clock.Now()));
+    options_.seq = job;
+    std::vector<int> before = {snapshots_of(0), snapshots_of(1), snapshots_of(2)};
+    int freezes = freeze_.freezes, thaws = freeze_.thaws;
+    EnableResult r = RunEnable(options_);
+    ++outcomes[r.code];
+    EXPECT_TRUE(documented.count(r.code)) << "job " << job << ": undocumented code " << r.code << " " << r.message;
+    EXPECT_EQ(freeze_.freezes - freezes, freeze_.thaws - thaws) << "job " << job << " left a freeze behind";
+    EXPECT_EQ(StatusFile(job).status().code(), r.code) << "job " << job;
+    if (r.code == kSuccessAppConsistent || r.code == kSuccess) {
+      for (int d = 0; d < 3; ++d) {
+        EXPECT_GT(snapshots_of(d), before[d]) << "job " << job << " reported success without a snapshot of disk " << d;
+      }
+    }
+  }
+  std::string summary = absl::StrCat("seed ", seed, "; outcomes:");
+  for (const auto& [code, n] : outcomes) absl::StrAppend(&summary, " code ", code, " x", n);
+  absl::StrAppend(&summary, "; faults injected:");
+  int total = 0;
+  for (const auto& [kind, n] : faulty.injected()) {
+    absl::StrAppend(&summary, " ", kind, " x", n);
+    total += n;
+  }
+  std::printf("%s\n", summary.c_str());
+  EXPECT_GT(total, 100);                                   // the faults were really there
+  EXPECT_GT(outcomes[kSuccessAppConsistent], 100);         // and most jobs recovered from them
 }
 
 }  // namespace
