@@ -12,6 +12,7 @@
 #include "common/crypto/random.h"
 #include "common/file/file_util.h"
 #include "common/http/curl_transport.h"
+#include "common/http/fault_transport.h"
 #include "common/json/json.h"
 #include "common/process/subprocess.h"
 #include "common/testing/status_matchers.h"
@@ -454,6 +455,48 @@ TEST_F(DiskPrepTest, WrongPasswordAndMissingDriveAreRepairedOverTheNetwork) {
   EXPECT_EQ(repaired->drives.size(), 2u);
   EXPECT_GT(repaired->ranges_resent, 1);
   EXPECT_GE(ExpectImportEqualsStaging(storage, account), 2);
+}
+
+// 20 imports of the same package through a transport that injects resets, 503s, 500s, 403s and truncated bodies
+// (seeds 1..20). Each import either completes, and then every blob equals its staged image, or fails with an error
+// and completes when run again (the job stays Transferring and is resumed); never Completed with wrong data.
+TEST_F(DiskPrepTest, ImportsUnderInjectedFaultsCompleteOrResume) {
+  absl::StatusOr<std::unique_ptr<vmb::testing::Azurite>> azurite = vmb::testing::Azurite::Start();
+  ASSERT_TRUE(azurite.ok()) << azurite.status();
+  ASSERT_TRUE(PrepareDrives(Options({"d2"})).ok());
+  Ship("DHL", "JD0146000038283988", 1);
+  ie::ImportExportClient client(transport_.get(), url_, "tok");
+  ie::JobRef ref{"sub-123", "offlinebackup", "seedjob1"};
+  blob::BlobClient storage(transport_.get(),
+                           *blob::SharedKeyCredential::Create(vmb::testing::Azurite::kAccount, vmb::testing::Azurite::kKey));
+  blob::BlobUri account = *blob::BlobUri::ForAccount((*azurite)->endpoint());
+  int completed_first_time = 0, resumed = 0, faults = 0;
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    // A fresh delivery of the package: the job back to Shipping, the account emptied.
+    ie::proto::Job job = *client.GetJob(ref);
+    job.mutable_properties()->set_state("Shipping");
+    ASSERT_TRUE(client.DatacenterUpdate(ref, job).ok());
+    (void)storage.DeleteContainer(account.WithContainer("offline"));
+    http::FaultTransport faulty(transport_.get(), http::FaultPlan{seed, 0.02, 0.02, 0.02, 0.01, 0, 0.005, 0.02});
+    ie::ReceiveOptions ro = Receive(**azurite, {"d2"});
+    ro.transport = &faulty;
+    absl::StatusOr<ie::ReceiveResult> r = ie::ReceivePackage(ro);
+    for (const auto& [kind, n] : faulty.injected()) faults += n;
+    if (r.ok()) {
+      ++completed_first_time;
+    } else {
+      ++resumed;
+      absl::StatusOr<ie::ReceiveResult> again = ie::ReceivePackage(Receive(**azurite, {"d2"}));
+      ASSERT_TRUE(again.ok()) << "seed " << seed << ": " << r.status() << " then " << again.status();
+      r = again;
+    }
+    EXPECT_EQ(r->job.properties().state(), "Completed") << "seed " << seed;
+    EXPECT_EQ(client.GetJob(ref)->properties().state(), "Completed") << "seed " << seed;
+    EXPECT_GE(ExpectImportEqualsStaging(storage, account), 2) << "seed " << seed;
+  }
+  std::printf("20 imports: %d completed through the faults, %d failed cleanly and completed when resumed; %d faults "
+              "injected\n", completed_first_time, resumed, faults);
+  EXPECT_GT(faults, 20);
 }
 
 TEST_F(DiskPrepTest, RefusalsAndBadInput) {

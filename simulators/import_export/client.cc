@@ -1,10 +1,12 @@
 #include "simulators/import_export/client.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/http/retry_policy.h"
 #include "common/http/url.h"
 #include "common/json/json.h"
 #include "common/status/http_status.h"
 #include "common/status/status_macros.h"
+#include "common/time/clock.h"
 
 namespace vmb::ie {
 namespace {
@@ -34,7 +36,13 @@ absl::StatusOr<std::string> ImportExportClient::Call(const std::string& method, 
     req.headers.emplace_back("Content-Type", "application/json");
     req.body = body;
   }
-  ASSIGN_OR_RETURN(http::HttpResponse r, transport_->Send(req));
+  // GET, PUT and PATCH are idempotent here (a PUT or PATCH sends the whole state it sets), so a lost answer or a
+  // busy service is retried; POST (a new application registration) is sent once.
+  http::RetryOptions retry;
+  retry.max_attempts = method == "POST" ? 1 : 5;
+  retry.initial_backoff = absl::Milliseconds(200);
+  retry.max_total = absl::Minutes(2);
+  ASSIGN_OR_RETURN(http::HttpResponse r, http::SendWithRetry(*transport_, req, retry, RealClock()));
   if (r.status >= 200 && r.status < 300) return std::move(r.body);
   proto::ErrorBody e;
   std::string code, message;

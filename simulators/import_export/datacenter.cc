@@ -75,13 +75,17 @@ absl::StatusOr<ReceiveResult> ReceivePackage(const ReceiveOptions& o) {
   ImportExportClient client(o.transport, o.control_plane, o.token);
   JobRef ref{o.subscription, o.resource_group, o.job_name};
   ASSIGN_OR_RETURN(proto::Job job, client.GetJob(ref));
-  if (job.properties().state() != "Shipping") {
+  // Transferring: an earlier run was interrupted; the package is processed again from the start (every range is
+  // checked and written again with the same bytes, so nothing is written twice with different content).
+  bool resuming = job.properties().state() == "Transferring";
+  if (job.properties().state() != "Shipping" && !resuming) {
     return absl::FailedPreconditionError(absl::StrCat("import job ", o.job_name, " is ", job.properties().state(),
                                                       ", not Shipping: the drives are not processed"));
   }
   absl::Time shipped;
   std::string err;
-  if (absl::ParseTime("%Y-%m-%d", job.properties().deliverypackage().shipdate(), absl::UTCTimeZone(), &shipped, &err) &&
+  if (!resuming &&
+      absl::ParseTime("%Y-%m-%d", job.properties().deliverypackage().shipdate(), absl::UTCTimeZone(), &shipped, &err) &&
       o.now - shipped > absl::Hours(24 * 14)) {
     std::string why = absl::StrCat("Not processed: the drives arrived ", absl::ToInt64Hours(o.now - shipped) / 24,
                                    " days after the ship date; the limit is 14 days");

@@ -46,7 +46,8 @@ struct ReceiveResult {
 };
 
 // Errors: kFailedPrecondition when the job is not Shipping or the drives arrive more than two weeks after the
-// ship date (nothing is processed; the job's drives say why), kNotFound for an unknown job.
+// ship date (nothing is processed; the job's drives say why), kNotFound for an unknown job. A job left Transferring
+// by an interrupted run is processed again from the start (same bytes to the same pages).
 absl::StatusOr<ReceiveResult> ReceivePackage(const ReceiveOptions& options);
 
 }  // namespace vmb::ie
