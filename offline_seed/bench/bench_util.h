@@ -7,6 +7,7 @@
 #include "common/crypto/encoding.h"
 #include "common/file/file_util.h"
 #include "common/process/subprocess.h"
+#include "simulators/sata/drive.h"
 
 namespace vmb::offline::bench {
 
@@ -24,6 +25,19 @@ inline std::string MakePublishSettings(const std::string& dir) {
                                   "\"/></PublishProfile></PublishData>",
                               0600);
   return publish;
+}
+
+// The drive spec the benchmarks use: a 2.5" SATA III SSD named `name` with room for `staged` bytes and 1 GiB more.
+inline sata::proto::DriveSpec BenchDrive(const std::string& name, uint64_t staged) {
+  sata::proto::DriveSpec spec;
+  spec.set_name(name);
+  spec.set_model("Bench SSD");
+  spec.set_serial("B-" + name);
+  spec.set_capacity((staged + (64ull << 20)) / 4096 * 4096 + (1ull << 30));
+  spec.set_interface("sata3");
+  spec.set_formfactor("2.5");
+  spec.set_media("ssd");
+  return spec;
 }
 
 }  // namespace vmb::offline::bench

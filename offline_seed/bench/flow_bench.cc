@@ -116,14 +116,7 @@ int main(int argc, char** argv) {
   vmb::ie::ImportExportClient client(transport.get(), url, "tok");
   (void)client.PutStorageAccount("sub", "offlinebackup", "acct", "westeurope");
   vmb::sata::DriveBay drives(bay);
-  vmb::sata::proto::DriveSpec spec;
-  spec.set_name("d1");
-  spec.set_model("Bench SSD");
-  spec.set_serial("B1");
-  spec.set_capacity((staged + (64ull << 20)) / 4096 * 4096 + (1ull << 30));
-  spec.set_interface("sata3");
-  spec.set_formfactor("2.5");
-  spec.set_media("ssd");
+  vmb::sata::proto::DriveSpec spec = vmb::offline::bench::BenchDrive("d1", staged);
   (void)drives.Create(spec);
   vmb::offline::DiskPrepOptions o;
   o.staging = staging;
