@@ -218,6 +218,8 @@ int main(int argc, char** argv) {
     absl::StatusOr<Endpoints> e = Connect(opt);
     if (!e.ok()) return Fail(e.status());
     vmb::vault::Vault vault(VaultFor(*e, *job));
+    const vmb::offline::RepairOptions repair{opt["staging"], e->control_plane, e->token, "offlinebackup",
+                                             e->storage.get(), e->account, e->transport.get()};
     if (command == "restore") {
       int n = 0;
       if (!absl::SimpleAtoi(opt["recovery-point"], &n) || n < 1) return Usage("restore needs --recovery-point N (see recovery-points)");
@@ -231,9 +233,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (command == "repair") {
-      vmb::offline::RepairOptions ro{opt["staging"], e->control_plane, e->token, "offlinebackup", e->storage.get(),
-                                     e->account, e->transport.get()};
-      auto r = vmb::offline::RepairImport(ro);
+      auto r = vmb::offline::RepairImport(repair);
       if (!r.ok()) return Fail(r.status());
       for (const std::string& d : r->drives) std::printf("drive %s\n", d.c_str());
       std::printf("re-sent %d range(s), %s, from the staging location\n", r->ranges_resent, Gb(r->bytes_resent).c_str());
@@ -297,9 +297,7 @@ int main(int argc, char** argv) {
         }
         return 0;
       }
-      vmb::offline::RepairOptions ro{opt["staging"], e->control_plane, e->token, "offlinebackup", e->storage.get(),
-                                     e->account, e->transport.get()};
-      auto repaired = vmb::offline::RepairImport(ro);
+      auto repaired = vmb::offline::RepairImport(repair);
       if (!repaired.ok()) return Fail(repaired.status());
       if (repaired->ranges_resent > 0) {
         std::fprintf(stderr, "repaired the import: re-sent %d range(s), %s, from the staging location\n",

@@ -1,30 +1,22 @@
 #include "offline_seed/agent/staging.h"
 
-#include "offline_seed/agent/tree.h"
-
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
-#include <zstd.h>
 
-#include <algorithm>
-#include <array>
-#include <atomic>
 #include <cerrno>
 #include <map>
-#include <thread>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "common/crypto/digest.h"
-#include "common/crypto/encoding.h"
 #include "common/file/file_util.h"
 #include "common/json/json.h"
 #include "common/status/status_macros.h"
+#include "offline_seed/agent/tree.h"
 
 namespace vmb::offline {
 namespace {
