@@ -33,3 +33,30 @@ mbps() { awk -v n="$1" -v a="$2" -v b="$(now)" 'BEGIN { d = b - a; if (d <= 0) d
 tree_listing() {
   (cd "$1" && { find . -type d -printf '%P|d|%m|%T@\n'; find . ! -type d -printf '%P|%y|%m|%s|%T@|%l\n'; } | LC_ALL=C sort)
 }
+
+# run_killed LABEL KILLS MAX_MS CMD...: runs CMD and kills it with SIGKILL after a random time (1..MAX_MS ms; the
+# sequence comes from bash's RANDOM, seeded by the caller with RANDOM=$SEED) until it has been killed KILLS times or
+# ends on its own; then runs it once more to its end (its exit status is returned). The killed runs' output goes to
+# $WORK/killed-runs.log; a line "LABEL: killed N times (at ... ms)" is printed.
+run_killed() {
+  local label="$1" kills="$2" max_ms="$3" k=0 pid rc ms at=""
+  shift 3
+  [ "$kills" -gt 0 ] || { "$@"; return; }
+  while [ "$k" -lt "$kills" ]; do
+    ms=$(( (RANDOM * 32768 + RANDOM) % max_ms + 1 ))
+    "$@" >>"$WORK/killed-runs.log" 2>&1 &
+    pid=$!
+    sleep "$(awk -v m="$ms" 'BEGIN { printf "%.3f", m / 1000 }')"
+    kill -9 "$pid" 2>/dev/null || true
+    rc=0; wait "$pid" 2>/dev/null || rc=$?
+    if [ "$rc" = 137 ]; then
+      k=$((k + 1)); at="$at $ms"
+    elif [ "$rc" = 0 ]; then
+      break  # it finished before its kill time
+    else
+      echo "$label: a run ended with exit $rc before its kill (see $WORK/killed-runs.log)"
+    fi
+  done
+  echo "$label: killed $k times (at$at ms after each start), then run to the end"
+  "$@"
+}

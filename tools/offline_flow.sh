@@ -8,6 +8,10 @@
 # WORK (a new folder), ENDPOINT (the blob account, e.g. Azurite's http://127.0.0.1:PORT/devstoreaccount1),
 # SIZE_MIB (source size, default 2048), SUMMARY (tab-separated rows are appended; see tools/lib.sh).
 # Optional: CONTROL_PLANE and TOKEN (an Import/Export API to use instead of starting the simulator).
+# Kill-and-resume mode (issue 8): KILL_DISKPREP, KILL_IMPORT, KILL_BACKUP (how many times diskprep s:, the
+# datacenter import and the vault copy are killed with SIGKILL at random moments before they may finish; see
+# run_killed in lib.sh), KILL_SEED (default 20261123). The staging location must come out unchanged, the drives
+# must import with every range verified, and the restore must still equal the source.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$HERE/lib.sh"
@@ -20,6 +24,8 @@ ACCOUNT="devstoreaccount1"
 SEEDAGENT="$BIN/offline_seed/agent/seedagent"
 DISKPREP="$BIN/offline_seed/diskprep/diskprep"
 mkdir -p "$WORK"
+RANDOM="${KILL_SEED:-20261123}"
+KILL_DISKPREP="${KILL_DISKPREP:-0}" KILL_IMPORT="${KILL_IMPORT:-0}" KILL_BACKUP="${KILL_BACKUP:-0}"
 PLANEPID=""
 trap '[ -n "$PLANEPID" ] && kill $PLANEPID 2>/dev/null; true' EXIT
 
@@ -93,8 +99,15 @@ BAY="$WORK/bay"
   --capacity "$D1" --form-factor 3.5 --media hdd --interface sata3
 "$BIN/simulators/sata/satasim" create --bay "$BAY" --name d2 --model "Samsung SSD 870 EVO" --serial S6PNNS0T000002 \
   --capacity "$D2" --form-factor 2.5 --media ssd --interface sata3
+staging_sums() { (cd "$STAGING" && find . -path ./diskprep -prune -o -type f -print0 | LC_ALL=C sort -z | xargs -0 md5sum); }
+[ "$KILL_DISKPREP" = 0 ] || staging_sums >"$WORK/staging.md5"
 start=$(now)
-"$DISKPREP" s:"$STAGING" --bay "$BAY" --drive d1 --drive d2 --yes --control-plane "$CONTROL_PLANE" --token "$TOKEN"
+run_killed "diskprep s:" "$KILL_DISKPREP" 500 \
+  "$DISKPREP" s:"$STAGING" --bay "$BAY" --drive d1 --drive d2 --yes --control-plane "$CONTROL_PLANE" --token "$TOKEN"
+if [ "$KILL_DISKPREP" != 0 ]; then
+  staging_sums | cmp -s - "$WORK/staging.md5" || { echo "FAIL: the staging location changed"; exit 1; }
+  echo "   the staging location is unchanged (MD5 of every file)"
+fi
 row "offline: diskprep s: (2 drives, encrypt, verify)" "$STAGED B" "$(secs "$start")" "$(mbps "$STAGED" "$start")" "verified"
 
 echo "== diskprep u: shipping details; the job goes to Shipping"
@@ -106,15 +119,21 @@ echo "== diskprep u: shipping details; the job goes to Shipping"
 
 echo "== the datacenter receives the package and imports the drives into the storage account"
 start=$(now)
-"$BIN/simulators/import_export/datacenter" receive --job "$JOB" --subscription $SUB --drive "$BAY/d1.img" \
-  --drive "$BAY/d2.img" --blob-endpoint "$ENDPOINT" --control-plane "$CONTROL_PLANE" --token "$TOKEN"
+run_killed "datacenter import" "$KILL_IMPORT" 1500 \
+  "$BIN/simulators/import_export/datacenter" receive --job "$JOB" --subscription $SUB --drive "$BAY/d1.img" \
+  --drive "$BAY/d2.img" --blob-endpoint "$ENDPOINT" --control-plane "$CONTROL_PLANE" --token "$TOKEN" \
+  | tee "$WORK/import.out"
+if [ "$KILL_DISKPREP$KILL_IMPORT" != 00 ]; then  # every range of every drive verified and written
+  grep -q "import job $JOB: Completed$" "$WORK/import.out" && ! grep -q " [1-9][0-9]* corrupted)" "$WORK/import.out" \
+    || { echo "FAIL: the import did not complete with every range verified"; exit 1; }
+fi
 row "offline: datacenter import (Put Page)" "$STAGED B" "$(secs "$start")" "$(mbps "$STAGED" "$start")" "drives Completed"
 "$DISKPREP" u: --status
 "$SEEDAGENT" status --staging "$STAGING"
 
 echo "== the next scheduled backup copies the seeded data into the vault: recovery point 1"
 start=$(now)
-"$SEEDAGENT" backup --staging "$STAGING"
+run_killed "vault copy" "$KILL_BACKUP" 700 "$SEEDAGENT" backup --staging "$STAGING"
 row "offline: vault copy (recovery point 1)" "$STAGED B" "$(secs "$start")" "$(mbps "$STAGED" "$start")" "every chunk checked"
 "$SEEDAGENT" status --staging "$STAGING"
 
@@ -134,15 +153,16 @@ start=$(now)
 "$SEEDAGENT" backup --staging "$STAGING" --json >"$WORK/rp2.json"
 SENT=$(sed -n 's/.*"bytesUploaded":"\{0,1\}\([0-9]*\).*/\1/p' "$WORK/rp2.json")
 SENT=${SENT:-0}
+RP=$(grep -o '"number":[0-9]*' "$WORK/rp2.json" | head -1 | cut -d: -f2)
 PCT=$(awk -v s="$SENT" -v t="$SRC_BYTES" 'BEGIN { printf "%.2f", 100 * s / t }')
-echo "   recovery point 2: sent $SENT bytes = $PCT% of the tree ($CHANGE)"
+echo "   recovery point $RP: sent $SENT bytes = $PCT% of the tree ($CHANGE)"
 row "offline: incremental backup after a 1% change" "$SRC_BYTES B" "$(secs "$start")" "$(mbps "$SRC_BYTES" "$start")" "sent $SENT B ($PCT%)"
 awk -v p="$PCT" 'BEGIN { exit !(p <= 2.0) }' || { echo "FAIL: the incremental sent more than 2% of the tree"; exit 1; }
 "$SEEDAGENT" recovery-points --staging "$STAGING"
 
-echo "== restore recovery point 2 and compare with the source"
+echo "== restore recovery point $RP and compare with the source"
 start=$(now)
-"$SEEDAGENT" restore --staging "$STAGING" --recovery-point 2 --target "$WORK/restore"
+"$SEEDAGENT" restore --staging "$STAGING" --recovery-point "$RP" --target "$WORK/restore"
 row "offline: restore from the vault" "$SRC_BYTES B" "$(secs "$start")" "$(mbps "$SRC_BYTES" "$start")" "checking"
 if diff -r --no-dereference "$SRC" "$WORK/restore/0" >/dev/null && \
    diff <(tree_listing "$SRC") <(tree_listing "$WORK/restore/0") >/dev/null; then

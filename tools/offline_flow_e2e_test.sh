@@ -12,6 +12,7 @@ start_azurite "$W/azurite" "$AZURITE_BLOB"
 trap 'kill -9 $AZPID 2>/dev/null || true' EXIT
 BIN="$ROOT" WORK="$W/offline" ENDPOINT="$ENDPOINT" SIZE_MIB="${SIZE_MIB:-96}" SUMMARY="$W/summary.tsv" \
   "$ROOT/tools/offline_flow.sh" 2>&1 | tee "$W/terminal.log"
+[ -s "$W/offline/killed-runs.log" ] && echo "killed runs: output in $W/offline/killed-runs.log"
 column -t -s $'\t' "$W/summary.tsv"
 grep -q "byte-identical" "$W/summary.tsv"
 
