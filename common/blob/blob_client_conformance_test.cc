@@ -11,6 +11,7 @@
 #include "common/status/http_status.h"
 #include "common/testing/azurite.h"
 #include "common/testing/status_matchers.h"
+#include "simulators/faultproxy/fault_proxy.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -49,11 +50,28 @@ class Backends {
     }
     return Backend{"azurite", curl_.get(), *BlobUri::ForAccount(azurite_->endpoint()), true, nullptr};
   }
-  void Shutdown() { azurite_.reset(); }
+  // Azurite behind the fault proxy with no faults: the proxy must be transparent.
+  absl::StatusOr<Backend> AzuriteViaProxy() {
+    absl::StatusOr<Backend> direct = Azurite();
+    if (!direct.ok()) return direct.status();
+    if (!proxy_) {
+      absl::StatusOr<std::unique_ptr<sim::FaultProxy>> p =
+          sim::FaultProxy::Start(absl::StrCat("http://127.0.0.1:", azurite_->port()), http::FaultPlan::None());
+      if (!p.ok()) return p.status();
+      proxy_ = *std::move(p);
+    }
+    return Backend{"azurite_via_proxy", curl_.get(), *BlobUri::ForAccount(proxy_->Rewrite(azurite_->endpoint())), true,
+                   nullptr};
+  }
+  void Shutdown() {
+    proxy_.reset();
+    azurite_.reset();
+  }
 
  private:
   testing::FakeBlobService fake_;
   std::unique_ptr<vmb::testing::Azurite> azurite_;
+  std::unique_ptr<sim::FaultProxy> proxy_;
   std::unique_ptr<http::HttpTransport> curl_;
 };
 
@@ -63,7 +81,7 @@ class BlobConformance : public ::testing::TestWithParam<std::string> {
     if (GetParam() == "fake") {
       backend_ = Backends::Get().Fake();
     } else {
-      absl::StatusOr<Backend> b = Backends::Get().Azurite();
+      absl::StatusOr<Backend> b = GetParam() == "azurite" ? Backends::Get().Azurite() : Backends::Get().AzuriteViaProxy();
       ASSERT_TRUE(b.ok()) << b.status();
       backend_ = *b;
     }
@@ -267,7 +285,7 @@ TEST_P(BlobConformance, RetriesTransientFailuresButNotAuthFailures) {
   backend_.fake->FailNext(0, 0, "");
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, BlobConformance, ::testing::Values("fake", "azurite"),
+INSTANTIATE_TEST_SUITE_P(Backends, BlobConformance, ::testing::Values("fake", "azurite", "azurite_via_proxy"),
                          [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
 
 }  // namespace

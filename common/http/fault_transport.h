@@ -6,90 +6,50 @@
 #ifndef VMBACKUP_COMMON_HTTP_FAULT_TRANSPORT_H_
 #define VMBACKUP_COMMON_HTTP_FAULT_TRANSPORT_H_
 
-#include <cstdint>
 #include <map>
-#include <mutex>
-#include <random>
 #include <string>
 
-#include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
+#include "common/http/fault_plan.h"
 #include "common/http/http_transport.h"
 
 namespace vmb::http {
 
-struct FaultPlan {
-  uint64_t seed = 1;
-  double reset_before = 0.04;   // request not sent
-  double reset_after = 0.03;    // request handled, response lost
-  double busy = 0.04;           // 503 ServerBusy (half of them with Retry-After: 1)
-  double internal = 0.02;       // 500 InternalError
-  double rate = 0.03;           // 409 SnapshotOperationRateExceeded (snapshot calls only)
-  double auth = 0.005;          // 403 AuthenticationFailed
-  double truncate = 0.02;       // 200 with half the body (GETs only)
-};
-
 class FaultTransport : public HttpTransport {
  public:
-  FaultTransport(HttpTransport* inner, FaultPlan plan) : inner_(inner), plan_(plan), rng_(plan.seed) {}
+  FaultTransport(HttpTransport* inner, FaultPlan plan) : inner_(inner), dice_(plan) {}
 
   absl::StatusOr<HttpResponse> Send(const HttpRequest& request) override {
-    double p;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      p = std::uniform_real_distribution<double>(0, 1)(rng_);
+    const Fault f = dice_.Roll(request.method, request.url);
+    if (f == Fault::kResetBefore) {
+      dice_.Record(f);
+      return absl::UnavailableError("injected: connection reset");
     }
-    double edge = 0;
-    auto hit = [&](double share, const char* kind) {
-      edge += share;
-      if (p < edge) {
-        std::lock_guard<std::mutex> lock(mu_);
-        ++injected_[kind];
-        return true;
-      }
-      return false;
-    };
-    if (hit(plan_.reset_before, "reset before")) return absl::UnavailableError("injected: connection reset");
-    if (hit(plan_.busy, "503 ServerBusy")) {
-      HttpResponse r = Error(503, "ServerBusy", "The server is busy.");
-      if (static_cast<int>(p * 1e6) % 2) r.headers.emplace_back("retry-after", "1");
+    if (FaultError e = ErrorOf(f); e.status != 0) {
+      dice_.Record(f);
+      HttpResponse r;
+      r.status = e.status;
+      r.headers.emplace_back("x-ms-error-code", e.code);
+      if (f == Fault::kBusyRetryAfter) r.headers.emplace_back("retry-after", "1");
+      r.body = ErrorBody(e);
       return r;
     }
-    if (hit(plan_.internal, "500 InternalError")) return Error(500, "InternalError", "The server encountered an internal error.");
-    if (absl::StrContains(request.url, "comp=snapshot") && hit(plan_.rate, "409 SnapshotOperationRateExceeded")) {
-      return Error(409, "SnapshotOperationRateExceeded", "The rate of snapshot blob calls is exceeded.");
-    }
-    if (hit(plan_.auth, "403 AuthenticationFailed")) {
-      return Error(403, "AuthenticationFailed", "Signature not valid in the specified time frame");
-    }
     absl::StatusOr<HttpResponse> r = inner_->Send(request);
-    if (hit(plan_.reset_after, "reset after")) return absl::UnavailableError("injected: connection reset after sending");
-    if (r.ok() && request.method == "GET" && r->body.size() > 1 && hit(plan_.truncate, "truncated body")) {
+    if (f == Fault::kResetAfter) {
+      dice_.Record(f);
+      return absl::UnavailableError("injected: connection reset after sending");
+    }
+    if (f == Fault::kTruncate && r.ok() && r->body.size() > 1) {
+      dice_.Record(f);
       r->body.resize(r->body.size() / 2);
     }
     return r;
   }
 
-  std::map<std::string, int> injected() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return injected_;
-  }
+  std::map<std::string, int> injected() { return dice_.injected(); }
 
  private:
-  static HttpResponse Error(int status, const std::string& code, const std::string& message) {
-    HttpResponse r;
-    r.status = status;
-    r.headers.emplace_back("x-ms-error-code", code);
-    r.body = absl::StrCat("<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>", code, "</Code><Message>", message,
-                          "</Message></Error>");
-    return r;
-  }
-
   HttpTransport* inner_;
-  FaultPlan plan_;
-  std::mutex mu_;
-  std::mt19937_64 rng_;
-  std::map<std::string, int> injected_;
+  FaultDice dice_;
 };
 
 }  // namespace vmb::http

@@ -31,6 +31,7 @@
 #include "simulators/import_export/datacenter.h"
 #include "common/blob/blob_client.h"
 #include "common/testing/azurite.h"
+#include "simulators/faultproxy/fault_proxy.h"
 
 namespace vmb::offline {
 namespace {
@@ -191,6 +192,77 @@ class DiskPrepTest : public ::testing::Test {
       }
     }
     return images;
+  }
+
+  // 20 deliveries of the same package imported under faults, in process (FaultTransport) or on the wire (the fault
+  // proxy in front of Azurite and of the control plane, the client stack being libcurl): each import completes, or
+  // fails with an error and completes when run again; the blobs always equal the staged images.
+  void ImportSoak(bool through_proxy) {
+    absl::StatusOr<std::unique_ptr<vmb::testing::Azurite>> azurite = vmb::testing::Azurite::Start();
+    ASSERT_TRUE(azurite.ok()) << azurite.status();
+    ASSERT_TRUE(PrepareDrives(Options({"d2"})).ok());
+    Ship("DHL", "JD0146000038283988", 1);
+    ie::ImportExportClient client(transport_.get(), url_, "tok");
+    ie::JobRef ref{"sub-123", "offlinebackup", "seedjob1"};
+    blob::BlobClient storage(transport_.get(),
+                             *blob::SharedKeyCredential::Create(vmb::testing::Azurite::kAccount, vmb::testing::Azurite::kKey));
+    blob::BlobUri account = *blob::BlobUri::ForAccount((*azurite)->endpoint());
+    int completed_first_time = 0, resumed = 0;
+    std::map<std::string, int> faults;
+    std::unique_ptr<sim::FaultProxy> storage_proxy, plane_proxy;  // one pair for all deliveries
+    if (through_proxy) {
+      storage_proxy = *sim::FaultProxy::Start(absl::StrCat("http://127.0.0.1:", (*azurite)->port()), http::FaultPlan::None());
+      plane_proxy = *sim::FaultProxy::Start(url_, http::FaultPlan::None());
+    }
+    for (uint64_t seed = 1; seed <= 20; ++seed) {
+      // A fresh delivery of the package: the job back to Shipping, the account emptied.
+      ie::proto::Job job = *client.GetJob(ref);
+      job.mutable_properties()->set_state("Shipping");
+      ASSERT_TRUE(client.DatacenterUpdate(ref, job).ok());
+      (void)storage.DeleteContainer(account.WithContainer("offline"));
+      const http::FaultPlan plan{seed, 0.02, 0.02, 0.02, 0.01, 0, 0.005, 0.02};
+      ie::ReceiveOptions ro = Receive(**azurite, {"d2"});
+      std::unique_ptr<http::FaultTransport> faulty;
+      if (through_proxy) {
+        storage_proxy->SetPlan(plan);
+        http::FaultPlan plane_plan = plan;
+        plane_plan.seed += 1000;
+        plane_proxy->SetPlan(plane_plan);
+        ro.blob_endpoint = storage_proxy->Rewrite(ro.blob_endpoint);
+        ro.control_plane = plane_proxy->Rewrite(ro.control_plane);
+      } else {
+        faulty = std::make_unique<http::FaultTransport>(transport_.get(), plan);
+        ro.transport = faulty.get();
+      }
+      absl::StatusOr<ie::ReceiveResult> r = ie::ReceivePackage(ro);
+      for (const auto& injected : std::vector<std::map<std::string, int>>{
+               faulty ? faulty->injected() : std::map<std::string, int>{},
+               storage_proxy ? storage_proxy->injected() : std::map<std::string, int>{},
+               plane_proxy ? plane_proxy->injected() : std::map<std::string, int>{}}) {
+        for (const auto& [kind, n] : injected) faults[kind] += n;
+      }
+      if (r.ok()) {
+        ++completed_first_time;
+      } else {
+        ++resumed;
+        absl::StatusOr<ie::ReceiveResult> again = ie::ReceivePackage(Receive(**azurite, {"d2"}));
+        ASSERT_TRUE(again.ok()) << "seed " << seed << ": " << r.status() << " then " << again.status();
+        r = again;
+      }
+      EXPECT_EQ(r->job.properties().state(), "Completed") << "seed " << seed;
+      EXPECT_EQ(client.GetJob(ref)->properties().state(), "Completed") << "seed " << seed;
+      EXPECT_GE(ExpectImportEqualsStaging(storage, account), 2) << "seed " << seed;
+    }
+    int total = 0;
+    std::string kinds;
+    for (const auto& [kind, n] : faults) {
+      total += n;
+      absl::StrAppend(&kinds, " ", kind, " x", n, ";");
+    }
+    std::printf("20 imports (seeds 1-20, %s): %d completed through the faults, %d failed cleanly and completed when "
+                "resumed; %d faults injected:%s\n", through_proxy ? "fault proxy on the wire" : "in-process transport",
+                completed_first_time, resumed, total, kinds.c_str());
+    EXPECT_GT(total, 20);
   }
 
   std::string dir_, url_, staging_, publish_;
@@ -460,44 +532,9 @@ TEST_F(DiskPrepTest, WrongPasswordAndMissingDriveAreRepairedOverTheNetwork) {
 // 20 imports of the same package through a transport that injects resets, 503s, 500s, 403s and truncated bodies
 // (seeds 1..20). Each import either completes, and then every blob equals its staged image, or fails with an error
 // and completes when run again (the job stays Transferring and is resumed); never Completed with wrong data.
-TEST_F(DiskPrepTest, ImportsUnderInjectedFaultsCompleteOrResume) {
-  absl::StatusOr<std::unique_ptr<vmb::testing::Azurite>> azurite = vmb::testing::Azurite::Start();
-  ASSERT_TRUE(azurite.ok()) << azurite.status();
-  ASSERT_TRUE(PrepareDrives(Options({"d2"})).ok());
-  Ship("DHL", "JD0146000038283988", 1);
-  ie::ImportExportClient client(transport_.get(), url_, "tok");
-  ie::JobRef ref{"sub-123", "offlinebackup", "seedjob1"};
-  blob::BlobClient storage(transport_.get(),
-                           *blob::SharedKeyCredential::Create(vmb::testing::Azurite::kAccount, vmb::testing::Azurite::kKey));
-  blob::BlobUri account = *blob::BlobUri::ForAccount((*azurite)->endpoint());
-  int completed_first_time = 0, resumed = 0, faults = 0;
-  for (uint64_t seed = 1; seed <= 20; ++seed) {
-    // A fresh delivery of the package: the job back to Shipping, the account emptied.
-    ie::proto::Job job = *client.GetJob(ref);
-    job.mutable_properties()->set_state("Shipping");
-    ASSERT_TRUE(client.DatacenterUpdate(ref, job).ok());
-    (void)storage.DeleteContainer(account.WithContainer("offline"));
-    http::FaultTransport faulty(transport_.get(), http::FaultPlan{seed, 0.02, 0.02, 0.02, 0.01, 0, 0.005, 0.02});
-    ie::ReceiveOptions ro = Receive(**azurite, {"d2"});
-    ro.transport = &faulty;
-    absl::StatusOr<ie::ReceiveResult> r = ie::ReceivePackage(ro);
-    for (const auto& [kind, n] : faulty.injected()) faults += n;
-    if (r.ok()) {
-      ++completed_first_time;
-    } else {
-      ++resumed;
-      absl::StatusOr<ie::ReceiveResult> again = ie::ReceivePackage(Receive(**azurite, {"d2"}));
-      ASSERT_TRUE(again.ok()) << "seed " << seed << ": " << r.status() << " then " << again.status();
-      r = again;
-    }
-    EXPECT_EQ(r->job.properties().state(), "Completed") << "seed " << seed;
-    EXPECT_EQ(client.GetJob(ref)->properties().state(), "Completed") << "seed " << seed;
-    EXPECT_GE(ExpectImportEqualsStaging(storage, account), 2) << "seed " << seed;
-  }
-  std::printf("20 imports: %d completed through the faults, %d failed cleanly and completed when resumed; %d faults "
-              "injected\n", completed_first_time, resumed, faults);
-  EXPECT_GT(faults, 20);
-}
+TEST_F(DiskPrepTest, ImportsUnderInjectedFaultsCompleteOrResume) { ImportSoak(/*through_proxy=*/false); }
+
+TEST_F(DiskPrepTest, ImportsThroughTheFaultProxyCompleteOrResume) { ImportSoak(/*through_proxy=*/true); }
 
 TEST_F(DiskPrepTest, RefusalsAndBadInput) {
   EXPECT_THAT(PrepareDrives(Options({"usb"})), StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("internal SATA")));
