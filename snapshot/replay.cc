@@ -22,6 +22,7 @@
 #include "snapshot/freeze.h"
 #include "snapshot/proto/handler.pb.h"
 #include "snapshot/settings.h"
+#include "snapshot/status_report.h"
 
 namespace vmb::snapshot {
 namespace {
@@ -223,11 +224,11 @@ ReplayOutcome ReplayFixture(const std::string& fixture_dir, const ReplayOptions&
 
   // The status file says the same, in the requested language.
   absl::StatusOr<std::string> status_text = file::ReadFile(work + "/status/0.status");
-  proto::StatusList status;
-  bool status_ok = status_text.ok() && json::ParseArray(*status_text, &status, "status file").ok() && status.items_size() == 1;
-  Check(&out, status_ok, "status file written and parsable");
-  if (status_ok) {
-    const auto& st = status.items(0).status();
+  absl::StatusOr<proto::StatusDocument> status =
+      status_text.ok() ? ParseStatus(*status_text, "status file") : absl::StatusOr<proto::StatusDocument>(status_text.status());
+  Check(&out, status.ok(), "status file written and parsable");
+  if (status.ok()) {
+    const auto& st = status->status();
     Check(&out, st.code() == fixture.expectedcode() && st.status() == fixture.expectedstatus(),
           absl::StrCat("status file code ", st.code(), " / ", st.status()));
     if (!fixture.expectedlang().empty()) {

@@ -33,8 +33,12 @@ absl::StatusOr<HandlerFolders> LoadHandlerEnvironment(const std::string& path) {
                                               " (run from the handler folder or pass --handler-environment)")),
                     kBadParameter);
   }
+  return ParseHandlerEnvironment(*text, path);
+}
+
+absl::StatusOr<HandlerFolders> ParseHandlerEnvironment(absl::string_view text, absl::string_view path) {
   proto::HandlerEnvironmentList list;
-  absl::Status parsed = json::ParseArray(*text, &list, path);
+  absl::Status parsed = json::ParseArray(text, &list, path);
   if (!parsed.ok()) return WithCode(parsed, kBadParameter);
   if (list.items_size() != 1) {
     return Bad(absl::StrCat(path, " must hold exactly one handler entry, found ", list.items_size()));

@@ -33,6 +33,8 @@ struct HandlerFolders {
 
 // Parses HandlerEnvironment.json (a one-element array). Code 11 for a missing file or missing folders.
 absl::StatusOr<HandlerFolders> LoadHandlerEnvironment(const std::string& path);
+// The same for the file's text; `name` is used in messages.
+absl::StatusOr<HandlerFolders> ParseHandlerEnvironment(absl::string_view text, absl::string_view name);
 
 // .NET ticks: 100 ns units since 0001-01-01T00:00:00Z.
 inline constexpr int64_t kUnixEpochTicks = 621355968000000000;

@@ -79,4 +79,13 @@ absl::Status UploadReportBlob(blob::BlobClient& client, const blob::BlobUri& uri
   return client.PutBlockBlob(uri, data, {}, "application/json");
 }
 
+absl::StatusOr<proto::StatusDocument> ParseStatus(absl::string_view text, absl::string_view what) {
+  proto::StatusList list;
+  RETURN_IF_ERROR(json::ParseArray(text, &list, what));
+  if (list.items_size() != 1) {
+    return absl::DataLossError(absl::StrCat(what, " holds ", list.items_size(), " status entries, not exactly one"));
+  }
+  return list.items(0);
+}
+
 }  // namespace vmb::snapshot

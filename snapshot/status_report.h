@@ -10,7 +10,10 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "common/blob/blob_client.h"
+#include "snapshot/proto/handler.pb.h"
 
 namespace vmb::snapshot {
 
@@ -44,6 +47,11 @@ std::string RenderStatus(const JobStatus& status, absl::Time now, StatusForm for
 
 // Writes <folder>/<seq>.status atomically (temp file + rename), mode 0644 (it holds no secrets).
 absl::Status WriteStatusFile(const std::string& folder, int seq, const std::string& json);
+
+// Reads a status file or status blob (a one-element JSON array; the blob's "\/Date(ms)\/" form included), as the
+// backup service does. kInvalidArgument naming `what` when it is not JSON of that shape, kDataLoss when the array
+// does not hold exactly one status.
+absl::StatusOr<proto::StatusDocument> ParseStatus(absl::string_view text, absl::string_view what);
 
 // Writes `data` to a status/logs blob as the Linux twin does: a page blob is cleared and written in 512-byte pages
 // (the last one padded with NULs) up to its size; anything else (or a blob that does not exist) gets Put Blob.

@@ -1,5 +1,6 @@
 #include "offline_seed/agent/staging.h"
 
+#include "offline_seed/agent/tree.h"
 #include "offline_seed/agent/tree_testing.h"
 
 #include <fcntl.h>
@@ -114,6 +115,47 @@ TEST(Chunking, AnInsertionShiftsOnlyNearbyChunks) {
     }
     EXPECT_LE(a[i] - a[i - 1], 256u << 10);
   }
+}
+
+proto::Entry E(const std::string& path, const std::string& type, const std::string& target = "") {
+  proto::Entry e;
+  e.set_path(path);
+  e.set_type(type);
+  e.set_target(target);
+  e.set_mode(type == "dir" ? 0755 : 0644);
+  return e;
+}
+
+// A tampered recovery point cannot write outside the restore target: not by "..", not by an absolute path, not by
+// a file beneath a symlink it also lists (in either order). Nothing is written when the catalogue is refused.
+TEST(Restore, RefusesEntriesThatWouldEscapeTheTarget) {
+  const std::string outside = Tmp("-outside");
+  ASSERT_THAT(file::MakeDirs(outside), IsOk());
+  auto writer = [](const proto::Entry&, int fd) { return WriteToFile(fd, "pwned", "x"); };
+  const std::vector<std::vector<proto::Entry>> attacks = {
+      {E("0", "dir"), E("0/../../escaped", "file")},
+      {E("/etc/escaped", "file")},
+      {E("0", "dir"), E("0/link", "symlink", outside), E("0/link/escaped", "file")},
+      {E("0", "dir"), E("0/link/escaped", "file"), E("0/link", "symlink", outside)},
+      {E("0", "dir"), E("0/f", "file"), E("0/f", "file")},
+      {E("0", "dir"), E("0//x", "file")},
+      {E("0", "dir"), E(std::string("0/a\0b", 5), "file")},
+      {E("0", "dir"), E("0/x", "device")},
+  };
+  for (size_t i = 0; i < attacks.size(); ++i) {
+    const std::string target = Tmp(absl::StrFormat("-target%d", i));
+    EXPECT_THAT(RestoreTree(attacks[i], target, writer), StatusIs(absl::StatusCode::kDataLoss, HasSubstr("tampered")))
+        << "attack " << i;
+    EXPECT_FALSE(file::ReadFile(outside + "/escaped").ok()) << "attack " << i;
+    EXPECT_FALSE(file::ReadFile(target + "/0/link/escaped").ok()) << "attack " << i;
+  }
+  // The same shapes done right restore: a link to a folder outside is fine as a link (not followed).
+  const std::string ok = Tmp("-ok");
+  ASSERT_THAT(RestoreTree({E("0", "dir"), E("0/d", "dir"), E("0/d/f", "file"), E("0/link", "symlink", outside)}, ok,
+                          writer),
+              IsOk());
+  EXPECT_EQ(*file::ReadFile(ok + "/0/d/f"), "pwned");
+  EXPECT_FALSE(file::ReadFile(outside + "/f").ok());
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <map>
 #include <memory>
 #include <cerrno>
 #include <mutex>
@@ -18,6 +19,7 @@
 #include <unordered_set>
 
 #include "absl/strings/match.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/crypto/digest.h"
 #include "common/crypto/encoding.h"
@@ -277,16 +279,58 @@ absl::StatusOr<std::string> OpenChunk(const std::string& frame, uint32_t length,
   return data;
 }
 
+absl::Status ValidateEntries(const std::vector<proto::Entry>& entries) {
+  std::map<absl::string_view, absl::string_view> types;  // path -> type
+  for (const proto::Entry& e : entries) {
+    auto bad = [&](absl::string_view why) {
+      return absl::DataLossError(absl::StrCat("the catalogue is damaged or was tampered with: entry \"",
+                                              absl::CHexEscape(e.path()), "\" ", why,
+                                              "; nothing was restored (restore another recovery point)"));
+    };
+    if (e.type() != "file" && e.type() != "dir" && e.type() != "symlink") {
+      return bad(absl::StrCat("has the unknown type \"", absl::CHexEscape(e.type()), "\""));
+    }
+    if (e.path().empty() || e.path().front() == '/') return bad("is not a relative path");
+    if (e.path().find('\0') != std::string::npos || e.target().find('\0') != std::string::npos) {
+      return bad("holds a NUL byte");
+    }
+    absl::string_view path = e.path();
+    for (size_t start = 0;;) {
+      size_t slash = path.find('/', start);
+      absl::string_view part = path.substr(start, slash == absl::string_view::npos ? absl::string_view::npos : slash - start);
+      if (part.empty() || part == "." || part == "..") return bad("has an empty, \".\" or \"..\" component");
+      if (slash == absl::string_view::npos) break;
+      auto parent = types.find(path.substr(0, slash));
+      if (parent != types.end() && parent->second != "dir") return bad("lies beneath a symlink or a file");
+      start = slash + 1;
+    }
+    if (!types.emplace(path, e.type()).second) return bad("is listed twice");
+  }
+  // A parent listed after its child (as a file or symlink) is caught here.
+  for (const auto& [path, type] : types) {
+    for (size_t slash = path.find('/'); slash != absl::string_view::npos; slash = path.find('/', slash + 1)) {
+      auto parent = types.find(path.substr(0, slash));
+      if (parent != types.end() && parent->second != "dir") {
+        return absl::DataLossError(absl::StrCat("the catalogue is damaged or was tampered with: entry \"",
+                                                absl::CHexEscape(path), "\" lies beneath a symlink or a file; nothing "
+                                                "was restored (restore another recovery point)"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RestoreTree(const std::vector<proto::Entry>& entries, const std::string& output, const ContentWriter& write,
                          int threads) {
+  RETURN_IF_ERROR(ValidateEntries(entries));
   RETURN_IF_ERROR(file::MakeDirs(output, 0700));
-  std::vector<const proto::Entry*> files;
+  std::vector<const proto::Entry*> files, links;
   for (const proto::Entry& e : entries) {
     std::string path = output + "/" + e.path();
     if (e.type() == "dir") {
       if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) return file::ErrnoStatus(errno, "cannot create", path);
     } else if (e.type() == "symlink") {
-      if (::symlink(e.target().c_str(), path.c_str()) != 0) return file::ErrnoStatus(errno, "cannot create link", path);
+      links.push_back(&e);
     } else {
       files.push_back(&e);
     }
@@ -303,7 +347,7 @@ absl::Status RestoreTree(const std::vector<proto::Entry>& entries, const std::st
       const proto::Entry& e = *files[k];
       std::string path = output + "/" + e.path();
       absl::Status s;
-      int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+      int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
       if (fd < 0) {
         s = file::ErrnoStatus(errno, "cannot create", path);
       } else {
@@ -321,6 +365,10 @@ absl::Status RestoreTree(const std::vector<proto::Entry>& entries, const std::st
   for (int t = 0; t < std::max(1, threads); ++t) pool.emplace_back(worker);
   for (auto& t : pool) t.join();
   RETURN_IF_ERROR(result);
+  for (const proto::Entry* e : links) {
+    std::string path = output + "/" + e->path();
+    if (::symlink(e->target().c_str(), path.c_str()) != 0) return file::ErrnoStatus(errno, "cannot create link", path);
+  }
   // One flush of the whole file system at the end instead of one per file (a restore cut short is simply run
   // again into an empty folder).
   int dir = ::open(output.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -55,8 +55,14 @@ absl::StatusOr<ChunkStats> ChunkTree(SourceTree& tree, const ChunkOptions& optio
 // Writes one file's content (its chunks, in order) to `fd`.
 using ContentWriter = std::function<absl::Status(const proto::Entry& file, int fd)>;
 
-// Rebuilds `entries` under `output` (root i as output/i): folders, symlinks, files (their content from `write`, up
-// to `threads` files at a time), then modes and times deepest first.
+// Checks entries read from a catalogue or a recovery point (outside input: a damaged or tampered vault) before
+// anything is written: every path relative, without empty, "." or ".." components or NUL bytes, listed once, and
+// never beneath a symlink or a file entry; types file, dir or symlink. kDataLoss naming the first bad entry.
+absl::Status ValidateEntries(const std::vector<proto::Entry>& entries);
+
+// Rebuilds `entries` under `output` (root i as output/i) after ValidateEntries: folders, files (their content from
+// `write`, up to `threads` files at a time), symlinks last (so no write can go through one), then modes and times
+// deepest first.
 absl::Status RestoreTree(const std::vector<proto::Entry>& entries, const std::string& output, const ContentWriter& write,
                          int threads = 1);
 

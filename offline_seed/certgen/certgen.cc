@@ -63,6 +63,22 @@ absl::Status WriteParams(const std::string& path, const std::string& subscriptio
 
 }  // namespace
 
+absl::StatusOr<OfflineApplicationParams> ParseOfflineApplicationParams(absl::string_view text, absl::string_view name) {
+  pugi::xml_document doc;
+  if (!doc.load_buffer(text.data(), text.size()) || !doc.child("OfflineApplicationParams")) {
+    return absl::InvalidArgumentError(absl::StrCat(name, " is not an OfflineApplicationParams.xml file"));
+  }
+  pugi::xml_node root = doc.child("OfflineApplicationParams");
+  OfflineApplicationParams p{root.child_value("SubscriptionId"), root.child_value("ApplicationId"),
+                             root.child_value("CertificateThumbprint"), root.child_value("StorageAccountName")};
+  if (p.subscription_id.empty()) return absl::InvalidArgumentError(absl::StrCat(name, " has no <SubscriptionId>"));
+  if (p.thumbprint.size() != 40 || !crypto::Base16Decode(absl::AsciiStrToUpper(p.thumbprint)).ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, ": <CertificateThumbprint> is not 40 hex digits; run CreateNewApplication again"));
+  }
+  return p;
+}
+
 absl::StatusOr<std::map<std::string, std::string>> ParseKeyValueArgs(const std::vector<std::string>& args) {
   std::map<std::string, std::string> out;
   for (const std::string& a : args) {
@@ -137,17 +153,16 @@ absl::StatusOr<std::string> AddRegistryEntries(const CertGenOptions& o, const st
                                                const std::string& xml_path, const std::string& storage_account) {
   if (storage_account.empty()) return absl::InvalidArgumentError("storageaccountname is empty");
   ASSIGN_OR_RETURN(std::string text, file::ReadFile(xml_path));
+  ASSIGN_OR_RETURN(OfflineApplicationParams params, ParseOfflineApplicationParams(text, xml_path));
   pugi::xml_document doc;
-  if (!doc.load_buffer(text.data(), text.size()) || !doc.child("OfflineApplicationParams")) {
-    return absl::InvalidArgumentError(absl::StrCat(xml_path, " is not an OfflineApplicationParams.xml file"));
-  }
+  doc.load_buffer(text.data(), text.size());
   pugi::xml_node root = doc.child("OfflineApplicationParams");
-  std::string xml_sub = root.child_value("SubscriptionId");
+  const std::string& xml_sub = params.subscription_id;
   if (!absl::EqualsIgnoreCase(xml_sub, subscription_id)) {
     return absl::InvalidArgumentError(absl::StrCat(xml_path, " was made for subscription ", xml_sub, ", not ",
                                                    subscription_id, "; run CreateNewApplication for this subscription"));
   }
-  std::string thumb = root.child_value("CertificateThumbprint");
+  const std::string& thumb = params.thumbprint;
   if (!crypto::LoadFromCertDir(o.cert_store, thumb).ok()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "certificate ", thumb, " is not in this server's certificate store ", o.cert_store,

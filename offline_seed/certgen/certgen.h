@@ -33,6 +33,16 @@ struct CertGenOptions {
 };
 
 // Windows-style "Key:Value" arguments, keys case-insensitive. kInvalidArgument naming the bad argument.
+struct OfflineApplicationParams {
+  std::string subscription_id;
+  std::string application_id;
+  std::string thumbprint;  // 40 hex digits
+  std::string storage_account;  // empty until AddRegistryEntries
+};
+// Reads OfflineApplicationParams.xml (as CreateNewApplication writes it). kInvalidArgument naming `name` and the
+// problem when it is not that file or a field is missing or malformed.
+absl::StatusOr<OfflineApplicationParams> ParseOfflineApplicationParams(absl::string_view text, absl::string_view name);
+
 absl::StatusOr<std::map<std::string, std::string>> ParseKeyValueArgs(const std::vector<std::string>& args);
 
 struct CreateResult {

@@ -13,18 +13,9 @@
 
 namespace vmb::offline {
 
-absl::StatusOr<std::unique_ptr<Journal>> Journal::Open(const std::string& path, bool* dropped_tail) {
-  if (dropped_tail) *dropped_tail = false;
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (fd < 0) return file::ErrnoStatus(errno, "cannot open journal", path);
-  absl::StatusOr<std::string> text = file::ReadFile(path);
-  if (!text.ok()) {
-    ::close(fd);
-    return text.status();
-  }
-  std::vector<std::string> records;
-  uint64_t good_bytes = 0;
-  std::vector<absl::string_view> lines = absl::StrSplit(*text, '\n');
+absl::StatusOr<Journal::Parsed> Journal::Parse(absl::string_view text, absl::string_view name) {
+  Parsed out;
+  std::vector<absl::string_view> lines = absl::StrSplit(text, '\n');
   // The piece after the last '\n' is empty for a clean file, or a torn record.
   for (size_t i = 0; i < lines.size(); ++i) {
     absl::string_view line = lines[i];
@@ -35,21 +26,41 @@ absl::StatusOr<std::unique_ptr<Journal>> Journal::Open(const std::string& path, 
     if (!ok) {
       bool tail = last || (i + 2 == lines.size() && lines.back().empty());
       if (!tail) {
-        ::close(fd);
-        return absl::DataLossError(absl::StrCat("journal ", path, " is corrupt at record ", i + 1,
+        return absl::DataLossError(absl::StrCat("journal ", name, " is corrupt at record ", i + 1,
                                                 " (not the last one); it cannot be trusted for a resume"));
       }
-      if (::ftruncate(fd, static_cast<off_t>(good_bytes)) != 0) {
-        int err = errno;
-        ::close(fd);
-        return file::ErrnoStatus(err, "cannot truncate the torn tail of", path);
-      }
-      if (dropped_tail) *dropped_tail = true;
+      out.dropped_tail = true;
       break;
     }
-    records.emplace_back(line.substr(33));
-    good_bytes += line.size() + 1;
+    out.records.emplace_back(line.substr(33));
+    out.good_bytes += line.size() + 1;
   }
+  return out;
+}
+
+absl::StatusOr<std::unique_ptr<Journal>> Journal::Open(const std::string& path, bool* dropped_tail) {
+  if (dropped_tail) *dropped_tail = false;
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) return file::ErrnoStatus(errno, "cannot open journal", path);
+  absl::StatusOr<std::string> text = file::ReadFile(path);
+  if (!text.ok()) {
+    ::close(fd);
+    return text.status();
+  }
+  absl::StatusOr<Parsed> parsed = Parse(*text, path);
+  if (!parsed.ok()) {
+    ::close(fd);
+    return parsed.status();
+  }
+  if (parsed->dropped_tail) {
+    if (::ftruncate(fd, static_cast<off_t>(parsed->good_bytes)) != 0) {
+      int err = errno;
+      ::close(fd);
+      return file::ErrnoStatus(err, "cannot truncate the torn tail of", path);
+    }
+    if (dropped_tail) *dropped_tail = true;
+  }
+  std::vector<std::string> records = std::move(parsed->records);
   return std::unique_ptr<Journal>(new Journal(fd, path, std::move(records)));
 }
 

@@ -22,6 +22,15 @@ class Journal {
   static absl::StatusOr<std::unique_ptr<Journal>> Open(const std::string& path, bool* dropped_tail = nullptr);
   ~Journal();
 
+  struct Parsed {
+    std::vector<std::string> records;  // payloads of the good records, in order
+    uint64_t good_bytes = 0;           // length of the prefix they occupy
+    bool dropped_tail = false;         // a torn last record follows them
+  };
+  // The records of a journal's text. kDataLoss when a record other than the last fails its checksum; `name` is
+  // used in that message.
+  static absl::StatusOr<Parsed> Parse(absl::string_view text, absl::string_view name);
+
   // Payloads are single-line text (JSON); kInvalidArgument for a newline. Durable when it returns OK.
   absl::Status Append(absl::string_view payload);
   const std::vector<std::string>& records() const { return records_; }

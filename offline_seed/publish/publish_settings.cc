@@ -16,8 +16,12 @@ absl::StatusOr<std::vector<PublishedSubscription>> ReadPublishSettings(const std
   if (!text.ok()) {
     return absl::Status(text.status().code(), absl::StrCat("cannot read the publish settings file: ", text.status().message()));
   }
+  return ParsePublishSettings(*text, path);
+}
+
+absl::StatusOr<std::vector<PublishedSubscription>> ParsePublishSettings(absl::string_view text, absl::string_view path) {
   pugi::xml_document doc;
-  pugi::xml_parse_result parsed = doc.load_buffer(text->data(), text->size());
+  pugi::xml_parse_result parsed = doc.load_buffer(text.data(), text.size());
   if (!parsed || !doc.child("PublishData")) {
     return absl::InvalidArgumentError(absl::StrCat(path, " is not a .publishsettings file (no <PublishData>)"));
   }

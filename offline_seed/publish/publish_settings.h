@@ -23,6 +23,8 @@ struct PublishedSubscription {
 
 // Every subscription in the file. kInvalidArgument naming the problem for an unreadable or malformed file.
 absl::StatusOr<std::vector<PublishedSubscription>> ReadPublishSettings(const std::string& path);
+// The same for the file's text; `name` is used in messages.
+absl::StatusOr<std::vector<PublishedSubscription>> ParsePublishSettings(absl::string_view text, absl::string_view name);
 
 struct SubscriptionCredential {
   PublishedSubscription subscription;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/blob/blob_client.h"
 #include "common/blob/dev_account.h"
+#include "snapshot/status_report.h"
 #include "common/blob/shared_key.h"
 #include "common/crypto/certificate.h"
 #include "common/crypto/cms.h"
@@ -144,11 +145,8 @@ absl::StatusOr<RecoveryPoint> CollectBackupJob(const BackupJobSpec& spec) {
   blob::BlobUri status_blob =
       env.account.WithContainer(absl::StrCat("bcdrextensionlogs-", vm)).WithBlob(absl::StrCat(vm, ".v2.Status.txt"));
   ASSIGN_OR_RETURN(std::string text, client.GetBlob(status_blob));
-  snapshot::proto::StatusList list;
-  // The blob form carries the .NET date ("\/Date(ms)\/"), which is valid JSON.
-  RETURN_IF_ERROR(json::ParseArray(text, &list, "status blob"));
-  if (list.items_size() != 1) return absl::DataLossError("status blob does not hold exactly one status");
-  const auto& st = list.items(0).status();
+  ASSIGN_OR_RETURN(snapshot::proto::StatusDocument doc, snapshot::ParseStatus(text, "status blob"));
+  const auto& st = doc.status();
   RecoveryPoint rp;
   rp.status = st.status();
   rp.code = st.code();
