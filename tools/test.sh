@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing (tools/setup.sh), then runs every test.
-#   tools/test.sh          every default test and the end-to-end tests (tagged e2e; what CI runs)
-#   tools/test.sh --all    also the heavy soak tests (tagged soak)
-# Extra arguments after the flags go to `bazel test`.
+#   tools/test.sh          every default test and the end-to-end tests (tagged e2e)
+#   tools/test.sh --all    also the soak tests (tagged soak: the fault-proxy soak, minutes long)
+#   tools/test.sh --ci     what CI runs (and what CI=true selects): --all, then the whole suite again under
+#                          AddressSanitizer + UndefinedBehaviorSanitizer (--config=asan, its own output base), then
+#                          every libFuzzer target for 30 s (tools/fuzz/run.sh)
+# Extra arguments after the flags go to `bazel test` (e.g. --config=asan, or target patterns instead of //...).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh
 
+MODE=default
+if [ "${CI:-}" = "true" ]; then MODE=ci; fi
+case "${1:-}" in
+  --all) MODE=all; shift ;;
+  --ci) MODE=ci; shift ;;
+esac
 FILTER=(--test_tag_filters=-soak,-manual,-fuzz)
-if [ "${1:-}" = "--all" ]; then
-  shift
-  FILTER=(--test_tag_filters=-manual,-fuzz)
-fi
+if [ "$MODE" != default ]; then FILTER=(--test_tag_filters=-manual,-fuzz); fi
 
 ARGS=(
   --test_env=AZURITE_BLOB="$PWD/tools/node/node_modules/.bin/azurite-blob"
@@ -26,4 +32,16 @@ TARGETS=(//...)
 for a in "$@"; do
   case "$a" in //*|:*) TARGETS=();; esac
 done
-exec bazel test "${ARGS[@]}" "${FILTER[@]}" "$@" "${TARGETS[@]}"
+if [ "$MODE" != ci ]; then
+  exec bazel test "${ARGS[@]}" "${FILTER[@]}" "$@" "${TARGETS[@]}"
+fi
+
+step() { printf '\n== test.sh --ci: %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
+step "every test, soak included"
+bazel test "${ARGS[@]}" "${FILTER[@]}" "$@" "${TARGETS[@]}"
+step "every test under AddressSanitizer + UndefinedBehaviorSanitizer"
+bazel --output_base="${ASAN_OUTPUT_BASE:-/tmp/vmbackup-asan}" test --config=asan --symlink_prefix=/ \
+  "${ARGS[@]}" "${FILTER[@]}" "$@" "${TARGETS[@]}"
+step "every libFuzzer target, 30 s each"
+tools/fuzz/run.sh --seconds "${FUZZ_SECONDS:-30}"
+step "done"
