@@ -159,6 +159,8 @@ TEST(CurlTransportPolicy, RefusesPlainHttpToNonLoopbackHosts) {
   EXPECT_THAT(r, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("use https")));
   EXPECT_THAT(std::string(r.status().message()), Not(HasSubstr("SECRET")));
   EXPECT_THAT(transport->Send(HttpRequest{"GET", "file:///etc/passwd"}), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(transport->Send(HttpRequest{"GET", "http://127.0.0.1.nip.io/c/b?sig=SECRET"}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("use https")));
 }
 
 TEST(CurlTransportTls, VerifiesPeerAlwaysAndAcceptsAddedCa) {

@@ -1,5 +1,8 @@
 #include "common/http/url.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -60,7 +63,14 @@ absl::StatusOr<Url> ParseUrl(absl::string_view url) {
 }
 
 bool IsLoopbackHost(absl::string_view host) {
-  return host == "localhost" || host == "::1" || absl::StartsWith(host, "127.");
+  if (host == "localhost") return true;
+  // An address literal only: "127.0.0.1.nip.io" or "127.example.com" are names anyone can point anywhere.
+  std::string literal(host);
+  in_addr v4;
+  if (::inet_pton(AF_INET, literal.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6;
+  if (::inet_pton(AF_INET6, literal.c_str(), &v6) == 1) return IN6_IS_ADDR_LOOPBACK(&v6);
+  return false;
 }
 
 std::string PercentEncode(absl::string_view s, bool keep_slash) {

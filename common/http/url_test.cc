@@ -48,5 +48,17 @@ TEST(Query, PercentCodingRoundTrip) {
   EXPECT_THAT(ParseQuery("sig=%G1"), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("sig")));
 }
 
+TEST(Url, LoopbackMeansAnAddressLiteralOrLocalhostOnly) {
+  for (const char* host : {"localhost", "127.0.0.1", "127.255.255.254", "::1", "0:0:0:0:0:0:0:1"}) {
+    EXPECT_TRUE(IsLoopbackHost(host)) << host;
+  }
+  // Names that merely start like a loopback address resolve wherever their owner wants (plain http to them would
+  // send SAS signatures in the clear).
+  for (const char* host : {"127.0.0.1.nip.io", "127.attacker.example", "localhost.attacker.example", "128.0.0.1",
+                           "10.0.0.1", "::2", "127.0.0.1 ", ""}) {
+    EXPECT_FALSE(IsLoopbackHost(host)) << host;
+  }
+}
+
 }  // namespace
 }  // namespace vmb::http
