@@ -1,7 +1,7 @@
 // vmsnapshot: the VMSnapshot extension handler.
 //
 //   vmsnapshot enable|install|disable|uninstall|update [options]
-//   vmsnapshot replay FIXTURE... --blob-endpoint URL [--account-key KEY]
+//   vmsnapshot replay FIXTURE... --blob-endpoint URL [--account-key-file FILE]
 //
 // The guest agent runs the handler commands from the handler folder (see HandlerManifest.json).
 #include <cstdio>
@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/cli/account_key.h"
 #include "common/file/file_util.h"
 #include "common/json/json.h"
 #include "snapshot/proto/handler.pb.h"
@@ -61,7 +62,7 @@ Internal (started by the fsfreeze provider; not for direct use):
   vmsnapshot freeze-holder --timeout-ms N --lock-file PATH [--dry-run-log FILE] -- MOUNT...
 
 Fixture replay (engineers):
-  vmsnapshot replay FIXTURE_DIR... --blob-endpoint URL [--account-key KEY] [--work-dir DIR]
+  vmsnapshot replay FIXTURE_DIR... --blob-endpoint URL [--account-key-file FILE] [--work-dir DIR]
       maps each captured settings fixture onto the blob endpoint, runs enable, and compares the outcome with
       the fixture's expectation. Exit status 0 when every fixture passes.
 
@@ -137,7 +138,7 @@ int main(int argc, char** argv) {
   script_config = config.scriptconfig();
   vss_socket = config.vsssocket();
   if (config.deadlineseconds() > 0 && config.deadlineseconds() <= 290) options.deadline = absl::Seconds(config.deadlineseconds());
-  std::string endpoint, account_key, work_dir;
+  std::string endpoint, account_key_file, work_dir;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto value = [&](std::string* out) {
@@ -184,8 +185,8 @@ int main(int argc, char** argv) {
       options.echo_log_to_stderr = true;
     } else if (a == "--blob-endpoint") {
       if (!value(&endpoint)) return Usage("--blob-endpoint needs a URL");
-    } else if (a == "--account-key") {
-      if (!value(&account_key)) return Usage("--account-key needs a key");
+    } else if (a == "--account-key-file") {
+      if (!value(&account_key_file)) return Usage("--account-key-file needs a file");
     } else if (a == "--work-dir") {
       if (!value(&work_dir)) return Usage("--work-dir needs a directory");
     } else if (absl::StartsWith(a, "-")) {
@@ -221,7 +222,9 @@ int main(int argc, char** argv) {
     if (endpoint.empty()) return Usage("replay needs --blob-endpoint URL (e.g. http://127.0.0.1:10000/devstoreaccount1)");
     vmb::snapshot::ReplayOptions ro;
     ro.blob_endpoint = endpoint;
-    ro.account_key = account_key;
+    absl::StatusOr<std::string> key = vmb::cli::ReadAccountKey("", account_key_file);
+    if (!key.ok()) return Usage(std::string(key.status().message()));
+    ro.account_key = *key;
     ro.transport = transport.get();
     ro.work_dir = work_dir.empty() ? absl::StrCat(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp",
                                                   "/vmsnapshot-replay")

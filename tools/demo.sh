@@ -23,12 +23,16 @@
 #   --control-plane URL      an Import/Export API instead of the simulator; --token-file FILE its bearer token
 #   --size-mib N             the offline source tree's size (default 2048)
 #   --keep 1                 keep the bulky data (source, staging, drives, blobs, restores) in the work folder
+#   --bin DIR                use binaries already built under DIR (bazel-bin layout) instead of setup + build
+#   --work DIR               the work folder (default: a new one under $TMPDIR)
+#   --azurite PATH           the azurite-blob to start (default: tools/node/node_modules/.bin/azurite-blob)
 # Safe to repeat: each run uses a new work folder (kept, and printed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/lib.sh
 
-BLOB_ENDPOINT="" ACCOUNT_KEY_FILE="" CONTROL_PLANE="" TOKEN_FILE="" SIZE_MIB=2048 KEEP=0
+BLOB_ENDPOINT="" ACCOUNT_KEY_FILE="" CONTROL_PLANE="" TOKEN_FILE="" SIZE_MIB=2048 KEEP=0 BIN="" WORK=""
+AZURITE="$PWD/tools/node/node_modules/.bin/azurite-blob"
 set_option() {
   case "$1" in
     BLOB_ENDPOINT|blob-endpoint) BLOB_ENDPOINT="$2" ;;
@@ -37,6 +41,9 @@ set_option() {
     TOKEN_FILE|token-file) TOKEN_FILE="$2" ;;
     SIZE_MIB|size-mib) SIZE_MIB="$2" ;;
     KEEP|keep) KEEP="$2" ;;
+    BIN|bin) BIN="$2" ;;
+    WORK|work) WORK="$2" ;;
+    AZURITE|azurite) AZURITE="$2" ;;
     *) echo "demo: unknown option $1 (see the top of tools/demo.sh)" >&2; exit 2 ;;
   esac
 }
@@ -55,16 +62,18 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-tools/setup.sh
-bazel build -c opt //snapshot:vmsnapshot //simulators/backup_service:backupsvc //simulators/vss:guestapp \
-  //offline_seed/agent:seedagent //offline_seed/certgen //offline_seed/diskprep //simulators/sata:satasim \
-  //simulators/import_export:server //simulators/import_export:datacenter
-BIN="$(bazel info -c opt bazel-bin 2>/dev/null)"
+if [ -z "$BIN" ]; then
+  tools/setup.sh
+  bazel build -c opt //snapshot:vmsnapshot //simulators/backup_service:backupsvc //simulators/vss:guestapp \
+    //offline_seed/agent:seedagent //offline_seed/certgen //offline_seed/diskprep //simulators/sata:satasim \
+    //simulators/import_export:server //simulators/import_export:datacenter
+  BIN="$(bazel info -c opt bazel-bin 2>/dev/null)"
+fi
 VMSNAPSHOT="$BIN/snapshot/vmsnapshot"
 BACKUPSVC="$BIN/simulators/backup_service/backupsvc"
 GUESTAPP="$BIN/simulators/vss/guestapp"
 
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/vmbackup-demo.XXXXXX")"
+if [ -z "$WORK" ]; then WORK="$(mktemp -d "${TMPDIR:-/tmp}/vmbackup-demo.XXXXXX")"; else mkdir -p "$WORK"; fi
 SUMMARY="$WORK/summary.tsv"
 : >"$SUMMARY"
 AZPID="" APPPID=""
@@ -83,14 +92,14 @@ consistency() {
   esac
 }
 KEY_ARGS=()
+if [ -n "$ACCOUNT_KEY_FILE" ]; then  # every tool reads the key from the file; it never goes on a command line
+  KEY_ARGS=(--account-key-file "$ACCOUNT_KEY_FILE")
+  export VMBACKUP_ACCOUNT_KEY_FILE="$ACCOUNT_KEY_FILE"
+fi
 if [ -n "$BLOB_ENDPOINT" ]; then
   ENDPOINT="$BLOB_ENDPOINT"
-  if [ -n "$ACCOUNT_KEY_FILE" ]; then
-    KEY_ARGS=(--account-key "$(cat "$ACCOUNT_KEY_FILE")")
-    export VMBACKUP_ACCOUNT_KEY_FILE="$ACCOUNT_KEY_FILE"
-  fi
 else
-  start_azurite "$WORK/azurite" "$PWD/tools/node/node_modules/.bin/azurite-blob"
+  start_azurite "$WORK/azurite" "$AZURITE"
 fi
 echo "== storage: $ENDPOINT (work folder $WORK)"
 

@@ -20,6 +20,7 @@
 #include "simulators/vault/vault.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/cli/account_key.h"
 #include "common/json/json.h"
 #include "common/status/status_macros.h"
 #include "offline_seed/agent/staging.h"
@@ -113,14 +114,7 @@ struct Endpoints {
 };
 
 absl::StatusOr<std::string> KeyFor(const vmb::blob::BlobUri& account, const std::string& key_file) {
-  if (!key_file.empty()) {
-    ASSIGN_OR_RETURN(std::string key, vmb::file::ReadFile(key_file));
-    while (!key.empty() && (key.back() == '\n' || key.back() == '\r' || key.back() == ' ')) key.pop_back();
-    return key;
-  }
-  if (account.account() == vmb::blob::kDevAccountName) return std::string(vmb::blob::kDevAccountKey);
-  return absl::InvalidArgumentError(absl::StrCat("no key for storage account ", account.account(),
-                                                 "; pass --account-key-file FILE (a file readable only by you)"));
+  return vmb::cli::ReadAccountKey(account.account(), key_file);
 }
 
 absl::StatusOr<Endpoints> Connect(std::map<std::string, std::string>& opt) {

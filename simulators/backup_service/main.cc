@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/cli/account_key.h"
 #include "common/http/curl_transport.h"
 #include "simulators/backup_service/backup_service.h"
 #include "simulators/backup_service/service.h"
@@ -35,7 +36,7 @@ One job by hand (no state):
   prepare --vm-dir DIR --blob-endpoint URL [--disks N] [--locale L]
   collect --vm-dir DIR --blob-endpoint URL
 
-Common: --account-key KEY (default: Azurite's development key), --help.
+Common: --account-key-file FILE (mode 0600; or $VMBACKUP_ACCOUNT_KEY_FILE; default: Azurite's development key), --help.
 )";
 
 int Usage(const std::string& problem) {
@@ -68,14 +69,19 @@ int main(int argc, char** argv) {
   }
   if (words.empty()) return Usage("no command given");
   static const char* kKnown[] = {"vm", "policy", "blob-endpoint", "disks", "disk-size", "locale", "vmsnapshot",
-                                 "freeze-provider", "vss-socket", "now", "recovery-point", "output", "vm-dir", "account-key", "state-dir"};
+                                 "freeze-provider", "vss-socket", "now", "recovery-point", "output", "vm-dir", "account-key-file", "state-dir"};
   for (const auto& [k, v] : opt) {
     if (std::find(std::begin(kKnown), std::end(kKnown), k) == std::end(kKnown)) return Usage(absl::StrCat("unknown option --", k));
   }
   auto transport = vmb::http::NewCurlTransport();
   vmb::sim::ServiceOptions so;
   so.transport = transport.get();
-  so.account_key = opt["account-key"];
+  absl::StatusOr<std::string> key = vmb::cli::ReadAccountKey("", opt["account-key-file"]);
+  if (!key.ok()) {
+    std::fprintf(stderr, "backupsvc: %s\n", std::string(key.status().message()).c_str());
+    return 2;
+  }
+  so.account_key = *key;
   so.state_dir = !opt["state-dir"].empty() ? opt["state-dir"]
                  : std::getenv("VMBACKUP_STATE_DIR") ? std::getenv("VMBACKUP_STATE_DIR")
                                                        : "backupsvc-state";

@@ -1,12 +1,13 @@
 // The datacenter receiving a package (simulator):
 //   datacenter receive --job NAME --subscription ID --drive IMAGE [--drive IMAGE]... --blob-endpoint URL
-//                      [--account-key KEY] [--resource-group RG] [--control-plane URL --token T]
+//                      [--account-key-file FILE] [--resource-group RG] [--control-plane URL --token T]
 #include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "common/cli/account_key.h"
 #include "common/http/curl_transport.h"
 #include "simulators/import_export/datacenter.h"
 
@@ -17,7 +18,7 @@ int main(int argc, char** argv) {
     std::string a = argv[i];
     if (a == "--help") {
       std::printf("usage: datacenter receive --job NAME --subscription ID --drive IMAGE... --blob-endpoint URL\n"
-                  "                          [--account-key KEY] [--resource-group RG] [--control-plane URL --token T]\n");
+                  "                          [--account-key-file FILE] [--resource-group RG] [--control-plane URL --token T]\n");
       return 0;
     }
     if (a == "--drive" && i + 1 < argc) {
@@ -43,7 +44,12 @@ int main(int argc, char** argv) {
   o.job_name = opt["job"];
   o.drive_images = drives;
   o.blob_endpoint = opt["blob-endpoint"];
-  o.account_key = opt["account-key"];
+  absl::StatusOr<std::string> key = vmb::cli::ReadAccountKey("", opt["account-key-file"]);
+  if (!key.ok()) {
+    std::fprintf(stderr, "datacenter: %s\n", std::string(key.status().message()).c_str());
+    return 2;
+  }
+  o.account_key = *key;
   o.transport = transport.get();
   auto r = vmb::ie::ReceivePackage(o);
   if (!r.ok()) {

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "common/cli/account_key.h"
 #include "common/blob/blob_client.h"
 #include "common/blob/dev_account.h"
 #include "common/blob/page_blob_device.h"
@@ -25,7 +26,7 @@ namespace {
 
 constexpr char kUsage[] = R"(usage:
   guestapp run --blob-endpoint URL --log-disk CONTAINER/BLOB --data-disk CONTAINER/BLOB --vss-socket PATH
-               [--account-key KEY]
+               [--account-key-file FILE]
       write two-disk transactions until SIGTERM/SIGINT, serving a VSS writer on PATH
   guestapp check --log-vhd FILE --data-vhd FILE
       exit 0 when the two disk images hold only whole transactions, 1 (naming the first torn one) otherwise
@@ -80,8 +81,9 @@ int main(int argc, char** argv) {
   auto transport = vmb::http::NewCurlTransport();
   auto account = vmb::blob::BlobUri::ForAccount(opt["blob-endpoint"]);
   if (!account.ok()) return Usage(std::string(account.status().message()));
-  auto cred = vmb::blob::SharedKeyCredential::Create(account->account(),
-                                                     opt["account-key"].empty() ? vmb::blob::kDevAccountKey : opt["account-key"]);
+  auto key = vmb::cli::ReadAccountKey(account->account(), opt["account-key-file"]);
+  if (!key.ok()) return Usage(std::string(key.status().message()));
+  auto cred = vmb::blob::SharedKeyCredential::Create(account->account(), *key);
   if (!cred.ok()) return Usage(std::string(cred.status().message()));
   vmb::blob::BlobClient client(transport.get(), *cred);
   auto device = [&](const std::string& spec) -> std::unique_ptr<vmb::blob::PageBlobDevice> {
