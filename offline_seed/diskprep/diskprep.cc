@@ -6,8 +6,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <deque>
+#include <functional>
 #include <map>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -121,7 +125,7 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
                                                    "): pass the publish settings file with p:<file>"));
   }
   ASSIGN_OR_RETURN(SubscriptionCredential sub, LoadSubscription(publish, staged.subscriptionid()));
-  if (o.drives.empty()) return absl::InvalidArgumentError("no drive chosen (--drive NAME, in order of use)");
+  if (o.drives.empty()) return absl::InvalidArgumentError("no drive chosen (--drive NAME, repeatable)");
   ASSIGN_OR_RETURN(std::vector<Range> plan, PlanRanges(o.staging, staged));
   uint64_t total = 0;
   for (const Range& r : plan) total += r.length;
@@ -131,21 +135,19 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
   sata::DriveBay bay(o.bay);
   DiskPrepResult result;
 
-  // Ranges already durable on some drive (from every chosen drive's journal).
-  std::set<std::string> done;
-  for (const std::string& name : o.drives) {
-    absl::StatusOr<std::string> text = file::ReadFile(dir + "/" + name + ".journal");
-    if (!text.ok()) continue;
-    ASSIGN_OR_RETURN(std::unique_ptr<Journal> j, Journal::Open(dir + "/" + name + ".journal"));
-    std::vector<proto::DiskPrepRecord> recs = Records(*j);
-    bool rejected = std::any_of(recs.begin(), recs.end(), [](const auto& r) { return r.step() == "rejected"; });
-    for (const auto& r : recs) {
-      if (r.step() == "range" && !rejected) done.insert(Key(r.blob(), r.offset()));
-    }
-    result.resumed = true;
-  }
-  uint64_t done_bytes = 0;
-
+  // Every chosen drive's state from its journal; a drive rejected before (data loss) stays out.
+  struct Drive {
+    std::string name;
+    std::unique_ptr<Journal> journal;
+    std::unique_ptr<sata::SataDrive> device;
+    std::unique_ptr<EncryptedVolume> volume;
+    PreparedDrive prepared;
+    std::vector<proto::DiskPrepRecord> ranges;  // journaled, in order
+    uint64_t next_offset = kManifestArea;
+    bool full = false, verified = true, rejected = false;
+  };
+  std::vector<std::unique_ptr<Drive>> drives;
+  std::set<std::string> done;  // ranges durable on a drive (or all-zero: nothing to ship)
   for (const std::string& name : o.drives) {
     ASSIGN_OR_RETURN(sata::proto::DriveSpec spec, bay.Get(name));
     std::string refusal = DriveRefusal(spec);
@@ -153,198 +155,281 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
       return absl::FailedPreconditionError(absl::StrCat("drive ", name, " (", spec.model(), ", serial ", spec.serial(),
                                                         ") cannot be used: ", refusal));
     }
-    ASSIGN_OR_RETURN(std::unique_ptr<Journal> journal, Journal::Open(dir + "/" + name + ".journal"));
-    {
-      std::vector<proto::DiskPrepRecord> recs = Records(*journal);
-      if (std::any_of(recs.begin(), recs.end(), [](const auto& r) { return r.step() == "rejected"; })) continue;
-    }
-    std::vector<proto::DiskPrepRecord> ranges;
-    // Everything for one drive; a drive that fails with data loss (bad sectors, a failed read-back) is rejected and
-    // its ranges go to the next drive.
-    auto prepare_one = [&]() -> absl::StatusOr<PreparedDrive> {
-    absl::StatusOr<std::unique_ptr<sata::SataDrive>> drive = bay.Open(name);
-    if (!drive.ok()) return Removed(name, drive.status());
-    std::vector<proto::DiskPrepRecord> recs = Records(*journal);
-    std::string key_path = dir + "/" + name + ".recovery-password";
-    PreparedDrive prepared;
-    prepared.name = name;
-    bool formatted = false, verified = false, full = false;
-    uint64_t next_offset = kManifestArea;
-    for (const auto& r : recs) {
-      if (r.step() == "formatted") formatted = true, prepared.drive_id = r.driveid();
+    auto d = std::make_unique<Drive>();
+    d->name = name;
+    d->prepared.name = name;
+    if (file::ReadFile(dir + "/" + name + ".journal").ok()) result.resumed = true;
+    ASSIGN_OR_RETURN(d->journal, Journal::Open(dir + "/" + name + ".journal"));
+    bool formatted = false;
+    for (const auto& r : Records(*d->journal)) {
+      if (r.step() == "formatted") formatted = true, d->prepared.drive_id = r.driveid();
       if (r.step() == "range") {
-        ranges.push_back(r);
-        next_offset = std::max(next_offset, RoundUp4K(r.volumeoffset() + r.length()));
+        d->ranges.push_back(r);
+        d->next_offset = std::max(d->next_offset, RoundUp4K(r.volumeoffset() + r.length()));
+        d->verified = false;  // ranges after a verify (a later run added data) need a new manifest and verify
       }
-      if (r.step() == "full") full = true;
-      if (r.step() == "manifest") prepared.manifest_md5 = r.manifestmd5();
-      if (r.step() == "verified") verified = true;
+      if (r.step() == "full") d->full = true;
+      if (r.step() == "manifest") d->prepared.manifest_md5 = r.manifestmd5();
+      if (r.step() == "verified") d->verified = true;
+      if (r.step() == "rejected") d->rejected = true;
     }
-    if (!formatted) {
+    if (d->rejected) continue;
+    if (!formatted) d->verified = false;
+    for (const auto& r : d->ranges) done.insert(Key(r.blob(), r.offset()));
+    absl::StatusOr<std::unique_ptr<sata::SataDrive>> device = bay.Open(name);
+    if (!device.ok()) return Removed(name, device.status());
+    d->device = *std::move(device);
+    drives.push_back(std::move(d));
+  }
+  std::mutex mu;  // guards done, done_bytes, result.rejected and the queue below
+  uint64_t done_bytes = 0;
+  for (const Range& r : plan) {
+    if (done.count(Key(r.blob, r.offset))) done_bytes += r.length;
+  }
+
+  // A drive that lost data (bad sectors, a failed read-back or verify) is rejected: journaled as such, and its
+  // ranges go back to the others.
+  auto reject = [&](Drive& d, const absl::Status& why) -> absl::Status {
+    proto::DiskPrepRecord rej;
+    rej.set_step("rejected");
+    rej.set_md5(std::string(why.message()).substr(0, 200));
+    RETURN_IF_ERROR(AppendRecord(*d.journal, rej));
+    std::lock_guard<std::mutex> lock(mu);
+    for (const auto& r : d.ranges) {
+      if (done.erase(Key(r.blob(), r.offset()))) done_bytes -= r.length();
+    }
+    d.rejected = true;
+    result.rejected.push_back(absl::StrCat(d.name, ": ", why.message()));
+    return absl::OkStatus();
+  };
+  // Runs `work` on every drive at once; DataLoss rejects the drive, the first other error is returned.
+  auto on_each = [&](const std::vector<Drive*>& which, const std::function<absl::Status(Drive&)>& work) -> absl::Status {
+    std::vector<absl::Status> outcome(which.size());
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < which.size(); ++i) threads.emplace_back([&, i] { outcome[i] = work(*which[i]); });
+    for (auto& t : threads) t.join();
+    absl::Status first;
+    for (size_t i = 0; i < which.size(); ++i) {
+      if (outcome[i].code() == absl::StatusCode::kDataLoss) {
+        RETURN_IF_ERROR(reject(*which[i], outcome[i]));
+      } else if (first.ok() && !outcome[i].ok()) {
+        first = outcome[i];
+      }
+    }
+    return first;
+  };
+  auto usable = [&](bool need_room) {
+    std::vector<Drive*> out;
+    for (auto& d : drives) {
+      if (!d->rejected && !(need_room && d->full)) out.push_back(d.get());
+    }
+    return out;
+  };
+
+  // Format (new drives), unlock, and re-check the last durable range of a resumed one: all drives at once.
+  RETURN_IF_ERROR(on_each(usable(false), [&](Drive& d) -> absl::Status {
+    std::string key_path = dir + "/" + d.name + ".recovery-password";
+    if (d.prepared.drive_id.empty()) {
       FormatOptions fo{crypto::Base16Encode(crypto::SecureRandom().Bytes(4), true), staged.jobname(), o.kdf_n};
-      absl::StatusOr<Formatted> f = FormatVolume(**drive, fo);
-      if (!f.ok()) return Removed(name, f.status());
+      absl::StatusOr<Formatted> f = FormatVolume(*d.device, fo);
+      if (!f.ok()) return Removed(d.name, f.status());
       // The password before the journal entry: a crash in between only means formatting again.
       RETURN_IF_ERROR(file::WriteFileAtomic(key_path, f->password.ToString(), 0600));
       proto::DiskPrepRecord rec;
       rec.set_step("formatted");
       rec.set_driveid(fo.drive_id);
-      RETURN_IF_ERROR(AppendRecord(*journal, rec));
-      prepared.drive_id = fo.drive_id;
+      RETURN_IF_ERROR(AppendRecord(*d.journal, rec));
+      d.prepared.drive_id = fo.drive_id;
     }
     ASSIGN_OR_RETURN(std::string password_text, file::ReadFile(key_path));
     ASSIGN_OR_RETURN(crypto::RecoveryPassword password, crypto::RecoveryPassword::Parse(password_text));
-    prepared.recovery_password = password.ToString();
-    absl::StatusOr<std::unique_ptr<EncryptedVolume>> volume = EncryptedVolume::Unlock(**drive, password);
-    if (!volume.ok()) return Removed(name, volume.status());
-
-    if (!verified) {
-      // A resumed run re-checks the last durable range before going on.
-      if (!ranges.empty()) {
-        const auto& last = ranges.back();
-        std::string back;
-        absl::Status s = (*volume)->Read(last.volumeoffset(), RoundUp4K(last.length()), &back);
-        if (!s.ok()) return Removed(name, s);
-        if (crypto::Base16Encode(crypto::Md5(absl::string_view(back).substr(0, last.length())), true) != last.md5()) {
-          return absl::DataLossError(absl::StrCat("drive ", name, ": the last journaled range (", last.blob(), " at ",
-                                                  last.offset(), ") does not read back; the drive lost acknowledged "
-                                                  "writes and cannot be trusted"));
-        }
+    d.prepared.recovery_password = password.ToString();
+    absl::StatusOr<std::unique_ptr<EncryptedVolume>> volume = EncryptedVolume::Unlock(*d.device, password);
+    if (!volume.ok()) return Removed(d.name, volume.status());
+    d.volume = *std::move(volume);
+    if (!d.verified && !d.ranges.empty()) {
+      const auto& last = d.ranges.back();
+      std::string back;
+      absl::Status s = d.volume->Read(last.volumeoffset(), RoundUp4K(last.length()), &back);
+      if (!s.ok()) return Removed(d.name, s);
+      if (crypto::Base16Encode(crypto::Md5(absl::string_view(back).substr(0, last.length())), true) != last.md5()) {
+        return absl::DataLossError(absl::StrCat("drive ", d.name, ": the last journaled range (", last.blob(), " at ",
+                                                last.offset(), ") does not read back; the drive lost acknowledged "
+                                                "writes and cannot be trusted"));
       }
-      // Writes are made durable (drive flush) in batches of ~32 MiB; only then are their ranges journaled.
-      // Encrypting and writing a range (one writer thread) overlaps reading and hashing the next one.
-      std::vector<proto::DiskPrepRecord> pending;
-      uint64_t pending_bytes = 0;
-      concurrent::BoundedPool writer(1);
-      auto commit = [&]() -> absl::Status {
-        absl::Status ws = writer.Drain();
-        if (!ws.ok()) return Removed(name, ws);
-        if (pending.empty()) return absl::OkStatus();
-        absl::Status fs = (*volume)->Flush();
-        if (!fs.ok()) return Removed(name, fs);
+    }
+    return absl::OkStatus();
+  }));
+
+  // The copy: one thread per drive with room, each taking the next range still to ship from one shared queue, so
+  // two drives fill at the same time (the copy never waits on one drive). Writes are made durable (drive flush) in
+  // batches of ~32 MiB and only then journaled; encrypting and writing a range (a writer thread per drive) overlaps
+  // reading and hashing the next one. Then every drive that got ranges writes its manifest and is verified. A drive
+  // rejected on the way gives its ranges back and the round repeats with the others.
+  std::deque<const Range*> queue;
+  auto copy = [&](Drive& d) -> absl::Status {
+    std::vector<proto::DiskPrepRecord> pending;
+    uint64_t pending_bytes = 0;
+    concurrent::BoundedPool writer(1);
+    auto commit = [&]() -> absl::Status {
+      absl::Status ws = writer.Drain();
+      if (ws.ok() && !pending.empty()) ws = d.volume->Flush();
+      if (!ws.ok()) return Removed(d.name, ws);  // the unjournaled ranges are queued again by the next round or run
+      if (pending.empty()) return absl::OkStatus();
+      for (const auto& rec : pending) {
+        RETURN_IF_ERROR(AppendRecord(*d.journal, rec));
+        d.ranges.push_back(rec);
+      }
+      uint64_t now_done;
+      {
+        std::lock_guard<std::mutex> lock(mu);
         for (const auto& rec : pending) {
-          RETURN_IF_ERROR(AppendRecord(*journal, rec));
-          ranges.push_back(rec);
           done.insert(Key(rec.blob(), rec.offset()));
           done_bytes += rec.length();
         }
-        pending.clear();
-        pending_bytes = 0;
-        if (o.progress) o.progress(name, done_bytes, total);
-        return absl::OkStatus();
-      };
-      absl::Time copy_start = absl::Now();
-      for (const Range& r : plan) {
-        if (full || done.count(Key(r.blob, r.offset))) continue;
-        ASSIGN_OR_RETURN(std::string data, ReadRange(r));
-        if (data.find_first_not_of('\0') == std::string::npos) {
-          done.insert(Key(r.blob, r.offset));  // all-zero: nothing to ship
-          continue;
-        }
-        uint64_t padded = RoundUp4K(data.size());
-        if (next_offset + padded > (*volume)->size()) {
-          RETURN_IF_ERROR(commit());
-          full = true;
-          proto::DiskPrepRecord rec;
-          rec.set_step("full");
-          RETURN_IF_ERROR(AppendRecord(*journal, rec));
-          break;
-        }
-        if (writer.failed()) RETURN_IF_ERROR(commit());  // reports the write error, drive removed
-        std::string buf = data;
-        buf.resize(padded, '\0');
-        writer.Submit([&volume, at = next_offset, buf = std::move(buf)] { return (*volume)->Write(at, buf); });
-        proto::DiskPrepRecord rec;
-        rec.set_step("range");
-        rec.set_blob(r.blob);
-        rec.set_offset(r.offset);
-        rec.set_length(r.length);
-        rec.set_md5(crypto::Base16Encode(crypto::Md5(data), true));
-        rec.set_volumeoffset(next_offset);
-        pending.push_back(rec);
-        pending_bytes += padded;
-        next_offset += padded;
-        if (pending_bytes >= (32u << 20)) RETURN_IF_ERROR(commit());
+        now_done = done_bytes;
       }
-      RETURN_IF_ERROR(commit());
-      result.copy_time += absl::Now() - copy_start;
-
-      // The manifest and the region table at the start of the data area.
-      manifest::DriveManifest m;
-      m.drive_id = prepared.drive_id;
-      proto::DriveContents contents;
-      std::map<std::string, size_t> blob_index;
-      for (const auto& r : ranges) {
-        if (!blob_index.count(r.blob())) {
-          blob_index[r.blob()] = m.blobs.size();
-          manifest::BlobEntry b;
-          b.blob_path = r.blob();
-          b.file_path = "\\" + absl::StrReplaceAll(r.blob(), {{"/", "\\"}});
-          for (const Range& p : plan) {
-            if (p.blob == r.blob()) b.length = p.blob_length;
-          }
-          m.blobs.push_back(b);
-        }
-        m.blobs[blob_index[r.blob()]].ranges.push_back({r.offset(), r.length(), r.md5()});
-        auto* region = contents.add_regions();
-        region->set_blob(r.blob());
-        region->set_offset(r.offset());
-        region->set_length(r.length());
-        region->set_volumeoffset(r.volumeoffset());
-      }
-      for (auto& b : m.blobs) {
-        std::sort(b.ranges.begin(), b.ranges.end(), [](const auto& x, const auto& y) { return x.offset < y.offset; });
-      }
-      ASSIGN_OR_RETURN(std::string xml, manifest::Serialize(m));
-      contents.set_manifestxml(xml);
-      std::string area = json::ToJson(contents);
-      if (area.size() > kManifestArea) return absl::ResourceExhaustedError("the manifest does not fit its area");
-      area.resize(RoundUp4K(area.size() + 1), '\0');
-      absl::Status s = (*volume)->Write(0, area);
-      if (s.ok()) s = (*volume)->Flush();
-      if (!s.ok()) return Removed(name, s);
-      prepared.manifest_md5 = crypto::Base16Encode(crypto::Md5(xml), true);
-      proto::DiskPrepRecord mrec;
-      mrec.set_step("manifest");
-      mrec.set_manifestmd5(prepared.manifest_md5);
-      RETURN_IF_ERROR(AppendRecord(*journal, mrec));
-
-      // Verify: every range read back, decrypted and checked against the manifest.
-      absl::Time verify_start = absl::Now();
-      for (const auto& r : ranges) {
-        std::string back;
-        absl::Status rs = (*volume)->Read(r.volumeoffset(), RoundUp4K(r.length()), &back);
-        if (!rs.ok()) return Removed(name, rs);
-        if (crypto::Base16Encode(crypto::Md5(absl::string_view(back).substr(0, r.length())), true) != r.md5()) {
-          return absl::DataLossError(absl::StrCat("verification failed on drive ", name, ": ", r.blob(), " at ",
-                                                  r.offset(), " does not match its MD5"));
-        }
-      }
-      result.verify_time += absl::Now() - verify_start;
-      proto::DiskPrepRecord vrec;
-      vrec.set_step("verified");
-      RETURN_IF_ERROR(AppendRecord(*journal, vrec));
-    }
-    return prepared;
+      d.verified = false;
+      pending.clear();
+      pending_bytes = 0;
+      if (o.progress) o.progress(d.name, now_done, total);
+      return absl::OkStatus();
     };
-    uint64_t bytes_before = done_bytes;
-    absl::StatusOr<PreparedDrive> one = prepare_one();
-    if (!one.ok() && one.status().code() == absl::StatusCode::kDataLoss) {
-      proto::DiskPrepRecord rej;
-      rej.set_step("rejected");
-      rej.set_md5(std::string(one.status().message()).substr(0, 200));
-      RETURN_IF_ERROR(AppendRecord(*journal, rej));
-      for (const auto& r : ranges) done.erase(Key(r.blob(), r.offset()));
-      done_bytes = bytes_before;
-      result.rejected.push_back(absl::StrCat(name, ": ", one.status().message()));
-      continue;
+    for (;;) {
+      const Range* r = nullptr;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (queue.empty()) break;
+        r = queue.front();
+        queue.pop_front();
+      }
+      absl::StatusOr<std::string> data = ReadRange(*r);
+      if (!data.ok()) {  // the staging location, not the drive: never a reason to reject the drive
+        std::lock_guard<std::mutex> lock(mu);
+        queue.push_front(r);
+        return absl::FailedPreconditionError(
+            absl::StrCat("cannot read the staging location: ", data.status().message()));
+      }
+      if (data->find_first_not_of('\0') == std::string::npos) {
+        std::lock_guard<std::mutex> lock(mu);
+        done.insert(Key(r->blob, r->offset));  // all-zero: nothing to ship
+        done_bytes += r->length;
+        continue;
+      }
+      uint64_t padded = RoundUp4K(data->size());
+      if (d.next_offset + padded > d.volume->size()) {
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          queue.push_front(r);  // for a drive with room
+        }
+        RETURN_IF_ERROR(commit());
+        d.full = true;
+        proto::DiskPrepRecord rec;
+        rec.set_step("full");
+        return AppendRecord(*d.journal, rec);
+      }
+      if (writer.failed()) RETURN_IF_ERROR(commit());  // reports the write error, drive removed
+      proto::DiskPrepRecord rec;
+      rec.set_step("range");
+      rec.set_blob(r->blob);
+      rec.set_offset(r->offset);
+      rec.set_length(r->length);
+      rec.set_md5(crypto::Base16Encode(crypto::Md5(*data), true));
+      rec.set_volumeoffset(d.next_offset);
+      std::string buf = *std::move(data);
+      buf.resize(padded, '\0');
+      Drive* dp = &d;
+      writer.Submit([dp, at = d.next_offset, buf = std::move(buf)] { return dp->volume->Write(at, buf); });
+      pending.push_back(rec);
+      pending_bytes += padded;
+      d.next_offset += padded;
+      if (pending_bytes >= (32u << 20)) RETURN_IF_ERROR(commit());
     }
-    if (!one.ok()) return one.status();
-    PreparedDrive prepared = *std::move(one);
-    for (const auto& r : ranges) prepared.bytes += r.length(), ++prepared.ranges;
+    return commit();
+  };
+  auto finalize = [&](Drive& d) -> absl::Status {
+    // The manifest and the region table at the start of the data area.
+    manifest::DriveManifest m;
+    m.drive_id = d.prepared.drive_id;
+    proto::DriveContents contents;
+    std::map<std::string, size_t> blob_index;
+    for (const auto& r : d.ranges) {
+      if (!blob_index.count(r.blob())) {
+        blob_index[r.blob()] = m.blobs.size();
+        manifest::BlobEntry b;
+        b.blob_path = r.blob();
+        b.file_path = "\\" + absl::StrReplaceAll(r.blob(), {{"/", "\\"}});
+        for (const Range& p : plan) {
+          if (p.blob == r.blob()) b.length = p.blob_length;
+        }
+        m.blobs.push_back(b);
+      }
+      m.blobs[blob_index[r.blob()]].ranges.push_back({r.offset(), r.length(), r.md5()});
+      auto* region = contents.add_regions();
+      region->set_blob(r.blob());
+      region->set_offset(r.offset());
+      region->set_length(r.length());
+      region->set_volumeoffset(r.volumeoffset());
+    }
+    for (auto& b : m.blobs) {
+      std::sort(b.ranges.begin(), b.ranges.end(), [](const auto& x, const auto& y) { return x.offset < y.offset; });
+    }
+    ASSIGN_OR_RETURN(std::string xml, manifest::Serialize(m));
+    contents.set_manifestxml(xml);
+    std::string area = json::ToJson(contents);
+    if (area.size() > kManifestArea) return absl::ResourceExhaustedError("the manifest does not fit its area");
+    area.resize(RoundUp4K(area.size() + 1), '\0');
+    absl::Status s = d.volume->Write(0, area);
+    if (s.ok()) s = d.volume->Flush();
+    if (!s.ok()) return Removed(d.name, s);
+    d.prepared.manifest_md5 = crypto::Base16Encode(crypto::Md5(xml), true);
+    proto::DiskPrepRecord mrec;
+    mrec.set_step("manifest");
+    mrec.set_manifestmd5(d.prepared.manifest_md5);
+    RETURN_IF_ERROR(AppendRecord(*d.journal, mrec));
+    // Verify: every range read back, decrypted and checked against the manifest.
+    for (const auto& r : d.ranges) {
+      std::string back;
+      absl::Status rs = d.volume->Read(r.volumeoffset(), RoundUp4K(r.length()), &back);
+      if (!rs.ok()) return Removed(d.name, rs);
+      if (crypto::Base16Encode(crypto::Md5(absl::string_view(back).substr(0, r.length())), true) != r.md5()) {
+        return absl::DataLossError(absl::StrCat("verification failed on drive ", d.name, ": ", r.blob(), " at ",
+                                                r.offset(), " does not match its MD5"));
+      }
+    }
+    proto::DiskPrepRecord vrec;
+    vrec.set_step("verified");
+    RETURN_IF_ERROR(AppendRecord(*d.journal, vrec));
+    d.verified = true;
+    return absl::OkStatus();
+  };
+  for (int round = 0;; ++round) {
+    queue.clear();
+    for (const Range& r : plan) {
+      if (!done.count(Key(r.blob, r.offset))) queue.push_back(&r);
+    }
+    size_t rejected_before = result.rejected.size();
+    if (!queue.empty() && !usable(true).empty()) {
+      absl::Time copy_start = absl::Now();
+      absl::Status copied = on_each(usable(true), copy);
+      result.copy_time += absl::Now() - copy_start;
+      RETURN_IF_ERROR(copied);
+    }
+    std::vector<Drive*> to_finish;
+    for (Drive* d : usable(false)) {
+      if (!d->verified && !d->ranges.empty()) to_finish.push_back(d);
+    }
+    absl::Time verify_start = absl::Now();
+    RETURN_IF_ERROR(on_each(to_finish, finalize));
+    result.verify_time += absl::Now() - verify_start;
+    if (result.rejected.size() == rejected_before) break;  // nothing given back: done
+    (void)round;
+  }
+  for (Drive* d : usable(false)) {
+    if (d->ranges.empty()) continue;  // nothing on it: not part of the package
+    PreparedDrive prepared = d->prepared;
+    for (const auto& r : d->ranges) prepared.bytes += r.length(), ++prepared.ranges;
     result.drives.push_back(prepared);
-    bool all_done = std::all_of(plan.begin(), plan.end(), [&](const Range& r) { return done.count(Key(r.blob, r.offset)); });
-    if (all_done) break;
   }
   uint64_t remaining = 0;
   for (const Range& r : plan) {

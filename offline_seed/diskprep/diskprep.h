@@ -35,7 +35,7 @@ struct DiskPrepOptions {
   std::string staging;
   std::string publish_settings;  // p:, required when not on the source computer
   std::string bay;               // the drive bay (simulated drives)
-  std::vector<std::string> drives;  // in order of use
+  std::vector<std::string> drives;  // all filled at once, each taking the next range still to ship
   std::string control_plane;
   std::string token;
   std::string resource_group = "offlinebackup";

@@ -30,7 +30,8 @@ constexpr char kUsage[] = R"(usage: diskprep s:<staging location> [p:<publish se
 Options:
   --bay DIR             the drive bay (simulated SATA drives; see satasim)
   --list                list the attached drives and whether they can be used, then exit
-  --drive NAME          a drive to prepare, in order of use (repeatable); drives fill up one after the other
+  --drive NAME          a drive to prepare (repeatable); all chosen drives are written at once, each taking
+                        the next range still to ship; a drive that fails is rejected and its ranges go to the others
   --yes                 confirm that the chosen drives are formatted (everything on them is lost)
   --control-plane URL   management API (default: $VMBACKUP_CONTROL_PLANE); --token TOKEN ($VMBACKUP_TOKEN)
   --resource-group RG   the storage account's resource group (default: offlinebackup)
