@@ -101,6 +101,37 @@ absl::Status Removed(const std::string& drive, const absl::Status& s) {
 
 }  // namespace
 
+// Before formatting: does the drive keep data where it says it can? 4 KiB markers, each unique, written at 33
+// places spread over the whole reported capacity (the last one at its very end), flushed and read back. A
+// counterfeit drive that wraps or drops writes past its real size fails here (kDataLoss), before any data is
+// trusted to it.
+absl::Status ProbeCapacity(io::BlockDevice& device, const std::string& name) {
+  constexpr uint64_t kUnit = 4096;
+  const uint64_t units = device.size() / kUnit;
+  if (units < 2) return absl::OkStatus();
+  const std::string nonce = crypto::SecureRandom().Bytes(16);
+  std::vector<uint64_t> at;
+  for (uint64_t k = 0; k <= 32; ++k) at.push_back((units - 1) * k / 32 * kUnit);
+  at.erase(std::unique(at.begin(), at.end()), at.end());
+  auto marker = [&](uint64_t offset) {
+    std::string m = absl::StrCat("vmbackup capacity probe ", offset, " ", crypto::Base16Encode(nonce, true));
+    m.resize(kUnit, '\x5a');
+    return m;
+  };
+  for (uint64_t offset : at) RETURN_IF_ERROR(device.Write(offset, marker(offset)));
+  RETURN_IF_ERROR(device.Flush());
+  for (uint64_t offset : at) {
+    std::string back;
+    RETURN_IF_ERROR(device.Read(offset, kUnit, &back));
+    if (back != marker(offset)) {
+      return absl::DataLossError(absl::StrFormat(
+          "drive %s reports %.1f GB but does not keep what is written at %.1f GB (a counterfeit or failing drive); "
+          "use another drive", name, device.size() / 1e9, offset / 1e9));
+    }
+  }
+  return absl::OkStatus();
+}
+
 std::string DriveRefusal(const sata::proto::DriveSpec& d) {
   if (d.system()) return "it is the system disk";
   if (!d.attached()) return "it is not attached";
@@ -230,6 +261,8 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
   RETURN_IF_ERROR(on_each(usable(false), [&](Drive& d) -> absl::Status {
     std::string key_path = dir + "/" + d.name + ".recovery-password";
     if (d.prepared.drive_id.empty()) {
+      absl::Status probed = ProbeCapacity(*d.device, d.name);
+      if (!probed.ok()) return Removed(d.name, probed);
       FormatOptions fo{crypto::Base16Encode(crypto::SecureRandom().Bytes(4), true), staged.jobname(), o.kdf_n};
       absl::StatusOr<Formatted> f = FormatVolume(*d.device, fo);
       if (!f.ok()) return Removed(d.name, f.status());
@@ -396,6 +429,21 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
         return absl::DataLossError(absl::StrCat("verification failed on drive ", d.name, ": ", r.blob(), " at ",
                                                 r.offset(), " does not match its MD5"));
       }
+    }
+    // And as the datacenter will: unlock the volume afresh from what is on the drive (its header and key protector)
+    // and read the manifest area back.
+    ASSIGN_OR_RETURN(crypto::RecoveryPassword password, crypto::RecoveryPassword::Parse(d.prepared.recovery_password));
+    absl::StatusOr<std::unique_ptr<EncryptedVolume>> reopened = EncryptedVolume::Unlock(*d.device, password);
+    std::string area_back;
+    if (reopened.ok()) {
+      absl::Status rs = (*reopened)->Read(0, area.size(), &area_back);
+      if (!rs.ok()) return Removed(d.name, rs);
+    }
+    if (!reopened.ok() || area_back != area) {
+      return absl::DataLossError(absl::StrCat("verification failed on drive ", d.name, ": ",
+                                              reopened.ok() ? "the manifest does not read back"
+                                                            : "the volume no longer unlocks from the drive",
+                                              " (a counterfeit or failing drive)"));
     }
     proto::DiskPrepRecord vrec;
     vrec.set_step("verified");

@@ -340,6 +340,27 @@ TEST_F(DiskPrepTest, BadSectorsRejectTheDriveAndItsRangesGoElsewhere) {
   EXPECT_EQ(shipped, staged);
 }
 
+// A counterfeit drive: it reports 64 MiB but keeps 20 (writes past that wrap around and overwrite its start). The
+// capacity probe before formatting finds it; it is rejected and the job goes to the honest drive.
+TEST_F(DiskPrepTest, CounterfeitDriveIsFoundBeforeDataIsTrustedToIt) {
+  AddDrive("fake", 64u << 20, "sata3", "2.5", "ssd");
+  sata::proto::DriveSpec fake = *bay_->Get("fake");
+  fake.set_realcapacity(20u << 20);
+  ASSERT_THAT(bay_->Update(fake), IsOk());
+  absl::StatusOr<DiskPrepResult> r = PrepareDrives(Options({"fake", "d2"}));
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->rejected.size(), 1u);
+  EXPECT_THAT(r->rejected[0], HasSubstr("counterfeit"));
+  ASSERT_EQ(r->job.properties().drivelist_size(), 1);
+  uint64_t shipped = VerifyLikeTheDatacenter("d2", r->job.properties().drivelist(0));
+  uint64_t staged = 0;
+  for (int i = 0; i < 4; ++i) {
+    absl::StatusOr<std::string> img = file::ReadFile(absl::StrCat(staging_, "/images/image-000", i, ".vhd"));
+    if (img.ok()) staged += img->size();
+  }
+  EXPECT_EQ(shipped, staged);
+}
+
 TEST_F(DiskPrepTest, ShippingDetailsMoveTheJobToShipping) {
   ASSERT_TRUE(PrepareDrives(Options({"d2"})).ok());
   ShippingOptions so{staging_, url_, "tok", "offlinebackup", transport_.get()};

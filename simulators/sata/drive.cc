@@ -80,7 +80,37 @@ void SataDrive::Throttle(uint64_t bytes) {
   if (spec_.throughputmbps() > 0) clock_.SleepFor(absl::Seconds(bytes / (spec_.throughputmbps() * 1e6)));
 }
 
+// A counterfeit drive (realCapacity) maps every offset modulo what it really keeps, piece by piece.
 absl::Status SataDrive::Read(uint64_t offset, uint64_t length, std::string* out) {
+  const uint64_t real = spec_.realcapacity();
+  if (real == 0 || real >= spec_.capacity()) return ReadAt(offset, length, out);
+  RETURN_IF_ERROR(io::CheckRange(size(), offset, length));
+  out->clear();
+  while (length > 0) {
+    uint64_t at = offset % real, n = std::min(length, real - at);
+    std::string piece;
+    RETURN_IF_ERROR(ReadAt(at, n, &piece));
+    out->append(piece);
+    offset += n;
+    length -= n;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SataDrive::Write(uint64_t offset, absl::string_view data) {
+  const uint64_t real = spec_.realcapacity();
+  if (real == 0 || real >= spec_.capacity()) return WriteAt(offset, data);
+  RETURN_IF_ERROR(io::CheckRange(size(), offset, data.size()));
+  while (!data.empty()) {
+    uint64_t at = offset % real, n = std::min<uint64_t>(data.size(), real - at);
+    RETURN_IF_ERROR(WriteAt(at, data.substr(0, n)));
+    offset += n;
+    data.remove_prefix(n);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SataDrive::ReadAt(uint64_t offset, uint64_t length, std::string* out) {
   RETURN_IF_ERROR(Check(offset, length));
   out->assign(length, '\0');
   uint64_t done = 0;
@@ -105,7 +135,7 @@ absl::Status SataDrive::Read(uint64_t offset, uint64_t length, std::string* out)
   return absl::OkStatus();
 }
 
-absl::Status SataDrive::Write(uint64_t offset, absl::string_view data) {
+absl::Status SataDrive::WriteAt(uint64_t offset, absl::string_view data) {
   RETURN_IF_ERROR(Check(offset, data.size()));
   bool flush = false;
   {

@@ -42,6 +42,8 @@ class SataDrive : public io::BlockDevice {
   friend class DriveBay;
   SataDrive(std::string bay, proto::DriveSpec spec, int fd, Clock& clock);
   absl::Status Check(uint64_t offset, uint64_t length);
+  absl::Status ReadAt(uint64_t offset, uint64_t length, std::string* out);
+  absl::Status WriteAt(uint64_t offset, absl::string_view data);
   void Throttle(uint64_t bytes);
 
   std::string bay_;

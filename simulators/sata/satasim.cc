@@ -16,8 +16,9 @@ namespace {
 
 constexpr char kUsage[] = R"(usage: satasim COMMAND --bay DIR [options]
   create --name NAME --model M --serial S --capacity SIZE --form-factor 2.5|3.5 --media ssd|hdd
-         --interface sata2|sata3|usb|nvme [--sector 512|4096] [--system]
-                          add a drive (a sparse image; SIZE in bytes or with K/M/G/T)
+         --interface sata2|sata3|usb|nvme [--sector 512|4096] [--system] [--real-capacity SIZE]
+                          add a drive (a sparse image; SIZE in bytes or with K/M/G/T); --real-capacity makes it a
+                          counterfeit that keeps only SIZE bytes (writes past it wrap around)
   list [--json]           the drives in the bay
   identify --name NAME    decode the drive's ATA IDENTIFY DEVICE data
   fault --name NAME [--bad-lba FIRST:COUNT] [--pull-after BYTES] [--throughput MBPS] [--clear]
@@ -82,6 +83,13 @@ int main(int argc, char** argv) {
     if (!opt["sector"].empty() && !absl::SimpleAtoi(opt["sector"], &sector)) return Usage("--sector must be 512 or 4096");
     s.set_sectorsize(sector);
     s.set_system(system);
+    if (!opt["real-capacity"].empty()) {
+      uint64_t real = 0;
+      if (!vmb::cli::ParseSize(opt["real-capacity"], &real) || real == 0 || real >= cap || real % sector) {
+        return Usage("--real-capacity needs a size below --capacity, a multiple of the sector size");
+      }
+      s.set_realcapacity(real);
+    }
     if (s.name().empty() || s.model().empty() || s.serial().empty()) return Usage("--name, --model and --serial are required");
     absl::Status st = bay.Create(s);
     if (!st.ok()) return Usage(std::string(st.message()));
