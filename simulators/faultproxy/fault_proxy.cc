@@ -76,6 +76,7 @@ absl::StatusOr<std::unique_ptr<FaultProxy>> FaultProxy::Start(const std::string&
   p->server_->Options(any, handler);
   p->server_->set_payload_max_length(256u << 20);
   p->server_->set_tcp_nodelay(true);
+  p->server_->new_task_queue = [] { return new httplib::ThreadPool(64); };  // never the bottleneck for a client
   p->server_->set_keep_alive_timeout(1);  // idle connections go within a second, so stopping is quick  // no Nagle + delayed-ACK stalls between headers and body
   p->port_ = port == 0 ? p->server_->bind_to_any_port("127.0.0.1")
                        : (p->server_->bind_to_port("127.0.0.1", port) ? port : -1);
