@@ -76,8 +76,40 @@ absl::Status SataDrive::Check(uint64_t offset, uint64_t length) {
   return absl::OkStatus();
 }
 
-void SataDrive::Throttle(uint64_t bytes) {
-  if (spec_.throughputmbps() > 0) clock_.SleepFor(absl::Seconds(bytes / (spec_.throughputmbps() * 1e6)));
+void SataDrive::ThrottleWrite(uint64_t bytes) {
+  if (spec_.throughputmbps() <= 0) return;
+  const absl::Duration per_byte = absl::Seconds(1 / (spec_.throughputmbps() * 1e6));
+  absl::Duration wait;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    absl::Time now = clock_.Now();
+    media_busy_until_ = std::max(now, media_busy_until_) + per_byte * static_cast<double>(bytes);
+    wait = (media_busy_until_ - now) - per_byte * static_cast<double>(kCacheBytes);  // beyond what the cache holds
+  }
+  if (wait > absl::ZeroDuration()) clock_.SleepFor(wait);
+}
+
+void SataDrive::ThrottleRead(uint64_t bytes) {
+  if (spec_.throughputmbps() <= 0) return;
+  const absl::Duration per_byte = absl::Seconds(1 / (spec_.throughputmbps() * 1e6));
+  absl::Duration wait;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    absl::Time now = clock_.Now();
+    media_busy_until_ = std::max(now, media_busy_until_) + per_byte * static_cast<double>(bytes);
+    wait = media_busy_until_ - now;
+  }
+  clock_.SleepFor(wait);
+}
+
+void SataDrive::ThrottleFlush() {
+  if (spec_.throughputmbps() <= 0) return;
+  absl::Duration wait;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    wait = media_busy_until_ - clock_.Now();
+  }
+  if (wait > absl::ZeroDuration()) clock_.SleepFor(wait);
 }
 
 // A counterfeit drive (realCapacity) maps every offset modulo what it really keeps, piece by piece.
@@ -131,7 +163,7 @@ absl::Status SataDrive::ReadAt(uint64_t offset, uint64_t length, std::string* ou
       if (a < b) out->replace(a - offset, b - a, it->second, a - it->first, b - a);
     }
   }
-  Throttle(length);
+  ThrottleRead(length);
   return absl::OkStatus();
 }
 
@@ -183,11 +215,12 @@ absl::Status SataDrive::WriteAt(uint64_t offset, absl::string_view data) {
     }
     flush = cached_bytes_ >= kCacheLimit;
   }
-  Throttle(data.size());
+  ThrottleWrite(data.size());
   return flush ? Flush() : absl::OkStatus();
 }
 
 absl::Status SataDrive::Flush() {
+  ThrottleFlush();
   std::lock_guard<std::mutex> lock(mu_);
   if (removed_) {
     ++injected_;

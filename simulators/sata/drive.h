@@ -44,7 +44,14 @@ class SataDrive : public io::BlockDevice {
   absl::Status Check(uint64_t offset, uint64_t length);
   absl::Status ReadAt(uint64_t offset, uint64_t length, std::string* out);
   absl::Status WriteAt(uint64_t offset, absl::string_view data);
-  void Throttle(uint64_t bytes);
+  // A throughput cap modelled as the drive's media: writes land in its cache at once and the media drains them at
+  // the cap (a write waits only while more than kCacheBytes are queued), reads wait for the media, Flush waits until
+  // the media holds everything. So the cap bounds the drive the way a real one is bounded and overlaps with the
+  // host's own work.
+  void ThrottleWrite(uint64_t bytes);
+  void ThrottleRead(uint64_t bytes);
+  void ThrottleFlush();
+  static constexpr uint64_t kCacheBytes = 64u << 20;
 
   std::string bay_;
   proto::DriveSpec spec_;
@@ -55,6 +62,7 @@ class SataDrive : public io::BlockDevice {
   uint64_t cached_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t written_ ABSL_GUARDED_BY(mu_) = 0;
   bool removed_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Time media_busy_until_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   int injected_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
