@@ -1,5 +1,5 @@
-// A few worker threads running queued jobs that return a status. Submit blocks while the queue holds as many jobs as
-// there are workers, so memory stays bounded however much work is submitted; after the first error the remaining
+// A few worker threads running queued jobs that return a status. Submit blocks while the queue holds `queue_limit`
+// jobs (default: as many as there are workers), so memory stays bounded however much work is submitted; after the first error the remaining
 // jobs are dropped. Drain waits until every submitted job has finished (the pool stays usable); Wait (also called by
 // the destructor) joins the workers. Both return the first error.
 #ifndef VMBACKUP_COMMON_CONCURRENT_BOUNDED_POOL_H_
@@ -18,8 +18,9 @@ namespace vmb::concurrent {
 
 class BoundedPool {
  public:
-  explicit BoundedPool(int threads) : limit_(static_cast<size_t>(threads < 1 ? 1 : threads)) {
-    for (size_t i = 0; i < limit_; ++i) workers_.emplace_back([this] { Run(); });
+  explicit BoundedPool(int threads, int queue_limit = 0)
+      : limit_(static_cast<size_t>(queue_limit > 0 ? queue_limit : (threads < 1 ? 1 : threads))) {
+    for (int i = 0; i < (threads < 1 ? 1 : threads); ++i) workers_.emplace_back([this] { Run(); });
   }
   ~BoundedPool() { (void)Wait(); }
   BoundedPool(const BoundedPool&) = delete;

@@ -303,30 +303,38 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
   auto copy = [&](Drive& d) -> absl::Status {
     std::vector<proto::DiskPrepRecord> pending;
     uint64_t pending_bytes = 0;
-    concurrent::BoundedPool writer(1);
-    auto commit = [&]() -> absl::Status {
+    // One writer thread per drive runs, in order: the range writes (encrypt + write) and, after each batch, the
+    // flush that makes it durable and the journal records for it. The copy thread meanwhile reads and hashes the
+    // next ranges (up to 4 queued), so a flush never stops the pipeline.
+    concurrent::BoundedPool writer(1, 4);
+    auto commit = [&](bool wait) -> absl::Status {
+      if (!pending.empty()) {
+        auto batch = std::make_shared<std::vector<proto::DiskPrepRecord>>(std::move(pending));
+        pending.clear();
+        pending_bytes = 0;
+        writer.Submit([&, batch]() -> absl::Status {
+          RETURN_IF_ERROR(d.volume->Flush());
+          for (const auto& rec : *batch) {
+            RETURN_IF_ERROR(AppendRecord(*d.journal, rec));
+            d.ranges.push_back(rec);
+          }
+          uint64_t now_done;
+          {
+            std::lock_guard<std::mutex> lock(mu);
+            for (const auto& rec : *batch) {
+              done.insert(Key(rec.blob(), rec.offset()));
+              done_bytes += rec.length();
+            }
+            now_done = done_bytes;
+          }
+          d.verified = false;
+          if (o.progress) o.progress(d.name, now_done, total);
+          return absl::OkStatus();
+        });
+      }
+      if (!wait) return absl::OkStatus();
       absl::Status ws = writer.Drain();
-      if (ws.ok() && !pending.empty()) ws = d.volume->Flush();
-      if (!ws.ok()) return Removed(d.name, ws);  // the unjournaled ranges are queued again by the next round or run
-      if (pending.empty()) return absl::OkStatus();
-      for (const auto& rec : pending) {
-        RETURN_IF_ERROR(AppendRecord(*d.journal, rec));
-        d.ranges.push_back(rec);
-      }
-      uint64_t now_done;
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        for (const auto& rec : pending) {
-          done.insert(Key(rec.blob(), rec.offset()));
-          done_bytes += rec.length();
-        }
-        now_done = done_bytes;
-      }
-      d.verified = false;
-      pending.clear();
-      pending_bytes = 0;
-      if (o.progress) o.progress(d.name, now_done, total);
-      return absl::OkStatus();
+      return ws.ok() ? ws : Removed(d.name, ws);  // the unjournaled ranges are queued again by the next round or run
     };
     for (;;) {
       const Range* r = nullptr;
@@ -355,13 +363,13 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
           std::lock_guard<std::mutex> lock(mu);
           queue.push_front(r);  // for a drive with room
         }
-        RETURN_IF_ERROR(commit());
+        RETURN_IF_ERROR(commit(/*wait=*/true));
         d.full = true;
         proto::DiskPrepRecord rec;
         rec.set_step("full");
         return AppendRecord(*d.journal, rec);
       }
-      if (writer.failed()) RETURN_IF_ERROR(commit());  // reports the write error, drive removed
+      if (writer.failed()) RETURN_IF_ERROR(commit(/*wait=*/true));  // reports the write error, drive removed
       proto::DiskPrepRecord rec;
       rec.set_step("range");
       rec.set_blob(r->blob);
@@ -376,9 +384,9 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
       pending.push_back(rec);
       pending_bytes += padded;
       d.next_offset += padded;
-      if (pending_bytes >= (32u << 20)) RETURN_IF_ERROR(commit());
+      if (pending_bytes >= (32u << 20)) RETURN_IF_ERROR(commit(/*wait=*/false));
     }
-    return commit();
+    return commit(/*wait=*/true);
   };
   auto finalize = [&](Drive& d) -> absl::Status {
     // The manifest and the region table at the start of the data area.
