@@ -361,6 +361,22 @@ TEST_F(DiskPrepTest, CounterfeitDriveIsFoundBeforeDataIsTrustedToIt) {
   EXPECT_EQ(shipped, staged);
 }
 
+// A write-protected drive (a read-only target): refused with its name and the way out, nothing journaled as
+// prepared, and the same command succeeds once the protection is off.
+TEST_F(DiskPrepTest, WriteProtectedDriveIsRefusedAndTheRunResumesWhenItIsOff) {
+  sata::proto::DriveSpec d2 = *bay_->Get("d2");
+  d2.set_writeprotected(true);
+  ASSERT_THAT(bay_->Update(d2), IsOk());
+  EXPECT_THAT(PrepareDrives(Options({"d2"})),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("d2 (serial SN-d2) is write-protected")));
+  EXPECT_FALSE(file::ReadFile(staging_ + "/diskprep/d2.recovery-password").ok());
+  d2.set_writeprotected(false);
+  ASSERT_THAT(bay_->Update(d2), IsOk());
+  absl::StatusOr<DiskPrepResult> r = PrepareDrives(Options({"d2"}));
+  ASSERT_TRUE(r.ok()) << r.status();
+  VerifyLikeTheDatacenter("d2", r->job.properties().drivelist(0));
+}
+
 TEST_F(DiskPrepTest, ShippingDetailsMoveTheJobToShipping) {
   ASSERT_TRUE(PrepareDrives(Options({"d2"})).ok());
   ShippingOptions so{staging_, url_, "tok", "offlinebackup", transport_.get()};

@@ -169,6 +169,11 @@ absl::Status SataDrive::ReadAt(uint64_t offset, uint64_t length, std::string* ou
 
 absl::Status SataDrive::WriteAt(uint64_t offset, absl::string_view data) {
   RETURN_IF_ERROR(Check(offset, data.size()));
+  if (spec_.writeprotected()) {
+    return absl::PermissionDeniedError(absl::StrCat("drive ", spec_.name(), " (serial ", spec_.serial(),
+                                                    ") is write-protected; remove the protection or choose another "
+                                                    "drive"));
+  }
   bool flush = false;
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -21,8 +21,9 @@ constexpr char kUsage[] = R"(usage: satasim COMMAND --bay DIR [options]
                           counterfeit that keeps only SIZE bytes (writes past it wrap around)
   list [--json]           the drives in the bay
   identify --name NAME    decode the drive's ATA IDENTIFY DEVICE data
-  fault --name NAME [--bad-lba FIRST:COUNT] [--pull-after BYTES] [--throughput MBPS] [--clear]
-                          inject faults (bad sectors, removal after N written bytes, a throughput cap)
+  fault --name NAME [--bad-lba FIRST:COUNT] [--pull-after BYTES] [--throughput MBPS] [--write-protect on|off]
+        [--clear]         inject faults (bad sectors, removal after N written bytes, a throughput cap, a
+                          write-protected drive)
   attach|detach --name NAME
 )";
 
@@ -129,6 +130,11 @@ int main(int argc, char** argv) {
       spec->clear_badranges();
       spec->set_pullafterbytes(0);
       spec->set_throughputmbps(0);
+      spec->set_writeprotected(false);
+    }
+    if (!opt["write-protect"].empty()) {
+      if (opt["write-protect"] != "on" && opt["write-protect"] != "off") return Usage("--write-protect needs on or off");
+      spec->set_writeprotected(opt["write-protect"] == "on");
     }
     for (const std::string& b : bad_lbas) {
       std::pair<std::string, std::string> p = absl::StrSplit(b, absl::MaxSplits(':', 1));
