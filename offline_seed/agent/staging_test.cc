@@ -117,6 +117,22 @@ TEST(Chunking, AnInsertionShiftsOnlyNearbyChunks) {
   }
 }
 
+// A staging location too small for the source (an 8 TB sparse file: real statvfs, no disk used): refused before
+// anything is written, with what is free, what is needed and the way out.
+TEST(Staging, AFullStagingLocationIsRefusedBeforeWriting) {
+  const std::string src = Tmp("-src"), staging = Tmp("-staging");
+  ASSERT_THAT(file::MakeDirs(src), IsOk());
+  int fd = ::open((src + "/huge.vhdx").c_str(), O_CREAT | O_WRONLY, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::ftruncate(fd, static_cast<off_t>(8'000'000'000'000ull)), 0);
+  ::close(fd);
+  absl::StatusOr<proto::ImportJobRecord> r = InitiateOfflineBackup(Options(src, staging));
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("choose a larger staging location")));
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("8000.0 GB of source data"));
+  EXPECT_FALSE(file::ReadFile(staging + "/offline-job.json").ok());
+  EXPECT_FALSE(file::ReadFile(staging + "/catalogue.json").ok());
+}
+
 proto::Entry E(const std::string& path, const std::string& type, const std::string& target = "") {
   proto::Entry e;
   e.set_path(path);
