@@ -62,6 +62,13 @@ absl::Duration FaultDice::Latency() {
   return plan_.max_latency * (p / plan_.latency);
 }
 
+bool FaultDice::Stall() { return plan_.stall > 0 && Uniform() < plan_.stall; }
+
+void FaultDice::RecordStall() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++injected_["stall (client timeout)"];
+}
+
 void FaultDice::Record(Fault f) {
   std::lock_guard<std::mutex> lock(mu_);
   ++injected_[FaultName(f)];

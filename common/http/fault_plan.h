@@ -9,7 +9,8 @@
 //   403 auth       AuthenticationFailed, as for an expired SAS
 //   reset after    the service acted, the answer was lost
 //   truncated      a GET's body cut short
-// A second, independent roll adds latency (the proxy only).
+// Independent rolls add latency and stalls (the proxy only: a stalled request gets no answer for stall_for, then
+// its connection is closed, so the client's own timeout is what ends it).
 #ifndef VMBACKUP_COMMON_HTTP_FAULT_PLAN_H_
 #define VMBACKUP_COMMON_HTTP_FAULT_PLAN_H_
 
@@ -35,6 +36,8 @@ struct FaultPlan {
   double truncate = 0.02;
   double latency = 0;          // share of requests delayed by up to max_latency
   absl::Duration max_latency = absl::Milliseconds(50);
+  double stall = 0;            // share of requests never answered within stall_for (the client's timeout fires)
+  absl::Duration stall_for = absl::Seconds(5);
 
   static FaultPlan None() { return FaultPlan{0, 0, 0, 0, 0, 0, 0, 0}; }
 };
@@ -60,8 +63,10 @@ class FaultDice {
   explicit FaultDice(FaultPlan plan) : plan_(plan), rng_(plan.seed) {}
   Fault Roll(absl::string_view method, absl::string_view url);
   absl::Duration Latency();          // zero for most requests
+  bool Stall();
   void Record(Fault f);              // counts an injected fault by name
   void RecordLatency();
+  void RecordStall();
   std::map<std::string, int> injected();
   const FaultPlan& plan() const { return plan_; }
 

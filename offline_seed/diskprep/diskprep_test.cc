@@ -224,7 +224,11 @@ class DiskPrepTest : public ::testing::Test {
       ie::ReceiveOptions ro = Receive(**azurite, {"d2"});
       std::unique_ptr<http::FaultTransport> faulty;
       if (through_proxy) {
-        storage_proxy->SetPlan(plan);
+        http::FaultPlan storage_plan = plan;
+        storage_plan.stall = 0.01;  // ~1 in 100 storage calls hangs past the client's 2 s timeout
+        storage_plan.stall_for = absl::Seconds(3);
+        storage_proxy->SetPlan(storage_plan);
+        ro.request_timeout = absl::Seconds(2);
         http::FaultPlan plane_plan = plan;
         plane_plan.seed += 1000;
         plane_proxy->SetPlan(plane_plan);

@@ -108,6 +108,13 @@ void FaultProxy::Handle(const httplib::Request& req, httplib::Response& res) {
     dice_.RecordLatency();
     absl::SleepFor(d);
   }
+  if (dice_.Stall()) {
+    dice_.RecordStall();
+    absl::SleepFor(dice_.plan().stall_for);
+    res.status = 200;
+    CutShort(res, "", 512, 0);
+    return;
+  }
   if (f == http::Fault::kResetBefore) {
     dice_.Record(f);
     res.status = 200;

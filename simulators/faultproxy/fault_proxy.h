@@ -8,6 +8,7 @@
 //   503 (with and without Retry-After), 500, 409 SnapshotOperationRateExceeded, 403 AuthenticationFailed
 //                                answered by the proxy with Azure's error body, not forwarded
 //   latency                      a delay before forwarding (independent roll)
+//   stall                        no answer for stall_for, then the connection closed (the client's timeout fires)
 // Without faults (FaultPlan::None()) it is transparent; the blob conformance suite runs through it.
 #ifndef VMBACKUP_SIMULATORS_FAULTPROXY_FAULT_PROXY_H_
 #define VMBACKUP_SIMULATORS_FAULTPROXY_FAULT_PROXY_H_

@@ -12,7 +12,7 @@
 namespace {
 
 constexpr char kHelp[] = R"(usage: faultproxy --upstream http://127.0.0.1:PORT [--port N] [--seed N] [--rate X]
-                  [--latency X] [--max-latency-ms N]
+                  [--latency X] [--max-latency-ms N] [--stall X] [--stall-ms N]
 
 Forwards HTTP requests to the upstream service and injects faults from the seed: connections closed before or after
 the service acted, truncated bodies, 503 ServerBusy with and without Retry-After, 500, 409
@@ -22,6 +22,8 @@ SnapshotOperationRateExceeded (snapshot calls), 403 AuthenticationFailed, latenc
   --seed N              the fault sequence (default 1)
   --rate X              scales every fault share of the default plan (default 1; 0 = transparent)
   --latency X           share of requests delayed (default 0.1), up to --max-latency-ms (default 50)
+  --stall X             share of requests left unanswered for --stall-ms (default 0 and 5000), then closed: the
+                        client's own timeout is what ends them
   --help                this text
 Exit codes: 0 stopped by a signal, 2 usage error, 1 cannot start.
 )";
@@ -37,7 +39,8 @@ int main(int argc, char** argv) {
   std::string upstream;
   int port = 0;
   double rate = 1, latency = 0.1;
-  int max_latency_ms = 50;
+  int max_latency_ms = 50, stall_ms = 5000;
+  double stall = 0;
   uint64_t seed = 1;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -62,6 +65,10 @@ int main(int argc, char** argv) {
       if (!value(&v) || !absl::SimpleAtod(v, &latency) || latency < 0 || latency > 1) return Usage("--latency needs 0..1");
     } else if (a == "--max-latency-ms") {
       if (!value(&v) || !absl::SimpleAtoi(v, &max_latency_ms) || max_latency_ms < 0) return Usage("--max-latency-ms needs ms");
+    } else if (a == "--stall") {
+      if (!value(&v) || !absl::SimpleAtod(v, &stall) || stall < 0 || stall > 1) return Usage("--stall needs 0..1");
+    } else if (a == "--stall-ms") {
+      if (!value(&v) || !absl::SimpleAtoi(v, &stall_ms) || stall_ms < 0) return Usage("--stall-ms needs ms");
     } else {
       return Usage("unknown argument " + a);
     }
@@ -75,6 +82,8 @@ int main(int argc, char** argv) {
   }
   plan.latency = latency;
   plan.max_latency = absl::Milliseconds(max_latency_ms);
+  plan.stall = stall;
+  plan.stall_for = absl::Milliseconds(stall_ms);
   sigset_t stop;
   sigemptyset(&stop);
   sigaddset(&stop, SIGINT);

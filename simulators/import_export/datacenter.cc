@@ -99,7 +99,9 @@ absl::StatusOr<ReceiveResult> ReceivePackage(const ReceiveOptions& o) {
   ASSIGN_OR_RETURN(blob::BlobUri endpoint, blob::BlobUri::ForAccount(o.blob_endpoint));
   ASSIGN_OR_RETURN(blob::SharedKeyCredential cred,
                    blob::SharedKeyCredential::Create(endpoint.account(), o.account_key.empty() ? blob::kDevAccountKey : o.account_key));
-  blob::BlobClient storage(o.transport, cred);
+  blob::BlobClientOptions storage_options;
+  storage_options.request_timeout = o.request_timeout;
+  blob::BlobClient storage(o.transport, cred, storage_options);
   std::string logs_container = job.properties().diagnosticspath().empty() ? "waimportexport" : job.properties().diagnosticspath();
   RETURN_IF_ERROR(storage.CreateContainer(endpoint.WithContainer(logs_container)));
 

@@ -28,6 +28,7 @@ struct ReceiveOptions {
   std::string account_key;                // its key; the development key when empty
   absl::Time now = absl::Now();
   int parallelism = 4;                    // concurrent Put Page calls
+  absl::Duration request_timeout = absl::Seconds(120);  // per storage call; a call that takes longer is retried
   http::HttpTransport* transport = nullptr;
 };
 
