@@ -207,6 +207,13 @@ int main(int argc, char** argv) {
   if (command == "status" || command == "backup" || command == "recovery-points" || command == "restore" ||
       command == "repair") {
     if (opt["staging"].empty()) return Usage(command + " needs --staging DIR (the offline backup's staging location)");
+    int restore_point = 0;  // usage errors first, before anything is read or contacted
+    if (command == "restore") {
+      if (!absl::SimpleAtoi(opt["recovery-point"], &restore_point) || restore_point < 1) {
+        return Usage("restore needs --recovery-point N (see recovery-points)");
+      }
+      if (opt["target"].empty()) return Usage("restore needs --target DIR (an empty or new folder)");
+    }
     auto job = vmb::offline::ReadStagedJob(opt["staging"]);
     if (!job.ok()) return Fail(job.status());
     absl::StatusOr<Endpoints> e = Connect(opt);
@@ -215,9 +222,7 @@ int main(int argc, char** argv) {
     const vmb::offline::RepairOptions repair{opt["staging"], e->control_plane, e->token, "offlinebackup",
                                              e->storage.get(), e->account, e->transport.get()};
     if (command == "restore") {
-      int n = 0;
-      if (!absl::SimpleAtoi(opt["recovery-point"], &n) || n < 1) return Usage("restore needs --recovery-point N (see recovery-points)");
-      if (opt["target"].empty()) return Usage("restore needs --target DIR (an empty or new folder)");
+      const int n = restore_point;
       absl::Time start = absl::Now();
       absl::Status s = vault.Restore(n, opt["target"]);
       if (::isatty(2)) std::fprintf(stderr, "\n");
