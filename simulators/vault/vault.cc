@@ -42,6 +42,10 @@ void Vault::Progress(const std::string& phase, uint64_t done, uint64_t total) {
   o_.progress(phase, done, total);
 }
 
+namespace {
+constexpr char kSummaryKey[] = "vmbsummary";
+}  // namespace
+
 std::string Vault::Name(const std::string& kind, int number, const std::string& suffix) const {
   return absl::StrFormat("%s/%s/rp-%04d%s", o_.item, kind, number, suffix);
 }
@@ -49,14 +53,22 @@ std::string Vault::Name(const std::string& kind, int number, const std::string& 
 absl::StatusOr<std::vector<proto::RecoveryPoint>> Vault::List() {
   blob::ListOptions lo;
   lo.prefix = o_.item + "/recovery-points/";
+  lo.include_metadata = true;
   absl::StatusOr<std::vector<blob::BlobItem>> items = o_.client->ListBlobs(o_.container, lo);
   if (absl::IsNotFound(items.status())) return std::vector<proto::RecoveryPoint>();  // no vault container yet
   RETURN_IF_ERROR(items.status());
   std::vector<proto::RecoveryPoint> out;
   for (const blob::BlobItem& item : *items) {
-    ASSIGN_OR_RETURN(std::string text, o_.client->GetBlob(o_.container.WithBlob(item.name)));
+    // The figures travel as the blob's metadata (one listing for all points); a point written without them is read.
     proto::RecoveryPoint rp;
-    RETURN_IF_ERROR(json::Parse(text, &rp, item.name));
+    auto summary = item.properties.metadata.find(kSummaryKey);
+    absl::StatusOr<std::string> decoded =
+        summary == item.properties.metadata.end() ? absl::NotFoundError("") : crypto::Base64Decode(summary->second);
+    if (!decoded.ok() || !json::Parse(*decoded, &rp, item.name).ok()) {
+      ASSIGN_OR_RETURN(std::string text, o_.client->GetBlob(o_.container.WithBlob(item.name)));
+      rp = proto::RecoveryPoint();
+      RETURN_IF_ERROR(json::Parse(text, &rp, item.name));
+    }
     rp.clear_entries();
     out.push_back(std::move(rp));
   }
@@ -94,9 +106,16 @@ absl::Status Vault::LoadIndex(int upto) {
 absl::Status Vault::Commit(proto::RecoveryPoint point, const proto::PackIndex& index) {
   RETURN_IF_ERROR(o_.client->PutBlockBlob(o_.container.WithBlob(Name("index", point.number(), ".json")),
                                           json::ToJson(index), {}, "application/json"));
-  // Last: its presence commits the recovery point.
+  // Last: its presence commits the recovery point. Its figures (everything but the entries) also go into the
+  // blob's metadata, base64 JSON, so listing the points is one request however many there are and however big
+  // their trees (left out when too big for metadata's 8 KiB; List then reads the blob).
+  proto::RecoveryPoint summary = point;
+  summary.clear_entries();
+  std::string encoded = crypto::Base64Encode(json::ToJson(summary));
+  blob::Metadata metadata;
+  if (encoded.size() < 7000) metadata[kSummaryKey] = encoded;
   return o_.client->PutBlockBlob(o_.container.WithBlob(Name("recovery-points", point.number(), ".json")),
-                                 json::ToJson(point), {}, "application/json");
+                                 json::ToJson(point), metadata, "application/json");
 }
 
 absl::StatusOr<BackupOutcome> Vault::Seed(const std::vector<blob::BlobUri>& images, const offline::proto::Catalogue& cat) {

@@ -169,11 +169,17 @@ TEST_F(VaultTest, SeedIncrementalAndRestoreByteForByte) {
   EXPECT_EQ(fourth->files_unchanged, 0u);
   EXPECT_EQ(fourth->point.newchunks(), 0u);
 
-  absl::StatusOr<std::vector<proto::RecoveryPoint>> list = vault.List();
+  // Listing is one request: the figures come from the recovery points' metadata, no body is read.
+  http::RecordingTransport counting([this](const http::HttpRequest& r) { return transport_->Send(r); });
+  blob::BlobClient counted(&counting, cred_);
+  absl::StatusOr<std::vector<proto::RecoveryPoint>> list = Vault(Options(&counted)).List();
   ASSERT_TRUE(list.ok()) << list.status();
   ASSERT_EQ(list->size(), 4u);
   EXPECT_EQ((*list)[1].number(), 2);
   EXPECT_EQ((*list)[1].entries_size(), 0);
+  EXPECT_EQ((*list)[3].newchunks(), fourth->point.newchunks());
+  EXPECT_EQ((*list)[2].sourcebytes(), third->point.sourcebytes());
+  EXPECT_EQ(counting.requests().size(), 1u);
 
   // Bad input: a recovery point that does not exist, a target that is not empty.
   EXPECT_THAT(vault.Restore(7, dir_ + "/rp7"), StatusIs(absl::StatusCode::kNotFound, HasSubstr("there are: 1, 2, 3, 4")));
