@@ -40,8 +40,13 @@ step() { printf '\n== test.sh --ci: %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
 step "every test, soak included"
 bazel test "${ARGS[@]}" "${FILTER[@]}" "$@" "${TARGETS[@]}"
 step "every test under AddressSanitizer + UndefinedBehaviorSanitizer (the soak ran above, uninstrumented)"
+# A second output base walking //... would descend into this one's bazel-* links; it gets explicit labels instead.
+ASAN_TARGETS=("${TARGETS[@]}")
+if [ "${TARGETS[*]}" = "//..." ]; then
+  mapfile -t ASAN_TARGETS < <(bazel query --noshow_progress 'tests(//...)' 2>/dev/null)
+fi
 bazel --output_base="${ASAN_OUTPUT_BASE:-/tmp/vmbackup-asan}" test --config=asan --symlink_prefix=/ \
-  "${ARGS[@]}" --test_tag_filters=-soak,-manual,-fuzz "$@" "${TARGETS[@]}"
+  "${ARGS[@]}" --test_tag_filters=-soak,-manual,-fuzz "$@" "${ASAN_TARGETS[@]}"
 step "every libFuzzer target, 30 s each"
 tools/fuzz/run.sh --seconds "${FUZZ_SECONDS:-30}"
 step "done"

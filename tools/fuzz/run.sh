@@ -25,8 +25,9 @@ done
 BAZEL=(bazel --output_base="$BASE")
 CIFLAGS=()
 if [ "${CI:-}" = "true" ]; then CIFLAGS=(--color=no --curses=no --show_progress_rate_limit=30); fi
+# Queries run in the workspace's own output base: another base walking //... would descend into its bazel-* links.
 if [ "${#TARGETS[@]}" -eq 0 ]; then
-  mapfile -t TARGETS < <("${BAZEL[@]}" query --noshow_progress 'attr(tags, "\bfuzz\b", //...)' 2>/dev/null)
+  mapfile -t TARGETS < <(bazel query --noshow_progress 'attr(tags, "\bfuzz\b", //...)' 2>/dev/null)
 fi
 echo "fuzz: ${#TARGETS[@]} targets, ${SECONDS_EACH} s each"
 "${BAZEL[@]}" build --config=fuzz "${CIFLAGS[@]}" "${TARGETS[@]}"
@@ -41,7 +42,7 @@ for t in "${TARGETS[@]}"; do
   while read -r seed; do
     [ -n "$seed" ] || continue
     f="${seed#//}"; f="${f/://}"; [ -f "$f" ] && cp "$f" "$dir/corpus/"
-  done < <("${BAZEL[@]}" query --noshow_progress "labels(data, //$pkg:${name}_replay_test)" 2>/dev/null)
+  done < <(bazel query --noshow_progress "labels(data, //$pkg:${name}_replay_test)" 2>/dev/null)
   start=$(date +%s)
   if "$BIN/$pkg/$name" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
        -artifact_prefix="$dir/" "$dir/corpus" >"$dir/log" 2>&1; then
