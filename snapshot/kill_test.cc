@@ -22,37 +22,10 @@
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "simulators/backup_service/backup_service.h"
+#include "snapshot/soak_testing.h"
 
 namespace vmb::snapshot {
 namespace {
-
-uint64_t EnvOr(const char* name, uint64_t fallback) {
-  uint64_t v = 0;
-  const char* s = std::getenv(name);
-  return s && absl::SimpleAtoi(s, &v) ? v : fallback;
-}
-
-struct FreezeLog {
-  int freezes = 0;
-  int thaws = 0;
-  int64_t first_freeze_ms = 0;  // of the last `since` lines
-  int64_t last_thaw_ms = 0;
-};
-
-// Counts the freeze and thaw lines; the times are of the lines after the first `skip` of each kind.
-FreezeLog ReadFreezeLog(const std::string& path, int skip_freezes = 0) {
-  FreezeLog log;
-  for (absl::string_view line : absl::StrSplit(file::ReadFile(path).value_or(""), '\n', absl::SkipEmpty())) {
-    std::vector<absl::string_view> f = absl::StrSplit(line, absl::MaxSplits(' ', 2));
-    if (f.size() < 2) continue;
-    if (f[1] == "freeze" && ++log.freezes == skip_freezes + 1) absl::SimpleAtoi(f[0], &log.first_freeze_ms);
-    if (f[1] == "thaw") {
-      ++log.thaws;
-      absl::SimpleAtoi(f[0], &log.last_thaw_ms);
-    }
-  }
-  return log;
-}
 
 TEST(KillTest, EnableKilledAtRandomMomentsNeverLeavesTheVmFrozen) {
   const uint64_t seed = EnvOr("VMB_KILL_SEED", 20261123);

@@ -22,21 +22,10 @@
 #include "simulators/backup_service/backup_service.h"
 #include "simulators/faultproxy/fault_proxy.h"
 #include "snapshot/error_codes.h"
+#include "snapshot/soak_testing.h"
 
 namespace vmb::snapshot {
 namespace {
-
-uint64_t EnvOr(const char* name, uint64_t fallback) {
-  uint64_t v = 0;
-  const char* s = std::getenv(name);
-  return s && absl::SimpleAtoi(s, &v) ? v : fallback;
-}
-
-int Count(const std::string& text, absl::string_view what) {
-  int n = 0;
-  for (absl::string_view line : absl::StrSplit(text, '\n')) n += line.find(what) != absl::string_view::npos;
-  return n;
-}
 
 TEST(ProxySoak, TwoHundredJobsThroughFaultsOnTheWire) {
   const uint64_t seed = EnvOr("VMB_SOAK_SEED", 20261123);
@@ -99,8 +88,8 @@ TEST(ProxySoak, TwoHundredJobsThroughFaultsOnTheWire) {
     (*proxy)->SetPlan(http::FaultPlan::None());
     ASSERT_TRUE(r.ok()) << r.status();
     ASSERT_NE(r->exit_code, 128 + 9) << "job " << job << " hung until the harness killed it";
-    std::string freeze_log = file::ReadFile(log).value_or("");
-    ASSERT_EQ(Count(freeze_log, " freeze /"), Count(freeze_log, " thaw /")) << "job " << job << " left a freeze behind";
+    FreezeLog freezes = ReadFreezeLog(log);
+    ASSERT_EQ(freezes.freezes, freezes.thaws) << "job " << job << " left a freeze behind";
 
     // The local status file always exists and carries the outcome.
     absl::StatusOr<std::string> status = file::ReadFile(absl::StrCat(spec.vm_dir, "/status/", prepared->seq, ".status"));

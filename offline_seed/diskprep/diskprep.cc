@@ -189,7 +189,7 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
     auto d = std::make_unique<Drive>();
     d->name = name;
     d->prepared.name = name;
-    if (file::ReadFile(dir + "/" + name + ".journal").ok()) result.resumed = true;
+    if (::access((dir + "/" + name + ".journal").c_str(), F_OK) == 0) result.resumed = true;
     ASSIGN_OR_RETURN(d->journal, Journal::Open(dir + "/" + name + ".journal"));
     bool formatted = false;
     for (const auto& r : Records(*d->journal)) {

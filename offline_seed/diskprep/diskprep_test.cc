@@ -151,6 +151,16 @@ class DiskPrepTest : public ::testing::Test {
     return bytes;
   }
 
+  // The bytes of every staged image: what the drives must carry between them.
+  uint64_t StagedBytes() {
+    uint64_t staged = 0;
+    for (int i = 0; i < 4; ++i) {
+      absl::StatusOr<std::string> img = file::ReadFile(absl::StrCat(staging_, "/images/image-000", i, ".vhd"));
+      if (img.ok()) staged += img->size();
+    }
+    return staged;
+  }
+
   // The shipping details committed (diskprep u:) for every drive of the job.
   void Ship(const std::string& carrier, const std::string& tracking, int drives) {
     ShippingOptions so{staging_, url_, "tok", "offlinebackup", transport_.get()};
@@ -284,11 +294,7 @@ TEST_F(DiskPrepTest, SourceToVerifiedDrivesAndImportJob) {
   EXPECT_EQ(r->location.properties().city(), "Amsterdam");
   uint64_t shipped = 0;
   for (int i = 0; i < 2; ++i) shipped += VerifyLikeTheDatacenter(i == 0 ? "d1" : "d2", r->job.properties().drivelist(i));
-  uint64_t staged = 0;
-  for (int i = 0; i < 4; ++i) {
-    absl::StatusOr<std::string> img = file::ReadFile(absl::StrCat(staging_, "/images/image-000", i, ".vhd"));
-    if (img.ok()) staged += img->size();
-  }
+  const uint64_t staged = StagedBytes();
   EXPECT_EQ(shipped, staged) << "every staged byte is on exactly one drive";
   // Re-running finds everything done and the job already created.
   absl::StatusOr<DiskPrepResult> again = PrepareDrives(Options({"d1", "d2"}));
@@ -336,11 +342,7 @@ TEST_F(DiskPrepTest, BadSectorsRejectTheDriveAndItsRangesGoElsewhere) {
   EXPECT_THAT(r->rejected[0], HasSubstr("I/O error"));
   ASSERT_EQ(r->job.properties().drivelist_size(), 1);
   uint64_t shipped = VerifyLikeTheDatacenter("d2", r->job.properties().drivelist(0));
-  uint64_t staged = 0;
-  for (int i = 0; i < 4; ++i) {
-    absl::StatusOr<std::string> img = file::ReadFile(absl::StrCat(staging_, "/images/image-000", i, ".vhd"));
-    if (img.ok()) staged += img->size();
-  }
+  const uint64_t staged = StagedBytes();
   EXPECT_EQ(shipped, staged);
 }
 
@@ -357,11 +359,7 @@ TEST_F(DiskPrepTest, CounterfeitDriveIsFoundBeforeDataIsTrustedToIt) {
   EXPECT_THAT(r->rejected[0], HasSubstr("counterfeit"));
   ASSERT_EQ(r->job.properties().drivelist_size(), 1);
   uint64_t shipped = VerifyLikeTheDatacenter("d2", r->job.properties().drivelist(0));
-  uint64_t staged = 0;
-  for (int i = 0; i < 4; ++i) {
-    absl::StatusOr<std::string> img = file::ReadFile(absl::StrCat(staging_, "/images/image-000", i, ".vhd"));
-    if (img.ok()) staged += img->size();
-  }
+  const uint64_t staged = StagedBytes();
   EXPECT_EQ(shipped, staged);
 }
 

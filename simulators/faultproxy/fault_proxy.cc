@@ -38,9 +38,7 @@ void CutShort(httplib::Response& res, std::string body, size_t length, size_t cu
 
 }  // namespace
 
-FaultProxy::FaultProxy(std::string upstream, http::FaultPlan plan) : dice_(std::make_shared<http::FaultDice>(plan)) {
-  (void)upstream;
-}
+FaultProxy::FaultProxy(http::FaultPlan plan) : dice_(std::make_shared<http::FaultDice>(plan)) {}
 
 std::shared_ptr<http::FaultDice> FaultProxy::Dice() {
   std::lock_guard<std::mutex> lock(mu_);
@@ -61,7 +59,7 @@ absl::StatusOr<std::unique_ptr<FaultProxy>> FaultProxy::Start(const std::string&
   if (u->scheme != "http" || !http::IsLoopbackHost(u->host)) {
     return absl::InvalidArgumentError("fault proxy: the upstream must be plain http on loopback (a test service)");
   }
-  std::unique_ptr<FaultProxy> p(new FaultProxy(upstream, plan));
+  std::unique_ptr<FaultProxy> p(new FaultProxy(plan));
   p->upstream_host_ = u->host;
   p->upstream_port_ = u->port;
   p->server_ = std::make_unique<httplib::Server>();
@@ -101,28 +99,28 @@ std::string FaultProxy::Rewrite(const std::string& url) const {
 }
 
 void FaultProxy::Handle(const httplib::Request& req, httplib::Response& res) {
-  std::shared_ptr<http::FaultDice> dice = Dice();
-  http::FaultDice& dice_ = *dice;
-  const http::Fault f = dice_.Roll(req.method, req.target);
-  if (absl::Duration d = dice_.Latency(); d > absl::ZeroDuration()) {
-    dice_.RecordLatency();
+  std::shared_ptr<http::FaultDice> rolled = Dice();  // this request's plan, even if SetPlan runs meanwhile
+  http::FaultDice& dice = *rolled;
+  const http::Fault f = dice.Roll(req.method, req.target);
+  if (absl::Duration d = dice.Latency(); d > absl::ZeroDuration()) {
+    dice.RecordLatency();
     absl::SleepFor(d);
   }
-  if (dice_.Stall()) {
-    dice_.RecordStall();
-    absl::SleepFor(dice_.plan().stall_for);
+  if (dice.Stall()) {
+    dice.RecordStall();
+    absl::SleepFor(dice.plan().stall_for);
     res.status = 200;
     CutShort(res, "", 512, 0);
     return;
   }
   if (f == http::Fault::kResetBefore) {
-    dice_.Record(f);
+    dice.Record(f);
     res.status = 200;
     CutShort(res, "", 512, 0);
     return;
   }
   if (http::FaultError e = http::ErrorOf(f); e.status != 0) {
-    dice_.Record(f);
+    dice.Record(f);
     res.status = e.status;
     res.set_header("x-ms-error-code", e.code);
     if (f == http::Fault::kBusyRetryAfter) res.set_header("Retry-After", "1");
@@ -165,12 +163,12 @@ void FaultProxy::Handle(const httplib::Request& req, httplib::Response& res) {
     if (Passes(name)) res.headers.emplace(name, value);
   }
   if (f == http::Fault::kResetAfter) {
-    dice_.Record(f);
+    dice.Record(f);
     CutShort(res, got.body, std::max<size_t>(got.body.size(), 1), 0);
     return;
   }
   if (f == http::Fault::kTruncate && got.body.size() > 1) {
-    dice_.Record(f);
+    dice.Record(f);
     CutShort(res, got.body, got.body.size(), got.body.size() / 2);
     return;
   }

@@ -49,7 +49,7 @@ class FaultProxy {
   int forwarded() const;
 
  private:
-  FaultProxy(std::string upstream, http::FaultPlan plan);
+  explicit FaultProxy(http::FaultPlan plan);
   void Handle(const httplib::Request& req, httplib::Response& res);
 
   std::string upstream_host_;

@@ -76,30 +76,26 @@ absl::Status SataDrive::Check(uint64_t offset, uint64_t length) {
   return absl::OkStatus();
 }
 
+absl::Duration SataDrive::MediaTime(uint64_t bytes) const {
+  return absl::Seconds(static_cast<double>(bytes) / (spec_.throughputmbps() * 1e6));
+}
+
+absl::Duration SataDrive::QueueOnMedia(uint64_t bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  absl::Time now = clock_.Now();
+  media_busy_until_ = std::max(now, media_busy_until_) + MediaTime(bytes);
+  return media_busy_until_ - now;
+}
+
 void SataDrive::ThrottleWrite(uint64_t bytes) {
   if (spec_.throughputmbps() <= 0) return;
-  const absl::Duration per_byte = absl::Seconds(1 / (spec_.throughputmbps() * 1e6));
-  absl::Duration wait;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    absl::Time now = clock_.Now();
-    media_busy_until_ = std::max(now, media_busy_until_) + per_byte * static_cast<double>(bytes);
-    wait = (media_busy_until_ - now) - per_byte * static_cast<double>(kCacheBytes);  // beyond what the cache holds
-  }
+  absl::Duration wait = QueueOnMedia(bytes) - MediaTime(kCacheBytes);  // beyond what the cache holds
   if (wait > absl::ZeroDuration()) clock_.SleepFor(wait);
 }
 
 void SataDrive::ThrottleRead(uint64_t bytes) {
   if (spec_.throughputmbps() <= 0) return;
-  const absl::Duration per_byte = absl::Seconds(1 / (spec_.throughputmbps() * 1e6));
-  absl::Duration wait;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    absl::Time now = clock_.Now();
-    media_busy_until_ = std::max(now, media_busy_until_) + per_byte * static_cast<double>(bytes);
-    wait = media_busy_until_ - now;
-  }
-  clock_.SleepFor(wait);
+  clock_.SleepFor(QueueOnMedia(bytes));
 }
 
 void SataDrive::ThrottleFlush() {

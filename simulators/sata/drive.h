@@ -48,6 +48,8 @@ class SataDrive : public io::BlockDevice {
   // the cap (a write waits only while more than kCacheBytes are queued), reads wait for the media, Flush waits until
   // the media holds everything. So the cap bounds the drive the way a real one is bounded and overlaps with the
   // host's own work.
+  absl::Duration MediaTime(uint64_t bytes) const;
+  absl::Duration QueueOnMedia(uint64_t bytes);  // queues `bytes` on the media; returns how long until it is done
   void ThrottleWrite(uint64_t bytes);
   void ThrottleRead(uint64_t bytes);
   void ThrottleFlush();
