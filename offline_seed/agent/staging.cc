@@ -3,8 +3,10 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <map>
 #include <vector>
@@ -36,13 +38,21 @@ class ImageWriter {
       image_ = next_image_++;
       offset_ = 0;
     }
-    std::string buf = frame;
-    buf.resize(padded, '\0');
-    for (size_t done = 0; done < buf.size();) {
-      ssize_t n = ::pwrite(fd_, buf.data() + done, buf.size() - done, static_cast<off_t>(offset_ + done));
+    // The frame and its zero padding in one write, without copying the frame.
+    static const char kZeros[512] = {0};
+    iovec parts[2] = {{const_cast<char*>(frame.data()), frame.size()},
+                      {const_cast<char*>(kZeros), static_cast<size_t>(padded - frame.size())}};
+    for (size_t done = 0; done < padded;) {
+      ssize_t n = ::pwritev(fd_, parts, 2, static_cast<off_t>(offset_ + done));
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) return file::ErrnoStatus(errno, "cannot write a staging image in", dir_);
       done += static_cast<size_t>(n);
+      for (iovec& v : parts) {  // a short write: skip what went out
+        size_t skip = std::min(v.iov_len, static_cast<size_t>(n));
+        v.iov_base = static_cast<char*>(v.iov_base) + skip;
+        v.iov_len -= skip;
+        n -= static_cast<ssize_t>(skip);
+      }
     }
     proto::Chunk c;
     c.set_image(image_);

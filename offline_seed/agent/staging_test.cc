@@ -8,9 +8,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <map>
+#include <random>
+#include <set>
 #include <cstdlib>
 
 #include "absl/strings/str_format.h"
+#include "common/crypto/digest.h"
+#include "common/crypto/encoding.h"
 #include "common/crypto/random.h"
 #include "common/file/file_util.h"
 #include "common/testing/status_matchers.h"
@@ -115,6 +121,124 @@ TEST(Chunking, AnInsertionShiftsOnlyNearbyChunks) {
     }
     EXPECT_LE(a[i] - a[i - 1], 256u << 10);
   }
+}
+
+// The boundaries are part of the format (an incremental backup finds unchanged chunks by them), so they are checked
+// against an independent, byte-at-a-time implementation of the rule: the gear hash (SplitMix64 table, seed
+// 0x5EEDC0DE5EEDC0DE) of the last 64 bytes with its top 16 bits clear, at least 16 KiB and at most 256 KiB apart.
+std::array<uint64_t, 256> Gear() {
+  std::array<uint64_t, 256> gear{};
+  uint64_t x = 0x5EEDC0DE5EEDC0DEull;
+  for (auto& v : gear) {
+    x += 0x9E3779B97F4A7C15ull;
+    uint64_t z = x;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    v = z ^ (z >> 31);
+  }
+  return gear;
+}
+
+// 64 bytes whose hash allows a boundary right after them.
+std::string BoundaryBytes() {
+  static const std::array<uint64_t, 256> gear = Gear();
+  std::mt19937_64 rng(7);
+  for (;;) {
+    std::string b(64, '\0');
+    uint64_t h = 0;
+    for (char& c : b) {
+      c = static_cast<char>(rng());
+      h = (h << 1) + gear[static_cast<unsigned char>(c)];
+    }
+    if ((h & 0xFFFF000000000000ull) == 0) return b;
+  }
+}
+
+std::vector<size_t> SerialBoundaries(const std::string& data) {
+  static const std::array<uint64_t, 256> gear = Gear();
+  std::vector<size_t> out;
+  for (size_t start = 0; start < data.size();) {
+    size_t end = std::min(data.size(), start + (256u << 10));
+    uint64_t h = 0;
+    for (size_t i = start; i < end; ++i) {
+      h = (h << 1) + gear[static_cast<unsigned char>(data[i])];
+      if (i + 1 - start >= (16u << 10) && i + 1 - start >= 64 && (h & 0xFFFF000000000000ull) == 0) {
+        end = i + 1;
+        break;
+      }
+    }
+    out.push_back(end);
+    start = end;
+  }
+  return out;
+}
+
+// Random bytes, a run of zeros (no boundary: cut at the maximum), repeated text: every kind of cut.
+std::string MixedData(size_t size) {
+  std::string data = crypto::SecureRandom().Bytes(size / 2);
+  data.append(size / 8, '\0');
+  while (data.size() < size) data += "offline seeding sends the initial backup on drives " + std::to_string(data.size());
+  data.resize(size);
+  return data;
+}
+
+TEST(Chunking, BoundariesMatchTheSerialRuleWhateverTheWindow) {
+  std::string data = MixedData(3u << 20);
+  std::vector<size_t> want = SerialBoundaries(data);
+  ASSERT_GT(want.size(), 20u);
+  for (size_t window : {size_t{1}, size_t{63}, size_t{64}, size_t{65}, size_t{4096}, size_t{(16u << 10) - 1},
+                        size_t{(256u << 10) + 1}, size_t{1u << 20}, size_t{8u << 20}}) {
+    EXPECT_EQ(ChunkBoundaries(data, window), want) << "window " << window;
+  }
+  EXPECT_EQ(ChunkBoundaries(""), std::vector<size_t>{});
+  EXPECT_EQ(ChunkBoundaries("x"), std::vector<size_t>{1});
+}
+
+// The whole pipeline (files read in 2 MiB windows, chunks cut across them, hashed and compressed on the workers,
+// handed on in order) records each file's chunks exactly as the serial rule cuts them.
+TEST(Chunking, ChunkTreeRecordsTheSerialChunksOfEveryFile) {
+  const std::string src = Tmp("-tree");
+  ASSERT_THAT(file::MakeDirs(src), IsOk());
+  std::map<std::string, std::string> files = {
+      {"a-empty", ""}, {"b-tiny", "x"}, {"c-small", MixedData(20000)}, {"d-large", MixedData((19u << 20) + 12345)},
+      {"e-window", MixedData(8u << 20)}, {"f-cut-just-past-windows", MixedData(24u << 20)}};
+  // Boundaries a few bytes into a window (8 and 16 MiB start windows; their hash needs the previous window's bytes).
+  std::string& f = files["f-cut-just-past-windows"];
+  for (size_t end : {(8u << 20) + 10, (16u << 20) + 63}) {
+    f.replace(end - (20u << 10), 20u << 10, std::string(20u << 10, 'z'));  // no boundary in the 20 KiB before
+    f.replace(end - 64, 64, BoundaryBytes());
+    std::vector<size_t> want = SerialBoundaries(f);
+    ASSERT_EQ(std::count(want.begin(), want.end(), end), 1) << end;
+  }
+  for (const auto& [name, data] : files) Write(src + "/" + name, data, 0644);
+  auto tree = WalkSources({src});
+  ASSERT_THAT(tree.status(), IsOk());
+  std::vector<std::string> order;
+  ChunkOptions o;
+  o.threads = 3;
+  auto stats = ChunkTree(*tree, o, [&](const std::string& hash, uint32_t length, const std::string& frame) {
+    order.push_back(hash);
+    return absl::OkStatus();
+  });
+  ASSERT_THAT(stats.status(), IsOk());
+  std::vector<std::string> first_seen;
+  std::set<std::string> seen;
+  for (const proto::Entry& e : tree->entries) {
+    if (e.type() != "file") continue;
+    const std::string& data = files.at(e.path().substr(e.path().find('/') + 1));
+    std::vector<std::string> want;
+    size_t start = 0;
+    for (size_t end : SerialBoundaries(data)) {
+      want.push_back(crypto::Base16Encode(crypto::Sha256(data.substr(start, end - start))));
+      start = end;
+    }
+    EXPECT_THAT(e.chunks(), ::testing::ElementsAreArray(want)) << e.path();
+    for (const std::string& h : want) {
+      if (seen.insert(h).second) first_seen.push_back(h);
+    }
+  }
+  EXPECT_EQ(order, first_seen);  // new chunks reach the sink once each, in file order
+  EXPECT_EQ(stats->new_chunks, first_seen.size());
 }
 
 // A staging location too small for the source (an 8 TB sparse file: real statvfs, no disk used): refused before

@@ -1,7 +1,8 @@
 // The source tree as the backup agent sees it, shared by the initial backup to staging and the incremental backups
 // to the vault: walking the source folders into catalogue entries, cutting files into content-defined chunks (a gear
 // rolling hash picks boundaries, 16 KiB / 64 KiB / 256 KiB min / avg / max, so an insertion shifts only nearby
-// chunks), hashing (SHA-256) and compressing (zstd) them on several threads, and rebuilding a tree from a catalogue.
+// chunks), finding boundaries, hashing (SHA-256) and compressing (zstd) on several threads (a pipeline: see
+// ChunkTree), and rebuilding a tree from a catalogue.
 #ifndef VMBACKUP_OFFLINE_SEED_AGENT_TREE_H_
 #define VMBACKUP_OFFLINE_SEED_AGENT_TREE_H_
 
@@ -69,8 +70,9 @@ absl::Status RestoreTree(const std::vector<proto::Entry>& entries, const std::st
 // Writes all of `data` to `fd` (EINTR and short writes handled); errors name `path`.
 absl::Status WriteToFile(int fd, const std::string& data, const std::string& path);
 
-// Content-defined chunk boundaries of `data` (exposed for tests): offsets where chunks end.
-std::vector<size_t> ChunkBoundaries(const std::string& data);
+// Content-defined chunk boundaries of `data` (exposed for tests): offsets where chunks end. `data` is scanned
+// `window` bytes at a time, as ChunkTree reads files; the boundaries do not depend on it.
+std::vector<size_t> ChunkBoundaries(const std::string& data, size_t window = 2 << 20);
 
 // Checks one stored chunk: decompresses `frame` and compares length and SHA-256. kDataLoss naming `where`.
 absl::StatusOr<std::string> OpenChunk(const std::string& frame, uint32_t length, const std::string& sha256_hex,
