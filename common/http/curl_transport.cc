@@ -31,16 +31,22 @@ size_t WriteBody(char* data, size_t size, size_t n, void* user) {
 }
 
 size_t WriteHeader(char* data, size_t size, size_t n, void* user) {
-  auto* headers = static_cast<Headers*>(user);
+  auto* response = static_cast<HttpResponse*>(user);
   absl::string_view line(data, size * n);
   if (absl::StartsWith(line, "HTTP/")) {
-    headers->clear();  // a new response (after 100 Continue or a redirect we do not follow)
+    response->headers.clear();  // a new response (after 100 Continue or a redirect we do not follow)
     return size * n;
   }
   size_t colon = line.find(':');
   if (colon != absl::string_view::npos) {
-    headers->emplace_back(absl::AsciiStrToLower(absl::StripAsciiWhitespace(line.substr(0, colon))),
-                          std::string(absl::StripAsciiWhitespace(line.substr(colon + 1))));
+    response->headers.emplace_back(absl::AsciiStrToLower(absl::StripAsciiWhitespace(line.substr(0, colon))),
+                                   std::string(absl::StripAsciiWhitespace(line.substr(colon + 1))));
+    // The body's room at once (a large download would otherwise be copied as it grows), within reason.
+    uint64_t length = 0;
+    if (response->headers.back().first == "content-length" &&
+        absl::SimpleAtoi(response->headers.back().second, &length) && length <= (64u << 20)) {
+      response->body.reserve(length);
+    }
   }
   return size * n;
 }
@@ -99,7 +105,8 @@ class CurlTransport : public HttpTransport {
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, WriteBody);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &response.body);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, WriteHeader);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &response.headers);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &response);
+    curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 256L << 10);  // fewer, larger reads for large bodies
     absl::Duration timeout = request.timeout > absl::ZeroDuration() ? request.timeout : options_.default_timeout;
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(absl::ToInt64Milliseconds(timeout)));
     if (request.method == "GET") {

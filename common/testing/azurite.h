@@ -31,6 +31,7 @@ class Azurite {
   ~Azurite();
 
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }  // the server's process (benchmarks read its CPU time)
   // "http://127.0.0.1:<port>/devstoreaccount1"
   std::string endpoint() const;
 

@@ -472,15 +472,24 @@ absl::StatusOr<ChunkStats> ChunkTree(SourceTree& tree, const ChunkOptions& o, co
   return stats;
 }
 
-absl::StatusOr<std::string> OpenChunk(const std::string& frame, uint32_t length, const std::string& sha256_hex,
-                                      const std::string& where) {
-  std::string data(length, '\0');
-  size_t n = ZSTD_decompress(data.data(), data.size(), frame.data(), frame.size());
+absl::StatusOr<absl::string_view> OpenChunkInto(absl::string_view frame, uint32_t length, const std::string& sha256_hex,
+                                                const std::string& where, std::string* out) {
+  if (out->size() < length) out->resize(length);
+  size_t n = ZSTD_decompress(out->data(), length, frame.data(), frame.size());
+  absl::string_view data(out->data(), ZSTD_isError(n) ? 0 : n);
   if (ZSTD_isError(n) || n != length || crypto::Base16Encode(crypto::Sha256(data)) != sha256_hex) {
     return absl::DataLossError(
         absl::StrCat("chunk ", sha256_hex, " ", where, " is damaged (decompression or SHA-256 check failed)"));
   }
   return data;
+}
+
+absl::StatusOr<std::string> OpenChunk(absl::string_view frame, uint32_t length, const std::string& sha256_hex,
+                                      const std::string& where) {
+  std::string out;
+  RETURN_IF_ERROR(OpenChunkInto(frame, length, sha256_hex, where, &out).status());
+  out.resize(length);
+  return out;
 }
 
 absl::Status ValidateEntries(const std::vector<proto::Entry>& entries) {
@@ -524,8 +533,12 @@ absl::Status ValidateEntries(const std::vector<proto::Entry>& entries) {
   return absl::OkStatus();
 }
 
-absl::Status RestoreTree(const std::vector<proto::Entry>& entries, const std::string& output, const ContentWriter& write,
-                         int threads) {
+namespace {
+
+// Folders first, then the files (their content from `content`), symlinks last (so no write can go through one),
+// one flush, then modes and times deepest first.
+absl::Status RestoreTreeWith(const std::vector<proto::Entry>& entries, const std::string& output,
+                             const std::function<absl::Status(const std::vector<const proto::Entry*>& files)>& content) {
   RETURN_IF_ERROR(ValidateEntries(entries));
   RETURN_IF_ERROR(file::MakeDirs(output, 0700));
   std::vector<const proto::Entry*> files, links;
@@ -539,36 +552,7 @@ absl::Status RestoreTree(const std::vector<proto::Entry>& entries, const std::st
       files.push_back(&e);
     }
   }
-  std::atomic<size_t> next{0};
-  std::mutex mu;
-  absl::Status result;
-  auto worker = [&] {
-    for (size_t k = next.fetch_add(1); k < files.size(); k = next.fetch_add(1)) {
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        if (!result.ok()) return;
-      }
-      const proto::Entry& e = *files[k];
-      std::string path = output + "/" + e.path();
-      absl::Status s;
-      int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-      if (fd < 0) {
-        s = file::ErrnoStatus(errno, "cannot create", path);
-      } else {
-        s = write(e, fd);
-        ::close(fd);
-      }
-      if (!s.ok()) {
-        std::lock_guard<std::mutex> lock(mu);
-        if (result.ok()) result = s;
-        return;
-      }
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int t = 0; t < std::max(1, threads); ++t) pool.emplace_back(worker);
-  for (auto& t : pool) t.join();
-  RETURN_IF_ERROR(result);
+  RETURN_IF_ERROR(content(files));
   for (const proto::Entry* e : links) {
     std::string path = output + "/" + e->path();
     if (::symlink(e->target().c_str(), path.c_str()) != 0) return file::ErrnoStatus(errno, "cannot create link", path);
@@ -595,7 +579,61 @@ absl::Status RestoreTree(const std::vector<proto::Entry>& entries, const std::st
   return absl::OkStatus();
 }
 
-absl::Status WriteToFile(int fd, const std::string& data, const std::string& path) {
+}  // namespace
+
+absl::Status RestoreTree(const std::vector<proto::Entry>& entries, const std::string& output, const ContentWriter& write,
+                         int threads) {
+  return RestoreTreeWith(entries, output, [&](const std::vector<const proto::Entry*>& files) -> absl::Status {
+    std::atomic<size_t> next{0};
+    std::mutex mu;
+    absl::Status result;
+    auto worker = [&] {
+      for (size_t k = next.fetch_add(1); k < files.size(); k = next.fetch_add(1)) {
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          if (!result.ok()) return;
+        }
+        const proto::Entry& e = *files[k];
+        std::string path = output + "/" + e.path();
+        absl::Status s;
+        int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0) {
+          s = file::ErrnoStatus(errno, "cannot create", path);
+        } else {
+          s = write(e, fd);
+          // Start this file's write-back now, while other files are still coming in; the flush at the end then has
+          // little left to wait for.
+          if (s.ok()) ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+          ::close(fd);
+        }
+        if (!s.ok()) {
+          std::lock_guard<std::mutex> lock(mu);
+          if (result.ok()) result = s;
+          return;
+        }
+      }
+    };
+    std::vector<std::thread> pool;
+    for (int t = 0; t < std::max(1, threads); ++t) pool.emplace_back(worker);
+    for (auto& t : pool) t.join();
+    return result;
+  });
+}
+
+absl::Status RestoreTreeFilled(const std::vector<proto::Entry>& entries, const std::string& output,
+                               const ContentFiller& fill) {
+  return RestoreTreeWith(entries, output, [&](const std::vector<const proto::Entry*>& files) -> absl::Status {
+    for (const proto::Entry* e : files) {
+      std::string path = output + "/" + e->path();
+      int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+      if (fd < 0) return file::ErrnoStatus(errno, "cannot create", path);
+      ::close(fd);
+    }
+    return fill(files);
+  });
+}
+
+absl::Status WriteToFile(int fd, absl::string_view data, const std::string& path) {
   return WriteAll(fd, data.data(), data.size(), path);
 }
 

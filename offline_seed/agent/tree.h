@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "offline_seed/agent/staging.pb.h"
 
 namespace vmb::offline {
@@ -67,16 +68,29 @@ absl::Status ValidateEntries(const std::vector<proto::Entry>& entries);
 absl::Status RestoreTree(const std::vector<proto::Entry>& entries, const std::string& output, const ContentWriter& write,
                          int threads = 1);
 
+// Fills the regular files of a restore, given all at once: each already exists, empty, at
+// "<output>/<path>" (open it O_WRONLY | O_NOFOLLOW; no symlink exists yet). For content read in large ranges that
+// span files.
+using ContentFiller = std::function<absl::Status(const std::vector<const proto::Entry*>& files)>;
+
+// As RestoreTree, with every file created empty first and filled by `fill`.
+absl::Status RestoreTreeFilled(const std::vector<proto::Entry>& entries, const std::string& output,
+                               const ContentFiller& fill);
+
 // Writes all of `data` to `fd` (EINTR and short writes handled); errors name `path`.
-absl::Status WriteToFile(int fd, const std::string& data, const std::string& path);
+absl::Status WriteToFile(int fd, absl::string_view data, const std::string& path);
 
 // Content-defined chunk boundaries of `data` (exposed for tests): offsets where chunks end. `data` is scanned
 // `window` bytes at a time, as ChunkTree reads files; the boundaries do not depend on it.
 std::vector<size_t> ChunkBoundaries(const std::string& data, size_t window = 2 << 20);
 
 // Checks one stored chunk: decompresses `frame` and compares length and SHA-256. kDataLoss naming `where`.
-absl::StatusOr<std::string> OpenChunk(const std::string& frame, uint32_t length, const std::string& sha256_hex,
+absl::StatusOr<std::string> OpenChunk(absl::string_view frame, uint32_t length, const std::string& sha256_hex,
                                       const std::string& where);
+// The same into `*out`, whose memory is reused from call to call (no allocation per chunk): a view of the chunk's
+// bytes in it, valid until `*out` changes.
+absl::StatusOr<absl::string_view> OpenChunkInto(absl::string_view frame, uint32_t length, const std::string& sha256_hex,
+                                                const std::string& where, std::string* out);
 
 }  // namespace vmb::offline
 

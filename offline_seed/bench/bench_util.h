@@ -2,7 +2,14 @@
 #ifndef VMBACKUP_OFFLINE_SEED_BENCH_BENCH_UTIL_H_
 #define VMBACKUP_OFFLINE_SEED_BENCH_BENCH_UTIL_H_
 
+#include <unistd.h>
+
 #include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 #include "common/crypto/encoding.h"
 #include "common/file/file_util.h"
@@ -10,6 +17,19 @@
 #include "simulators/sata/drive.h"
 
 namespace vmb::offline::bench {
+
+// CPU time (user + system, seconds) a process has used so far, from /proc/<pid>/stat; -1 when it cannot be read.
+inline double CpuSeconds(pid_t pid) {
+  absl::StatusOr<std::string> stat = file::ReadFile(absl::StrCat("/proc/", pid, "/stat"));
+  if (!stat.ok()) return -1;
+  size_t paren = stat->rfind(')');  // the command name may hold spaces
+  if (paren == std::string::npos) return -1;
+  std::vector<std::string> fields = absl::StrSplit(stat->substr(paren + 2), ' ');
+  uint64_t user = 0, sys = 0;
+  // Fields 14 and 15 of the line (utime, stime); the split starts at field 3.
+  if (fields.size() < 13 || !absl::SimpleAtoi(fields[11], &user) || !absl::SimpleAtoi(fields[12], &sys)) return -1;
+  return static_cast<double>(user + sys) / ::sysconf(_SC_CLK_TCK);
+}
 
 // A .publishsettings file for subscription "sub" with a management certificate made by openssl; returns its path.
 inline std::string MakePublishSettings(const std::string& dir) {

@@ -1,8 +1,12 @@
 #include "simulators/vault/vault.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdint>
 #include <map>
 
 #include "absl/strings/str_cat.h"
@@ -12,6 +16,7 @@
 #include "common/concurrent/bounded_pool.h"
 #include "common/crypto/digest.h"
 #include "common/crypto/encoding.h"
+#include "common/file/file_util.h"
 #include "common/json/json.h"
 #include "common/status/status_macros.h"
 
@@ -359,40 +364,105 @@ absl::Status Vault::Restore(int number, const std::string& target, int threads) 
   RETURN_IF_ERROR(LoadIndex(number));
   std::atomic<uint64_t> done{0};
   std::vector<offline::proto::Entry> entries(rp.entries().begin(), rp.entries().end());
-  return offline::RestoreTree(entries, target, [&](const offline::proto::Entry& e, int fd) -> absl::Status {
-    std::string path = target + "/" + e.path();
-    std::vector<const Chunk*> chunks;
-    for (const std::string& h : e.chunks()) {
-      auto it = index_.find(h);
-      if (it == index_.end()) {
-        return absl::DataLossError(absl::StrCat("chunk ", h, " of ", path, " is missing from the vault's index"));
+  return offline::RestoreTreeFilled(entries, target, [&](const std::vector<const offline::proto::Entry*>& files) -> absl::Status {
+    // Every use of each distinct chunk: which file, where in it. Each chunk is fetched and checked once.
+    struct Use {
+      size_t file;
+      uint64_t at;
+    };
+    struct Piece {
+      const Chunk* chunk = nullptr;
+      std::vector<Use> uses;
+    };
+    std::map<absl::string_view, Piece> pieces;
+    for (size_t f = 0; f < files.size(); ++f) {
+      uint64_t at = 0;
+      for (const std::string& h : files[f]->chunks()) {
+        auto it = index_.find(h);
+        if (it == index_.end()) {
+          return absl::DataLossError(absl::StrCat("chunk ", h, " of ", target, "/", files[f]->path(),
+                                                  " is missing from the vault's index"));
+        }
+        Piece& p = pieces[h];
+        p.chunk = &it->second;
+        p.uses.push_back({f, at});
+        at += it->second.length();
       }
-      chunks.push_back(&it->second);
     }
-    // Runs of chunks stored back to back in one pack are read with one request (up to 8 MiB).
-    for (size_t i = 0; i < chunks.size();) {
-      size_t j = i + 1;
-      uint64_t begin = chunks[i]->offset(), end = begin + chunks[i]->compressedlength();
-      while (j < chunks.size() && chunks[j]->pack() == chunks[i]->pack() && chunks[j]->offset() >= end &&
-             chunks[j]->offset() <= Padded(end) && chunks[j]->offset() + chunks[j]->compressedlength() - begin <= (8u << 20)) {
-        end = chunks[j]->offset() + chunks[j]->compressedlength();
-        ++j;
+    // The chunks in pack order, read in ranges of up to 8 MiB that span files: Azurite spends about as much on a
+    // request as on 4 MiB of data, so a file at a time (a request per small file) would halve the throughput. A
+    // gap of up to 1 MiB between needed chunks is read and skipped rather than costing another request.
+    std::vector<const Piece*> order;
+    for (const auto& [hash, p] : pieces) order.push_back(&p);
+    std::sort(order.begin(), order.end(), [](const Piece* a, const Piece* b) {
+      int by_pack = a->chunk->pack().compare(b->chunk->pack());
+      return by_pack != 0 ? by_pack < 0 : a->chunk->offset() < b->chunk->offset();
+    });
+    struct Range {
+      size_t first, last;  // order[first, last)
+      uint64_t begin, end;
+    };
+    std::vector<Range> ranges;
+    for (size_t i = 0; i < order.size();) {
+      const Chunk& c = *order[i]->chunk;
+      Range r{i, i + 1, c.offset(), c.offset() + c.compressedlength()};
+      while (r.last < order.size()) {
+        const Chunk& n = *order[r.last]->chunk;
+        if (n.pack() != c.pack() || n.offset() < r.end || n.offset() > r.end + (1u << 20) ||
+            n.offset() + n.compressedlength() - r.begin > (8u << 20)) {
+          break;
+        }
+        r.end = n.offset() + n.compressedlength();
+        ++r.last;
       }
-      ASSIGN_OR_RETURN(std::string data,
-                       o_.client->GetBlob(o_.container.WithBlob(chunks[i]->pack()), blob::ByteRange{begin, end - begin}));
-      for (size_t k = i; k < j; ++k) {
-        const Chunk& c = *chunks[k];
-        ASSIGN_OR_RETURN(std::string raw, offline::OpenChunk(data.substr(c.offset() - begin, c.compressedlength()),
-                                                             c.length(), c.sha256(),
-                                                             absl::StrCat("in vault pack ", c.pack(), " at offset ", c.offset())));
-        RETURN_IF_ERROR(offline::WriteToFile(fd, raw, path));
-        uint64_t now = done += raw.size();
-        Progress("restore", now, rp.sourcebytes());
-      }
-      i = j;
+      ranges.push_back(r);
+      i = r.last;
     }
-    return absl::OkStatus();
-  }, threads);
+    concurrent::BoundedPool pool(threads);
+    for (const Range& r : ranges) {
+      pool.Submit([&, r]() -> absl::Status {
+        const std::string& pack = order[r.first]->chunk->pack();
+        ASSIGN_OR_RETURN(std::string data, o_.client->GetBlob(o_.container.WithBlob(pack), blob::ByteRange{r.begin, r.end - r.begin}));
+        thread_local std::string scratch;  // each chunk's bytes, in memory reused chunk to chunk
+        struct OpenFile {
+          size_t file = SIZE_MAX;
+          int fd = -1;
+          ~OpenFile() {
+            if (fd >= 0) ::close(fd);
+          }
+        } open;
+        for (size_t k = r.first; k < r.last; ++k) {
+          const Chunk& c = *order[k]->chunk;
+          ASSIGN_OR_RETURN(absl::string_view raw,
+                           offline::OpenChunkInto(absl::string_view(data).substr(c.offset() - r.begin, c.compressedlength()),
+                                                  c.length(), c.sha256(),
+                                                  absl::StrCat("in vault pack ", pack, " at offset ", c.offset()), &scratch));
+          for (const Use& u : order[k]->uses) {
+            std::string path = target + "/" + files[u.file]->path();
+            if (u.file != open.file) {
+              if (open.fd >= 0) ::close(open.fd);
+              open.file = u.file;
+              open.fd = ::open(path.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+              if (open.fd < 0) return file::ErrnoStatus(errno, "cannot open", path);
+            }
+            for (size_t w = 0; w < raw.size();) {
+              ssize_t n = ::pwrite(open.fd, raw.data() + w, raw.size() - w, static_cast<off_t>(u.at + w));
+              if (n < 0 && errno == EINTR) continue;
+              if (n < 0) return file::ErrnoStatus(errno, "cannot write", path);
+              w += static_cast<size_t>(n);
+            }
+            // Write-back starts now, while other ranges are still coming in; the flush at the end then has
+            // little left to wait for.
+            ::sync_file_range(open.fd, static_cast<off_t>(u.at), static_cast<off_t>(raw.size()), SYNC_FILE_RANGE_WRITE);
+            uint64_t now = done += raw.size();
+            Progress("restore", now, rp.sourcebytes());
+          }
+        }
+        return absl::OkStatus();
+      });
+    }
+    return pool.Wait();
+  });
 }
 
 }  // namespace vmb::vault
