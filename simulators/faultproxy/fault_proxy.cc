@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/http/url.h"
+#include "simulators/http_server/bind_loopback.h"
 
 namespace vmb::sim {
 namespace {
@@ -76,8 +77,7 @@ absl::StatusOr<std::unique_ptr<FaultProxy>> FaultProxy::Start(const std::string&
   p->server_->set_tcp_nodelay(true);
   p->server_->new_task_queue = [] { return new httplib::ThreadPool(64); };  // never the bottleneck for a client
   p->server_->set_keep_alive_timeout(1);  // idle connections go within a second, so stopping is quick  // no Nagle + delayed-ACK stalls between headers and body
-  p->port_ = port == 0 ? p->server_->bind_to_any_port("127.0.0.1")
-                       : (p->server_->bind_to_port("127.0.0.1", port) ? port : -1);
+  p->port_ = BindLoopback(*p->server_, port);
   if (p->port_ <= 0) return absl::UnavailableError(absl::StrCat("fault proxy: cannot listen on 127.0.0.1:", port));
   p->thread_ = std::thread([self] { self->server_->listen_after_bind(); });
   for (int i = 0; i < 5000 && !p->server_->is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));

@@ -10,6 +10,7 @@
 #include "common/file/file_util.h"
 #include "common/json/json.h"
 #include "httplib.h"
+#include "simulators/http_server/bind_loopback.h"
 
 namespace vmb::ie {
 namespace {
@@ -86,7 +87,7 @@ absl::StatusOr<std::string> ControlPlane::Start(int port) {
   }
   server_ = std::make_unique<httplib::Server>();
   Routes();
-  int bound = port == 0 ? server_->bind_to_any_port("127.0.0.1") : (server_->bind_to_port("127.0.0.1", port) ? port : -1);
+  int bound = sim::BindLoopback(*server_, port);
   if (bound <= 0) return absl::UnavailableError(absl::StrCat("cannot listen on 127.0.0.1:", port));
   thread_ = std::thread([this] { server_->listen_after_bind(); });
   while (!server_->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
