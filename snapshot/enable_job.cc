@@ -2,6 +2,7 @@
 
 #include <mutex>
 #include <algorithm>
+#include <future>
 #include <cstdlib>
 #include <vector>
 
@@ -140,6 +141,7 @@ class Job {
   JobSettings settings_;
   std::vector<SnapshotInfo> infos_;
   std::vector<std::pair<std::string, std::string>> telemetry_;
+  std::optional<blob::BlobProperties> status_blob_, logs_blob_;  // learned by the first report, used by the next
   std::string notes_;
   EnableResult result_;
 };
@@ -166,10 +168,21 @@ void Job::Report(const JobStatus& status) {
     }
   };
   write_file(status);
+  // The logs blob goes up beside the status blob (two round trips at once instead of one after the other); if the
+  // status blob then fails, the logs go up once more so they hold that error too.
+  const bool logs_wanted = settings_.logs_blob && settings_.logs_blob->CheckSasUsable(now).ok();
+  auto upload_logs = [&] { return UploadReportBlob(report_client, *settings_.logs_blob, log_.All(), &logs_blob_); };
+  std::future<absl::Status> logs;
+  if (logs_wanted) logs = std::async(std::launch::async, upload_logs);
+  bool status_failed = false;
   if (settings_.status_blob) {
     absl::Status s = settings_.status_blob->CheckSasUsable(now);
-    if (s.ok()) s = UploadReportBlob(report_client, *settings_.status_blob, RenderStatus(status, now, StatusForm::kBlob));
+    if (s.ok()) {
+      s = UploadReportBlob(report_client, *settings_.status_blob, RenderStatus(status, now, StatusForm::kBlob),
+                           &status_blob_);
+    }
     if (!s.ok()) {
+      status_failed = true;
       log_.logger().Error("cannot write the status blob: {}", s.message());
       auto note = std::make_pair(std::string("statusBlobUploadError"), RedactSecrets(s.message()));
       if (std::find(telemetry_.begin(), telemetry_.end(), note) == telemetry_.end()) telemetry_.push_back(note);
@@ -180,8 +193,9 @@ void Job::Report(const JobStatus& status) {
       }
     }
   }
-  if (settings_.logs_blob && settings_.logs_blob->CheckSasUsable(now).ok()) {
-    absl::Status s = UploadReportBlob(report_client, *settings_.logs_blob, log_.All());
+  if (logs_wanted) {
+    absl::Status s = logs.get();
+    if (s.ok() && status_failed) s = upload_logs();
     if (!s.ok()) log_.logger().Warning("cannot write the logs blob: {}", s.message());
   }
 }

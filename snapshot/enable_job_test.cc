@@ -151,12 +151,17 @@ TEST_F(EnableJobTest, SnapshotsEveryDiskAndReportsEverywhere) {
   EXPECT_EQ(r.snapshots_taken, 3);
   EXPECT_EQ(freeze_.freezes, 1);
   EXPECT_EQ(freeze_.thaws, 1);
-  // Snapshot calls carry the public backupMetadata.
+  // Snapshot calls carry the public backupMetadata. The two reports (transitioning, then the outcome) ask each
+  // report blob what it is once a job, not once a report.
+  int report_blob_questions = 0;
   for (const auto& req : fake_.requests()) {
     if (absl::StrContains(req.url, "comp=snapshot")) {
       EXPECT_EQ(req.Header("x-ms-meta-backupJob"), "nightly");
     }
+    report_blob_questions += req.method == "HEAD" && (absl::StrContains(req.url, "vm.Status.txt") ||
+                                                      absl::StrContains(req.url, "vm.Logs.txt"));
   }
+  EXPECT_EQ(report_blob_questions, 2);
   proto::StatusDocument doc = StatusFile(0);
   EXPECT_EQ(doc.status().status(), "success");
   EXPECT_EQ(doc.status().code(), 0);
@@ -278,6 +283,8 @@ TEST_F(EnableJobTest, StatusBlobThatRefusesWritesDoesNotLoseTheOutcome) {
   bool noted = false;
   for (const auto& kv : doc.status().telemetrydata()) noted |= kv.key() == "statusBlobUploadError";
   EXPECT_TRUE(noted);
+  // The logs blob (uploaded beside the status blob) went up again afterwards, so it tells of the failure.
+  EXPECT_THAT(Blob("logs", "vm.Logs.txt"), HasSubstr("cannot write the status blob"));
 }
 
 TEST_F(EnableJobTest, AFailingStatusBlobCannotPushTheJobPastItsDeadline) {

@@ -60,8 +60,11 @@ absl::Status WriteStatusFile(const std::string& folder, int seq, const std::stri
   return file::WriteFileAtomic(absl::StrCat(folder, "/", seq, ".status"), json, 0644);
 }
 
-absl::Status UploadReportBlob(blob::BlobClient& client, const blob::BlobUri& uri, const std::string& data) {
-  absl::StatusOr<blob::BlobProperties> props = client.GetProperties(uri);
+absl::Status UploadReportBlob(blob::BlobClient& client, const blob::BlobUri& uri, const std::string& data,
+                              std::optional<blob::BlobProperties>* known) {
+  absl::StatusOr<blob::BlobProperties> props =
+      known != nullptr && known->has_value() ? absl::StatusOr<blob::BlobProperties>(**known) : client.GetProperties(uri);
+  if (known != nullptr && props.ok()) *known = *props;
   if (props.ok() && props->blob_type == "PageBlob") {
     uint64_t padded = (data.size() + blob::kPageSize - 1) / blob::kPageSize * blob::kPageSize;
     if (padded > props->content_length) {
@@ -76,7 +79,13 @@ absl::Status UploadReportBlob(blob::BlobClient& client, const blob::BlobUri& uri
     }
     return absl::OkStatus();
   }
-  return client.PutBlockBlob(uri, data, {}, "application/json");
+  RETURN_IF_ERROR(client.PutBlockBlob(uri, data, {}, "application/json"));
+  if (known != nullptr && !known->has_value()) {
+    blob::BlobProperties block;
+    block.blob_type = "BlockBlob";
+    *known = block;
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<proto::StatusDocument> ParseStatus(absl::string_view text, absl::string_view what) {

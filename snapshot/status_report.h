@@ -4,6 +4,7 @@
 #ifndef VMBACKUP_SNAPSHOT_STATUS_REPORT_H_
 #define VMBACKUP_SNAPSHOT_STATUS_REPORT_H_
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -55,7 +56,10 @@ absl::StatusOr<proto::StatusDocument> ParseStatus(absl::string_view text, absl::
 
 // Writes `data` to a status/logs blob as the Linux twin does: a page blob is cleared and written in 512-byte pages
 // (the last one padded with NULs) up to its size; anything else (or a blob that does not exist) gets Put Blob.
-absl::Status UploadReportBlob(blob::BlobClient& client, const blob::BlobUri& uri, const std::string& data);
+// `known`, when given, carries what the first upload of a job learned about the blob (its type and size) to the
+// next, which then skips asking again.
+absl::Status UploadReportBlob(blob::BlobClient& client, const blob::BlobUri& uri, const std::string& data,
+                              std::optional<blob::BlobProperties>* known = nullptr);
 
 }  // namespace vmb::snapshot
 
