@@ -5,6 +5,7 @@
 start_azurite() {
   local dir="$1" bin="$2" port=""
   mkdir -p "$dir/data"
+  : >"$dir/azurite.log"  # the log is read below before the background shell may have opened it
   (cd "$dir" && exec "$bin" --blobHost 127.0.0.1 --blobPort 0 --location "$dir/data" --skipApiVersionCheck --loose --silent \
     >"$dir/azurite.log" 2>&1) &
   AZPID=$!

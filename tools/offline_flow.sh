@@ -31,6 +31,7 @@ trap '[ -n "$PLANEPID" ] && kill $PLANEPID 2>/dev/null; true' EXIT
 
 if [ -z "${CONTROL_PLANE:-}" ]; then
   TOKEN="$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')"
+  : >"$WORK/plane.log"  # read below at once: the background job may not have opened it yet (sed would fail the run)
   "$BIN/simulators/import_export/server" --state-dir "$WORK/plane" --token "$TOKEN" >"$WORK/plane.log" 2>&1 &
   PLANEPID=$!
   for _ in $(seq 1 100); do
