@@ -18,7 +18,10 @@
 namespace vmb::sata {
 namespace {
 
-constexpr uint64_t kCacheLimit = 256ull << 20;  // like a drive's DRAM cache: destaged when full
+// Like a drive's DRAM cache, which drains to the media on its own while the host sends more: once it holds this
+// much, its extents go to the image and their write-back starts (the disk under the bay works while the host does),
+// and Flush only waits for what is still on its way.
+constexpr uint64_t kDestageBytes = 16ull << 20;
 
 std::string SpecPath(const std::string& dir, const std::string& name) { return dir + "/" + name + ".drive.json"; }
 std::string ImagePath(const std::string& dir, const std::string& name) { return dir + "/" + name + ".img"; }
@@ -170,7 +173,6 @@ absl::Status SataDrive::WriteAt(uint64_t offset, absl::string_view data) {
                                                     ") is write-protected; remove the protection or choose another "
                                                     "drive"));
   }
-  bool flush = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     uint32_t sector = spec_.sectorsize();
@@ -214,10 +216,28 @@ absl::Status SataDrive::WriteAt(uint64_t offset, absl::string_view data) {
       return absl::UnavailableError(absl::StrCat("drive ", spec_.name(), " (serial ", spec_.serial(),
                                                  ") was removed during the write"));
     }
-    flush = cached_bytes_ >= kCacheLimit;
+    if (cached_bytes_ >= kDestageBytes) RETURN_IF_ERROR(DestageLocked(/*start_writeback=*/true));
   }
   ThrottleWrite(data.size());
-  return flush ? Flush() : absl::OkStatus();
+  return absl::OkStatus();
+}
+
+absl::Status SataDrive::DestageLocked(bool start_writeback) {
+  for (const auto& [off, extent] : cache_) {
+    size_t done = 0;
+    while (done < extent.size()) {
+      ssize_t n = ::pwrite(fd_, extent.data() + done, extent.size() - done, static_cast<off_t>(off + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return file::ErrnoStatus(n < 0 ? errno : EIO, "cannot write drive image", bay_);
+      done += static_cast<size_t>(n);
+    }
+    if (start_writeback) {
+      (void)::sync_file_range(fd_, static_cast<off_t>(off), static_cast<off_t>(extent.size()), SYNC_FILE_RANGE_WRITE);
+    }
+  }
+  cache_.clear();
+  cached_bytes_ = 0;
+  return absl::OkStatus();
 }
 
 absl::Status SataDrive::Flush() {
@@ -227,13 +247,7 @@ absl::Status SataDrive::Flush() {
       ++injected_;
       return absl::UnavailableError(absl::StrCat("drive ", spec_.name(), " was removed"));
     }
-    for (const auto& [off, sector] : cache_) {
-      if (::pwrite(fd_, sector.data(), sector.size(), static_cast<off_t>(off)) != static_cast<ssize_t>(sector.size())) {
-        return file::ErrnoStatus(errno, "cannot write drive image", bay_);
-      }
-    }
-    cache_.clear();
-    cached_bytes_ = 0;
+    RETURN_IF_ERROR(DestageLocked(/*start_writeback=*/false));
     if (::fdatasync(fd_) != 0) return file::ErrnoStatus(errno, "cannot sync drive image", bay_);
   }
   // The image file's own write time counts as media time: only what the cap asks for beyond it is waited.

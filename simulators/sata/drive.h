@@ -1,6 +1,6 @@
 // Simulated SATA drives in a drive bay (a folder): a sparse image per drive plus its description and faults in
 // <name>.drive.json. A drive is a BlockDevice addressed in whole logical sectors, with a volatile write cache
-// (writes since the last Flush are lost on PowerCut, as on a real drive), ATA IDENTIFY data, and faults on demand:
+// (writes since the last Flush that it has not destaged yet are lost on PowerCut, as on a real drive), ATA IDENTIFY data, and faults on demand:
 // bad sector ranges (reads and writes there fail with an I/O error), a pull after N written bytes (the drive is
 // gone until re-attached), and a throughput cap (time passes on an injected clock). Every injected failure is
 // counted, so a test can insist that none was reported as success.
@@ -32,7 +32,8 @@ class SataDrive : public io::BlockDevice {
   absl::Status Write(uint64_t offset, absl::string_view data) override;
   absl::Status Flush() override;
 
-  // Drops the volatile cache: every write since the last successful Flush is lost.
+  // Drops the volatile cache: every write since the last successful Flush that is still in it is lost (the cache
+  // destages to the image once it holds 16 MiB, so a cut may keep part of what was never flushed, as on a real drive).
   void PowerCut();
   std::string Identify() const;
   const proto::DriveSpec& spec() const { return spec_; }
@@ -44,6 +45,9 @@ class SataDrive : public io::BlockDevice {
   absl::Status Check(uint64_t offset, uint64_t length);
   absl::Status ReadAt(uint64_t offset, uint64_t length, std::string* out);
   absl::Status WriteAt(uint64_t offset, absl::string_view data);
+  // Writes the cache's extents to the image and empties it; with start_writeback, the kernel starts writing them to
+  // the disk without waiting (sync_file_range), as a drive's cache drains to its media.
+  absl::Status DestageLocked(bool start_writeback) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // A throughput cap modelled as the drive's media: writes land in its cache at once and the media drains them at
   // the cap (a write waits only while more than kCacheBytes are queued), reads wait for the media, Flush waits until
   // the media holds everything. So the cap bounds the drive the way a real one is bounded and overlaps with the

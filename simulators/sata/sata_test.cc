@@ -80,6 +80,26 @@ class DriveTest : public ::testing::Test {
   std::unique_ptr<DriveBay> bay_;
 };
 
+// The cache drains to the media on its own once it holds 16 MiB (so the disk under the bay writes while the host
+// sends more): a cut keeps what was destaged and loses only what is still cached; a flush makes the rest durable.
+TEST_F(DriveTest, TheCacheDestagesOnItsOwnAndACutLosesOnlyWhatItStillHolds) {
+  auto drive = *bay_->Open("d1");
+  const std::string range(4u << 20, 'c');
+  for (uint64_t i = 0; i < 5; ++i) ASSERT_THAT(drive->Write(i * range.size(), range), IsOk());  // 16 MiB + 4 MiB
+  drive->PowerCut();
+  std::string out;
+  ASSERT_THAT(drive->Read(0, 20u << 20, &out), IsOk());
+  EXPECT_EQ(out.substr(0, 16u << 20), std::string(16u << 20, 'c'));
+  EXPECT_EQ(out.substr(16u << 20), std::string(4u << 20, '\0'));
+  ASSERT_THAT(drive->Write(16u << 20, range), IsOk());
+  ASSERT_THAT(drive->Flush(), IsOk());
+  drive->PowerCut();
+  drive.reset();
+  auto again = *bay_->Open("d1");
+  ASSERT_THAT(again->Read(0, 20u << 20, &out), IsOk());
+  EXPECT_EQ(out, std::string(20u << 20, 'c'));
+}
+
 TEST_F(DriveTest, PowerCutLosesOnlyUnflushedWrites) {
   auto drive = *bay_->Open("d1");
   ASSERT_THAT(drive->Write(0, std::string(4096, 'a')), IsOk());
