@@ -7,6 +7,7 @@
 #ifndef VMBACKUP_SIMULATORS_SATA_DRIVE_H_
 #define VMBACKUP_SIMULATORS_SATA_DRIVE_H_
 
+#include <cstdlib>
 #include <mutex>
 #include <map>
 #include <memory>
@@ -58,10 +59,16 @@ class SataDrive : public io::BlockDevice {
   void ThrottleRead(uint64_t bytes);
   void ThrottleFlush();
   static constexpr uint64_t kCacheBytes = 64u << 20;
+  static constexpr size_t kDirectAlign = 4096, kDirectChunk = 4u << 20;
+  struct FreeDeleter {
+    void operator()(char* p) const { std::free(p); }
+  };
 
   std::string bay_;
   proto::DriveSpec spec_;
   int fd_;
+  int direct_fd_ = -1;                                              // the image for direct I/O, -1 where unsupported
+  std::unique_ptr<char, FreeDeleter> direct_buf_ ABSL_GUARDED_BY(mu_);  // aligned bounce buffer for it
   Clock& clock_;
   mutable std::mutex mu_;
   std::map<uint64_t, std::string> cache_ ABSL_GUARDED_BY(mu_);  // unflushed, non-overlapping extents by offset
