@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <deque>
 #include <functional>
+#include <future>
 #include <map>
 #include <mutex>
 #include <set>
@@ -80,6 +81,22 @@ absl::StatusOr<std::string> ReadRange(const Range& r) {
   ::close(fd);
   if (n != static_cast<ssize_t>(data.size())) return absl::DataLossError(absl::StrCat("short read from ", r.image_path));
   return data;
+}
+
+// A range read from the staging location with its MD5 (upper-case hex, as the manifest has it); an empty MD5 for an
+// all-zero range (nothing to ship).
+struct Hashed {
+  const Range* range;
+  absl::StatusOr<std::string> data;
+  std::string md5;
+};
+
+Hashed ReadAndHash(const Range* r) {
+  Hashed h{r, ReadRange(*r), ""};
+  if (h.data.ok() && h.data->find_first_not_of('\0') != std::string::npos) {
+    h.md5 = crypto::Base16Encode(crypto::Md5(*h.data), true);
+  }
+  return h;
 }
 
 std::vector<proto::DiskPrepRecord> Records(const Journal& j) {
@@ -300,12 +317,13 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
   // reading and hashing the next one. Then every drive that got ranges writes its manifest and is verified. A drive
   // rejected on the way gives its ranges back and the round repeats with the others.
   std::deque<const Range*> queue;
+  size_t hashers = 1;  // read-and-hash threads per drive, set per round
   auto copy = [&](Drive& d) -> absl::Status {
     std::vector<proto::DiskPrepRecord> pending;
     uint64_t pending_bytes = 0;
     // One writer thread per drive runs, in order: the range writes (encrypt + write) and, after each batch, the
-    // flush that makes it durable and the journal records for it. The copy thread meanwhile reads and hashes the
-    // next ranges (up to 4 queued), so a flush never stops the pipeline.
+    // flush that makes it durable and the journal records for it. Meanwhile the next ranges are read and hashed (up
+    // to 4 queued for the writer), so a flush never stops the pipeline.
     concurrent::BoundedPool writer(1, 4);
     auto commit = [&](bool wait) -> absl::Status {
       if (!pending.empty()) {
@@ -336,48 +354,67 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
       absl::Status ws = writer.Drain();
       return ws.ok() ? ws : Removed(d.name, ws);  // the unjournaled ranges are queued again by the next round or run
     };
+    // Reading and hashing run ahead of the drive on `hashers` threads (MD5 is the costliest step: one thread keeps
+    // ~700 MB/s, below what a drive takes), and their results are used in the order the ranges were taken.
+    std::deque<std::future<Hashed>> ahead;
+    auto refill = [&] {
+      while (ahead.size() < hashers) {
+        const Range* next = nullptr;
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          if (queue.empty()) return;
+          next = queue.front();
+          queue.pop_front();
+        }
+        ahead.push_back(std::async(std::launch::async, ReadAndHash, next));
+      }
+    };
+    // Ranges taken but not written go back to the front of the queue, in order, for this drive or another.
+    auto give_back = [&](const Range* first) {
+      std::vector<const Range*> back = {first};
+      for (auto& f : ahead) back.push_back(f.get().range);
+      ahead.clear();
+      std::lock_guard<std::mutex> lock(mu);
+      for (auto it = back.rbegin(); it != back.rend(); ++it) queue.push_front(*it);
+    };
     for (;;) {
-      const Range* r = nullptr;
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        if (queue.empty()) break;
-        r = queue.front();
-        queue.pop_front();
-      }
-      absl::StatusOr<std::string> data = ReadRange(*r);
-      if (!data.ok()) {  // the staging location, not the drive: never a reason to reject the drive
-        std::lock_guard<std::mutex> lock(mu);
-        queue.push_front(r);
+      refill();
+      if (ahead.empty()) break;
+      Hashed h = ahead.front().get();
+      ahead.pop_front();
+      const Range* r = h.range;
+      if (!h.data.ok()) {  // the staging location, not the drive: never a reason to reject the drive
+        give_back(r);
         return absl::FailedPreconditionError(
-            absl::StrCat("cannot read the staging location: ", data.status().message()));
+            absl::StrCat("cannot read the staging location: ", h.data.status().message()));
       }
-      if (data->find_first_not_of('\0') == std::string::npos) {
+      if (h.md5.empty()) {
         std::lock_guard<std::mutex> lock(mu);
         done.insert(Key(r->blob, r->offset));  // all-zero: nothing to ship
         done_bytes += r->length;
         continue;
       }
-      uint64_t padded = RoundUp4K(data->size());
+      uint64_t padded = RoundUp4K(h.data->size());
       if (d.next_offset + padded > d.volume->size()) {
-        {
-          std::lock_guard<std::mutex> lock(mu);
-          queue.push_front(r);  // for a drive with room
-        }
+        give_back(r);  // for a drive with room
         RETURN_IF_ERROR(commit(/*wait=*/true));
         d.full = true;
         proto::DiskPrepRecord rec;
         rec.set_step("full");
         return AppendRecord(*d.journal, rec);
       }
-      if (writer.failed()) RETURN_IF_ERROR(commit(/*wait=*/true));  // reports the write error, drive removed
+      if (writer.failed()) {
+        give_back(r);
+        return commit(/*wait=*/true);  // reports the write error, drive removed
+      }
       proto::DiskPrepRecord rec;
       rec.set_step("range");
       rec.set_blob(r->blob);
       rec.set_offset(r->offset);
       rec.set_length(r->length);
-      rec.set_md5(crypto::Base16Encode(crypto::Md5(*data), true));
+      rec.set_md5(std::move(h.md5));
       rec.set_volumeoffset(d.next_offset);
-      std::string buf = *std::move(data);
+      std::string buf = *std::move(h.data);
       buf.resize(padded, '\0');
       Drive* dp = &d;
       writer.Submit([dp, at = d.next_offset, buf = std::move(buf)] { return dp->volume->Write(at, buf); });
@@ -467,6 +504,8 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
     size_t rejected_before = result.rejected.size();
     if (!queue.empty() && !usable(true).empty()) {
       absl::Time copy_start = absl::Now();
+      // Every core reads and hashes: one drive gets them all, two share them.
+      hashers = std::max<size_t>(1, std::thread::hardware_concurrency() / std::max<size_t>(1, usable(true).size()));
       absl::Status copied = on_each(usable(true), copy);
       result.copy_time += absl::Now() - copy_start;
       RETURN_IF_ERROR(copied);
