@@ -51,7 +51,7 @@ SataDrive::SataDrive(std::string bay, proto::DriveSpec spec, int fd, Clock& cloc
   // The media: the image opened a second time for direct I/O, so destaging goes to the disk without passing through
   // (and costing the host a copy into) the page cache, as a drive's media is not the host's memory. File systems
   // without O_DIRECT (tmpfs) keep the buffered path.
-  direct_fd_ = ::open(("/proc/self/fd/" + std::to_string(fd_)).c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC);
+  direct_fd_ = ::open(("/proc/self/fd/" + std::to_string(fd_)).c_str(), O_RDWR | O_DIRECT | O_CLOEXEC);
 }
 
 SataDrive::~SataDrive() {
@@ -155,6 +155,20 @@ absl::Status SataDrive::ReadAt(uint64_t offset, uint64_t length, std::string* ou
   RETURN_IF_ERROR(Check(offset, length));
   out->assign(length, '\0');
   uint64_t done = 0;
+  if (direct_fd_ >= 0 && offset % kDirectAlign == 0 && length % kDirectAlign == 0) {  // from the media, not the cache
+    std::lock_guard<std::mutex> lock(read_mu_);
+    if (!read_buf_) RETURN_IF_ERROR(AllocateAligned(&read_buf_));
+    while (done < length) {
+      size_t want = std::min<uint64_t>(kDirectChunk, length - done);
+      ssize_t n = ::pread(direct_fd_, read_buf_.get(), want, static_cast<off_t>(offset + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return file::ErrnoStatus(errno, "cannot read drive image", bay_);
+      std::memcpy(out->data() + done, read_buf_.get(), static_cast<size_t>(n));
+      done += static_cast<uint64_t>(n);
+      if (static_cast<size_t>(n) < want) break;  // sparse tail: zeros
+    }
+    done = length;
+  }
   while (done < length) {
     ssize_t n = ::pread(fd_, out->data() + done, length - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
@@ -232,14 +246,19 @@ absl::Status SataDrive::WriteAt(uint64_t offset, absl::string_view data) {
   return absl::OkStatus();
 }
 
+absl::Status SataDrive::AllocateAligned(std::unique_ptr<char, FreeDeleter>* buf) {
+  void* p = nullptr;
+  if (::posix_memalign(&p, kDirectAlign, kDirectChunk) != 0) {
+    return absl::ResourceExhaustedError("out of memory for the drive's direct I/O buffer");
+  }
+  buf->reset(static_cast<char*>(p));
+  return absl::OkStatus();
+}
+
 absl::Status SataDrive::DestageLocked(bool start_writeback) {
   for (const auto& [off, extent] : cache_) {
     if (direct_fd_ >= 0 && off % kDirectAlign == 0 && extent.size() % kDirectAlign == 0) {
-      if (!direct_buf_) {
-        void* p = nullptr;
-        if (::posix_memalign(&p, kDirectAlign, kDirectChunk) != 0) return absl::ResourceExhaustedError("out of memory");
-        direct_buf_.reset(static_cast<char*>(p));
-      }
+      if (!direct_buf_) RETURN_IF_ERROR(AllocateAligned(&direct_buf_));
       size_t done = 0;
       while (done < extent.size()) {
         size_t n = std::min(kDirectChunk, extent.size() - done);

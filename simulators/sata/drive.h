@@ -42,6 +42,9 @@ class SataDrive : public io::BlockDevice {
 
  private:
   friend class DriveBay;
+  struct FreeDeleter {
+    void operator()(char* p) const { std::free(p); }
+  };
   SataDrive(std::string bay, proto::DriveSpec spec, int fd, Clock& clock);
   absl::Status Check(uint64_t offset, uint64_t length);
   absl::Status ReadAt(uint64_t offset, uint64_t length, std::string* out);
@@ -49,6 +52,7 @@ class SataDrive : public io::BlockDevice {
   // Writes the cache's extents to the image and empties it; with start_writeback, the kernel starts writing them to
   // the disk without waiting (sync_file_range), as a drive's cache drains to its media.
   absl::Status DestageLocked(bool start_writeback) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  static absl::Status AllocateAligned(std::unique_ptr<char, FreeDeleter>* buf);
   // A throughput cap modelled as the drive's media: writes land in its cache at once and the media drains them at
   // the cap (a write waits only while more than kCacheBytes are queued), reads wait for the media, Flush waits until
   // the media holds everything. So the cap bounds the drive the way a real one is bounded and overlaps with the
@@ -60,15 +64,14 @@ class SataDrive : public io::BlockDevice {
   void ThrottleFlush();
   static constexpr uint64_t kCacheBytes = 64u << 20;
   static constexpr size_t kDirectAlign = 4096, kDirectChunk = 4u << 20;
-  struct FreeDeleter {
-    void operator()(char* p) const { std::free(p); }
-  };
 
   std::string bay_;
   proto::DriveSpec spec_;
   int fd_;
   int direct_fd_ = -1;                                              // the image for direct I/O, -1 where unsupported
   std::unique_ptr<char, FreeDeleter> direct_buf_ ABSL_GUARDED_BY(mu_);  // aligned bounce buffer for it
+  std::mutex read_mu_;
+  std::unique_ptr<char, FreeDeleter> read_buf_ ABSL_GUARDED_BY(read_mu_);  // and one for reads
   Clock& clock_;
   mutable std::mutex mu_;
   std::map<uint64_t, std::string> cache_ ABSL_GUARDED_BY(mu_);  // unflushed, non-overlapping extents by offset
