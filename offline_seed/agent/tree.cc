@@ -26,6 +26,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/concurrent/bounded_pool.h"
+#include "common/concurrent/buffer_pool.h"
 #include "common/crypto/digest.h"
 #include "common/crypto/encoding.h"
 #include "common/file/file_util.h"
@@ -110,33 +111,6 @@ class BoundaryPicker {
     start_ = at;
   }
   uint64_t start_ = 0;
-};
-
-// Window buffers, reused (a fresh buffer per window would be faulted in page by page every time). A buffer
-// goes back to the pool when its last user lets go of it, on whatever thread.
-class BufferPool {
- public:
-  explicit BufferPool(size_t size) : size_(size) {}
-  std::shared_ptr<std::string> Get() {
-    std::string* b = nullptr;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (!free_.empty()) {
-        b = free_.back().release();
-        free_.pop_back();
-      }
-    }
-    if (b == nullptr) b = new std::string(size_, '\0');
-    return std::shared_ptr<std::string>(b, [this](std::string* s) {
-      std::lock_guard<std::mutex> lock(mu_);
-      free_.emplace_back(s);
-    });
-  }
-
- private:
-  const size_t size_;
-  std::mutex mu_;
-  std::vector<std::unique_ptr<std::string>> free_;
 };
 
 absl::Status Walk(const std::string& full, const std::string& rel, SourceTree* out) {
@@ -253,7 +227,7 @@ absl::StatusOr<ChunkStats> ChunkTree(SourceTree& tree, const ChunkOptions& o, co
   ChunkStats stats;
   std::unordered_set<std::string> seen;
   uint64_t done_bytes = 0;
-  BufferPool buffers(kWarmup + kWindow);
+  concurrent::BufferPool buffers(kWarmup + kWindow);  // window buffers, reused
   std::mutex spare_mu;
   std::vector<std::string> spare;  // frames handed on: their memory is reused for new ones
   std::deque<Window> windows;

@@ -20,6 +20,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "common/concurrent/bounded_pool.h"
+#include "common/concurrent/buffer_pool.h"
 #include "common/crypto/digest.h"
 #include "common/crypto/encoding.h"
 #include "common/crypto/random.h"
@@ -73,27 +74,30 @@ absl::StatusOr<std::vector<Range>> PlanRanges(const std::string& staging, const 
   return out;
 }
 
-absl::StatusOr<std::string> ReadRange(const Range& r) {
+// Reads a range into `buf` (a pooled buffer of at least its padded length), which is left holding exactly it.
+absl::Status ReadRange(const Range& r, std::string& buf) {
   int fd = ::open(r.image_path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return file::ErrnoStatus(errno, "cannot open", r.image_path);
-  std::string data(r.length, '\0');
-  ssize_t n = ::pread(fd, data.data(), data.size(), static_cast<off_t>(r.offset));
+  buf.resize(r.length);
+  ssize_t n = ::pread(fd, buf.data(), buf.size(), static_cast<off_t>(r.offset));
   ::close(fd);
-  if (n != static_cast<ssize_t>(data.size())) return absl::DataLossError(absl::StrCat("short read from ", r.image_path));
-  return data;
+  if (n != static_cast<ssize_t>(buf.size())) return absl::DataLossError(absl::StrCat("short read from ", r.image_path));
+  return absl::OkStatus();
 }
 
 // A range read from the staging location with its MD5 (upper-case hex, as the manifest has it); an empty MD5 for an
 // all-zero range (nothing to ship).
 struct Hashed {
   const Range* range;
-  absl::StatusOr<std::string> data;
+  std::shared_ptr<std::string> data;
+  absl::Status read;
   std::string md5;
 };
 
-Hashed ReadAndHash(const Range* r) {
-  Hashed h{r, ReadRange(*r), ""};
-  if (h.data.ok() && h.data->find_first_not_of('\0') != std::string::npos) {
+Hashed ReadAndHash(const Range* r, std::shared_ptr<std::string> buf) {
+  Hashed h{r, std::move(buf), absl::OkStatus(), ""};
+  h.read = ReadRange(*r, *h.data);
+  if (h.read.ok() && h.data->find_first_not_of('\0') != std::string::npos) {
     h.md5 = crypto::Base16Encode(crypto::Md5(*h.data), true);
   }
   return h;
@@ -316,6 +320,9 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
   // batches of ~32 MiB and only then journaled; encrypting and writing a range (a writer thread per drive) overlaps
   // reading and hashing the next one. Then every drive that got ranges writes its manifest and is verified. A drive
   // rejected on the way gives its ranges back and the round repeats with the others.
+  // Range buffers, reused: at most (read ahead + queued for the writer + being written) per drive are ever made, so
+  // memory does not grow with the size of the job.
+  concurrent::BufferPool buffers(RoundUp4K(manifest::kMaxRange));
   std::deque<const Range*> queue;
   size_t hashers = 1;  // read-and-hash threads per drive, set per round
   auto copy = [&](Drive& d) -> absl::Status {
@@ -366,7 +373,7 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
           next = queue.front();
           queue.pop_front();
         }
-        ahead.push_back(std::async(std::launch::async, ReadAndHash, next));
+        ahead.push_back(std::async(std::launch::async, ReadAndHash, next, buffers.Get()));
       }
     };
     // Ranges taken but not written go back to the front of the queue, in order, for this drive or another.
@@ -383,10 +390,9 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
       Hashed h = ahead.front().get();
       ahead.pop_front();
       const Range* r = h.range;
-      if (!h.data.ok()) {  // the staging location, not the drive: never a reason to reject the drive
+      if (!h.read.ok()) {  // the staging location, not the drive: never a reason to reject the drive
         give_back(r);
-        return absl::FailedPreconditionError(
-            absl::StrCat("cannot read the staging location: ", h.data.status().message()));
+        return absl::FailedPreconditionError(absl::StrCat("cannot read the staging location: ", h.read.message()));
       }
       if (h.md5.empty()) {
         std::lock_guard<std::mutex> lock(mu);
@@ -414,10 +420,10 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
       rec.set_length(r->length);
       rec.set_md5(std::move(h.md5));
       rec.set_volumeoffset(d.next_offset);
-      std::string buf = *std::move(h.data);
-      buf.resize(padded, '\0');
+      std::shared_ptr<std::string> buf = std::move(h.data);
+      buf->resize(padded, '\0');
       Drive* dp = &d;
-      writer.Submit([dp, at = d.next_offset, buf = std::move(buf)] { return dp->volume->Write(at, buf); });
+      writer.Submit([dp, at = d.next_offset, buf = std::move(buf)] { return dp->volume->Write(at, *buf); });
       pending.push_back(rec);
       pending_bytes += padded;
       d.next_offset += padded;
