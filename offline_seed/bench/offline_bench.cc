@@ -3,7 +3,8 @@
 //                                            system and flushing it, as the staging images are (speed and size);
 //                                            zstd into a pipe (nothing written) is shown beside it
 //   drive prep copy pass (diskprep)      vs  the machine's bound: min(MD5 + AES-256-XTS on 2 threads, a plain
-//                                            sequential write of the same bytes to the same place)
+//                                            sequential write of the same bytes to the same place, the better of
+//                                            buffered + fdatasync and O_DIRECT)
 // plus peak memory. Run:  bazel run -c opt //offline_seed/bench:offline_bench -- --gib=1
 #include <malloc.h>
 #include <sys/resource.h>
@@ -161,11 +162,17 @@ int main(int argc, char** argv) {
   double crypto_rate = Mbps(crypto_bytes, absl::Now() - c0);
   (void)vmb::file::MakeDirs(bay);
   uint64_t staged = job->stagedbytes();
-  t0 = absl::Now();
-  auto w = vmb::process::RunCommand({"dd", "if=/dev/zero", "of=" + bay + "/plain.bin", "bs=4M",
-                                     absl::StrCat("count=", (staged >> 22) + 1), "conv=fdatasync", "status=none"});
-  double write_rate = Mbps(((staged >> 22) + 1) << 22, absl::Now() - t0);
-  ::unlink((bay + "/plain.bin").c_str());
+  // The write half of the bound is the better of two plain ways to write the bytes: through the page cache and
+  // synced at the end (dd conv=fdatasync), and straight to the disk (dd oflag=direct): on this VM the second is 3-6x
+  // the first, and a bound the job beats is no bound.
+  double write_rate = 0;
+  for (const char* how : {"conv=fdatasync", "oflag=direct"}) {
+    t0 = absl::Now();
+    auto w = vmb::process::RunCommand({"dd", "if=/dev/zero", "of=" + bay + "/plain.bin", "bs=4M",
+                                       absl::StrCat("count=", (staged >> 22) + 1), how, "status=none"});
+    if (w.ok() && w->exit_code == 0) write_rate = std::max(write_rate, Mbps(((staged >> 22) + 1) << 22, absl::Now() - t0));
+    ::unlink((bay + "/plain.bin").c_str());
+  }
   double bound = std::min(crypto_rate, write_rate);
 
   // 3. diskprep onto one simulated drive big enough for everything (its own peak memory).
@@ -247,9 +254,31 @@ int main(int argc, char** argv) {
   }
   *report.add_figures() = vmb::bench::Info("drive_prep.two_drives.peak_memory", "peak memory, two drives at once",
                                            static_cast<double>(PeakRssMb()), "MiB");
-  *report.add_figures() = vmb::bench::AtMost("drive_prep.peak_memory", "drive prep peak memory (" + size + ")",
-                                             static_cast<double>(rss_prep), "MiB", 256,
-                                             static_cast<double>(rss_before_prep), "MiB before drive prep");
+  // Drive prep's peak memory as an admin sees it: the diskprep binary in its own process onto a fresh drive (GNU
+  // time's maximum resident set), so nothing this benchmark did before counts. The in-process figure is shown too.
+  double peak_process = 0;
+  {
+    vmb::process::RunCommand({"rm", "-rf", staging + "/diskprep"}).IgnoreError();
+    vmb::sata::proto::DriveSpec own = spec;
+    own.set_name("m1");
+    own.set_serial("m1");
+    (void)drives.Create(own);
+    auto r = vmb::process::RunCommand({"/usr/bin/time", "-f", "diskprep-peak-kib %M", "offline_seed/diskprep/diskprep",
+                                       "s:" + staging, "p:" + publish, "--bay", bay, "--drive", "m1", "--yes",
+                                       "--control-plane", url, "--token", "tok"});
+    size_t at = r.ok() ? r->stderr_data.rfind("diskprep-peak-kib ") : std::string::npos;
+    if (!r.ok() || r->exit_code != 0 || at == std::string::npos) {
+      std::fprintf(stderr, "diskprep (own process): %s\n",
+                   r.ok() ? (r->stdout_data + r->stderr_data).c_str() : std::string(r.status().message()).c_str());
+      return 1;
+    }
+    peak_process = std::atof(r->stderr_data.c_str() + at + 18) / 1024;
+  }
+  *report.add_figures() = vmb::bench::AtMost("drive_prep.peak_memory", "drive prep peak memory, own process (" + size + ")",
+                                             peak_process, "MiB", 256);
+  *report.add_figures() = vmb::bench::Info("drive_prep.peak_memory_in_bench", "drive prep peak memory in this process",
+                                           static_cast<double>(rss_prep), "MiB", static_cast<double>(rss_before_prep),
+                                           "MiB before drive prep");
   (void)rss_before;
   *report.add_figures() = vmb::bench::Info("initial_backup.peak_memory", "peak memory after the initial backup",
                                            static_cast<double>(rss_after_initial), "MiB");
