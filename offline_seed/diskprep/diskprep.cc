@@ -324,7 +324,8 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
   // memory does not grow with the size of the job.
   concurrent::BufferPool buffers(RoundUp4K(manifest::kMaxRange));
   std::deque<const Range*> queue;
-  size_t hashers = 1;  // read-and-hash threads per drive, set per round
+  size_t hashers = 1;    // read-and-hash threads per drive, set per round
+  size_t verifiers = 1;  // MD5 checks in flight per drive while verifying, set per round
   auto copy = [&](Drive& d) -> absl::Status {
     std::vector<proto::DiskPrepRecord> pending;
     uint64_t pending_bytes = 0;
@@ -471,16 +472,28 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
     mrec.set_step("manifest");
     mrec.set_manifestmd5(d.prepared.manifest_md5);
     RETURN_IF_ERROR(AppendRecord(*d.journal, mrec));
-    // Verify: every range read back, decrypted and checked against the manifest.
+    // Verify: every range read back and decrypted in order, its MD5 checked against the manifest on `hashers`
+    // threads beside the reads.
+    std::deque<std::future<const proto::DiskPrepRecord*>> checks;  // each: the range when it does not match
+    auto check_one = [&]() -> absl::Status {
+      const proto::DiskPrepRecord* bad = checks.front().get();
+      checks.pop_front();
+      if (bad == nullptr) return absl::OkStatus();
+      while (!checks.empty()) checks.pop_front();  // waits for the rest
+      return absl::DataLossError(absl::StrCat("verification failed on drive ", d.name, ": ", bad->blob(), " at ",
+                                              bad->offset(), " does not match its MD5"));
+    };
     for (const auto& r : d.ranges) {
-      std::string back;
-      absl::Status rs = d.volume->Read(r.volumeoffset(), RoundUp4K(r.length()), &back);
+      std::shared_ptr<std::string> back = buffers.Get();
+      absl::Status rs = d.volume->Read(r.volumeoffset(), RoundUp4K(r.length()), back.get());
       if (!rs.ok()) return Removed(d.name, rs);
-      if (crypto::Base16Encode(crypto::Md5(absl::string_view(back).substr(0, r.length())), true) != r.md5()) {
-        return absl::DataLossError(absl::StrCat("verification failed on drive ", d.name, ": ", r.blob(), " at ",
-                                                r.offset(), " does not match its MD5"));
-      }
+      checks.push_back(std::async(std::launch::async, [back, rp = &r]() -> const proto::DiskPrepRecord* {
+        bool same = crypto::Base16Encode(crypto::Md5(absl::string_view(*back).substr(0, rp->length())), true) == rp->md5();
+        return same ? nullptr : rp;
+      }));
+      if (checks.size() >= verifiers) RETURN_IF_ERROR(check_one());
     }
+    while (!checks.empty()) RETURN_IF_ERROR(check_one());
     // And as the datacenter will: unlock the volume afresh from what is on the drive (its header and key protector)
     // and read the manifest area back.
     ASSIGN_OR_RETURN(crypto::RecoveryPassword password, crypto::RecoveryPassword::Parse(d.prepared.recovery_password));
@@ -520,6 +533,7 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
     for (Drive* d : usable(false)) {
       if (!d->verified && !d->ranges.empty()) to_finish.push_back(d);
     }
+    verifiers = std::max<size_t>(1, std::thread::hardware_concurrency() / std::max<size_t>(1, to_finish.size()));
     absl::Time verify_start = absl::Now();
     RETURN_IF_ERROR(on_each(to_finish, finalize));
     result.verify_time += absl::Now() - verify_start;

@@ -346,6 +346,25 @@ TEST_F(DiskPrepTest, BadSectorsRejectTheDriveAndItsRangesGoElsewhere) {
   EXPECT_EQ(shipped, staged);
 }
 
+// A drive that returns wrong data without an error (a few sectors in the data area, away from the capacity probe's
+// markers): only the verify pass, which checks every range's MD5, finds it; it is rejected and its ranges go to the
+// other drive.
+TEST_F(DiskPrepTest, SilentlyCorruptingDriveIsFoundByTheVerifyPass) {
+  AddDrive("rot", 64u << 20, "sata3", "2.5", "ssd");
+  sata::proto::DriveSpec rot = *bay_->Get("rot");
+  auto* range = rot.add_silentranges();
+  range->set_firstlba(((20u << 20) + (64u << 10)) / 512);
+  range->set_count(16);
+  ASSERT_THAT(bay_->Update(rot), IsOk());
+  absl::StatusOr<DiskPrepResult> r = PrepareDrives(Options({"rot", "d2"}));
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->rejected.size(), 1u);
+  EXPECT_THAT(r->rejected[0], HasSubstr("rot"));
+  EXPECT_THAT(r->rejected[0], HasSubstr("does not match its MD5"));
+  ASSERT_EQ(r->job.properties().drivelist_size(), 1);
+  EXPECT_EQ(VerifyLikeTheDatacenter("d2", r->job.properties().drivelist(0)), StagedBytes());
+}
+
 // A counterfeit drive: it reports 64 MiB but keeps 20 (writes past that wrap around and overwrite its start). The
 // capacity probe before formatting finds it; it is rejected and the job goes to the honest drive.
 TEST_F(DiskPrepTest, CounterfeitDriveIsFoundBeforeDataIsTrustedToIt) {

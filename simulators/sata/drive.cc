@@ -186,6 +186,17 @@ absl::Status SataDrive::ReadAt(uint64_t offset, uint64_t length, std::string* ou
       if (a < b) out->replace(a - offset, b - a, it->second, a - it->first, b - a);
     }
   }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const uint32_t sector = spec_.sectorsize();
+    for (const proto::BadRange& rot : spec_.silentranges()) {
+      for (uint64_t lba = std::max(rot.firstlba(), offset / sector);
+           lba < rot.firstlba() + rot.count() && lba < (offset + length) / sector; ++lba) {
+        (*out)[lba * sector - offset] ^= 0x01;
+        ++injected_;
+      }
+    }
+  }
   ThrottleRead(length);
   return absl::OkStatus();
 }
