@@ -21,9 +21,10 @@ constexpr char kUsage[] = R"(usage: satasim COMMAND --bay DIR [options]
                           counterfeit that keeps only SIZE bytes (writes past it wrap around)
   list [--json]           the drives in the bay
   identify --name NAME    decode the drive's ATA IDENTIFY DEVICE data
-  fault --name NAME [--bad-lba FIRST:COUNT] [--pull-after BYTES] [--throughput MBPS] [--write-protect on|off]
-        [--clear]         inject faults (bad sectors, removal after N written bytes, a throughput cap, a
-                          write-protected drive)
+  fault --name NAME [--bad-lba FIRST:COUNT] [--rot-lba FIRST:COUNT] [--pull-after BYTES] [--throughput MBPS]
+        [--write-protect on|off] [--clear]
+                          inject faults (bad sectors, sectors read back wrong without an error, removal after N
+                          written bytes, a throughput cap, a write-protected drive)
   attach|detach --name NAME
 )";
 
@@ -38,7 +39,7 @@ int Usage(const std::string& p) {
 int main(int argc, char** argv) {
   std::string command;
   std::map<std::string, std::string> opt;
-  std::vector<std::string> bad_lbas;
+  std::vector<std::string> bad_lbas, rot_lbas;
   bool json = false, system = false, clear = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -53,6 +54,8 @@ int main(int argc, char** argv) {
       clear = true;
     } else if (a == "--bad-lba" && i + 1 < argc) {
       bad_lbas.push_back(argv[++i]);
+    } else if (a == "--rot-lba" && i + 1 < argc) {
+      rot_lbas.push_back(argv[++i]);
     } else if (a.rfind("--", 0) == 0 && i + 1 < argc) {
       opt[a.substr(2)] = argv[++i];
     } else if (command.empty()) {
@@ -128,6 +131,7 @@ int main(int argc, char** argv) {
   if (command == "fault") {
     if (clear) {
       spec->clear_badranges();
+      spec->clear_silentranges();
       spec->set_pullafterbytes(0);
       spec->set_throughputmbps(0);
       spec->set_writeprotected(false);
@@ -136,15 +140,17 @@ int main(int argc, char** argv) {
       if (opt["write-protect"] != "on" && opt["write-protect"] != "off") return Usage("--write-protect needs on or off");
       spec->set_writeprotected(opt["write-protect"] == "on");
     }
-    for (const std::string& b : bad_lbas) {
-      std::pair<std::string, std::string> p = absl::StrSplit(b, absl::MaxSplits(':', 1));
-      uint64_t first = 0, count = 0;
-      if (!absl::SimpleAtoi(p.first, &first) || !absl::SimpleAtoi(p.second, &count) || count == 0) {
-        return Usage("--bad-lba needs FIRST:COUNT");
+    for (bool rot : {false, true}) {
+      for (const std::string& b : rot ? rot_lbas : bad_lbas) {
+        std::pair<std::string, std::string> p = absl::StrSplit(b, absl::MaxSplits(':', 1));
+        uint64_t first = 0, count = 0;
+        if (!absl::SimpleAtoi(p.first, &first) || !absl::SimpleAtoi(p.second, &count) || count == 0) {
+          return Usage(rot ? "--rot-lba needs FIRST:COUNT" : "--bad-lba needs FIRST:COUNT");
+        }
+        auto* r = rot ? spec->add_silentranges() : spec->add_badranges();
+        r->set_firstlba(first);
+        r->set_count(count);
       }
-      auto* r = spec->add_badranges();
-      r->set_firstlba(first);
-      r->set_count(count);
     }
     uint64_t pull = 0;
     if (!opt["pull-after"].empty()) {
@@ -158,9 +164,9 @@ int main(int argc, char** argv) {
     }
     absl::Status st = bay.Update(*spec);
     if (!st.ok()) return Usage(std::string(st.message()));
-    std::printf("faults of %s: %d bad range(s), pull after %lld bytes, throughput cap %.0f MB/s\n",
-                spec->name().c_str(), spec->badranges_size(), static_cast<long long>(spec->pullafterbytes()),
-                spec->throughputmbps());
+    std::printf("faults of %s: %d bad range(s), %d silently rotten range(s), pull after %lld bytes, throughput cap "
+                "%.0f MB/s\n", spec->name().c_str(), spec->badranges_size(), spec->silentranges_size(),
+                static_cast<long long>(spec->pullafterbytes()), spec->throughputmbps());
     return 0;
   }
   if (command == "attach" || command == "detach") {
