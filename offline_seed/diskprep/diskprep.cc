@@ -528,6 +528,10 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
       absl::Status copied = on_each(usable(true), copy);
       result.copy_time += absl::Now() - copy_start;
       RETURN_IF_ERROR(copied);
+      // A drive that filled up gave back the ranges it had taken, perhaps after another drive with room had found
+      // the queue empty and stopped: those go to the drives with room in another copy round.
+      bool left = std::any_of(plan.begin(), plan.end(), [&](const Range& r) { return !done.count(Key(r.blob, r.offset)); });
+      if (left && result.rejected.size() == rejected_before && !usable(true).empty()) continue;
     }
     std::vector<Drive*> to_finish;
     for (Drive* d : usable(false)) {
