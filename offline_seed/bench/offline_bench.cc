@@ -175,7 +175,8 @@ int main(int argc, char** argv) {
   }
   double bound = std::min(crypto_rate, write_rate);
 
-  // 3. diskprep onto one simulated drive big enough for everything (its own peak memory).
+  // 3. diskprep onto one simulated drive big enough for everything (the peak memory in this process is info only;
+  //    diskprep's own is measured in its own process below).
   ResetPeakRss();
   long rss_before_prep = PeakRssMb();
   vmb::ie::ControlPlane plane({root + "/plane", "tok"});
@@ -263,16 +264,17 @@ int main(int argc, char** argv) {
     own.set_name("m1");
     own.set_serial("m1");
     (void)drives.Create(own);
-    auto r = vmb::process::RunCommand({"/usr/bin/time", "-f", "diskprep-peak-kib %M", "offline_seed/diskprep/diskprep",
+    const std::string tag = "diskprep-peak-kib ";
+    auto r = vmb::process::RunCommand({"/usr/bin/time", "-f", tag + "%M", "offline_seed/diskprep/diskprep",
                                        "s:" + staging, "p:" + publish, "--bay", bay, "--drive", "m1", "--yes",
                                        "--control-plane", url, "--token", "tok"});
-    size_t at = r.ok() ? r->stderr_data.rfind("diskprep-peak-kib ") : std::string::npos;
+    size_t at = r.ok() ? r->stderr_data.rfind(tag) : std::string::npos;
     if (!r.ok() || r->exit_code != 0 || at == std::string::npos) {
       std::fprintf(stderr, "diskprep (own process): %s\n",
                    r.ok() ? (r->stdout_data + r->stderr_data).c_str() : std::string(r.status().message()).c_str());
       return 1;
     }
-    peak_process = std::atof(r->stderr_data.c_str() + at + 18) / 1024;
+    peak_process = std::atof(r->stderr_data.c_str() + at + tag.size()) / 1024;
   }
   *report.add_figures() = vmb::bench::AtMost("drive_prep.peak_memory", "drive prep peak memory, own process (" + size + ")",
                                              peak_process, "MiB", 256);

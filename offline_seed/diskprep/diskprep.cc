@@ -85,6 +85,11 @@ absl::Status ReadRange(const Range& r, std::string& buf) {
   return absl::OkStatus();
 }
 
+// Threads for reading and hashing (or checking) per drive while `drives` drives work at once: every core, shared.
+size_t CoresPerDrive(size_t drives) {
+  return std::max<size_t>(1, std::thread::hardware_concurrency() / std::max<size_t>(1, drives));
+}
+
 // A range read from the staging location with its MD5 (upper-case hex, as the manifest has it); an empty MD5 for an
 // all-zero range (nothing to ship).
 struct Hashed {
@@ -472,7 +477,7 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
     mrec.set_step("manifest");
     mrec.set_manifestmd5(d.prepared.manifest_md5);
     RETURN_IF_ERROR(AppendRecord(*d.journal, mrec));
-    // Verify: every range read back and decrypted in order, its MD5 checked against the manifest on `hashers`
+    // Verify: every range read back and decrypted in order, its MD5 checked against the manifest on `verifiers`
     // threads beside the reads.
     std::deque<std::future<const proto::DiskPrepRecord*>> checks;  // each: the range when it does not match
     auto check_one = [&]() -> absl::Status {
@@ -523,8 +528,7 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
     size_t rejected_before = result.rejected.size();
     if (!queue.empty() && !usable(true).empty()) {
       absl::Time copy_start = absl::Now();
-      // Every core reads and hashes: one drive gets them all, two share them.
-      hashers = std::max<size_t>(1, std::thread::hardware_concurrency() / std::max<size_t>(1, usable(true).size()));
+      hashers = CoresPerDrive(usable(true).size());
       absl::Status copied = on_each(usable(true), copy);
       result.copy_time += absl::Now() - copy_start;
       RETURN_IF_ERROR(copied);
@@ -537,7 +541,7 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
     for (Drive* d : usable(false)) {
       if (!d->verified && !d->ranges.empty()) to_finish.push_back(d);
     }
-    verifiers = std::max<size_t>(1, std::thread::hardware_concurrency() / std::max<size_t>(1, to_finish.size()));
+    verifiers = CoresPerDrive(to_finish.size());
     absl::Time verify_start = absl::Now();
     RETURN_IF_ERROR(on_each(to_finish, finalize));
     result.verify_time += absl::Now() - verify_start;

@@ -1,10 +1,10 @@
 // Simulated SATA drives in a drive bay (a folder): a sparse image per drive plus its description and faults in
 // <name>.drive.json. A drive is a BlockDevice addressed in whole logical sectors, with a volatile write cache
-// (writes since the last Flush that it has not destaged yet are lost on PowerCut, as on a real drive), ATA IDENTIFY data, and faults on demand:
-// bad sector ranges (reads and writes there fail with an I/O error), silently rotten ones (reads there return a
-// flipped bit and no error), a pull after N written bytes (the drive is
-// gone until re-attached), and a throughput cap (time passes on an injected clock). Every injected failure is
-// counted, so a test can insist that none was reported as success.
+// (writes since the last Flush that it has not destaged yet are lost on PowerCut, as on a real drive), ATA IDENTIFY
+// data, and faults on demand: bad sector ranges (reads and writes there fail with an I/O error), silently rotten ones
+// (reads there return a flipped bit and no error), a pull after N written bytes (the drive is gone until
+// re-attached), and a throughput cap (time passes on an injected clock). Every injected failure is counted, so a test
+// can insist that none was reported as success.
 #ifndef VMBACKUP_SIMULATORS_SATA_DRIVE_H_
 #define VMBACKUP_SIMULATORS_SATA_DRIVE_H_
 
