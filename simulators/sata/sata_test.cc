@@ -191,6 +191,19 @@ TEST(SataSim, CommandLine) {
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_THAT(bad.stderr_data, HasSubstr("2.5 or 3.5"));
   EXPECT_EQ(run({"fault", "--name", "hdd1", "--bad-lba", "10:5", "--pull-after", "1G"}).exit_code, 0);
+  process::CommandResult rot = run({"fault", "--name", "hdd1", "--rot-lba", "2048:8"});
+  EXPECT_EQ(rot.exit_code, 0);
+  EXPECT_THAT(rot.stdout_data, HasSubstr("1 bad range(s), 1 silently rotten range(s)"));
+  process::CommandResult bad_rot = run({"fault", "--name", "hdd1", "--rot-lba", "2048"});
+  EXPECT_EQ(bad_rot.exit_code, 2);
+  EXPECT_THAT(bad_rot.stderr_data, HasSubstr("--rot-lba needs FIRST:COUNT"));
+  DriveBay cli_bay(bay);
+  proto::DriveSpec kept = *cli_bay.Get("hdd1");  // the refused command changed nothing
+  ASSERT_EQ(kept.silentranges_size(), 1);
+  EXPECT_EQ(kept.silentranges(0).firstlba(), 2048u);
+  EXPECT_EQ(kept.silentranges(0).count(), 8u);
+  EXPECT_EQ(kept.badranges_size(), 1);
+  EXPECT_EQ(kept.pullafterbytes(), 1ll << 30);
   EXPECT_EQ(run({"detach", "--name", "hdd1"}).exit_code, 0);
   EXPECT_THAT(run({"list"}).stdout_data, HasSubstr("(pulled)"));
 }
