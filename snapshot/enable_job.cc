@@ -128,6 +128,7 @@ class Job {
 
  private:
   EnableResult Finish(int code, const std::string& detail, int consistency = kConsistencyNone);
+  JobStatus BaseStatus() const;
   void Report(const JobStatus& status);
   absl::Status CheckLateness(const CommandTicks& ticks, std::string* note);
 
@@ -145,6 +146,13 @@ class Job {
   std::string notes_;
   EnableResult result_;
 };
+
+JobStatus Job::BaseStatus() const {
+  JobStatus st;
+  if (folders_) st.handler_name = folders_->name;
+  st.vm_type = settings_.vm_type;
+  return st;
+}
 
 void Job::Report(const JobStatus& status) {
   absl::Time now = clock_.Now();
@@ -202,7 +210,7 @@ void Job::Report(const JobStatus& status) {
 
 EnableResult Job::Finish(int code, const std::string& detail, int consistency) {
   const CodeInfo& info = InfoFor(code);
-  JobStatus st;
+  JobStatus st = BaseStatus();
   st.status = code == kTransitioning ? "transitioning" : (info.is_error ? "error" : "success");
   st.code = code;
   st.locale = settings_.locale;
@@ -227,7 +235,9 @@ EnableResult Job::Finish(int code, const std::string& detail, int consistency) {
   result_.code = code;
   result_.status = st.status;
   result_.message = LocalizedMessage(code, "en", RedactSecrets(full_detail));
-  result_.exit_code = info.is_error ? 1 : 0;
+  // As the real extension: once the outcome is in the status file, enable has done its part (exit 0) and the agent
+  // forwards that status; only a job whose outcome could not be written anywhere the agent looks exits 1.
+  result_.exit_code = info.is_error && result_.status_file.empty() ? 1 : 0;
   return result_;
 }
 
@@ -338,7 +348,7 @@ EnableResult Job::Run() {
 
   // Transitioning: the status and the logs so far go out before the freeze.
   {
-    JobStatus st;
+    JobStatus st = BaseStatus();
     st.locale = settings_.locale;
     st.message_str = LocalizedMessage(kTransitioning, settings_.locale);
     st.task_id = settings_.task_id;

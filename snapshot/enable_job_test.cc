@@ -23,6 +23,7 @@
 #include "snapshot/error_codes.h"
 #include "snapshot/proto/handler.pb.h"
 #include "snapshot/settings.h"
+#include "snapshot/status_report.h"
 
 namespace vmb::snapshot {
 namespace {
@@ -61,9 +62,13 @@ class EnableJobTest : public ::testing::Test {
     crypto::SelfSignedOptions so{"test vm", absl::Now() - absl::Hours(1)};
     cert_ = std::make_unique<crypto::CertificateAndKey>(*crypto::GenerateSelfSigned(so));
     thumb_ = *crypto::WriteToCertDir(dir_ + "/certs", *cert_);
-    std::string env = absl::StrCat(R"([{"name":"VMSnapshot","version":"1.0","handlerEnvironment":{"logFolder":")", dir_,
-                                   R"(/log","configFolder":")", dir_, R"(/config","statusFolder":")", dir_,
-                                   R"(/status","heartbeatFile":"x"}}])");
+    // As the Linux guest agent writes it (waagent create_handler_env: "version" is the number 1.0, plus events
+    // folders the extension does not know).
+    std::string env = absl::StrCat(
+        R"([{"name": "Microsoft.Azure.RecoveryServices.VMSnapshotLinux", "version": 1.0, "handlerEnvironment": {)",
+        R"("logFolder": ")", dir_, R"(/log", "configFolder": ")", dir_, R"(/config", "statusFolder": ")", dir_,
+        R"(/status", "heartbeatFile": "x", "eventsFolder": ")", dir_, R"(/events", "eventsFolder_preview": ")", dir_,
+        R"(/events"}}])");
     ASSERT_TRUE(file::WriteFileAtomic(dir_ + "/HandlerEnvironment.json", env, 0644).ok());
     blob::BlobClient admin(&fake_, *blob::SharedKeyCredential::Create("devstoreaccount1", "a2V5"));
     account_ = *blob::BlobUri::ForAccount(kAccount);
@@ -122,11 +127,24 @@ class EnableJobTest : public ::testing::Test {
     return n;
   }
 
+  // The status file as the guest agent reads it (its top level).
   proto::StatusDocument StatusFile(int seq) {
     proto::StatusList list;
     absl::StatusOr<std::string> text = file::ReadFile(absl::StrCat(dir_, "/status/", seq, ".status"));
     EXPECT_TRUE(text.ok()) << text.status();
     EXPECT_TRUE(json::ParseArray(text.value_or("[]"), &list, "status").ok());
+    return list.items_size() ? list.items(0) : proto::StatusDocument();
+  }
+
+  // What the host receives: the document in the status file's substatus[0].name.
+  proto::StatusDocument HostStatus(int seq) {
+    proto::StatusDocument file = StatusFile(seq);
+    EXPECT_EQ(file.status().substatus_size(), 1);
+    proto::StatusList list;
+    if (file.status().substatus_size() == 0) return proto::StatusDocument();
+    EXPECT_EQ(file.status().substatus(0).status(), "success");
+    EXPECT_EQ(file.status().substatus(0).code(), "0");
+    EXPECT_TRUE(json::ParseArray(file.status().substatus(0).name(), &list, "substatus").ok());
     return list.items_size() ? list.items(0) : proto::StatusDocument();
   }
 
@@ -162,10 +180,14 @@ TEST_F(EnableJobTest, SnapshotsEveryDiskAndReportsEverywhere) {
                                                       absl::StrContains(req.url, "vm.Logs.txt"));
   }
   EXPECT_EQ(report_blob_questions, 2);
-  proto::StatusDocument doc = StatusFile(0);
+  EXPECT_EQ(StatusFile(0).status().status(), "success");
+  EXPECT_EQ(StatusFile(0).status().name(), "Microsoft.Azure.RecoveryServices.VMSnapshotLinux");
+  EXPECT_EQ(StatusFile(0).status().snapshotinfo_size(), 0) << "the agent does not forward it: it is in substatus";
+  proto::StatusDocument doc = HostStatus(0);
   EXPECT_EQ(doc.status().status(), "success");
   EXPECT_EQ(doc.status().code(), 0);
-  EXPECT_EQ(doc.status().name(), "Microsoft.Azure.RecoveryServices.VMSnapshot");
+  EXPECT_EQ(doc.status().name(), "Microsoft.Azure.RecoveryServices.VMSnapshotLinux");
+  EXPECT_EQ(doc.version(), kExtensionVersion);
   EXPECT_EQ(doc.status().formattedmessage().lang(), "de-DE");
   EXPECT_THAT(doc.status().formattedmessage().message(), HasSubstr("Anwendungskonsistente"));
   EXPECT_THAT(doc.status().formattedmessage().message(), HasSubstr("\"snapshotConsistency\":1"));
@@ -175,7 +197,8 @@ TEST_F(EnableJobTest, SnapshotsEveryDiskAndReportsEverywhere) {
     EXPECT_THAT(info.snapshoturi(), HasSubstr("?snapshot=2026"));
     EXPECT_THAT(info.bloburi(), Not(HasSubstr("sig=")));
   }
-  EXPECT_THAT(absl::StrCat(doc.timestamputc()), ::testing::MatchesRegex("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z"));
+  EXPECT_THAT(StatusFile(0).timestamputc(), ::testing::MatchesRegex("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z"));
+  EXPECT_THAT(doc.timestamputc(), ::testing::MatchesRegex("/Date\\([0-9]+\\)/"));
   // Status blob: same document, .NET date form.
   std::string status_blob = Blob("logs", "vm.Status.txt");
   EXPECT_THAT(status_blob, HasSubstr(R"("timestampUTC":"\/Date()"));
@@ -213,10 +236,11 @@ TEST_F(EnableJobTest, BadCommandIsCode11WithNoFreezeAndNoSnapshot) {
   WriteSettings(0, Disks(1), "t", "restore");
   EnableResult r = RunEnable(options_);
   EXPECT_EQ(r.code, kBadParameter);
-  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(r.exit_code, 0) << "the outcome is in the status file, as the real extension reports it";
   EXPECT_EQ(freeze_.freezes, 0);
   EXPECT_EQ(SnapshotCalls(), 0);
   EXPECT_EQ(StatusFile(0).status().status(), "error");
+  EXPECT_EQ(HostStatus(0).status().status(), "error");
   EXPECT_THAT(Blob("logs", "vm.Status.txt"), HasSubstr("restore"));
 }
 
@@ -245,7 +269,7 @@ TEST_F(EnableJobTest, PartialFailuresAreReportedPerDisk) {
   EnableResult r = RunEnable(options_);
   EXPECT_EQ(r.code, kSnapshotFailedSome);
   EXPECT_EQ(r.snapshots_taken, 2);
-  proto::StatusDocument doc = StatusFile(0);
+  proto::StatusDocument doc = HostStatus(0);
   int failed = 0;
   for (const auto& info : doc.status().snapshotinfo()) {
     if (!info.issuccessful()) {
@@ -278,7 +302,7 @@ TEST_F(EnableJobTest, StatusBlobThatRefusesWritesDoesNotLoseTheOutcome) {
   WriteSettings(0, Disks(1), "t", "snapshot", 0, Uri("nocontainer", "vm.Status.txt"));
   EnableResult r = RunEnable(options_);
   EXPECT_EQ(r.code, kSuccessAppConsistent);
-  proto::StatusDocument doc = StatusFile(0);
+  proto::StatusDocument doc = HostStatus(0);
   EXPECT_EQ(doc.status().status(), "success");
   bool noted = false;
   for (const auto& kv : doc.status().telemetrydata()) noted |= kv.key() == "statusBlobUploadError";
@@ -297,7 +321,7 @@ TEST_F(EnableJobTest, AFailingStatusBlobCannotPushTheJobPastItsDeadline) {
   EnableResult r = RunEnable(options_);
   EXPECT_EQ(r.code, kSuccessAppConsistent) << r.message;
   EXPECT_LE(clock.Now() - start, absl::Seconds(21)) << "the reports must share the job's remaining time";
-  proto::StatusDocument doc = StatusFile(0);
+  proto::StatusDocument doc = HostStatus(0);
   bool noted = false;
   for (const auto& kv : doc.status().telemetrydata()) noted |= kv.key() == "statusBlobUploadError";
   EXPECT_TRUE(noted);
@@ -313,6 +337,76 @@ TEST_F(EnableJobTest, PageBlobStatusIsWrittenAsPages) {
   EXPECT_EQ(content.size(), 64u * 1024);
   EXPECT_EQ(content[0], '[');
   EXPECT_THAT(content.substr(0, content.find('\0')), HasSubstr("\"status\":\"success\""));
+}
+
+// For ARM VMs the real extension (VMBackup HandlerUtil.do_status_report) reports a terminal outcome as "success" at
+// the top of the status file, so the agent does not mark the handler failed; the outcome reaches the host in
+// substatus[0].
+TEST_F(EnableJobTest, ArmVmsReportTheOutcomeInSubstatusOnly) {
+  WriteSettings(0, Disks(1), "t", "restore");
+  proto::SettingsFile s;
+  std::string path = absl::StrCat(dir_, "/config/0.settings");
+  ASSERT_TRUE(json::Parse(*file::ReadFile(path), &s, "settings").ok());
+  s.mutable_runtimesettings(0)->mutable_handlersettings()->mutable_publicsettings()->set_vmtype(
+      "Microsoft.Compute/virtualMachines");
+  ASSERT_TRUE(file::WriteFileAtomic(path, json::ToJson(s), 0600).ok());
+  EnableResult r = RunEnable(options_);
+  EXPECT_EQ(r.code, kBadParameter);
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(StatusFile(0).status().status(), "success");
+  EXPECT_EQ(StatusFile(0).status().code(), kBadParameter);
+  EXPECT_EQ(HostStatus(0).status().status(), "error");
+  EXPECT_EQ(HostStatus(0).status().code(), kBadParameter);
+}
+
+// Bad handler environments: a clear code-11 error, exit 1 (there is no status folder to report in), no snapshot.
+TEST_F(EnableJobTest, MalformedHandlerEnvironmentsAreCode11AndNeverSnapshot) {
+  WriteSettings(0, Disks(1));
+  const std::string folders = absl::StrCat(R"("handlerEnvironment": {"logFolder": ")", dir_, R"(/log", "configFolder": ")",
+                                           dir_, R"(/config", "statusFolder": ")", dir_, R"(/status"})");
+  struct Case {
+    std::string text, message;
+  } cases[] = {
+      {"[]", "exactly one handler entry, found 0"},
+      {absl::StrCat("[{", folders, "}, {", folders, "}]"), "exactly one handler entry, found 2"},
+      {R"([{"name": "x", "handlerEnvironment": {"logFolder": "/tmp"}}])", "configFolder is missing"},
+      {R"(["text"])", "not valid JSON"},
+      {R"({"name": "x"})", "must be a JSON array"},
+      {"", "must be a JSON array"},
+  };
+  for (const Case& c : cases) {
+    ASSERT_TRUE(file::WriteFileAtomic(dir_ + "/HandlerEnvironment.json", c.text, 0644).ok());
+    EnableResult r = RunEnable(options_);
+    EXPECT_EQ(r.code, kBadParameter) << c.text;
+    EXPECT_NE(r.exit_code, 0) << c.text;
+    EXPECT_THAT(r.message, HasSubstr(c.message)) << c.text;
+  }
+  EXPECT_EQ(freeze_.freezes, 0);
+  EXPECT_EQ(SnapshotCalls(), 0);
+}
+
+// The agent's own empty settings (no settings for the handler) and a sequence number with no settings file: a
+// documented code in the status file, no freeze, no snapshot.
+TEST_F(EnableJobTest, EmptyOrMissingSettingsAreReportedWithoutASnapshot) {
+  ASSERT_TRUE(file::WriteFileAtomic(
+                  dir_ + "/config/0.settings",
+                  R"({"runtimeSettings": [{"handlerSettings": {"publicSettings": null, "protectedSettings": null, )"
+                  R"("protectedSettingsCertThumbprint": null}}]})",
+                  0600)
+                  .ok());
+  options_.seq = 0;
+  EnableResult r = RunEnable(options_);
+  EXPECT_EQ(r.code, kBadParameter);
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(r.message, HasSubstr("holds no settings"));
+  EXPECT_EQ(HostStatus(0).status().code(), kBadParameter);
+  options_.seq = 7;
+  r = RunEnable(options_);
+  EXPECT_EQ(r.code, kBadParameter);
+  EXPECT_THAT(r.message, HasSubstr("7.settings"));
+  EXPECT_EQ(HostStatus(7).status().code(), kBadParameter);
+  EXPECT_EQ(freeze_.freezes, 0);
+  EXPECT_EQ(SnapshotCalls(), 0);
 }
 
 TEST_F(EnableJobTest, MissingHandlerEnvironmentIsAClearError) {

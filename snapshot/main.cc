@@ -23,6 +23,7 @@
 #include "snapshot/fsfreeze/holder.h"
 #include "snapshot/fsfreeze/syscalls.h"
 #include "snapshot/replay.h"
+#include "snapshot/status_report.h"
 
 namespace {
 
@@ -37,12 +38,13 @@ Handler commands (run by the guest agent from the handler folder):
 
 Options:
   --handler-environment PATH  HandlerEnvironment.json (default: ./HandlerEnvironment.json)
-  --cert-dir DIR              where <THUMBPRINT>.crt/.prv live (default: /var/lib/waagent)
+  --cert-dir DIR              where <THUMBPRINT>.crt/.prv live (default: the guest agent's lib dir,
+                              /var/lib/waagent, or "certDir" in the config file)
   --seq N                     settings sequence number (default: $ConfigSequenceNumber, else the highest
                               <configFolder>/<N>.settings)
   --config PATH               the extension's config file (default: /etc/azure/vmsnapshot.json when present):
                               {"freezeProvider", "freezeSkipMounts", "freezeLockFile", "scriptConfig",
-                              "vssSocket", "deadlineSeconds"}; options given here win over it
+                              "vssSocket", "deadlineSeconds", "certDir"}; options given here win over it
   --freeze-provider NAME      none (crash-consistent) or fsfreeze (file-system consistent: FIFREEZE/FITHAW on
                               ext3/ext4/xfs/btrfs, held by a watchdog process) (default: none)
                               or scripts (pre/post scripts, application-consistent; see --script-config)
@@ -57,6 +59,7 @@ Options:
   --deadline SECONDS          overall limit for enable (default: 270; the agent stops handlers at 300)
   --verbose                   also print the job log on stderr
   --help                      this text
+  --version                   print the handler's name and version
 
 Internal (started by the fsfreeze provider; not for direct use):
   vmsnapshot freeze-holder --timeout-ms N --lock-file PATH [--dry-run-log FILE] -- MOUNT...
@@ -66,8 +69,9 @@ Fixture replay (engineers):
       maps each captured settings fixture onto the blob endpoint, runs enable, and compares the outcome with
       the fixture's expectation. Exit status 0 when every fixture passes.
 
-Exit status: 0 on success (including "already processed"), 1 on error (the code is in the status file), 2 on
-bad usage. Status codes are listed in README.md.
+Exit status (enable): 0 once the outcome is in the status file, success or not (as the real extension: the guest
+agent forwards the status, code and substatus to Azure); 1 when no status file could be written (HandlerEnvironment.json
+unreadable or malformed, status folder not writable); 2 on bad usage. Status codes are listed in README.md.
 )";
 
 int Usage(const std::string& problem) {
@@ -123,7 +127,7 @@ int main(int argc, char** argv) {
   vmb::snapshot::proto::ExtensionConfig config;
   absl::StatusOr<std::string> config_text = vmb::file::ReadFile(config_path);
   if (config_text.ok()) {
-    absl::Status parsed = vmb::json::Parse(*config_text, &config, config_path);
+    absl::Status parsed = vmb::json::ParseLenient(*config_text, &config, config_path);
     if (!parsed.ok()) return Usage(std::string(parsed.message()));
   } else if (config_explicit) {
     return Usage(absl::StrCat("cannot read --config: ", config_text.status().message()));
@@ -135,6 +139,7 @@ int main(int argc, char** argv) {
   if (!config.freezeprovider().empty()) freeze_name = config.freezeprovider();
   for (const std::string& m : config.freezeskipmounts()) fsfreeze.skip_mounts.push_back(m);
   if (!config.freezelockfile().empty()) fsfreeze.lock_file = config.freezelockfile();
+  if (!config.certdir().empty()) options.cert_dir = config.certdir();
   script_config = config.scriptconfig();
   vss_socket = config.vsssocket();
   if (config.deadlineseconds() > 0 && config.deadlineseconds() <= 290) options.deadline = absl::Seconds(config.deadlineseconds());
@@ -149,6 +154,9 @@ int main(int argc, char** argv) {
     std::string v;
     if (a == "--help" || a == "-h" || a == "help") {
       std::fputs(kUsage, stdout);
+      return 0;
+    } else if (a == "--version") {
+      std::printf("%s %s\n", vmb::snapshot::kExtensionName, vmb::snapshot::kExtensionVersion);
       return 0;
     } else if (a == "--handler-environment") {
       if (!value(&options.handler_environment)) return Usage("--handler-environment needs a path");
@@ -207,8 +215,8 @@ int main(int argc, char** argv) {
   if (command == "enable") {
     vmb::snapshot::EnableResult r = vmb::snapshot::RunEnable(options);
     const vmb::snapshot::CodeInfo& info = vmb::snapshot::InfoFor(r.code);
-    std::fprintf(r.exit_code == 0 ? stdout : stderr, "vmsnapshot: %s %d (%s): %s\n",
-                 r.exit_code == 0 ? "done," : "error", r.code, info.name, r.message.c_str());
+    std::fprintf(r.status == "success" ? stdout : stderr, "vmsnapshot: %s %d (%s): %s\n",
+                 r.status == "success" ? "done," : "error", r.code, info.name, r.message.c_str());
     if (!r.status_file.empty()) std::fprintf(stdout, "status file: %s\n", r.status_file.c_str());
     return r.exit_code;
   }

@@ -37,11 +37,14 @@ absl::StatusOr<HandlerFolders> LoadHandlerEnvironment(const std::string& path) {
 }
 
 absl::StatusOr<HandlerFolders> ParseHandlerEnvironment(absl::string_view text, absl::string_view path) {
+  // The Linux agent writes "version" as a number and adds eventsFolder(_preview); the Windows agent adds
+  // deploymentid, rolename, instance, hostResolverAddress: read leniently, unknown keys ignored.
   proto::HandlerEnvironmentList list;
-  absl::Status parsed = json::ParseArray(text, &list, path);
+  absl::Status parsed = json::ParseArrayLenient(text, &list, path);
   if (!parsed.ok()) return WithCode(parsed, kBadParameter);
   if (list.items_size() != 1) {
-    return Bad(absl::StrCat(path, " must hold exactly one handler entry, found ", list.items_size()));
+    return Bad(absl::StrCat(path, " must hold exactly one handler entry, found ", list.items_size(),
+                            " (the guest agent writes it when it installs the handler; reinstall the extension)"));
   }
   const proto::HandlerEnvironment& e = list.items(0);
   HandlerFolders f{e.name(),
@@ -105,7 +108,7 @@ absl::StatusOr<ObjectStrContent> ParseObjectStr(absl::string_view text) {
     json_text = *decoded;
   }
   proto::ObjectStr object;
-  absl::Status parsed = json::Parse(json_text, &object, "objectStr");
+  absl::Status parsed = json::ParseLenient(json_text, &object, "objectStr");
   if (!parsed.ok()) return WithCode(parsed, kBadParameter);
   ObjectStrContent out;
   for (const std::string& uri : object.blobsasuri()) {
@@ -138,7 +141,7 @@ absl::StatusOr<JobSettings> LoadJobSettings(const std::string& config_folder, in
   absl::StatusOr<std::string> text = file::ReadFile(path);
   if (!text.ok()) return WithCode(text.status(), kBadParameter);
   proto::SettingsFile settings;
-  RETURN_IF_ERROR(WithCode(json::Parse(*text, &settings, path), kBadParameter));
+  RETURN_IF_ERROR(WithCode(json::ParseLenient(*text, &settings, path), kBadParameter));
   if (settings.runtimesettings_size() < 1) return Bad(absl::StrCat(path, " has no runtimeSettings"));
   const proto::SettingsFile::HandlerSettings& hs = settings.runtimesettings(0).handlersettings();
   const proto::PublicSettings& pub = hs.publicsettings();
@@ -167,6 +170,10 @@ absl::StatusOr<JobSettings> LoadJobSettings(const std::string& config_folder, in
     }
   }
 
+  if (hs.protectedsettings().empty() && pub.commandtoexecute().empty() && pub.taskid().empty()) {
+    return Bad(absl::StrCat(path, " holds no settings (the guest agent writes such a file when the extension has "
+                                  "none): no backup job was sent, so nothing was snapshotted"));
+  }
   if (hs.protectedsettings().empty()) {
     return Bad(absl::StrCat(path, " has no protectedSettings (already consumed by an earlier run, or not sent); "
                                   "the backup service must send the settings again"));
@@ -185,7 +192,7 @@ absl::StatusOr<JobSettings> LoadJobSettings(const std::string& config_folder, in
                     code);
   }
   proto::ProtectedSettings prot;
-  RETURN_IF_ERROR(WithCode(json::Parse(*plain, &prot, "the decrypted protectedSettings"), kBadParameter));
+  RETURN_IF_ERROR(WithCode(json::ParseLenient(*plain, &prot, "the decrypted protectedSettings"), kBadParameter));
 
   // The Linux twin rewrites the settings file without the protected part once it has read it.
   settings.mutable_runtimesettings(0)->mutable_handlersettings()->clear_protectedsettings();

@@ -1,5 +1,6 @@
 #include "snapshot/status_report.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "common/file/file_util.h"
@@ -15,7 +16,9 @@ constexpr char kDatePlaceholder[] = "@@VMSNAPSHOT_TIMESTAMP@@";
 
 }  // namespace
 
-std::string RenderStatus(const JobStatus& s, absl::Time now, StatusForm form) {
+namespace {
+
+std::string RenderBlobDocument(const JobStatus& s, absl::Time now) {
   proto::JobMessage message;
   message.set_messagestr(s.message_str);
   message.set_snapshotconsistency(s.consistency);
@@ -24,10 +27,9 @@ std::string RenderStatus(const JobStatus& s, absl::Time now, StatusForm form) {
   proto::StatusList list;
   proto::StatusDocument* doc = list.add_items();
   doc->set_version(kExtensionVersion);
-  doc->set_timestamputc(form == StatusForm::kFile ? absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", now, absl::UTCTimeZone())
-                                                  : kDatePlaceholder);
+  doc->set_timestamputc(kDatePlaceholder);
   proto::StatusDocument::Status* st = doc->mutable_status();
-  st->set_name(kExtensionName);
+  st->set_name(s.handler_name.empty() ? kExtensionName : s.handler_name);
   st->set_operation(s.operation);
   st->set_status(s.status);
   st->set_code(s.code);
@@ -47,12 +49,39 @@ std::string RenderStatus(const JobStatus& s, absl::Time now, StatusForm form) {
     kv->set_key(k);
     kv->set_value(v);
   }
-  std::string out = json::ToJsonArray(list);
-  if (form == StatusForm::kBlob) {
-    // The .NET JSON date form, with its escaped slashes in the raw text, as the real extension writes it.
-    out = absl::StrReplaceAll(out, {{kDatePlaceholder, absl::StrCat("\\/Date(", absl::ToUnixMillis(now), ")\\/")}});
-  }
-  return out;
+  // The .NET JSON date form, with its escaped slashes in the raw text, as the real extension writes it.
+  return absl::StrReplaceAll(json::ToJsonArray(list),
+                             {{kDatePlaceholder, absl::StrCat("\\/Date(", absl::ToUnixMillis(now), ")\\/")}});
+}
+
+}  // namespace
+
+std::string RenderStatus(const JobStatus& s, absl::Time now, StatusForm form) {
+  std::string blob = RenderBlobDocument(s, now);
+  if (form == StatusForm::kBlob) return blob;
+  proto::StatusList list;
+  proto::StatusDocument* doc = list.add_items();
+  doc->set_version(kExtensionVersion);
+  doc->set_timestamputc(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", now, absl::UTCTimeZone()));
+  proto::StatusDocument::Status* st = doc->mutable_status();
+  st->set_name(s.handler_name.empty() ? kExtensionName : s.handler_name);
+  st->set_operation(s.operation);
+  const bool terminal = s.status == "success" || s.status == "error";
+  st->set_status(terminal && absl::EqualsIgnoreCase(s.vm_type, kVmTypeArm) ? "success" : s.status);
+  st->set_code(s.code);
+  st->mutable_formattedmessage()->set_lang(LangTag(s.locale));
+  proto::JobMessage message;
+  message.set_messagestr(s.message_str);
+  message.set_snapshotconsistency(s.consistency);
+  message.set_jobmessage(s.job_message);
+  st->mutable_formattedmessage()->set_message(json::ToJson(message));
+  st->set_taskid(s.task_id);
+  st->set_commandstarttimeutcticks(s.ticks);
+  proto::StatusDocument::SubStatus* sub = st->add_substatus();
+  sub->set_code("0");
+  sub->set_name(blob);
+  sub->set_status("success");
+  return json::ToJsonArray(list);
 }
 
 absl::Status WriteStatusFile(const std::string& folder, int seq, const std::string& json) {
@@ -93,6 +122,10 @@ absl::StatusOr<proto::StatusDocument> ParseStatus(absl::string_view text, absl::
   RETURN_IF_ERROR(json::ParseArray(text, &list, what));
   if (list.items_size() != 1) {
     return absl::DataLossError(absl::StrCat(what, " holds ", list.items_size(), " status entries, not exactly one"));
+  }
+  const proto::StatusDocument::Status& st = list.items(0).status();
+  if (st.substatus_size() > 0 && absl::StartsWith(st.substatus(0).name(), "[")) {
+    return ParseStatus(st.substatus(0).name(), absl::StrCat(what, " substatus[0]"));
   }
   return list.items(0);
 }

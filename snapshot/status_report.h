@@ -18,8 +18,15 @@
 
 namespace vmb::snapshot {
 
+// The name reported when HandlerEnvironment.json names no handler (the agent always names it: status.name is the
+// handler's name, e.g. Microsoft.Azure.RecoveryServices.VMSnapshotLinux).
 inline constexpr char kExtensionName[] = "Microsoft.Azure.RecoveryServices.VMSnapshot";
-inline constexpr char kExtensionVersion[] = "1.0.0";
+// The handler version: snapshot/version.bzl, the package name and the status documents all carry it.
+inline constexpr char kExtensionVersion[] = VMSNAPSHOT_VERSION;
+// vmType of Azure Resource Manager VMs: for these the real extension reports a terminal outcome as "success" at the
+// top of the status file (the outcome itself travels in substatus[0] to the host), so the agent does not mark the
+// handler failed.
+inline constexpr char kVmTypeArm[] = "microsoft.compute/virtualmachines";
 
 struct SnapshotInfo {
   bool is_successful = false;
@@ -29,6 +36,8 @@ struct SnapshotInfo {
 };
 
 struct JobStatus {
+  std::string handler_name;  // from HandlerEnvironment.json; kExtensionName when empty
+  std::string vm_type;       // publicSettings.vmType
   std::string operation = "Enable";
   std::string status = "transitioning";  // transitioning | success | error
   int code = 4;
@@ -42,6 +51,11 @@ struct JobStatus {
   std::vector<std::pair<std::string, std::string>> telemetry;
 };
 
+// kBlob: the full document the backup service reads from the status blob (status, code, message, snapshotInfo,
+// telemetryData; timestampUTC as "\/Date(ms)\/").
+// kFile: what the guest agent reads from <statusFolder>/<N>.status, shaped as the real extension writes it: name,
+// operation, status, code, formattedMessage, taskId, commandStartTimeUTCTicks, and substatus[0] = {code "0",
+// status "success", name = the kBlob document as text}; for vmType kVmTypeArm a terminal status reads "success".
 enum class StatusForm { kFile, kBlob };
 
 std::string RenderStatus(const JobStatus& status, absl::Time now, StatusForm form);
@@ -49,9 +63,10 @@ std::string RenderStatus(const JobStatus& status, absl::Time now, StatusForm for
 // Writes <folder>/<seq>.status atomically (temp file + rename), mode 0644 (it holds no secrets).
 absl::Status WriteStatusFile(const std::string& folder, int seq, const std::string& json);
 
-// Reads a status file or status blob (a one-element JSON array; the blob's "\/Date(ms)\/" form included), as the
-// backup service does. kInvalidArgument naming `what` when it is not JSON of that shape, kDataLoss when the array
-// does not hold exactly one status.
+// Reads a status file or status blob (a one-element JSON array; the blob's "\/Date(ms)\/" form included) for the
+// extension's own tools (fixture replay); a status file yields the document in its substatus[0], the one the host
+// receives. kInvalidArgument naming `what` when it is not JSON of that shape, kDataLoss when the array does not hold
+// exactly one status. (The backup service simulator reads statuses with its own code, not this.)
 absl::StatusOr<proto::StatusDocument> ParseStatus(absl::string_view text, absl::string_view what);
 
 // Writes `data` to a status/logs blob as the Linux twin does: a page blob is cleared and written in 512-byte pages

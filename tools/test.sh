@@ -24,6 +24,10 @@ ARGS=(
   --test_env=NODE_PATH="$PWD/tools/node/node_modules"
   --test_env=PATH="$(dirname "$(command -v node)"):/usr/local/bin:/usr/bin:/bin"
 )
+# As root (CI runs as root) the real-file-system tests (loop-mounted ext4, tagged no-sandbox) must run, not skip.
+if [ "$(id -u)" = 0 ]; then
+  ARGS+=(--test_env=VMB_REAL_FS_TESTS=1)
+fi
 if [ "${CI:-}" = "true" ]; then
   ARGS+=(--color=no --curses=no --show_progress_rate_limit=30)
 fi

@@ -15,6 +15,16 @@ namespace vmb::json {
 // kInvalidArgument with protobuf's description of the problem, prefixed by `what` (e.g. the file name).
 absl::Status Parse(absl::string_view text, google::protobuf::Message* message, absl::string_view what);
 
+// Parse for documents other programs write (the guest agent, the backup service, an admin's editor), read the way
+// they are written rather than the way we would write them: on top of Parse's rules, a JSON number or boolean given
+// for a string field becomes its text ("version": 1.0 -> "1"; integral numbers print without a fraction), "true" /
+// "false" / 0 / 1 are accepted for a boolean field, and a null anywhere is the field's default. Anything else that
+// does not fit the message's shape is still kInvalidArgument. Meant for small files (the text is parsed twice).
+absl::Status ParseLenient(absl::string_view text, google::protobuf::Message* message, absl::string_view what);
+
+// ParseArray's lenient twin: a top-level JSON array into the `items` of `list`, read as ParseLenient reads.
+absl::Status ParseArrayLenient(absl::string_view text, google::protobuf::Message* list, absl::string_view what);
+
 // Parses a top-level JSON array into `list`, a message whose field `items` is a repeated message.
 absl::Status ParseArray(absl::string_view text, google::protobuf::Message* list, absl::string_view what);
 

@@ -9,7 +9,6 @@
 #include "absl/strings/str_cat.h"
 #include "common/blob/blob_client.h"
 #include "common/blob/dev_account.h"
-#include "snapshot/status_report.h"
 #include "common/blob/shared_key.h"
 #include "common/crypto/certificate.h"
 #include "common/crypto/cms.h"
@@ -18,8 +17,7 @@
 #include "common/file/file_util.h"
 #include "common/json/json.h"
 #include "common/status/status_macros.h"
-#include "snapshot/proto/handler.pb.h"
-#include "snapshot/settings.h"
+#include "simulators/backup_service/wire.pb.h"
 
 namespace vmb::sim {
 namespace {
@@ -47,6 +45,23 @@ absl::StatusOr<std::string> Sas(const Env& env, const std::string& container, co
   o.expiry = absl::Now() + absl::Hours(3);
   ASSIGN_OR_RETURN(blob::SasToken t, blob::MakeServiceSas(env.cred, o));
   return env.account.WithContainer(container).WithBlob(blob).WithSas(t.query).ToString();
+}
+
+// .NET ticks (100 ns since 0001-01-01), as the service stamps commandStartTimeUTCTicks.
+int64_t NowTicks() { return absl::ToUnixNanos(absl::Now()) / 100 + 621355968000000000LL; }
+
+// The next sequence number: one past the highest <N>.settings the agent holds.
+int NextSequenceNumber(const std::string& config_dir) {
+  int next = 0;
+  if (DIR* d = ::opendir(config_dir.c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      absl::string_view n = e->d_name;
+      int seq = 0;
+      if (absl::ConsumeSuffix(&n, ".settings") && absl::SimpleAtoi(n, &seq) && seq >= next) next = seq + 1;
+    }
+    ::closedir(d);
+  }
+  return next;
 }
 
 std::string VmName(const BackupJobSpec& spec) {
@@ -90,7 +105,7 @@ absl::StatusOr<PreparedJob> PrepareBackupJob(const BackupJobSpec& spec) {
   RETURN_IF_ERROR(client.CreateContainer(env.account.WithContainer(disks_container)));
   RETURN_IF_ERROR(client.CreateContainer(env.account.WithContainer(logs_container)));
 
-  snapshot::proto::ObjectStr object;
+  wire::DiskList object;
   for (int i = 0; i < spec.disks; ++i) {
     std::string name = absl::StrCat(vm, "-disk", i, ".vhd");
     blob::BlobUri disk = env.account.WithContainer(disks_container).WithBlob(name);
@@ -103,12 +118,10 @@ absl::StatusOr<PreparedJob> PrepareBackupJob(const BackupJobSpec& spec) {
     object.add_blobsasuri(uri);
   }
 
-  // Next sequence number.
-  absl::StatusOr<int> latest = snapshot::LatestSequenceNumber(spec.vm_dir + "/config");
-  job.seq = latest.ok() ? *latest + 1 : 0;
+  job.seq = NextSequenceNumber(spec.vm_dir + "/config");
   job.task_id = absl::StrCat(crypto::Base16Encode(crypto::SecureRandom().Bytes(8)), "_", job.seq);
 
-  snapshot::proto::ProtectedSettings prot;
+  wire::ProtectedPart prot;
   prot.set_objectstr(crypto::Base64Encode(json::ToJson(object)));
   ASSIGN_OR_RETURN(std::string status_uri, Sas(env, logs_container, absl::StrCat(vm, ".v2.Status.txt"), "rw"));
   ASSIGN_OR_RETURN(std::string logs_uri, Sas(env, logs_container, absl::StrCat(vm, ".v2.Logs.txt"), "rw"));
@@ -116,7 +129,7 @@ absl::StatusOr<PreparedJob> PrepareBackupJob(const BackupJobSpec& spec) {
   prot.set_logsbloburi(logs_uri);
   job.status_blob = blob::BlobUri::Parse(status_uri)->Redacted();
 
-  snapshot::proto::SettingsFile settings;
+  wire::Settings settings;
   auto* hs = settings.add_runtimesettings()->mutable_handlersettings();
   hs->set_protectedsettingscertthumbprint(thumb);
   ASSIGN_OR_RETURN(std::string der,
@@ -126,14 +139,16 @@ absl::StatusOr<PreparedJob> PrepareBackupJob(const BackupJobSpec& spec) {
   pub->set_locale(spec.locale);
   pub->set_taskid(job.task_id);
   pub->set_commandtoexecute("snapshot");
-  pub->set_commandstarttimeutcticks(absl::StrCat(snapshot::TimeToTicks(absl::Now())));
+  pub->set_commandstarttimeutcticks(absl::StrCat(NowTicks()));
   pub->set_vmtype("microsoft.compute/virtualmachines");
   RETURN_IF_ERROR(file::WriteFileAtomic(absl::StrCat(spec.vm_dir, "/config/", job.seq, ".settings"),
                                         json::ToJson(settings), 0600));
+  // As the Linux guest agent writes it (waagent create_handler_env: json.dumps, "version" the number 1.0).
   std::string env_json = absl::StrCat(
-      R"([{"name":"Microsoft.Azure.RecoveryServices.VMSnapshotLinux","version":"1.0.0","handlerEnvironment":{)",
-      R"("logFolder":")", spec.vm_dir, R"(/log","configFolder":")", spec.vm_dir, R"(/config","statusFolder":")",
-      spec.vm_dir, R"(/status","heartbeatFile":")", spec.vm_dir, R"(/heartbeat.log"}}])");
+      R"([{"name": "Microsoft.Azure.RecoveryServices.VMSnapshotLinux", "version": 1.0, "handlerEnvironment": {)",
+      R"("logFolder": ")", spec.vm_dir, R"(/log", "configFolder": ")", spec.vm_dir, R"(/config", "statusFolder": ")",
+      spec.vm_dir, R"(/status", "heartbeatFile": ")", spec.vm_dir, R"(/heartbeat.log", "eventsFolder": ")",
+      spec.vm_dir, R"(/events", "eventsFolder_preview": ")", spec.vm_dir, R"(/events"}}])");
   RETURN_IF_ERROR(file::WriteFileAtomic(job.handler_environment, env_json, 0644));
   return job;
 }
@@ -145,8 +160,12 @@ absl::StatusOr<RecoveryPoint> CollectBackupJob(const BackupJobSpec& spec) {
   blob::BlobUri status_blob =
       env.account.WithContainer(absl::StrCat("bcdrextensionlogs-", vm)).WithBlob(absl::StrCat(vm, ".v2.Status.txt"));
   ASSIGN_OR_RETURN(std::string text, client.GetBlob(status_blob));
-  ASSIGN_OR_RETURN(snapshot::proto::StatusDocument doc, snapshot::ParseStatus(text, "status blob"));
-  const auto& st = doc.status();
+  wire::ReportedStatusList list;
+  RETURN_IF_ERROR(json::ParseArray(text, &list, "status blob"));
+  if (list.items_size() != 1) {
+    return absl::DataLossError(absl::StrCat("the status blob holds ", list.items_size(), " statuses, not one"));
+  }
+  const auto& st = list.items(0).status();
   RecoveryPoint rp;
   rp.status = st.status();
   rp.code = st.code();

@@ -105,7 +105,10 @@ absl::StatusOr<proto::RecoveryPoint> RunBackup(const ServiceOptions& o, const st
     absl::StatusOr<process::CommandResult> r = process::RunCommand({b.vmsnapshot, "install"}, install);
     if (!r.ok()) return r.status();
     v.set_extensioninstalled(r->exit_code == 0);
-    v.set_extensionversion("1.9");
+    // The version the publisher built into the handler (as Azure lists the version of the package it installed).
+    absl::StatusOr<process::CommandResult> version = process::RunCommand({b.vmsnapshot, "--version"}, install);
+    std::string words = version.ok() && version->exit_code == 0 ? std::string(absl::StripAsciiWhitespace(version->stdout_data)) : "";
+    v.set_extensionversion(words.empty() ? "unknown" : words.substr(words.find_last_of(' ') + 1));
   }
   process::RunOptions run;
   run.cwd = spec.vm_dir;  // the agent starts handlers in their folder; HandlerEnvironment.json is found there

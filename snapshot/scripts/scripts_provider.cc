@@ -82,7 +82,8 @@ absl::StatusOr<ScriptConfig> LoadScriptConfig(const std::string& path) {
   absl::StatusOr<std::string> text = file::ReadFile(path);
   if (!text.ok()) return WithCode(text.status(), kConfigNotFound);
   proto::ScriptPluginConfig c;
-  absl::Status parsed = json::Parse(*text, &c, path);
+  // Written by admins from Microsoft's template: numbers and booleans may come quoted or not.
+  absl::Status parsed = json::ParseLenient(*text, &c, path);
   if (!parsed.ok()) return WithCode(parsed, kConfigParse);
   ScriptConfig out;
   out.plugin_name = c.pluginname();
