@@ -52,5 +52,31 @@ TEST(Cli, ConfigFileChoosesTheProviderAndTheCommandLineWins) {
   EXPECT_THAT(r.stderr_data, HasSubstr("--handler-environment"));
 }
 
+// install sets up the per-minute and at-boot stale-freeze check naming this binary; uninstall removes it.
+TEST(Cli, InstallSetsUpTheStaleFreezeCheckAndUninstallRemovesIt) {
+  std::string dir = std::getenv("TEST_TMPDIR");
+  std::string cron = dir + "/vmsnapshot-thaw-check";
+  process::CommandResult r = Vmsnapshot({"install", "--thaw-check-file", cron, "--freeze-lock-file", dir + "/L"});
+  EXPECT_EQ(r.exit_code, 0) << r.stderr_data;
+  absl::StatusOr<std::string> text = file::ReadFile(cron);
+  ASSERT_TRUE(text.ok()) << r.stdout_data;
+  EXPECT_THAT(*text, HasSubstr("* * * * * root /"));
+  EXPECT_THAT(*text, HasSubstr("@reboot root /"));
+  EXPECT_THAT(*text, HasSubstr("vmsnapshot thaw-stale --freeze-lock-file " + dir + "/L"));
+  r = Vmsnapshot({"uninstall", "--thaw-check-file", cron});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_FALSE(file::ReadFile(cron).ok());
+  // thaw-stale with nothing recorded: nothing to do, exit 0.
+  r = Vmsnapshot({"thaw-stale", "--freeze-lock-file", dir + "/L"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.stderr_data, "");
+}
+
+TEST(Cli, VersionIsTheHandlerVersion) {
+  process::CommandResult r = Vmsnapshot({"--version"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.stdout_data, std::string("Microsoft.Azure.RecoveryServices.VMSnapshot ") + VMSNAPSHOT_VERSION + "\n");
+}
+
 }  // namespace
 }  // namespace vmb::snapshot

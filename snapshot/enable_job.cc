@@ -230,7 +230,11 @@ EnableResult Job::Finish(int code, const std::string& detail, int consistency) {
     log_.logger().Info("job ends with code {} ({}) {}", code, info.name, full_detail);
   }
   Report(st);
-  if (folders_ && code != kAlreadyProcessed) RecordProcessed(*folders_, settings_.seq, settings_.task_id);
+  // A run that never learned its task (the agent's empty settings, a missing settings file) is not recorded: the
+  // real job may still arrive under the same sequence number.
+  if (folders_ && code != kAlreadyProcessed && !settings_.task_id.empty()) {
+    RecordProcessed(*folders_, settings_.seq, settings_.task_id);
+  }
   log_.Close();
   result_.code = code;
   result_.status = st.status;

@@ -407,6 +407,12 @@ TEST_F(EnableJobTest, EmptyOrMissingSettingsAreReportedWithoutASnapshot) {
   EXPECT_EQ(HostStatus(7).status().code(), kBadParameter);
   EXPECT_EQ(freeze_.freezes, 0);
   EXPECT_EQ(SnapshotCalls(), 0);
+  // The real job then arrives under sequence number 0: it is not "already processed".
+  WriteSettings(0, Disks(1), "task-after-empty");
+  options_.seq = 0;
+  r = RunEnable(options_);
+  EXPECT_EQ(r.code, kSuccessAppConsistent) << r.message;
+  EXPECT_EQ(SnapshotCalls(), 1);
 }
 
 TEST_F(EnableJobTest, MissingHandlerEnvironmentIsAClearError) {

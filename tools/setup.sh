@@ -9,7 +9,8 @@ APT_PACKAGES=(
   g++ pkg-config git ca-certificates
   libabsl-dev libprotobuf-dev protobuf-compiler libcurl4-openssl-dev libfmt-dev libssl-dev openssl
   libzstd-dev zstd libpugixml-dev libcpp-httplib-dev libbrotli-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev
-  qemu-utils clang libclang-rt-14-dev gnuplot-nox time
+  qemu-utils clang libclang-rt-14-dev gnuplot-nox time xfsprogs e2fsprogs util-linux
+  python3 python3-distro python3-distutils
 )
 
 SUDO=""
@@ -37,4 +38,7 @@ if [ ! -x tools/node/node_modules/.bin/azurite-blob ] || ! cmp -s tools/node/pac
 else
   echo "setup: npm packages present"
 fi
+# The Linux guest agent's own code (Debian's waagent, unpacked into tools/waagent/, never installed or started): the
+# judge of the extension's handler contract in //snapshot/agent_e2e:agent_e2e_test.
+tools/fetch_waagent.sh
 echo "setup: done"

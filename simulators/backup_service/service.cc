@@ -102,7 +102,8 @@ absl::StatusOr<proto::RecoveryPoint> RunBackup(const ServiceOptions& o, const st
     process::RunOptions install;
     install.cwd = spec.vm_dir;
     install.timeout_ms = 60000;
-    absl::StatusOr<process::CommandResult> r = process::RunCommand({b.vmsnapshot, "install"}, install);
+    absl::StatusOr<process::CommandResult> r = process::RunCommand(
+        {b.vmsnapshot, "install", "--thaw-check-file", spec.vm_dir + "/vmsnapshot-thaw-check.cron"}, install);
     if (!r.ok()) return r.status();
     v.set_extensioninstalled(r->exit_code == 0);
     // The version the publisher built into the handler (as Azure lists the version of the package it installed).

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "absl/strings/numbers.h"
@@ -27,9 +28,11 @@ void FsFreezeProvider::Reap() {
   if (from_holder_ >= 0) ::close(from_holder_);
   from_holder_ = -1;
   if (pid_ > 0) {
+    // A holder that was stopped (SIGSTOP) or hangs must not hang the extension: it is in a session of its own, sees
+    // end of file when it runs again, and its guardian thaws at the deadline anyway. Wait briefly, then leave it.
+    absl::Time give_up = absl::Now() + absl::Seconds(2);
     int status;
-    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
+    while (::waitpid(pid_, &status, WNOHANG) == 0 && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(10));
   }
   pid_ = -1;
   buffer_.clear();
@@ -93,6 +96,7 @@ absl::Status FsFreezeProvider::Freeze(absl::Duration timeout) {
   ::close(in[0]);
   ::close(out[1]);
   pid_ = pid;
+  deadline_ = absl::Now() + timeout;
   to_holder_ = in[1];
   from_holder_ = out[0];
   absl::StatusOr<std::string> line = ReadLine(timeout + absl::Seconds(5));
@@ -109,8 +113,9 @@ absl::Status FsFreezeProvider::Freeze(absl::Duration timeout) {
 
 absl::Status FsFreezeProvider::Thaw() {
   if (pid_ <= 0) return absl::OkStatus();
-  (void)!::write(to_holder_, "thaw\n", 5);
-  absl::StatusOr<std::string> line = ReadLine(absl::Seconds(30));
+  (void)!::write(to_holder_, "thaw\n", 5);  // EPIPE when the holder is gone (SIGPIPE is ignored by vmsnapshot)
+  // A live holder answers at once; past the deadline its watchdog (or its guardian) has thawed already.
+  absl::StatusOr<std::string> line = ReadLine(std::max(absl::Seconds(2), deadline_ + absl::Seconds(2) - absl::Now()));
   Reap();
   if (line.ok() && *line == "thawed") return absl::OkStatus();
   if (line.ok() && *line == "watchdog-thawed") {
@@ -119,8 +124,17 @@ absl::Status FsFreezeProvider::Thaw() {
                         "file-system consistent"),
                     kFreezeTimeout);
   }
-  return WithCode(absl::InternalError(absl::StrCat("fsfreeze thaw: ", line.ok() ? *line : line.status().message())),
-                  kFreezeFailed);
+  if (!line.ok()) {
+    // The holder died (SIGKILL, OOM) or stopped answering: its guardian thaws (at once, or at the deadline), and the
+    // snapshots may have been taken after that.
+    return WithCode(absl::DeadlineExceededError(absl::StrCat(
+                        "the freeze holder ", line.status().code() == absl::StatusCode::kDeadlineExceeded
+                                                  ? "stopped answering"
+                                                  : "died",
+                        "; its guardian thawed the file systems, so the snapshot is not file-system consistent")),
+                    kFreezeTimeout);
+  }
+  return WithCode(absl::InternalError(absl::StrCat("fsfreeze thaw: ", *line)), kFreezeFailed);
 }
 
 }  // namespace vmb::snapshot::fsfreeze

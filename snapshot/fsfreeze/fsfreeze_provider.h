@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "snapshot/freeze.h"
 #include "snapshot/fsfreeze/holder.h"
 
@@ -49,6 +50,7 @@ class FsFreezeProvider : public FreezeProvider {
   int from_holder_ = -1;
   std::string buffer_;
   std::vector<std::string> mounts_;
+  absl::Time deadline_;  // when the holder's watchdog thaws
 };
 
 }  // namespace vmb::snapshot::fsfreeze

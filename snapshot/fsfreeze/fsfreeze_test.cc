@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "snapshot/error_codes.h"
 #include "snapshot/fsfreeze/fsfreeze_provider.h"
+#include "snapshot/fsfreeze/freeze_record.h"
 #include "snapshot/fsfreeze/holder.h"
 #include "snapshot/fsfreeze/mounts.h"
 
@@ -215,6 +216,82 @@ TEST_F(ProviderTest, FreezeFailureIsCode121AndNothingStaysFrozen) {
   absl::Status s = p.Freeze(absl::Seconds(10));
   EXPECT_EQ(CodeOf(s, 0), kFreezeFailed) << s;
   EXPECT_THAT(Log(), ElementsAre("freeze /data/logs", "thaw /data/logs"));
+}
+
+// The holder itself SIGKILLed (OOM killer, kill -9): its guardian, in a session of its own, thaws at once, last
+// frozen first, removes the freeze record, and the extension hears a 122.
+TEST_F(ProviderTest, HolderKilledWithSigkillIsThawedByItsGuardian) {
+  FsFreezeProvider p(options_);
+  ASSERT_THAT(p.Freeze(absl::Seconds(60)), IsOk());
+  absl::StatusOr<FreezeRecord> record = ReadRecord(RecordPathFor(options_.lock_file));
+  ASSERT_THAT(record.status(), IsOk());
+  EXPECT_EQ(record->holder, p.holder_pid());
+  EXPECT_TRUE(ProcessAlive(record->guardian));
+  EXPECT_THAT(record->mounts, ElementsAre("/data/logs", "/srv/my disk", "/data", "/"));
+  EXPECT_NE(::getsid(record->guardian), ::getsid(record->holder)) << "the guardian has a session of its own";
+  absl::Time killed = absl::Now();
+  ::kill(record->holder, SIGKILL);
+  while (Log().size() < 8 && absl::Now() - killed < absl::Seconds(5)) absl::SleepFor(absl::Milliseconds(5));
+  EXPECT_LT(absl::Now() - killed, absl::Seconds(1)) << "not the 60 s deadline: the guardian saw the holder die";
+  EXPECT_THAT(Log(), ElementsAre("freeze /data/logs", "freeze /srv/my disk", "freeze /data", "freeze /", "thaw /",
+                                 "thaw /data", "thaw /srv/my disk", "thaw /data/logs"));
+  absl::Status s = p.Thaw();
+  EXPECT_EQ(CodeOf(s, 0), kFreezeTimeout) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("guardian thawed"));
+  EXPECT_FALSE(ReadRecord(RecordPathFor(options_.lock_file)).ok()) << "the record is gone";
+}
+
+// The holder stopped (SIGSTOP), not dead: the guardian thaws at the deadline; the extension is not held up by it.
+TEST_F(ProviderTest, StoppedHolderIsThawedByItsGuardianAtTheDeadline) {
+  FsFreezeProvider p(options_);
+  ASSERT_THAT(p.Freeze(absl::Milliseconds(500)), IsOk());
+  pid_t holder = p.holder_pid();
+  ::kill(holder, SIGSTOP);
+  absl::Time stopped = absl::Now();
+  while (Log().size() < 8 && absl::Now() - stopped < absl::Seconds(5)) absl::SleepFor(absl::Milliseconds(5));
+  EXPECT_EQ(Log().size(), 8u);
+  EXPECT_LT(absl::Now() - stopped, absl::Milliseconds(1500));
+  absl::Time thaw_called = absl::Now();
+  absl::Status s = p.Thaw();
+  EXPECT_EQ(CodeOf(s, 0), kFreezeTimeout) << s;
+  EXPECT_LT(absl::Now() - thaw_called, absl::Seconds(7)) << "a stopped holder does not hang the extension";
+  ::kill(holder, SIGCONT);
+}
+
+// Everything of a freeze died at once: the record survives and the sweep thaws what it names, last frozen first;
+// a live freeze's record is left alone.
+TEST(Sweep, ThawsAStaleRecordAndLeavesALiveOne) {
+  std::string lock = Tmp("sweep.lock");
+  Recorder r;
+  EXPECT_FALSE(ThawStaleFreeze(r, lock, absl::Now()).found);
+  // Live: this process is the holder and the deadline is ahead.
+  ASSERT_THAT(WriteRecord(RecordPathFor(lock), {absl::Now() + absl::Seconds(30), ::getpid(), 0, {"/data", "/"}}), IsOk());
+  SweepResult live = ThawStaleFreeze(r, lock, absl::Now());
+  EXPECT_TRUE(live.found);
+  EXPECT_FALSE(live.thawed);
+  EXPECT_TRUE(r.calls.empty());
+  // The same record past its deadline is stale.
+  SweepResult late = ThawStaleFreeze(r, lock, absl::Now() + absl::Seconds(31));
+  EXPECT_TRUE(late.thawed);
+  EXPECT_THAT(late.note, HasSubstr("deadline had passed"));
+  EXPECT_THAT(r.calls, ElementsAre("thaw /", "thaw /data"));
+  EXPECT_FALSE(ReadRecord(RecordPathFor(lock)).ok());
+  // Holder and guardian gone (a reaped child's pid), deadline ahead: stale too.
+  pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ::waitpid(child, nullptr, 0);
+  ASSERT_THAT(WriteRecord(RecordPathFor(lock), {absl::Now() + absl::Seconds(30), child, child, {"/srv"}}), IsOk());
+  r.calls.clear();
+  SweepResult orphaned = ThawStaleFreeze(r, lock, absl::Now());
+  EXPECT_TRUE(orphaned.thawed);
+  EXPECT_THAT(orphaned.note, HasSubstr("holder and guardian were gone"));
+  EXPECT_THAT(r.calls, ElementsAre("thaw /srv"));
+  // A torn record is removed, not trusted.
+  ASSERT_THAT(file::WriteFileAtomic(RecordPathFor(lock), "mount /x\n", 0600), IsOk());
+  r.calls.clear();
+  EXPECT_TRUE(ThawStaleFreeze(r, lock, absl::Now()).found);
+  EXPECT_TRUE(r.calls.empty());
+  EXPECT_FALSE(ReadRecord(RecordPathFor(lock)).ok());
 }
 
 }  // namespace
