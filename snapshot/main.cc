@@ -67,6 +67,8 @@ Options:
                               (default: /etc/cron.d/vmsnapshot-thaw-check; "" for none)
   --freeze-dry-run-log FILE   fsfreeze: make no freeze system calls, log what would be frozen and thawed
   --freeze-mounts-file FILE   fsfreeze: read mounts from FILE instead of /proc/self/mounts (rehearsals)
+  --freeze-trace-log FILE     fsfreeze: make the real calls and log each freeze and thaw with its time (FILE must
+                              not be on a file system that gets frozen)
   --deadline SECONDS          overall limit for enable (default: 270; the agent stops handlers at 300)
   --verbose                   also print the job log on stderr
   --help                      this text
@@ -81,7 +83,7 @@ Options:
               (--thaw-check-file, default /etc/cron.d/vmsnapshot-thaw-check; `uninstall` removes it)
 
 Internal (started by the fsfreeze provider; not for direct use):
-  vmsnapshot freeze-holder --timeout-ms N --lock-file PATH [--dry-run-log FILE] -- MOUNT...
+  vmsnapshot freeze-holder --timeout-ms N --lock-file PATH [--dry-run-log FILE | --trace-log FILE] -- MOUNT...
 
 Fixture replay (engineers):
   vmsnapshot replay FIXTURE_DIR... --blob-endpoint URL [--account-key-file FILE] [--work-dir DIR]
@@ -135,7 +137,7 @@ int Usage(const std::string& problem) {
 // `freeze-holder`: the small process that holds an fsfreeze (see snapshot/fsfreeze/holder.h).
 int FreezeHolderMain(const std::vector<std::string>& args) {
   vmb::snapshot::fsfreeze::HolderOptions o;
-  std::string dry_run_log, dry_run_fail;
+  std::string dry_run_log, dry_run_fail, trace_log;
   size_t i = 1;
   for (; i < args.size() && args[i] != "--"; ++i) {
     int64_t ms = 0;
@@ -148,6 +150,8 @@ int FreezeHolderMain(const std::vector<std::string>& args) {
       dry_run_log = args[++i];
     } else if (args[i] == "--dry-run-fail" && i + 1 < args.size()) {
       dry_run_fail = args[++i];
+    } else if (args[i] == "--trace-log" && i + 1 < args.size()) {
+      trace_log = args[++i];
     } else {
       return Usage(absl::StrCat("freeze-holder: unexpected argument ", args[i]));
     }
@@ -156,6 +160,7 @@ int FreezeHolderMain(const std::vector<std::string>& args) {
   std::unique_ptr<vmb::snapshot::fsfreeze::FreezeSyscalls> sys =
       dry_run_log.empty() ? vmb::snapshot::fsfreeze::RealFreezeSyscalls()
                           : vmb::snapshot::fsfreeze::DryRunFreezeSyscalls(dry_run_log, dry_run_fail);
+  if (!trace_log.empty()) sys = vmb::snapshot::fsfreeze::TraceFreezeSyscalls(std::move(sys), trace_log);
   return vmb::snapshot::fsfreeze::RunHolder(*sys, o, 0, 1);
 }
 
@@ -255,6 +260,8 @@ int main(int argc, char** argv) {
       if (!value(&script_config)) return Usage("--script-config needs a path");
     } else if (a == "--freeze-mounts-file") {
       if (!value(&fsfreeze.mounts_file)) return Usage("--freeze-mounts-file needs a file");
+    } else if (a == "--freeze-trace-log") {
+      if (!value(&fsfreeze.trace_log)) return Usage("--freeze-trace-log needs a file");
     } else if (a == "--freeze-dry-run-log") {
       if (!value(&fsfreeze.dry_run_log)) return Usage("--freeze-dry-run-log needs a file");
     } else if (a == "--verbose") {

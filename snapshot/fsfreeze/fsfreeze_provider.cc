@@ -70,6 +70,7 @@ absl::Status FsFreezeProvider::Freeze(absl::Duration timeout) {
   std::vector<std::string> argv = {options_.holder_binary, "freeze-holder", "--timeout-ms",
                                    absl::StrCat(absl::ToInt64Milliseconds(timeout)), "--lock-file",
                                    options_.lock_file};
+  if (!options_.trace_log.empty()) argv.insert(argv.end(), {"--trace-log", options_.trace_log});
   if (!options_.dry_run_log.empty()) {
     argv.insert(argv.end(), {"--dry-run-log", options_.dry_run_log});
     if (!options_.dry_run_fail_mount.empty()) argv.insert(argv.end(), {"--dry-run-fail", options_.dry_run_fail_mount});

@@ -23,6 +23,7 @@ struct FsFreezeOptions {
   std::string lock_file = kDefaultLockFile;
   std::string dry_run_log;       // non-empty: no system calls, the holder logs what it would do
   std::string dry_run_fail_mount;
+  std::string trace_log;         // non-empty: the real calls, each logged with its time (see TraceFreezeSyscalls)
 };
 
 class FsFreezeProvider : public FreezeProvider {

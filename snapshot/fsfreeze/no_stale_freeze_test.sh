@@ -32,7 +32,11 @@ now_ms() { date +%s%3N; }
 cleanup() {
   pkill -CONT -f "freeze-holder.*$W/" 2>/dev/null || true
   pkill -9 -f "vmsnapshot.*$W/" 2>/dev/null || true
-  if [ -n "$MNT" ]; then fsfreeze -u "$MNT" 2>/dev/null || true; umount -l "$MNT" 2>/dev/null || true; fi
+  # Every mount under the work folder, deepest first: thawed (harmless if not frozen) and detached.
+  for m in $(awk -v w="$W/" 'index($2, w) == 1 {print $2}' /proc/self/mounts | sort -r); do
+    fsfreeze -u "$m" 2>/dev/null || true
+    umount -l "$m" 2>/dev/null || true
+  done
 }
 trap cleanup EXIT
 
@@ -153,6 +157,44 @@ for fs in ext4 xfs; do
 
   umount "$MNT"; MNT=""
 done
+
+
+# The provider's own rules on real mounts (issue 21, 3): a mount below another is frozen first and thawed last, a
+# skipped mount, loop devices and the resource disk are never frozen. --freeze-trace-log logs the real calls.
+O="$W/order"
+mkdir -p "$O/data" "$O/skip"
+truncate -s 320M "$O/data.img" && mkfs.xfs -q -f "$O/data.img" && mount -o loop "$O/data.img" "$O/data"
+mkdir -p "$O/data/logs"
+truncate -s 64M "$O/logs.img" && mkfs.ext4 -q -F "$O/logs.img" && mount -o loop "$O/logs.img" "$O/data/logs"
+truncate -s 64M "$O/skip.img" && mkfs.ext4 -q -F "$O/skip.img" && mount -o loop "$O/skip.img" "$O/skip"
+cat >"$O/mounts" <<MOUNTS
+/dev/sdx1 $O/data xfs rw,relatime 0 0
+/dev/sdy1 $O/data/logs ext4 rw,relatime 0 0
+/dev/sdw1 $O/skip ext4 rw,relatime 0 0
+/dev/sdv1 /mnt/resource ext4 rw,relatime 0 0
+/dev/loop7 $O/skip/inner ext4 rw,relatime 0 0
+MOUNTS
+"$B" freeze-check --freeze-provider fsfreeze --freeze-mounts-file "$O/mounts" --freeze-lock-file "$O/lock" \
+  --freeze-skip-mount "$O/skip" --freeze-trace-log "$W/order-trace" --hold-ms 1500 >"$O/ext.out" 2>&1 &
+EXT=$!
+for _ in $(seq 1 500); do grep -q "^frozen" "$O/ext.out" 2>/dev/null && break; sleep 0.01; done
+# While frozen, the skipped mount still takes writes at once.
+skip_ok=no
+if timeout 1 sh -c "echo x >>'$O/skip/probe' && sync '$O/skip/probe'"; then skip_ok=yes; fi
+wait "$EXT" || true
+want="freeze $O/data/logs
+freeze $O/data
+thaw $O/data
+thaw $O/data/logs"
+got="$(cut -d' ' -f2- "$W/order-trace")"
+if [ "$got" = "$want" ] && [ "$skip_ok" = yes ] && grep -q "^thawed" "$O/ext.out"; then
+  echo "order on real mounts: ok (nested mount first, thawed in reverse; skipped, loop and resource mounts untouched)"
+else
+  echo "order on real mounts: FAIL"; echo "  trace:"; sed 's/^/    /' "$W/order-trace"; echo "  skipped mount writable while frozen: $skip_ok"
+  sed 's/^/    /' "$O/ext.out"
+  FAILS=$((FAILS + 1))
+fi
+umount "$O/skip" "$O/data/logs" "$O/data"
 
 echo
 echo "probe write landed (ms after the freeze | ms after the kill or stop; the stale case: after the next enable started):"

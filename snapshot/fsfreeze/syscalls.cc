@@ -63,7 +63,36 @@ class DryRun : public FreezeSyscalls {
   std::string fail_;
 };
 
+// Forwards to another implementation and logs each successful freeze and thaw as the dry run does.
+class Trace : public FreezeSyscalls {
+ public:
+  Trace(std::unique_ptr<FreezeSyscalls> inner, const std::string& path) : inner_(std::move(inner)) {
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  }
+  ~Trace() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  absl::StatusOr<int> Open(const std::string& mp) override { return inner_->Open(mp); }
+  absl::Status Freeze(int fd, const std::string& mp) override { return Logged("freeze", mp, inner_->Freeze(fd, mp)); }
+  absl::Status Thaw(int fd, const std::string& mp) override { return Logged("thaw", mp, inner_->Thaw(fd, mp)); }
+  void Close(int fd) override { inner_->Close(fd); }
+
+ private:
+  absl::Status Logged(const char* what, const std::string& mp, absl::Status s) {
+    std::string line = absl::StrCat(absl::ToUnixMillis(absl::Now()), " ", what, " ", mp,
+                                    s.ok() ? "" : absl::StrCat(" failed: ", s.message()), "\n");
+    if (fd_ >= 0) (void)!::write(fd_, line.data(), line.size());
+    return s;
+  }
+  std::unique_ptr<FreezeSyscalls> inner_;
+  int fd_;
+};
+
 }  // namespace
+
+std::unique_ptr<FreezeSyscalls> TraceFreezeSyscalls(std::unique_ptr<FreezeSyscalls> inner, const std::string& log_path) {
+  return std::make_unique<Trace>(std::move(inner), log_path);
+}
 
 std::unique_ptr<FreezeSyscalls> RealFreezeSyscalls() { return std::make_unique<Real>(); }
 

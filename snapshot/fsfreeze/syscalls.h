@@ -27,6 +27,11 @@ std::unique_ptr<FreezeSyscalls> RealFreezeSyscalls();
 // Freeze of that mount fail with EBUSY.
 std::unique_ptr<FreezeSyscalls> DryRunFreezeSyscalls(const std::string& log_path, const std::string& fail_mount = "");
 
+// Forwards every call to `inner` and appends "<unix-ms> freeze|thaw <mount>[ failed: ...]" lines to `log_path`
+// (opened once, before anything is frozen; keep it off the frozen file systems): the real calls, traced, so an admin
+// or a test can see the order and timing on a real VM.
+std::unique_ptr<FreezeSyscalls> TraceFreezeSyscalls(std::unique_ptr<FreezeSyscalls> inner, const std::string& log_path);
+
 }  // namespace vmb::snapshot::fsfreeze
 
 #endif  // VMBACKUP_SNAPSHOT_FSFREEZE_SYSCALLS_H_
