@@ -7,7 +7,9 @@
 # Environment: BIN (folder holding the built binaries in their package paths: bazel-bin, or a test's runfiles),
 # WORK (a new folder), ENDPOINT (the blob account, e.g. Azurite's http://127.0.0.1:PORT/devstoreaccount1),
 # SIZE_MIB (source size, default 2048), SUMMARY (tab-separated rows are appended; see tools/lib.sh).
-# Optional: CONTROL_PLANE and TOKEN (an Import/Export API to use instead of starting the simulator).
+# Optional: CONTROL_PLANE and TOKEN (an Import/Export API to use instead of starting the simulator);
+# RECORD_REQUESTS=FILE: every request the tools send to it goes through tools/azure_sdk_judge/proxy.js and is
+# recorded in FILE (JSON lines, tokens redacted) for tools/azure_sdk_judge/check_requests.js (needs node).
 # Kill-and-resume mode (issue 8): KILL_DISKPREP, KILL_IMPORT, KILL_BACKUP (how many times diskprep s:, the
 # datacenter import and the vault copy are killed with SIGKILL at random moments before they may finish; see
 # run_killed in lib.sh), KILL_SEED (default 20261123). The staging location must come out unchanged, the drives
@@ -26,8 +28,8 @@ DISKPREP="$BIN/offline_seed/diskprep/diskprep"
 mkdir -p "$WORK"
 RANDOM="${KILL_SEED:-20261123}"
 KILL_DISKPREP="${KILL_DISKPREP:-0}" KILL_IMPORT="${KILL_IMPORT:-0}" KILL_BACKUP="${KILL_BACKUP:-0}"
-PLANEPID=""
-trap '[ -n "$PLANEPID" ] && kill $PLANEPID 2>/dev/null; true' EXIT
+PLANEPID="" PROXYPID=""
+trap '[ -n "$PLANEPID" ] && kill $PLANEPID 2>/dev/null; [ -n "$PROXYPID" ] && kill $PROXYPID 2>/dev/null; true' EXIT
 
 if [ -z "${CONTROL_PLANE:-}" ]; then
   TOKEN="$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')"
@@ -41,12 +43,25 @@ if [ -z "${CONTROL_PLANE:-}" ]; then
   done
   [ -n "$CONTROL_PLANE" ] || { echo "the control plane did not start:"; cat "$WORK/plane.log"; exit 1; }
 fi
+if [ -n "${RECORD_REQUESTS:-}" ]; then
+  : >"$WORK/proxy.log"
+  node "$HERE/azure_sdk_judge/proxy.js" --upstream "$CONTROL_PLANE" --record "$RECORD_REQUESTS" >"$WORK/proxy.log" 2>&1 &
+  PROXYPID=$!
+  PROXIED=""
+  for _ in $(seq 1 100); do
+    PROXIED="$(sed -n 's|.*listening on \(http://[0-9.:]*\).*|\1|p' "$WORK/proxy.log" | head -1)"
+    [ -n "$PROXIED" ] && break
+    sleep 0.1
+  done
+  [ -n "$PROXIED" ] || { echo "the recording proxy did not start:"; cat "$WORK/proxy.log"; exit 1; }
+  CONTROL_PLANE="$PROXIED"
+fi
 export VMBACKUP_CONTROL_PLANE="$CONTROL_PLANE" VMBACKUP_TOKEN="$TOKEN" VMBACKUP_BLOB_ENDPOINT="$ENDPOINT"
 export VMBACKUP_AGENT_DIR="$WORK/agent"
 echo "== offline seeding: control plane $CONTROL_PLANE, storage $ENDPOINT, work folder $WORK"
 # The job's storage account, as the admin created it in the portal.
-curl -sSf -X PUT -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"location":"westeurope"}' \
-  "$CONTROL_PLANE/subscriptions/$SUB/resourceGroups/offlinebackup/providers/Microsoft.Storage/storageAccounts/$ACCOUNT?api-version=2021-01-01" >/dev/null
+curl -sSf -X PUT -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"location":"westeurope","kind":"StorageV2","sku":{"name":"Standard_LRS"}}' \
+  "$CONTROL_PLANE/subscriptions/$SUB/resourceGroups/offlinebackup/providers/Microsoft.Storage/storageAccounts/$ACCOUNT?api-version=2021-06-01" >/dev/null
 
 echo "== a ${SIZE_MIB} MiB source tree (half incompressible, half text; non-ASCII names, a symlink, empty file and folder)"
 SRC="$WORK/source"

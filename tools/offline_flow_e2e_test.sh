@@ -10,11 +10,17 @@ W="${TEST_TMPDIR:-$(mktemp -d)}/e2e"
 mkdir -p "$W"
 start_azurite "$W/azurite" "$AZURITE_BLOB"
 trap 'kill -9 $AZPID 2>/dev/null || true' EXIT
+command -v node >/dev/null || { echo "FAIL: node is not on PATH (tools/test.sh passes it): the requests are judged with it"; exit 1; }
 BIN="$ROOT" WORK="$W/offline" ENDPOINT="$ENDPOINT" SIZE_MIB="${SIZE_MIB:-96}" SUMMARY="$W/summary.tsv" \
-  "$ROOT/tools/offline_flow.sh" 2>&1 | tee "$W/terminal.log"
+  RECORD_REQUESTS="$W/requests.jsonl" "$ROOT/tools/offline_flow.sh" 2>&1 | tee "$W/terminal.log"
 [ -s "$W/offline/killed-runs.log" ] && echo "killed runs: output in $W/offline/killed-runs.log"
 column -t -s $'\t' "$W/summary.tsv"
 grep -q "byte-identical" "$W/summary.tsv"
+
+# Every request the tools sent to the Import/Export API, judged by Microsoft's SDK (its operation specs and mappers:
+# path, method, api-version, body fields and JSON types), not by our simulator.
+node "$ROOT/tools/azure_sdk_judge/check_requests.js" --answers --failures-only "$W/requests.jsonl" | tee "$W/request-check.log"
+grep -E "^[0-9]+ passed, 0 failed" "$W/request-check.log" >/dev/null
 
 # Secret hygiene: the recovery passwords and private keys the flow made appear nowhere but in the files meant to
 # hold them (each 0600): not in the terminal output, logs, journals, job records on this computer, drive logs or

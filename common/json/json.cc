@@ -111,6 +111,14 @@ std::string ToJson(const google::protobuf::Message& message, bool pretty) {
   return out;
 }
 
+std::string ToJsonCompact(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  std::string out;
+  (void)google::protobuf::util::MessageToJsonString(message, &out, options);
+  return out;
+}
+
 std::string ToJsonArray(const google::protobuf::Message& list, bool pretty) {
   std::string object = ToJson(list, pretty);
   // {"items":[...]} -> [...]

@@ -30,6 +30,10 @@ absl::Status ParseArray(absl::string_view text, google::protobuf::Message* list,
 
 std::string ToJson(const google::protobuf::Message& message, bool pretty = false);
 
+// Only the fields that are set (proto3: non-default), for request bodies where an unset field must not be sent
+// (an empty string or a false would overwrite what the service holds).
+std::string ToJsonCompact(const google::protobuf::Message& message);
+
 // The `items` of `list` as a top-level JSON array.
 std::string ToJsonArray(const google::protobuf::Message& list, bool pretty = false);
 

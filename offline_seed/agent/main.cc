@@ -16,7 +16,7 @@
 #include "common/file/file_util.h"
 #include "common/http/curl_transport.h"
 #include "offline_seed/repair/repair.h"
-#include "simulators/import_export/client.h"
+#include "offline_seed/import_job/arm_client.h"
 #include "simulators/vault/vault.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -169,7 +169,7 @@ std::string ImportState(Endpoints& e, const vmb::offline::proto::ImportJobRecord
     *note = "(no control plane given: --control-plane / $VMBACKUP_CONTROL_PLANE)";
     return "";
   }
-  vmb::ie::ImportExportClient client(e.transport.get(), e.control_plane, e.token);
+  vmb::ie::ArmImportJobClient client(e.transport.get(), e.control_plane, e.token);
   absl::StatusOr<vmb::ie::proto::Job> j = client.GetJob({job.subscriptionid(), "offlinebackup", job.jobname()});
   if (!j.ok()) {
     *note = absl::StrCat("(cannot read import job ", job.jobname(), ": ", j.status().message(), ")");

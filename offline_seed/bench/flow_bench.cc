@@ -32,7 +32,8 @@
 #include "offline_seed/bench/bench_util.h"
 #include "offline_seed/diskprep/diskprep.h"
 #include "offline_seed/diskprep/shipping.h"
-#include "simulators/import_export/client.h"
+#include "offline_seed/import_job/arm_client.h"
+#include "simulators/import_export/sim_admin.h"
 #include "simulators/import_export/control_plane.h"
 #include "simulators/import_export/datacenter.h"
 #include "simulators/vault/vault.h"
@@ -113,7 +114,7 @@ int main(int argc, char** argv) {
   vmb::ie::ControlPlane plane({root + "/plane", "tok"});
   std::string url = *plane.Start();
   auto transport = vmb::http::NewCurlTransport();
-  vmb::ie::ImportExportClient client(transport.get(), url, "tok");
+  vmb::ie::SimAdmin client(transport.get(), url, "tok");
   (void)client.PutStorageAccount("sub", "offlinebackup", "acct", "westeurope");
   vmb::sata::DriveBay drives(bay);
   vmb::sata::proto::DriveSpec spec = vmb::offline::bench::BenchDrive("d1", staged);

@@ -32,7 +32,8 @@
 #include "offline_seed/agent/staging.h"
 #include "offline_seed/bench/bench_util.h"
 #include "offline_seed/diskprep/diskprep.h"
-#include "simulators/import_export/client.h"
+#include "offline_seed/import_job/arm_client.h"
+#include "simulators/import_export/sim_admin.h"
 #include "simulators/import_export/control_plane.h"
 
 namespace {
@@ -182,7 +183,7 @@ int main(int argc, char** argv) {
   vmb::ie::ControlPlane plane({root + "/plane", "tok"});
   std::string url = *plane.Start();
   auto transport = vmb::http::NewCurlTransport();
-  vmb::ie::ImportExportClient client(transport.get(), url, "tok");
+  vmb::ie::SimAdmin client(transport.get(), url, "tok");
   (void)client.PutStorageAccount("sub", "offlinebackup", "acct", "westeurope");
   std::string publish = vmb::offline::bench::MakePublishSettings(root);
   vmb::sata::DriveBay drives(bay);
@@ -229,7 +230,7 @@ int main(int argc, char** argv) {
   {
     vmb::ie::ControlPlane plane2({root + "/plane2", "tok"});
     std::string url2 = *plane2.Start();
-    vmb::ie::ImportExportClient client2(transport.get(), url2, "tok");
+    vmb::ie::SimAdmin client2(transport.get(), url2, "tok");
     (void)client2.PutStorageAccount("sub", "offlinebackup", "acct", "westeurope");
     vmb::process::RunCommand({"rm", "-rf", staging + "/diskprep"}).IgnoreError();
     double cap = 0.6 * bound;

@@ -14,7 +14,7 @@
 #include "common/file/file_util.h"
 #include "common/status/status_macros.h"
 #include "pugixml.hpp"
-#include "simulators/import_export/client.h"
+#include "offline_seed/import_job/directory_client.h"
 
 namespace vmb::offline {
 namespace {
@@ -96,7 +96,8 @@ absl::StatusOr<std::map<std::string, std::string>> ParseKeyValueArgs(const std::
 absl::StatusOr<CreateResult> CreateNewApplication(const CertGenOptions& o, const std::string& subscription_id) {
   if (subscription_id.empty()) return absl::InvalidArgumentError("SubscriptionId is empty");
   if (o.user_id.empty()) return absl::InvalidArgumentError("no user id: pass --user-id (the Azure user id)");
-  ie::ImportExportClient client(o.transport, o.control_plane, o.token);
+  ie::DirectoryClient client(o.transport, o.graph_url.empty() ? o.control_plane : o.graph_url,
+                            o.graph_token.empty() ? o.token : o.graph_token);
   std::vector<crypto::CertificateAndKey> local = StoreCertificates(o.cert_store);
   absl::StatusOr<ie::proto::Application> existing = client.FindApplication(AppName(o));
   CreateResult result;
@@ -140,6 +141,9 @@ absl::StatusOr<CreateResult> CreateNewApplication(const CertGenOptions& o, const
   app.set_displayname(AppName(o));
   auto* kc = app.add_keycredentials();
   kc->set_customkeyidentifier(thumb);
+  kc->set_type("AsymmetricX509Cert");
+  kc->set_usage("Verify");
+  kc->set_displayname(so.common_name);
   kc->set_key(crypto::Base64Encode(pair.certificate.Der()));
   kc->set_enddatetime(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", pair.certificate.NotAfter(), absl::UTCTimeZone()));
   ASSIGN_OR_RETURN(ie::proto::Application created, client.CreateApplication(app));

@@ -23,7 +23,9 @@ namespace vmb::offline {
 
 struct CertGenOptions {
   std::string control_plane;  // base URL of the management API (the simulator, or Azure)
-  std::string token;          // bearer token
+  std::string token;          // bearer token (ARM)
+  std::string graph_url;      // the directory (Microsoft Graph); empty: the control plane's URL (a simulator)
+  std::string graph_token;    // bearer token for Graph; empty: `token`
   std::string user_id;        // the Azure user id the application is named after
   std::string cert_store = "/var/lib/vmbackup/certs";
   std::string config_dir = "/etc/vmbackup/CloudBackupProvider";

@@ -12,7 +12,8 @@
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "simulators/import_export/client.h"
+#include "offline_seed/import_job/arm_client.h"
+#include "offline_seed/import_job/directory_client.h"
 #include "simulators/import_export/control_plane.h"
 
 namespace vmb::offline {
@@ -55,7 +56,7 @@ TEST_F(CertGenTest, CreateThenReuseThenRegister) {
   ASSERT_EQ(::stat((o_.cert_store + "/" + r->thumbprint + ".prv").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   // The directory holds the public certificate under the application.
-  ie::ImportExportClient client(transport_.get(), url_, "tok");
+  ie::DirectoryClient client(transport_.get(), url_, "tok");
   ie::proto::Application app = *client.FindApplication("AzureOfflineBackup_8f3a2c");
   ASSERT_EQ(app.keycredentials_size(), 1);
   EXPECT_EQ(app.keycredentials(0).customkeyidentifier(), r->thumbprint);
@@ -75,7 +76,7 @@ TEST_F(CertGenTest, CreateThenReuseThenRegister) {
 }
 
 TEST_F(CertGenTest, ExistingApplicationWithOtherCredentialsGetsManualSteps) {
-  ie::ImportExportClient client(transport_.get(), url_, "tok");
+  ie::DirectoryClient client(transport_.get(), url_, "tok");
   ie::proto::Application other;
   other.set_displayname("AzureOfflineBackup_8f3a2c");
   other.add_keycredentials()->set_customkeyidentifier("0123456789ABCDEF0123456789ABCDEF01234567");

@@ -6,6 +6,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "offline_seed/import_job/directory_client.h"
 #include "absl/strings/str_cat.h"
 #include "common/http/curl_transport.h"
 #include "offline_seed/certgen/certgen.h"
@@ -20,6 +21,10 @@ constexpr char kUsage[] = R"(usage:
 Options:
   --control-plane URL   management API base URL (default: $VMBACKUP_CONTROL_PLANE)
   --token TOKEN         bearer token (default: $VMBACKUP_TOKEN)
+  --graph-url URL       the directory, Microsoft Graph (default: $VMBACKUP_GRAPH_URL, else
+                        https://graph.microsoft.com when --control-plane is https://management.azure.com, else
+                        the --control-plane URL: the simulator serves both)
+  --graph-token TOKEN   bearer token for Graph (default: $VMBACKUP_GRAPH_TOKEN, else --token)
   --user-id ID          the Azure user id the application is named after (default: $USER)
   --cert-store DIR      the agent's certificate store (default: /var/lib/vmbackup/certs)
   --config-dir DIR      stands in for HKLM\...\Windows Azure Backup\Config\CloudBackupProvider
@@ -43,6 +48,8 @@ int main(int argc, char** argv) {
   vmb::offline::CertGenOptions o;
   o.control_plane = Env("VMBACKUP_CONTROL_PLANE");
   o.token = Env("VMBACKUP_TOKEN");
+  o.graph_url = Env("VMBACKUP_GRAPH_URL");
+  o.graph_token = Env("VMBACKUP_GRAPH_TOKEN");
   o.user_id = Env("USER");
   std::vector<std::string> words;
   for (int i = 1; i < argc; ++i) {
@@ -56,6 +63,8 @@ int main(int argc, char** argv) {
       std::string v = argv[++i];
       if (a == "--control-plane") o.control_plane = v;
       else if (a == "--token") o.token = v;
+      else if (a == "--graph-url") o.graph_url = v;
+      else if (a == "--graph-token") o.graph_token = v;
       else if (a == "--user-id") o.user_id = v;
       else if (a == "--cert-store") o.cert_store = v;
       else if (a == "--config-dir") o.config_dir = v;
@@ -77,6 +86,9 @@ int main(int argc, char** argv) {
   if (command == "createnewapplication") {
     if (need("subscriptionid").empty()) return Usage("CreateNewApplication needs SubscriptionId:<id>");
     if (o.control_plane.empty()) return Usage("no management endpoint: pass --control-plane URL");
+    if (o.graph_url.empty() && absl::StartsWith(o.control_plane, "https://management.azure.com")) {
+      o.graph_url = vmb::ie::kGraphUrl;
+    }
     auto r = vmb::offline::CreateNewApplication(o, need("subscriptionid"));
     if (!r.ok()) {
       std::fprintf(stderr, "certgen: %s\n", std::string(r.status().message()).c_str());

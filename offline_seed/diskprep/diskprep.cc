@@ -33,7 +33,7 @@
 #include "offline_seed/manifest/drive_manifest.h"
 #include "offline_seed/publish/publish_settings.h"
 #include "offline_seed/volume/encrypted_volume.h"
-#include "simulators/import_export/client.h"
+#include "offline_seed/import_job/arm_client.h"
 
 namespace vmb::offline {
 namespace {
@@ -566,7 +566,7 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
   if (result.drives.size() > 10) return absl::FailedPreconditionError("an import job takes at most 10 drives");
 
   // The import job.
-  ie::ImportExportClient client(o.transport, o.control_plane, o.token);
+  ie::ArmImportJobClient client(o.transport, o.control_plane, o.token);
   ie::JobRef ref{staged.subscriptionid(), o.resource_group, staged.jobname()};
   ASSIGN_OR_RETURN(ie::proto::StorageAccount account,
                    client.GetStorageAccount(staged.subscriptionid(), o.resource_group, staged.storageaccount()));
@@ -581,6 +581,7 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
     p->set_jobtype("Import");
     p->set_backupdrivemanifest(true);
     p->set_diagnosticspath("waimportexport");
+    p->set_loglevel("Verbose");  // per-range verbose logs beside the error logs: repair reads them
     for (const PreparedDrive& d : result.drives) {
       auto* ds = p->add_drivelist();
       ds->set_driveid(d.drive_id);
@@ -590,7 +591,7 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
     }
     ASSIGN_OR_RETURN(result.job, client.CreateJob(ref, job));
   }
-  ASSIGN_OR_RETURN(result.location, client.GetLocation(staged.subscriptionid(), account.location()));
+  ASSIGN_OR_RETURN(result.location, client.GetLocation(account.location()));
   return result;
 }
 

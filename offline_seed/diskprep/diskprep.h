@@ -20,7 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/http/http_transport.h"
-#include "simulators/import_export/model.pb.h"
+#include "offline_seed/import_job/model.pb.h"
 #include "simulators/sata/drive.h"
 
 namespace vmb::offline {

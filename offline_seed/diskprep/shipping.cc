@@ -10,19 +10,19 @@
 #include "common/json/json.h"
 #include "common/status/status_macros.h"
 #include "offline_seed/agent/staging.h"
-#include "simulators/import_export/client.h"
+#include "offline_seed/import_job/arm_client.h"
 
 namespace vmb::offline {
 
 absl::StatusOr<std::pair<ie::proto::Job, ie::proto::Location>> LoadJob(const ShippingOptions& o) {
   ASSIGN_OR_RETURN(proto::ImportJobRecord staged, ReadStagedJob(o.staging));
-  ie::ImportExportClient client(o.transport, o.control_plane, o.token);
+  ie::ArmImportJobClient client(o.transport, o.control_plane, o.token);
   absl::StatusOr<ie::proto::Job> job = client.GetJob({staged.subscriptionid(), o.resource_group, staged.jobname()});
   if (!job.ok()) {
     return absl::Status(job.status().code(), absl::StrCat("import job ", staged.jobname(), ": ", job.status().message(),
                                                           " (prepare the drives with `diskprep s:` first)"));
   }
-  ASSIGN_OR_RETURN(ie::proto::Location where, client.GetLocation(staged.subscriptionid(), job->location()));
+  ASSIGN_OR_RETURN(ie::proto::Location where, client.GetLocation(job->location()));
   return std::make_pair(*job, where);
 }
 
@@ -61,9 +61,9 @@ absl::StatusOr<ShippingResult> RecordShipping(const ShippingOptions& o, const Sh
   ASSIGN_OR_RETURN(auto loaded, LoadJob(o));
   RETURN_IF_ERROR(CheckShippingDetails(d, loaded.first, loaded.second));
   ASSIGN_OR_RETURN(proto::ImportJobRecord staged, ReadStagedJob(o.staging));
-  ie::ImportExportClient client(o.transport, o.control_plane, o.token);
+  ie::ArmImportJobClient client(o.transport, o.control_plane, o.token);
   ie::JobRef ref{staged.subscriptionid(), o.resource_group, staged.jobname()};
-  ie::proto::Job patch;
+  ie::proto::UpdateJobParameters patch;
   auto* pkg = patch.mutable_properties()->mutable_deliverypackage();
   pkg->set_carriername(d.carrier);
   pkg->set_trackingnumber(d.tracking_number);
@@ -71,7 +71,7 @@ absl::StatusOr<ShippingResult> RecordShipping(const ShippingOptions& o, const Sh
   pkg->set_shipdate(d.ship_date);
   *patch.mutable_properties()->mutable_returnaddress() = d.return_address;
   RETURN_IF_ERROR(client.UpdateJob(ref, patch).status());
-  ie::proto::Job to_shipping;
+  ie::proto::UpdateJobParameters to_shipping;
   to_shipping.mutable_properties()->set_state("Shipping");
   ShippingResult r;
   ASSIGN_OR_RETURN(r.job, client.UpdateJob(ref, to_shipping));

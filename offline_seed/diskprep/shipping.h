@@ -8,7 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/http/http_transport.h"
-#include "simulators/import_export/model.pb.h"
+#include "offline_seed/import_job/model.pb.h"
 
 namespace vmb::offline {
 

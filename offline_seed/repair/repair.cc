@@ -22,7 +22,7 @@
 #include "offline_seed/diskprep/diskprep.pb.h"
 #include "offline_seed/journal/journal.h"
 #include "pugixml.hpp"
-#include "simulators/import_export/client.h"
+#include "offline_seed/import_job/arm_client.h"
 
 namespace vmb::offline {
 namespace {
@@ -82,7 +82,7 @@ absl::StatusOr<std::vector<Range>> CorruptedRanges(const std::string& xml) {
 
 absl::StatusOr<RepairResult> RepairImport(const RepairOptions& o) {
   ASSIGN_OR_RETURN(proto::ImportJobRecord staged, ReadStagedJob(o.staging));
-  ie::ImportExportClient client(o.transport, o.control_plane, o.token);
+  ie::ArmImportJobClient client(o.transport, o.control_plane, o.token);
   ASSIGN_OR_RETURN(ie::proto::Job job, client.GetJob({staged.subscriptionid(), o.resource_group, staged.jobname()}));
   RepairResult result;
   result.job_state = job.properties().state();

@@ -1,7 +1,15 @@
-// The Import/Export control plane (simulator): a real HTTP server on loopback serving the parts of the Azure
-// management API the offline-seeding tools use: import jobs (Microsoft.ImportExport resource model), datacenter
-// locations (shipping address, carriers), storage accounts, and the directory's application registrations.
-// Every request needs "Authorization: Bearer <token>". State persists in a folder (state.json, written atomically).
+// The Import/Export control plane (simulator): a real HTTP server on loopback playing Azure for the offline seeding
+// tools, with Azure's rules (Microsoft's @azure/arm-storageimportexport SDK judges it in the tests):
+//   ARM, Microsoft.ImportExport api-version 2021-01-01 (any other, or none, is refused as ARM refuses it):
+//     Operations_List, Locations_List/Get (tenant-scoped; an unknown location is 404), Jobs_ListBySubscription /
+//     ListByResourceGroup ($top, nextLink), Jobs_Get, Jobs_Create (PUT: create or update; an Import job takes 1-10
+//     drives), Jobs_Update (PATCH of UpdateJobParameters), Jobs_Delete (Creating, Completed or Closed jobs),
+//     BitLockerKeys_List (the only answer that carries drive keys);
+//   Microsoft.Storage storage accounts (create, get), as the portal and the tools use them;
+//   Microsoft Graph v1.0 applications ($filter=displayName eq '...', create, update keys, delete);
+//   /internal/datacenter/...: the datacenter simulator's private updates (not part of any public API).
+// Every request needs "Authorization: Bearer <token>"; errors are ARM's {"error": {"code", "message"}}, unknown
+// routes included. State persists in a folder (state.json, 0600, written atomically).
 #ifndef VMBACKUP_SIMULATORS_IMPORT_EXPORT_CONTROL_PLANE_H_
 #define VMBACKUP_SIMULATORS_IMPORT_EXPORT_CONTROL_PLANE_H_
 
@@ -9,10 +17,11 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "simulators/import_export/model.pb.h"
+#include "simulators/import_export/state.pb.h"
 
 namespace httplib {
 class Server;
@@ -49,8 +58,9 @@ class ControlPlane {
   proto::ServerState state_ ABSL_GUARDED_BY(mu_);
 };
 
-// The locations the simulator knows (region -> datacenter address and carriers).
-proto::Location LocationFor(const std::string& subscription, const std::string& region);
+// The locations the simulator knows: each with its own datacenter address and carriers. kNotFound otherwise.
+absl::StatusOr<proto::Location> LocationFor(const std::string& region);
+std::vector<proto::Location> AllLocations();
 
 }  // namespace vmb::ie
 

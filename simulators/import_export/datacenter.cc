@@ -22,7 +22,8 @@
 #include "offline_seed/manifest/drive_manifest.h"
 #include "offline_seed/volume/encrypted_volume.h"
 #include "pugixml.hpp"
-#include "simulators/import_export/client.h"
+#include "offline_seed/import_job/arm_client.h"
+#include "simulators/import_export/sim_admin.h"
 
 namespace vmb::ie {
 namespace {
@@ -72,9 +73,17 @@ std::string DriveLogXml(const std::string& drive_id, const std::vector<RangeLog>
 }  // namespace
 
 absl::StatusOr<ReceiveResult> ReceivePackage(const ReceiveOptions& o) {
-  ImportExportClient client(o.transport, o.control_plane, o.token);
+  ArmImportJobClient client(o.transport, o.control_plane, o.token);
+  SimAdmin admin(o.transport, o.control_plane, o.token);
   JobRef ref{o.subscription, o.resource_group, o.job_name};
   ASSIGN_OR_RETURN(proto::Job job, client.GetJob(ref));
+  // The drives' keys come only from BitLockerKeys_List, never with the job.
+  ASSIGN_OR_RETURN(std::vector<proto::DriveBitLockerKey> keys, client.ListBitLockerKeys(ref));
+  for (auto& d : *job.mutable_properties()->mutable_drivelist()) {
+    for (const auto& k : keys) {
+      if (k.driveid() == d.driveid()) d.set_bitlockerkey(k.bitlockerkey());
+    }
+  }
   // Transferring: an earlier run was interrupted; the package is processed again from the start (every range is
   // checked and written again with the same bytes, so nothing is written twice with different content).
   bool resuming = job.properties().state() == "Transferring";
@@ -90,7 +99,7 @@ absl::StatusOr<ReceiveResult> ReceivePackage(const ReceiveOptions& o) {
     std::string why = absl::StrCat("Not processed: the drives arrived ", absl::ToInt64Hours(o.now - shipped) / 24,
                                    " days after the ship date; the limit is 14 days");
     for (auto& d : *job.mutable_properties()->mutable_drivelist()) d.set_copystatus(why);
-    (void)client.DatacenterUpdate(ref, job);
+    (void)admin.DatacenterUpdate(ref, job);
     return absl::FailedPreconditionError(absl::StrCat("import job ", o.job_name, ": ", why));
   }
   ASSIGN_OR_RETURN(proto::StorageAccount account, client.GetStorageAccount(o.subscription, o.resource_group,
@@ -107,7 +116,7 @@ absl::StatusOr<ReceiveResult> ReceivePackage(const ReceiveOptions& o) {
 
   job.mutable_properties()->set_state("Transferring");
   for (auto& d : *job.mutable_properties()->mutable_drivelist()) d.set_state("Received");
-  RETURN_IF_ERROR(client.DatacenterUpdate(ref, job).status());
+  RETURN_IF_ERROR(admin.DatacenterUpdate(ref, job).status());
 
   ReceiveResult result;
   for (const std::string& image : o.drive_images) {
@@ -218,7 +227,7 @@ absl::StatusOr<ReceiveResult> ReceivePackage(const ReceiveOptions& o) {
   }
   job.mutable_properties()->set_state("Completed");
   job.mutable_properties()->set_percentcomplete(100);
-  ASSIGN_OR_RETURN(result.job, client.DatacenterUpdate(ref, job));
+  ASSIGN_OR_RETURN(result.job, admin.DatacenterUpdate(ref, job));
   return result;
 }
 

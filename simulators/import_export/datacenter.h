@@ -13,7 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/http/http_transport.h"
-#include "simulators/import_export/model.pb.h"
+#include "offline_seed/import_job/model.pb.h"
 
 namespace vmb::ie {
 

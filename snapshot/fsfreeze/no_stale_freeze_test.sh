@@ -24,7 +24,14 @@ for tool in mkfs.ext4 mkfs.xfs fsfreeze; do
   command -v "$tool" >/dev/null || { echo "FAIL: $tool is missing (tools/setup.sh installs it)" >&2; exit 1; }
 done
 
-W="$(mktemp -d "${TEST_TMPDIR:-/tmp}/nostale.XXXXXX")"
+# The images are mounted outside Bazel's output base and test folders (/run, else /tmp): a mount inside them would
+# break the bind mounts of sandboxed actions running beside this test. Mounts left by an earlier run that was killed
+# before its cleanup are removed first.
+MROOT=/run; [ -w /run ] || MROOT=/tmp
+for m in $(awk '$2 ~ "^(/run|/tmp)/vmbackup-nostale[.]" {print $2}' /proc/self/mounts | sort -r); do
+  fsfreeze -u "$m" 2>/dev/null || true; umount -l "$m" 2>/dev/null || true
+done
+W="$(mktemp -d "$MROOT/vmbackup-nostale.XXXXXX")"
 MNT="" FAILS=0
 RESULTS="$W/results"
 : >"$RESULTS"
@@ -37,8 +44,10 @@ cleanup() {
     fsfreeze -u "$m" 2>/dev/null || true
     umount -l "$m" 2>/dev/null || true
   done
+  rm -rf "$W"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT HUP  # Bazel's timeout: still run the cleanup
 
 mount_fs() {  # mount_fs TYPE: a fresh image of that type on $W/TYPE/mnt
   local type="$1" dir="$W/$1"

@@ -24,7 +24,12 @@ namespace {
 
 TEST(RealFreeze, WritesBlockWhileFrozenAndResumeAfterThaw) {
   if (::geteuid() != 0) SKIP_OR_FAIL("the test is not running as root");
-  std::string dir = std::getenv("TEST_TMPDIR");
+  // The image and its mount live outside Bazel's output base and test folders (/run): a mount inside them would
+  // break the bind mounts of sandboxed actions running beside this test.
+  char dir_template[] = "/run/vmbackup-realfreeze.XXXXXX";
+  const char* made = ::mkdtemp(dir_template);
+  if (made == nullptr) SKIP_OR_FAIL("cannot make a folder in /run");
+  std::string dir = made;
   std::string image = dir + "/fs.img", mnt = dir + "/mnt";
   ASSERT_TRUE(file::MakeDirs(mnt).ok());
   auto mkfs = process::RunCommand({"sh", "-c", "PATH=$PATH:/usr/sbin:/sbin; truncate -s 64M " + image + " && mkfs.ext4 -q -F " + image});
@@ -35,8 +40,13 @@ TEST(RealFreeze, WritesBlockWhileFrozenAndResumeAfterThaw) {
   }
   struct Unmount {
     std::string mnt;
-    ~Unmount() { process::RunCommand({"sh", "-c", "PATH=$PATH:/usr/sbin:/sbin; fsfreeze -u " + mnt + " 2>/dev/null; umount -l " + mnt}).IgnoreError(); }
-  } unmount{mnt};
+    std::string dir;
+    ~Unmount() {
+      process::RunCommand({"sh", "-c", "PATH=$PATH:/usr/sbin:/sbin; fsfreeze -u " + mnt + " 2>/dev/null; umount -l " +
+                                           mnt + "; rm -rf " + dir})
+          .IgnoreError();
+    }
+  } unmount{mnt, dir};
 
   auto sys = RealFreezeSyscalls();
   HolderOptions o;
