@@ -140,18 +140,23 @@ run_killed "datacenter import" "$KILL_IMPORT" 1500 \
   --drive "$BAY/d2.img" --blob-endpoint "$ENDPOINT" --control-plane "$CONTROL_PLANE" --token "$TOKEN" \
   | tee "$WORK/import.out"
 if [ "$KILL_DISKPREP$KILL_IMPORT" != 00 ]; then  # every range of every drive verified and written
-  grep -q "import job $JOB: Completed$" "$WORK/import.out" && ! grep -q " [1-9][0-9]* corrupted)" "$WORK/import.out" \
+  grep -q "import job $JOB: Packaging$" "$WORK/import.out" && ! grep -q " [1-9][0-9]* corrupted)" "$WORK/import.out" \
     || { echo "FAIL: the import did not complete with every range verified"; exit 1; }
 fi
 row "offline: datacenter import (Put Page)" "$STAGED B" "$(secs "$start")" "$(mbps "$STAGED" "$start")" "drives Completed"
 "$DISKPREP" u: --status
 "$SEEDAGENT" status --staging "$STAGING"
 
-echo "== the next scheduled backup copies the seeded data into the vault: recovery point 1"
+echo "== the next scheduled backup copies the seeded data into the vault (the drives are Completed while the job is"
+echo "   Packaging for return shipping): recovery point 1"
 start=$(now)
 run_killed "vault copy" "$KILL_BACKUP" 700 "$SEEDAGENT" backup --staging "$STAGING"
 row "offline: vault copy (recovery point 1)" "$STAGED B" "$(secs "$start")" "$(mbps "$STAGED" "$start")" "every chunk checked"
 "$SEEDAGENT" status --staging "$STAGING"
+echo "== the drives come back: the job, Packaging during the vault copy, is Completed"
+"$BIN/simulators/import_export/datacenter" ship-back --job "$JOB" --subscription $SUB --control-plane "$CONTROL_PLANE" \
+  --token "$TOKEN" | tee "$WORK/shipback.out"
+grep -q "import job $JOB: Completed$" "$WORK/shipback.out" || { echo "FAIL: the job did not end Completed"; exit 1; }
 
 echo "== a change to 1% of the data, then an incremental backup over the network"
 if [ "$FILES" -ge 100 ]; then

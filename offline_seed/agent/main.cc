@@ -17,6 +17,8 @@
 #include "common/http/curl_transport.h"
 #include "offline_seed/repair/repair.h"
 #include "offline_seed/import_job/arm_client.h"
+#include "offline_seed/import_job/job_progress.h"
+#include "common/status/http_status.h"
 #include "simulators/vault/vault.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -163,19 +165,29 @@ constexpr char kWaiting[] =
     "Waiting for Azure Import Job to complete. Please check on Azure Management portal for more information on job "
     "status";
 
-// The import job's state in the control plane ("" with a note when it cannot be asked).
-std::string ImportState(Endpoints& e, const vmb::offline::proto::ImportJobRecord& job, std::string* note) {
+// Where the import job stands, read from its drives (ProgressOf): the data is in the storage account once every
+// drive finished, while the job may still be Packaging. `summary` "" with a note when it cannot be asked.
+vmb::ie::JobProgress ImportState(Endpoints& e, const vmb::offline::proto::ImportJobRecord& job,
+                                 const std::string& staging, std::string* note) {
   if (e.control_plane.empty()) {
     *note = "(no control plane given: --control-plane / $VMBACKUP_CONTROL_PLANE)";
-    return "";
+    return {};
   }
   vmb::ie::ArmImportJobClient client(e.transport.get(), e.control_plane, e.token);
   absl::StatusOr<vmb::ie::proto::Job> j = client.GetJob({job.subscriptionid(), "offlinebackup", job.jobname()});
   if (!j.ok()) {
-    *note = absl::StrCat("(cannot read import job ", job.jobname(), ": ", j.status().message(), ")");
-    return "";
+    // A 404 before `diskprep s:` ran means the job is not created yet; after it, that Azure deleted it.
+    const bool prepared = ::access((staging + "/diskprep").c_str(), F_OK) == 0;
+    if (vmb::HttpStatusOf(j.status()).value_or(0) != 404) {
+      *note = absl::StrCat("(cannot read import job ", job.jobname(), ": ", j.status().message(), ")");
+    } else if (prepared) {
+      *note = absl::StrCat("(", vmb::ie::JobGoneExplanation(job.jobname()), ")");
+    } else {
+      *note = "(not created yet: `diskprep s:` prepares the drives and creates it)";
+    }
+    return {};
   }
-  return j->properties().state();
+  return vmb::ie::ProgressOf(*j);
 }
 
 }  // namespace
@@ -269,13 +281,15 @@ int main(int argc, char** argv) {
         }
         return 0;
       }
-      state = ImportState(*e, *job, &note);
+      vmb::ie::JobProgress progress = ImportState(*e, *job, opt["staging"], &note);
+      state = progress.summary;
       if (json) {
         std::printf("{\"state\":\"%s\",\"importJob\":\"%s\",\"importState\":\"%s\"}\n",
-                    state == "Completed" ? "ImportCompleted" : "WaitingForImport", job->jobname().c_str(), state.c_str());
-      } else if (state == "Completed") {
-        std::printf("Import job %s completed; the next backup (`seedagent backup`) copies the initial backup into the "
-                    "vault\n", job->jobname().c_str());
+                    progress.data_done ? "ImportCompleted" : "WaitingForImport", job->jobname().c_str(), state.c_str());
+      } else if (progress.data_done) {
+        std::printf("Import job %s: the drives are imported (%s); the next backup (`seedagent backup`) copies the "
+                    "initial backup into the vault%s\n", job->jobname().c_str(), state.c_str(),
+                    progress.needs_repair ? ", re-sending over the network what the drives did not deliver" : "");
       } else {
         std::printf("%s\n(import job %s: %s)%s%s\n", kWaiting, job->jobname().c_str(), state.empty() ? "unknown" : state.c_str(),
                     note.empty() ? "" : " ", note.c_str());
@@ -286,8 +300,9 @@ int main(int argc, char** argv) {
     absl::Time start = absl::Now();
     if (points->empty()) {
       std::string note;
-      std::string state = ImportState(*e, *job, &note);
-      if (state != "Completed") {
+      vmb::ie::JobProgress progress = ImportState(*e, *job, opt["staging"], &note);
+      const std::string& state = progress.summary;
+      if (!progress.data_done) {
         if (json) {
           std::printf("{\"state\":\"WaitingForImport\",\"importState\":\"%s\"}\n", state.c_str());
         } else {

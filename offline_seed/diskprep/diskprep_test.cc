@@ -278,8 +278,8 @@ class DiskPrepTest : public ::testing::Test {
         ASSERT_TRUE(again.ok()) << "seed " << seed << ": " << r.status() << " then " << again.status();
         r = again;
       }
-      EXPECT_EQ(r->job.properties().state(), "Completed") << "seed " << seed;
-      EXPECT_EQ(client.GetJob(ref)->properties().state(), "Completed") << "seed " << seed;
+      EXPECT_EQ(r->job.properties().state(), "Packaging") << "seed " << seed;
+      EXPECT_EQ(client.GetJob(ref)->properties().state(), "Packaging") << "seed " << seed;
       EXPECT_GE(ExpectImportEqualsStaging(storage, account), 2) << "seed " << seed;
     }
     int total = 0;
@@ -535,7 +535,7 @@ TEST_F(DiskPrepTest, DatacenterImportsTheDrivesIntoStorage) {
 
   absl::StatusOr<ie::ReceiveResult> r = ie::ReceivePackage(ro);
   ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->job.properties().state(), "Completed");
+  EXPECT_EQ(r->job.properties().state(), "Packaging");
   ASSERT_EQ(r->drives.size(), 2u);
   for (const auto& drive : r->drives) {
     EXPECT_EQ(drive.state, "Completed") << drive.error;
@@ -543,6 +543,13 @@ TEST_F(DiskPrepTest, DatacenterImportsTheDrivesIntoStorage) {
   }
   EXPECT_EQ(r->job.properties().drivelist(0).state(), "Completed");
   EXPECT_FALSE(r->job.properties().drivelist(0).verboseloguri().empty());
+  // Return shipping: a clean import ends Completed, its drives ShippedBack.
+  ie::ShipBackOptions back{url_, "tok", "sub-123", "offlinebackup", "seedjob1", transport_.get()};
+  absl::StatusOr<ie::proto::Job> returned = ie::ShipBack(back);
+  ASSERT_TRUE(returned.ok()) << returned.status();
+  EXPECT_EQ(returned->properties().state(), "Completed");
+  EXPECT_EQ(returned->properties().drivelist(0).state(), "ShippedBack");
+  EXPECT_THAT(ie::ShipBack(back), StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("not Packaging")));
 
   // The page blobs hold exactly the staged images.
   blob::BlobClient storage(transport_.get(),
@@ -591,13 +598,22 @@ TEST_F(DiskPrepTest, DatacenterReportsCorruptedRangesAndNeverWritesThem) {
   EXPECT_EQ(*head, std::string(4096, '\0'));
   EXPECT_NE(file::ReadFile(staging_ + "/images/image-0001.vhd")->substr(0, 4096), std::string(4096, '\0'));
 
-  // The repair step re-sends only that range, from the staging location.
+  // The repair step re-sends only that range, from the staging location; it needs no return shipping (the job is
+  // still Packaging), and after it the job, shipped back, is Closed: it had errors.
+  EXPECT_EQ(ie::ArmImportJobClient(transport_.get(), url_, "tok").GetJob({"sub-123", "offlinebackup", "seedjob1"})
+                ->properties().state(), "Packaging");
   RepairOptions rep{staging_, url_, "tok", "offlinebackup", &storage, account, transport_.get()};
   absl::StatusOr<RepairResult> repaired = RepairImport(rep);
   ASSERT_TRUE(repaired.ok()) << repaired.status();
   EXPECT_EQ(repaired->ranges_resent, 1);
   EXPECT_EQ(repaired->drives.size(), 1u);
   EXPECT_GE(ExpectImportEqualsStaging(storage, account), 2);
+  absl::StatusOr<ie::proto::Job> closed = ie::ShipBack({url_, "tok", "sub-123", "offlinebackup", "seedjob1", transport_.get()});
+  ASSERT_TRUE(closed.ok()) << closed.status();
+  EXPECT_EQ(closed->properties().state(), "Closed");
+  // Repair still works from the returned drives' logs (ShippedBack keeps the copy status).
+  absl::StatusOr<RepairResult> again = RepairImport(rep);
+  ASSERT_TRUE(again.ok()) << again.status();
 }
 
 // A drive the datacenter cannot unlock (wrong recovery password in the job) and a drive missing from the package

@@ -11,6 +11,9 @@
 #include "common/status/status_macros.h"
 #include "offline_seed/agent/staging.h"
 #include "offline_seed/import_job/arm_client.h"
+#include "offline_seed/import_job/job_progress.h"
+#include "common/status/http_status.h"
+#include <unistd.h>
 
 namespace vmb::offline {
 
@@ -19,6 +22,10 @@ absl::StatusOr<std::pair<ie::proto::Job, ie::proto::Location>> LoadJob(const Shi
   ie::ArmImportJobClient client(o.transport, o.control_plane, o.token);
   absl::StatusOr<ie::proto::Job> job = client.GetJob({staged.subscriptionid(), o.resource_group, staged.jobname()});
   if (!job.ok()) {
+    // The job was made by `diskprep s:` (this staging location records it): a 404 now means Azure deleted it.
+    if (HttpStatusOf(job.status()).value_or(0) == 404 && ::access((o.staging + "/diskprep").c_str(), F_OK) == 0) {
+      return absl::NotFoundError(ie::JobGoneExplanation(staged.jobname()));
+    }
     return absl::Status(job.status().code(), absl::StrCat("import job ", staged.jobname(), ": ", job.status().message(),
                                                           " (prepare the drives with `diskprep s:` first)"));
   }

@@ -9,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "offline_seed/import_job/arm_client.h"
 #include "offline_seed/import_job/directory_client.h"
+#include "offline_seed/import_job/job_progress.h"
 
 namespace vmb::ie {
 namespace {
@@ -141,6 +142,36 @@ TEST(DirectoryClient, FindsByODataFilterAndReadsTheValueList) {
   EXPECT_EQ(DisplayNameFilter("Backup's app"), "displayName eq 'Backup''s app'");
   EXPECT_THAT(t.requests()[0].url, HasSubstr("https://graph/v1.0/applications?$filter=displayName%20eq%20"));
   EXPECT_EQ(c.FindApplication("none").status().code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace vmb::ie
+
+namespace vmb::ie {
+namespace {
+
+proto::Job JobIn(const std::string& state, std::vector<std::string> drives) {
+  proto::Job j;
+  j.mutable_properties()->set_state(state);
+  for (const auto& d : drives) j.mutable_properties()->add_drivelist()->set_state(d);
+  return j;
+}
+
+// The tools follow the drives: the data is in the account while the job is still Packaging (return shipping).
+TEST(JobProgress, DataIsDoneWhenEveryDriveFinishedWhateverTheJobIsDoing) {
+  EXPECT_FALSE(ProgressOf(JobIn("Shipping", {"Specified", "Specified"})).data_done);
+  EXPECT_FALSE(ProgressOf(JobIn("Transferring", {"Completed", "Transferring"})).data_done);
+  EXPECT_TRUE(ProgressOf(JobIn("Transferring", {"Completed", "Completed"})).data_done);
+  EXPECT_TRUE(ProgressOf(JobIn("Packaging", {"Completed", "Completed"})).data_done);
+  EXPECT_FALSE(ProgressOf(JobIn("Packaging", {"Completed", "Completed"})).needs_repair);
+  JobProgress errors = ProgressOf(JobIn("Packaging", {"Completed", "CompletedMoreInfo", "NeverReceived"}));
+  EXPECT_TRUE(errors.data_done);
+  EXPECT_TRUE(errors.needs_repair);
+  EXPECT_EQ(errors.summary, "Packaging; drives: 1 Completed, 1 CompletedMoreInfo, 1 NeverReceived");
+  EXPECT_TRUE(ProgressOf(JobIn("Closed", {"ShippedBack"})).needs_repair);
+  EXPECT_TRUE(ProgressOf(JobIn("Completed", {"ShippedBack", "ShippedBack"})).data_done);
+  EXPECT_FALSE(ProgressOf(JobIn("Completed", {})).data_done) << "a job with no drives imported nothing";
+  EXPECT_THAT(JobGoneExplanation("j1"), HasSubstr("90 days"));
 }
 
 }  // namespace

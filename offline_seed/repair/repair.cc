@@ -23,6 +23,7 @@
 #include "offline_seed/journal/journal.h"
 #include "pugixml.hpp"
 #include "offline_seed/import_job/arm_client.h"
+#include "offline_seed/import_job/job_progress.h"
 
 namespace vmb::offline {
 namespace {
@@ -86,15 +87,21 @@ absl::StatusOr<RepairResult> RepairImport(const RepairOptions& o) {
   ASSIGN_OR_RETURN(ie::proto::Job job, client.GetJob({staged.subscriptionid(), o.resource_group, staged.jobname()}));
   RepairResult result;
   result.job_state = job.properties().state();
-  if (job.properties().state() != "Completed") {
-    return absl::FailedPreconditionError(absl::StrCat("import job ", staged.jobname(), " is ", job.properties().state(),
-                                                      "; repair once the datacenter has completed it"));
+  // The drives decide, not the job: they are finished (Completed, CompletedMoreInfo, NeverReceived, ShippedBack)
+  // while the job is still Packaging for return shipping.
+  ie::JobProgress progress = ie::ProgressOf(job);
+  if (!progress.data_done) {
+    return absl::FailedPreconditionError(absl::StrCat("import job ", staged.jobname(), " is ", progress.summary,
+                                                      "; repair once every drive has finished"));
   }
   std::map<std::string, std::vector<Range>> journaled;
   bool journaled_loaded = false;
   std::set<Range> todo;
   for (const ie::proto::DriveStatus& d : job.properties().drivelist()) {
-    if (d.state() == "Completed" && (d.copystatus().empty() || d.copystatus() == "Completed")) continue;
+    if ((d.state() == "Completed" || d.state() == "ShippedBack") &&
+        (d.copystatus().empty() || d.copystatus() == "Completed")) {
+      continue;
+    }
     if (absl::StrContains(d.copystatus(), "Corrupted") && !d.errorloguri().empty()) {
       ASSIGN_OR_RETURN(blob::BlobUri log, blob::BlobUri::Parse(d.errorloguri()));
       ASSIGN_OR_RETURN(std::string xml, o.storage->GetBlob(o.account.WithContainer(log.container()).WithBlob(log.blob())));

@@ -211,6 +211,29 @@ void ControlPlane::Stop() {
   server_.reset();
 }
 
+void ControlPlane::Expire() {
+  const int64_t now = absl::ToUnixMillis(options_.now());
+  std::lock_guard<std::mutex> lock(mu_);
+  auto* jobs = state_.mutable_jobs();
+  bool changed = false;
+  for (int i = jobs->size() - 1; i >= 0; --i) {
+    const proto::Job& j = jobs->Get(i);
+    const std::string& state = j.properties().state();
+    // Jobs from before timestamps were kept count from now.
+    int64_t created = state_.createdunixms().count(j.id()) ? state_.createdunixms().at(j.id()) : now;
+    int64_t ended = state_.endedunixms().count(j.id()) ? state_.endedunixms().at(j.id()) : now;
+    bool gone = (state == "Creating" && j.properties().deliverypackage().trackingnumber().empty() &&
+                 now - created > absl::ToInt64Milliseconds(kCreatingExpiry)) ||
+                ((state == "Completed" || state == "Closed") && now - ended > absl::ToInt64Milliseconds(kEndedRetention));
+    if (!gone) continue;
+    state_.mutable_createdunixms()->erase(j.id());
+    state_.mutable_endedunixms()->erase(j.id());
+    jobs->DeleteSubrange(i, 1);
+    changed = true;
+  }
+  if (changed) (void)Save();
+}
+
 void ControlPlane::Routes() {
   // Authentication first, then ARM's api-version rule: Microsoft.ImportExport takes 2021-01-01 only (the version the
   // tools speak); Microsoft.Storage needs one. Graph (/v1.0) and the datacenter's /internal have no api-version.
@@ -240,6 +263,7 @@ void ControlPlane::Routes() {
         return httplib::Server::HandlerResponse::Handled;
       }
     }
+    Expire();
     return httplib::Server::HandlerResponse::Unhandled;
   });
   // Whatever no route answers: ARM's error body, not an empty 404.
@@ -366,6 +390,7 @@ void ControlPlane::Routes() {
       job.mutable_properties()->set_state("Creating");
       job.mutable_properties()->set_provisioningstate("Succeeded");
       for (auto& d : *job.mutable_properties()->mutable_drivelist()) d.set_state("Specified");
+      (*st.mutable_createdunixms())[job.id()] = absl::ToUnixMillis(options_.now());
       *st.add_jobs() = job;
       stored = job;
       return absl::OkStatus();
@@ -407,6 +432,8 @@ void ControlPlane::Routes() {
           return absl::FailedPreconditionError(absl::StrCat(
               "The job is ", state, "; only Creating, Completed or Closed jobs can be deleted."));
         }
+        st.mutable_createdunixms()->erase(id);
+        st.mutable_endedunixms()->erase(id);
         jobs->DeleteSubrange(i, 1);
         return absl::OkStatus();
       }
@@ -504,6 +531,7 @@ void ControlPlane::Routes() {
         }
         job->mutable_properties()->set_cancelrequested(true);
         job->mutable_properties()->set_state("Closed");
+        (*st.mutable_endedunixms())[id] = absl::ToUnixMillis(options_.now());
       }
       if (!p.state().empty()) {
         if (p.state() != "Shipping" || job->properties().state() != "Creating") {
@@ -535,7 +563,11 @@ void ControlPlane::Routes() {
                  absl::Status s = Mutate([&](proto::ServerState& st) {
                    for (auto& j : *st.mutable_jobs()) {
                      if (j.id() != id) continue;
-                     j.mutable_properties()->set_state(update.properties().state());
+                     const std::string& next = update.properties().state();
+                     if ((next == "Completed" || next == "Closed") && next != j.properties().state()) {
+                       (*st.mutable_endedunixms())[id] = absl::ToUnixMillis(options_.now());
+                     }
+                     j.mutable_properties()->set_state(next);
                      j.mutable_properties()->set_percentcomplete(update.properties().percentcomplete());
                      auto* drives = update.mutable_properties()->mutable_drivelist();
                      for (auto& d : *drives) {

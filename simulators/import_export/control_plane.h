@@ -18,6 +18,9 @@
 #include <string>
 #include <thread>
 #include <vector>
+#include <functional>
+
+#include "absl/time/time.h"
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -32,7 +35,13 @@ namespace vmb::ie {
 struct ControlPlaneOptions {
   std::string state_dir;
   std::string token;
+  // The service's clock: Azure deletes a Creating job left without shipping details for two weeks, and a Completed
+  // or Closed job 90 days after it ended. Tests move it.
+  std::function<absl::Time()> now = [] { return absl::Now(); };
 };
+
+inline constexpr absl::Duration kCreatingExpiry = absl::Hours(24 * 14);
+inline constexpr absl::Duration kEndedRetention = absl::Hours(24 * 90);
 
 class ControlPlane {
  public:
@@ -50,6 +59,8 @@ class ControlPlane {
  private:
   void Routes();
   absl::Status Save() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Applies the expiry and retention rules as of now (on every request, before it is served).
+  void Expire();
 
   ControlPlaneOptions options_;
   std::unique_ptr<httplib::Server> server_;

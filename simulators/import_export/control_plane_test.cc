@@ -169,6 +169,36 @@ TEST_F(ControlPlaneTest, ListsArePagedWithNextLink) {
               ::testing::Pair(200, HasSubstr("Frankfurt")));
 }
 
+// Azure's retention: a Creating job left without shipping details goes after two weeks, a Completed or Closed one
+// 90 days after it ended; a Shipping job stays. The tools then hear 404.
+TEST_F(ControlPlaneTest, CreatingJobsExpireAndEndedJobsAreDeletedAfter90Days) {
+  plane_->Stop();
+  absl::Time now = absl::Now();
+  plane_ = std::make_unique<ControlPlane>(ControlPlaneOptions{dir_, "tok", [&now] { return now; }});
+  url_ = *plane_->Start();
+  client_ = std::make_unique<ArmImportJobClient>(transport_.get(), url_, "tok");
+  SimAdmin admin(transport_.get(), url_, "tok");
+  JobRef idle{"sub1", "rg1", "idle"}, shipped{"sub1", "rg1", "shipped"}, done{"sub1", "rg1", "done"};
+  for (const JobRef& r : {idle, shipped, done}) ASSERT_TRUE(client_->CreateJob(r, NewJob(r.name)).ok());
+  proto::UpdateJobParameters details;
+  details.mutable_properties()->mutable_deliverypackage()->set_carriername("DHL");
+  details.mutable_properties()->mutable_deliverypackage()->set_trackingnumber("JD1");
+  ASSERT_TRUE(client_->UpdateJob(shipped, details).ok());
+  proto::Job finished = *client_->GetJob(done);
+  finished.mutable_properties()->set_state("Completed");
+  ASSERT_TRUE(admin.DatacenterUpdate(done, finished).ok());
+
+  now += absl::Hours(24 * 13);
+  EXPECT_TRUE(client_->GetJob(idle).ok());
+  now += absl::Hours(24 * 2);
+  EXPECT_EQ(HttpStatusOf(client_->GetJob(idle).status()).value_or(0), 404) << "Creating for 15 days: expired";
+  EXPECT_TRUE(client_->GetJob(shipped).ok());
+  EXPECT_TRUE(client_->GetJob(done).ok());
+  now += absl::Hours(24 * 76);  // 91 days after it ended
+  EXPECT_EQ(HttpStatusOf(client_->GetJob(done).status()).value_or(0), 404);
+  EXPECT_TRUE(client_->GetJob(shipped).ok()) << "a Shipping job is never expired";
+}
+
 TEST_F(ControlPlaneTest, ErrorsAuthAndPersistence) {
   absl::StatusOr<proto::Job> missing = client_->GetJob({"sub1", "rg1", "nope"});
   EXPECT_THAT(missing, StatusIs(absl::StatusCode::kNotFound));

@@ -86,7 +86,7 @@ absl::StatusOr<ReceiveResult> ReceivePackage(const ReceiveOptions& o) {
   }
   // Transferring: an earlier run was interrupted; the package is processed again from the start (every range is
   // checked and written again with the same bytes, so nothing is written twice with different content).
-  bool resuming = job.properties().state() == "Transferring";
+  bool resuming = job.properties().state() == "Transferring" || job.properties().state() == "Received";
   if (job.properties().state() != "Shipping" && !resuming) {
     return absl::FailedPreconditionError(absl::StrCat("import job ", o.job_name, " is ", job.properties().state(),
                                                       ", not Shipping: the drives are not processed"));
@@ -114,8 +114,11 @@ absl::StatusOr<ReceiveResult> ReceivePackage(const ReceiveOptions& o) {
   std::string logs_container = job.properties().diagnosticspath().empty() ? "waimportexport" : job.properties().diagnosticspath();
   RETURN_IF_ERROR(storage.CreateContainer(endpoint.WithContainer(logs_container)));
 
-  job.mutable_properties()->set_state("Transferring");
+  // Azure's sequence: the package is Received, then its drives are Transferring one by one.
+  job.mutable_properties()->set_state("Received");
   for (auto& d : *job.mutable_properties()->mutable_drivelist()) d.set_state("Received");
+  RETURN_IF_ERROR(admin.DatacenterUpdate(ref, job).status());
+  job.mutable_properties()->set_state("Transferring");
   RETURN_IF_ERROR(admin.DatacenterUpdate(ref, job).status());
 
   ReceiveResult result;
@@ -225,10 +228,30 @@ absl::StatusOr<ReceiveResult> ReceivePackage(const ReceiveOptions& o) {
                      "the network with `seedagent repair`, or ship the drive)");
     result.drives.push_back({d.driveid(), "NeverReceived", "NeverReceived", 0, 0, 0});
   }
-  job.mutable_properties()->set_state("Completed");
+  // Every drive has finished: the data is in the account; the drives are packed for return shipping.
+  job.mutable_properties()->set_state("Packaging");
   job.mutable_properties()->set_percentcomplete(100);
   ASSIGN_OR_RETURN(result.job, admin.DatacenterUpdate(ref, job));
   return result;
+}
+
+absl::StatusOr<proto::Job> ShipBack(const ShipBackOptions& o) {
+  ArmImportJobClient client(o.transport, o.control_plane, o.token);
+  SimAdmin admin(o.transport, o.control_plane, o.token);
+  JobRef ref{o.subscription, o.resource_group, o.job_name};
+  ASSIGN_OR_RETURN(proto::Job job, client.GetJob(ref));
+  if (job.properties().state() != "Packaging") {
+    return absl::FailedPreconditionError(absl::StrCat("import job ", o.job_name, " is ", job.properties().state(),
+                                                      ", not Packaging: there is nothing to ship back"));
+  }
+  // Completed when every drive imported without errors, Closed otherwise (Azure's rule); each drive returns.
+  bool clean = true;
+  for (auto& d : *job.mutable_properties()->mutable_drivelist()) {
+    clean &= d.state() == "Completed";
+    if (d.state() != "NeverReceived") d.set_state("ShippedBack");
+  }
+  job.mutable_properties()->set_state(clean ? "Completed" : "Closed");
+  return admin.DatacenterUpdate(ref, job);
 }
 
 }  // namespace vmb::ie

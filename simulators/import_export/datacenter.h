@@ -49,7 +49,22 @@ struct ReceiveResult {
 // Errors: kFailedPrecondition when the job is not Shipping or the drives arrive more than two weeks after the
 // ship date (nothing is processed; the job's drives say why), kNotFound for an unknown job. A job left Transferring
 // by an interrupted run is processed again from the start (same bytes to the same pages).
+// Processes a package as Azure does: the job goes Received, Transferring, and Packaging once every drive finished
+// (Completed, CompletedMoreInfo, or NeverReceived for a drive missing from the package).
 absl::StatusOr<ReceiveResult> ReceivePackage(const ReceiveOptions& options);
+
+struct ShipBackOptions {
+  std::string control_plane;
+  std::string token;
+  std::string subscription;
+  std::string resource_group = "offlinebackup";
+  std::string job_name;
+  http::HttpTransport* transport = nullptr;
+};
+
+// Return shipping done: a Packaging job becomes Completed (every drive imported cleanly) or Closed (errors), and
+// its received drives ShippedBack.
+absl::StatusOr<proto::Job> ShipBack(const ShipBackOptions& options);
 
 }  // namespace vmb::ie
 

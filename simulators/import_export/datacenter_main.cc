@@ -1,6 +1,7 @@
 // The datacenter receiving a package (simulator):
 //   datacenter receive --job NAME --subscription ID --drive IMAGE [--drive IMAGE]... --blob-endpoint URL
 //                      [--account-key-file FILE] [--resource-group RG] [--control-plane URL --token T]
+//   datacenter ship-back --job NAME --subscription ID [--resource-group RG] [--control-plane URL --token T]
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -18,7 +19,11 @@ int main(int argc, char** argv) {
     std::string a = argv[i];
     if (a == "--help") {
       std::printf("usage: datacenter receive --job NAME --subscription ID --drive IMAGE... --blob-endpoint URL\n"
-                  "                          [--account-key-file FILE] [--resource-group RG] [--control-plane URL --token T]\n");
+                  "                          [--account-key-file FILE] [--resource-group RG] [--control-plane URL --token T]\n"
+                  "         (the job goes Received, Transferring, then Packaging once every drive finished)\n"
+                  "       datacenter ship-back --job NAME --subscription ID [--resource-group RG]\n"
+                  "                          [--control-plane URL --token T]\n"
+                  "         (return shipping: Packaging -> Completed, or Closed when a drive had errors)\n");
       return 0;
     }
     if (a == "--drive" && i + 1 < argc) {
@@ -30,6 +35,27 @@ int main(int argc, char** argv) {
     }
   }
   auto env = [](const char* n) { return std::string(std::getenv(n) ? std::getenv(n) : ""); };
+  if (words.size() == 1 && words[0] == "ship-back") {
+    if (opt["job"].empty() || opt["subscription"].empty()) {
+      std::fprintf(stderr, "datacenter: ship-back needs --job and --subscription (see --help)\n");
+      return 2;
+    }
+    auto transport = vmb::http::NewCurlTransport();
+    vmb::ie::ShipBackOptions so;
+    so.control_plane = opt["control-plane"].empty() ? env("VMBACKUP_CONTROL_PLANE") : opt["control-plane"];
+    so.token = opt["token"].empty() ? env("VMBACKUP_TOKEN") : opt["token"];
+    so.subscription = opt["subscription"];
+    if (!opt["resource-group"].empty()) so.resource_group = opt["resource-group"];
+    so.job_name = opt["job"];
+    so.transport = transport.get();
+    absl::StatusOr<vmb::ie::proto::Job> job = vmb::ie::ShipBack(so);
+    if (!job.ok()) {
+      std::fprintf(stderr, "datacenter: %s\n", std::string(job.status().message()).c_str());
+      return 1;
+    }
+    std::printf("import job %s: %s\n", job->name().c_str(), job->properties().state().c_str());
+    return 0;
+  }
   if (words.size() != 1 || words[0] != "receive" || opt["job"].empty() || opt["subscription"].empty() || drives.empty() ||
       opt["blob-endpoint"].empty()) {
     std::fprintf(stderr, "datacenter: receive needs --job, --subscription, --drive and --blob-endpoint (see --help)\n");
