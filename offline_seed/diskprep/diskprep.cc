@@ -195,6 +195,7 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
   // Every chosen drive's state from its journal; a drive rejected before (data loss) stays out.
   struct Drive {
     std::string name;
+    std::string serial_id;  // DriveIdFromSerial of its IDENTIFY serial: its id in the import job
     std::unique_ptr<Journal> journal;
     std::unique_ptr<sata::SataDrive> device;
     std::unique_ptr<EncryptedVolume> volume;
@@ -214,6 +215,14 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
     }
     auto d = std::make_unique<Drive>();
     d->name = name;
+    d->serial_id = DriveIdFromSerial(spec.serial());
+    for (const auto& other : drives) {
+      if (!d->serial_id.empty() && other->serial_id == d->serial_id) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "drives ", other->name, " and ", name, " report the same serial number ", spec.serial(),
+            ": the import job names drives by serial; use drives with their own serial numbers"));
+      }
+    }
     d->prepared.name = name;
     if (::access((dir + "/" + name + ".journal").c_str(), F_OK) == 0) result.resumed = true;
     ASSIGN_OR_RETURN(d->journal, Journal::Open(dir + "/" + name + ".journal"));
@@ -289,7 +298,9 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
     if (d.prepared.drive_id.empty()) {
       absl::Status probed = ProbeCapacity(*d.device, d.name);
       if (!probed.ok()) return Removed(d.name, probed);
-      FormatOptions fo{crypto::Base16Encode(crypto::SecureRandom().Bytes(4), true), staged.jobname(), o.kdf_n};
+      // The drive's id in the job is its hardware serial (a drive that reports none gets a random one).
+      FormatOptions fo{d.serial_id.empty() ? crypto::Base16Encode(crypto::SecureRandom().Bytes(4), true) : d.serial_id,
+                       staged.jobname(), o.kdf_n};
       absl::StatusOr<Formatted> f = FormatVolume(*d.device, fo);
       if (!f.ok()) return Removed(d.name, f.status());
       // The password before the journal entry: a crash in between only means formatting again.
@@ -306,6 +317,7 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
     absl::StatusOr<std::unique_ptr<EncryptedVolume>> volume = EncryptedVolume::Unlock(*d.device, password);
     if (!volume.ok()) return Removed(d.name, volume.status());
     d.volume = *std::move(volume);
+    d.prepared.header_hash = DriveHeaderHash(d.volume->header());
     if (!d.verified && !d.ranges.empty()) {
       const auto& last = d.ranges.back();
       std::string back;
@@ -588,6 +600,7 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
       ds->set_bitlockerkey(d.recovery_password);
       ds->set_manifestfile("\\DriveManifest.xml");
       ds->set_manifesthash(d.manifest_md5);
+      ds->set_driveheaderhash(d.header_hash);
     }
     ASSIGN_OR_RETURN(result.job, client.CreateJob(ref, job));
   }

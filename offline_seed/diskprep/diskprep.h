@@ -47,7 +47,8 @@ struct DiskPrepOptions {
 
 struct PreparedDrive {
   std::string name;
-  std::string drive_id;
+  std::string drive_id;           // the drive's serial number (DriveIdFromSerial), as the import job names it
+  std::string header_hash;        // DriveHeaderHash of its volume header: the job's driveHeaderHash
   std::string recovery_password;  // secret
   std::string manifest_md5;
   uint64_t bytes = 0;

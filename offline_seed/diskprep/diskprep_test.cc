@@ -307,6 +307,13 @@ TEST_F(DiskPrepTest, SourceToVerifiedDrivesAndImportJob) {
   EXPECT_EQ(r->job.properties().state(), "Creating");
   ASSERT_EQ(r->job.properties().drivelist_size(), 2);
   EXPECT_EQ(r->location.properties().city(), "Amsterdam");
+  // The job names each drive by its hardware serial (IDENTIFY), with the hash of the header diskprep wrote.
+  EXPECT_EQ(r->job.properties().drivelist(0).driveid(), "SN-d1");
+  EXPECT_EQ(r->job.properties().drivelist(1).driveid(), "SN-d2");
+  for (int i = 0; i < 2; ++i) {
+    auto raw = *bay_->Open(i == 0 ? "d1" : "d2");
+    EXPECT_EQ(r->job.properties().drivelist(i).driveheaderhash(), DriveHeaderHash(*ReadVolumeHeader(*raw)));
+  }
   uint64_t shipped = 0;
   for (int i = 0; i < 2; ++i) shipped += VerifyLikeTheDatacenter(i == 0 ? "d1" : "d2", r->job.properties().drivelist(i));
   const uint64_t staged = StagedBytes();

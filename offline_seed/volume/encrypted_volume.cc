@@ -1,6 +1,9 @@
 #include "offline_seed/volume/encrypted_volume.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/crypto/digest.h"
 #include "common/crypto/encoding.h"
 #include "common/json/json.h"
 #include "common/status/status_macros.h"
@@ -104,6 +107,18 @@ absl::Status EncryptedVolume::Write(uint64_t offset, absl::string_view data) {
   ASSIGN_OR_RETURN(crypto::XtsCipher xts, crypto::XtsCipher::Create(key_, kDataUnit));
   RETURN_IF_ERROR(xts.EncryptSectors(offset / kDataUnit, buf.data(), buf.size()));
   return raw_.Write(header_.dataoffset() + offset, buf);
+}
+
+std::string DriveHeaderHash(const proto::VolumeHeader& header) {
+  return crypto::Base16Encode(crypto::Sha256(json::ToJson(header)), /*upper=*/true);
+}
+
+std::string DriveIdFromSerial(const std::string& serial) {
+  std::string out;
+  for (char c : absl::StripAsciiWhitespace(serial)) {
+    out.push_back(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ? c : '-');
+  }
+  return out;
 }
 
 }  // namespace vmb::offline

@@ -40,6 +40,14 @@ absl::StatusOr<Formatted> FormatVolume(io::BlockDevice& raw, const FormatOptions
 // The header, readable without the password. kDataLoss when the drive holds no volume header.
 absl::StatusOr<proto::VolumeHeader> ReadVolumeHeader(io::BlockDevice& raw);
 
+// The import job's driveHeaderHash for a drive: SHA-256 (upper-case hex) of its header as written (its canonical
+// JSON). diskprep sends it with the drive; the datacenter checks the drive it receives against it.
+std::string DriveHeaderHash(const proto::VolumeHeader& header);
+
+// A drive's id in the import job is its hardware serial number (ATA IDENTIFY words 10-19), trimmed; characters
+// other than letters, digits, '-', '_' and '.' become '-' (the id names the drive's log blobs).
+std::string DriveIdFromSerial(const std::string& serial);
+
 class EncryptedVolume : public io::BlockDevice {
  public:
   // kPermissionDenied when the recovery password does not unlock the key protector.

@@ -159,6 +159,11 @@ absl::StatusOr<ReceiveResult> ReceivePackage(const ReceiveOptions& o) {
       result.drives.push_back(out);
       return absl::OkStatus();
     };
+    // The drive in hand must be the one the job describes (its header as diskprep wrote it).
+    if (!ds->driveheaderhash().empty() && offline::DriveHeaderHash(header) != ds->driveheaderhash()) {
+      RETURN_IF_ERROR(finish("CompletedMoreInfo", "DriveHeaderHashMismatch"));
+      continue;
+    }
     absl::StatusOr<crypto::RecoveryPassword> password = crypto::RecoveryPassword::Parse(ds->bitlockerkey());
     absl::StatusOr<std::unique_ptr<offline::EncryptedVolume>> volume =
         password.ok() ? offline::EncryptedVolume::Unlock(*raw, *password)
