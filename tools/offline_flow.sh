@@ -129,7 +129,7 @@ row "offline: diskprep s: (2 drives, encrypt, verify)" "$STAGED B" "$(secs "$sta
 echo "== diskprep u: shipping details; the job goes to Shipping"
 "$DISKPREP" u: --carrier UPS --tracking-number "1Z$(date +%s)US" --ship-date "$(date -u +%F)" --drive-count 2 \
   --contact "Backup Ops" --street "Main St 1" --city Utrecht --postal-code 3511 --country Netherlands \
-  --phone "+31 30 000 0000" --email ops@example.com --yes
+  --phone "+31 30 000 0000" --email ops@example.com --return-account 9XY123 --yes
 "$SEEDAGENT" status --staging "$STAGING"
 "$SEEDAGENT" backup --staging "$STAGING"   # scheduled backup: nothing to do yet
 

@@ -41,6 +41,8 @@ Running the same command again after an interruption resumes where the journal s
 Shipping (u:): asks for what is missing, shows it for review and commits on "Yes" (or --yes):
   --carrier NAME --tracking-number N --ship-date YYYY-MM-DD --drive-count N
   --contact NAME --street S --city C --state S --postal-code P --country C --phone P --email E
+  --return-account N    the carrier account Azure bills the drives' return to (the job's returnShipping);
+                        --return-carrier NAME: its carrier (default: --carrier)
   --status              only show the job's status (state, each drive's state and progress, logs)
 u: alone finds the job this computer prepared ($VMBACKUP_AGENT_DIR, default /var/lib/vmbackup).
 )";
@@ -61,7 +63,8 @@ int main(int argc, char** argv) {
   bool yes = false, json = false, list = false, ship = false, status_only = false;
   std::map<std::string, std::string> shipping;
   static const char* kShipFlags[] = {"carrier", "tracking-number", "ship-date", "drive-count", "contact", "street",
-                                     "city", "state", "postal-code", "country", "phone", "email"};
+                                     "city", "state", "postal-code", "country", "phone", "email",
+                                     "return-account", "return-carrier"};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&](std::string* out) {
@@ -138,7 +141,7 @@ int main(int argc, char** argv) {
         {"city", "City"}, {"state", "State or province"}, {"postal-code", "Postal code"},
         {"country", "Country or region"}, {"phone", "Phone"}, {"email", "Email"}};
     for (const auto& [key, question] : kQuestions) {
-      if (!shipping[key].empty() || std::string(key) == "state") continue;
+      if (!shipping[key].empty() || std::string(key) == "state") continue;  // (state, return shipping: optional)
       if (!::isatty(0)) return Usage(absl::StrCat("--", key, " is required (no terminal to ask on)"));
       std::printf("%s%s: ", question, std::string(key) == "carrier" ? (" [" + carriers + "]").c_str() : "");
       std::fflush(stdout);
@@ -160,6 +163,8 @@ int main(int argc, char** argv) {
     a->set_countryorregion(shipping["country"]);
     a->set_phone(shipping["phone"]);
     a->set_email(shipping["email"]);
+    d.return_account = shipping["return-account"];
+    d.return_carrier = shipping["return-carrier"];
     absl::Status checked = vmb::offline::CheckShippingDetails(d, loaded->first, where);
     if (!checked.ok()) return Usage(std::string(checked.message()));
     std::printf("Import job %s: %d drive(s) by %s, tracking number %s, shipped %s\nReturn to: %s, %s, %s %s, %s, "

@@ -77,6 +77,11 @@ absl::StatusOr<ShippingResult> RecordShipping(const ShippingOptions& o, const Sh
   pkg->set_drivecount(d.drive_count);
   pkg->set_shipdate(d.ship_date);
   *patch.mutable_properties()->mutable_returnaddress() = d.return_address;
+  if (!d.return_account.empty()) {
+    auto* back = patch.mutable_properties()->mutable_returnshipping();
+    back->set_carriername(d.return_carrier.empty() ? d.carrier : d.return_carrier);
+    back->set_carrieraccountnumber(d.return_account);
+  }
   RETURN_IF_ERROR(client.UpdateJob(ref, patch).status());
   ie::proto::UpdateJobParameters to_shipping;
   to_shipping.mutable_properties()->set_state("Shipping");

@@ -18,6 +18,10 @@ struct ShippingDetails {
   std::string ship_date;  // YYYY-MM-DD
   int drive_count = 0;
   ie::proto::ReturnAddress return_address;
+  // Return shipping (the job's returnShipping): the carrier and the account Azure bills the drives' return to.
+  // Sent when the account is given; the carrier defaults to `carrier`.
+  std::string return_carrier;
+  std::string return_account;
 };
 
 struct ShippingOptions {
