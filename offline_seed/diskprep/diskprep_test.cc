@@ -27,6 +27,7 @@
 #include "offline_seed/manifest/drive_manifest.h"
 #include "offline_seed/repair/repair.h"
 #include "offline_seed/volume/encrypted_volume.h"
+#include "common/status/http_status.h"
 #include "offline_seed/import_job/arm_client.h"
 #include "simulators/import_export/sim_admin.h"
 #include "simulators/import_export/control_plane.h"
@@ -447,6 +448,18 @@ TEST_F(DiskPrepTest, WriteProtectedDriveIsRefusedAndTheRunResumesWhenItIsOff) {
   VerifyLikeTheDatacenter("d2", r->job.properties().drivelist(0));
 }
 
+// Cancelling while the job is Creating (the drives not shipped): Azure closes the job; nothing on this side is lost.
+TEST_F(DiskPrepTest, AJobIsCancelledWhileCreating) {
+  absl::StatusOr<DiskPrepResult> r = PrepareDrives(Options({"d2"}));
+  ASSERT_TRUE(r.ok()) << r.status();
+  ShippingOptions so{staging_, url_, "tok", "offlinebackup", transport_.get()};
+  absl::StatusOr<ie::proto::Job> cancelled = CancelJob(so);
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status();
+  EXPECT_EQ(cancelled->properties().state(), "Closed");
+  EXPECT_TRUE(cancelled->properties().cancelrequested());
+  EXPECT_TRUE(file::ReadFile(staging_ + "/catalogue.json").ok()) << "the staging location is kept";
+}
+
 TEST_F(DiskPrepTest, ShippingDetailsMoveTheJobToShipping) {
   ASSERT_TRUE(PrepareDrives(Options({"d2"})).ok());
   ShippingOptions so{staging_, url_, "tok", "offlinebackup", transport_.get()};
@@ -557,6 +570,7 @@ TEST_F(DiskPrepTest, DatacenterImportsTheDrivesIntoStorage) {
   EXPECT_EQ(returned->properties().state(), "Completed");
   EXPECT_EQ(returned->properties().drivelist(0).state(), "ShippedBack");
   EXPECT_THAT(ie::ShipBack(back), StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("not Packaging")));
+  EXPECT_EQ(AzureErrorCodeOf(CancelJob(so).status()), "InvalidStateTransition") << "too late to cancel";
 
   // The page blobs hold exactly the staged images.
   blob::BlobClient storage(transport_.get(),

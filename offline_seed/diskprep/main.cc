@@ -44,6 +44,8 @@ Shipping (u:): asks for what is missing, shows it for review and commits on "Yes
   --return-account N    the carrier account Azure bills the drives' return to (the job's returnShipping);
                         --return-carrier NAME: its carrier (default: --carrier)
   --status              only show the job's status (state, each drive's state and progress, logs)
+  --cancel              cancel the import job (Azure allows it while the job is Creating or Shipping); the
+                        prepared drives and the staging location are kept
 u: alone finds the job this computer prepared ($VMBACKUP_AGENT_DIR, default /var/lib/vmbackup).
 )";
 
@@ -60,7 +62,7 @@ int main(int argc, char** argv) {
   vmb::offline::DiskPrepOptions o;
   o.control_plane = Env("VMBACKUP_CONTROL_PLANE");
   o.token = Env("VMBACKUP_TOKEN");
-  bool yes = false, json = false, list = false, ship = false, status_only = false;
+  bool yes = false, json = false, list = false, ship = false, status_only = false, cancel = false;
   std::map<std::string, std::string> shipping;
   static const char* kShipFlags[] = {"carrier", "tracking-number", "ship-date", "drive-count", "contact", "street",
                                      "city", "state", "postal-code", "country", "phone", "email",
@@ -80,6 +82,8 @@ int main(int argc, char** argv) {
       ship = true;
     } else if (a == "--status") {
       status_only = true;
+    } else if (a == "--cancel") {
+      cancel = true;
     } else if (a.rfind("--", 0) == 0 &&
                std::find(std::begin(kShipFlags), std::end(kShipFlags), a.substr(2)) != std::end(kShipFlags)) {
       if (!next(&v)) return Usage(a + " needs a value");
@@ -121,6 +125,16 @@ int main(int argc, char** argv) {
     if (o.control_plane.empty()) return Usage("no management endpoint: --control-plane URL");
     auto transport = vmb::http::NewCurlTransport();
     vmb::offline::ShippingOptions so{o.staging, o.control_plane, o.token, o.resource_group, transport.get()};
+    if (cancel) {
+      absl::StatusOr<vmb::ie::proto::Job> job = vmb::offline::CancelJob(so);
+      if (!job.ok()) {
+        std::fprintf(stderr, "diskprep: cannot cancel: %s\n", std::string(job.status().message()).c_str());
+        return 1;
+      }
+      std::printf("import job %s cancelled (state %s); the drives and the staging location are kept\n",
+                  job->name().c_str(), job->properties().state().c_str());
+      return 0;
+    }
     if (status_only) {
       auto text = vmb::offline::JobStatusText(so);
       if (!text.ok()) return Usage(std::string(text.status().message()));

@@ -118,4 +118,12 @@ absl::StatusOr<std::string> JobStatusText(const ShippingOptions& o) {
   return out;
 }
 
+absl::StatusOr<ie::proto::Job> CancelJob(const ShippingOptions& o) {
+  ASSIGN_OR_RETURN(proto::ImportJobRecord staged, ReadStagedJob(o.staging));
+  ie::ArmImportJobClient client(o.transport, o.control_plane, o.token);
+  ie::proto::UpdateJobParameters cancel;
+  cancel.mutable_properties()->set_cancelrequested(true);
+  return client.UpdateJob({staged.subscriptionid(), o.resource_group, staged.jobname()}, cancel);
+}
+
 }  // namespace vmb::offline

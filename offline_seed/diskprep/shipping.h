@@ -48,6 +48,11 @@ absl::StatusOr<ShippingResult> RecordShipping(const ShippingOptions& o, const Sh
 // The job as the control plane reports it, rendered for the admin.
 absl::StatusOr<std::string> JobStatusText(const ShippingOptions& o);
 
+// Cancels the import job (cancelRequested), which Azure allows while it is Creating or Shipping (before the
+// datacenter received the drives). Returns the job as the service then reports it. kFailedPrecondition, with the
+// service's code, later on.
+absl::StatusOr<ie::proto::Job> CancelJob(const ShippingOptions& o);
+
 // The job and its location, for prompting.
 absl::StatusOr<std::pair<ie::proto::Job, ie::proto::Location>> LoadJob(const ShippingOptions& o);
 
