@@ -46,23 +46,8 @@ W="${TEST_TMPDIR:-$(mktemp -d)}/agent_e2e"
 rm -rf "$W"
 mkdir -p "$W"
 
-# A copy of tools/lib.sh's start_azurite (the test's runfiles do not hold tools/): a blob server on a free loopback
-# port with its data in DIR; sets AZPID and ENDPOINT.
-start_azurite() {
-  local dir="$1" bin="$2" port=""
-  mkdir -p "$dir/data"
-  : >"$dir/azurite.log"
-  (cd "$dir" && exec "$bin" --blobHost 127.0.0.1 --blobPort 0 --location "$dir/data" --skipApiVersionCheck --loose --silent \
-    >"$dir/azurite.log" 2>&1) &
-  AZPID=$!
-  for _ in $(seq 1 300); do
-    port="$(sed -n 's|.*listens on http://127.0.0.1:\([0-9]*\).*|\1|p' "$dir/azurite.log" | head -1)"
-    [ -n "$port" ] && break
-    sleep 0.1
-  done
-  [ -n "$port" ] || { echo "Azurite did not start:" >&2; cat "$dir/azurite.log" >&2; return 1; }
-  ENDPOINT="http://127.0.0.1:$port/devstoreaccount1"
-}
+# tools/lib.sh (a data file of this test): start_azurite starts a blob server on a free loopback port.
+source "$PWD/tools/lib.sh"
 
 AZPID=""
 cleanup() {
