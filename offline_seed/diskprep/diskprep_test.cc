@@ -583,6 +583,27 @@ TEST_F(DiskPrepTest, DatacenterImportsTheDrivesIntoStorage) {
 }
 
 // A damaged range is reported (drive log: blob, offset, Corrupted) and never written.
+// A drive whose header is not the one the job describes (another drive, or one formatted again after the job was
+// made) is refused by the datacenter: nothing of it is written to the account.
+TEST_F(DiskPrepTest, DatacenterRefusesADriveWhoseHeaderDoesNotMatchTheJob) {
+  absl::StatusOr<std::unique_ptr<vmb::testing::Azurite>> azurite = vmb::testing::Azurite::Start();
+  ASSERT_TRUE(azurite.ok()) << azurite.status();
+  ASSERT_TRUE(PrepareDrives(Options({"d2"})).ok());
+  Ship("DHL", "JD0146000038283990", 1);
+  ie::ArmImportJobClient client(transport_.get(), url_, "tok");
+  ie::SimAdmin admin(transport_.get(), url_, "tok");
+  ie::JobRef ref{"sub-123", "offlinebackup", "seedjob1"};
+  ie::proto::Job job = *client.GetJob(ref);
+  job.mutable_properties()->mutable_drivelist(0)->set_driveheaderhash(std::string(64, '0'));
+  ASSERT_TRUE(admin.DatacenterUpdate(ref, job).ok());
+  absl::StatusOr<ie::ReceiveResult> r = ie::ReceivePackage(Receive(**azurite, {"d2"}));
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->drives.size(), 1u);
+  EXPECT_EQ(r->drives[0].state, "CompletedMoreInfo");
+  EXPECT_EQ(r->drives[0].error, "DriveHeaderHashMismatch");
+  EXPECT_EQ(r->drives[0].ranges_written, 0);
+}
+
 TEST_F(DiskPrepTest, DatacenterReportsCorruptedRangesAndNeverWritesThem) {
   absl::StatusOr<std::unique_ptr<vmb::testing::Azurite>> azurite = vmb::testing::Azurite::Start();
   ASSERT_TRUE(azurite.ok()) << azurite.status();
