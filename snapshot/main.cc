@@ -97,12 +97,21 @@ unreadable or malformed, status folder not writable); 2 on bad usage. Status cod
 
 constexpr char kDefaultThawCheckFile[] = "/etc/cron.d/vmsnapshot-thaw-check";
 
+// The freeze system calls: real or rehearsed (a dry-run log, optionally failing one mount), traced when asked.
+std::unique_ptr<vmb::snapshot::fsfreeze::FreezeSyscalls> FreezeSyscallsFor(const std::string& dry_run_log,
+                                                                           const std::string& dry_run_fail,
+                                                                           const std::string& trace_log) {
+  std::unique_ptr<vmb::snapshot::fsfreeze::FreezeSyscalls> sys =
+      dry_run_log.empty() ? vmb::snapshot::fsfreeze::RealFreezeSyscalls()
+                          : vmb::snapshot::fsfreeze::DryRunFreezeSyscalls(dry_run_log, dry_run_fail);
+  if (!trace_log.empty()) sys = vmb::snapshot::fsfreeze::TraceFreezeSyscalls(std::move(sys), trace_log);
+  return sys;
+}
+
 // Thaws a freeze left behind by processes that all died at once (freeze_record.h). Reads only tmpfs before the
 // thaw, so it works with the root file system frozen.
 void SweepStaleFreeze(const vmb::snapshot::fsfreeze::FsFreezeOptions& o) {
-  std::unique_ptr<vmb::snapshot::fsfreeze::FreezeSyscalls> sys =
-      o.dry_run_log.empty() ? vmb::snapshot::fsfreeze::RealFreezeSyscalls()
-                            : vmb::snapshot::fsfreeze::DryRunFreezeSyscalls(o.dry_run_log);
+  std::unique_ptr<vmb::snapshot::fsfreeze::FreezeSyscalls> sys = FreezeSyscallsFor(o.dry_run_log, "", "");
   vmb::snapshot::fsfreeze::SweepResult r = vmb::snapshot::fsfreeze::ThawStaleFreeze(*sys, o.lock_file, absl::Now());
   if (r.found) std::fprintf(stderr, "vmsnapshot: %s\n", r.note.c_str());
 }
@@ -157,10 +166,7 @@ int FreezeHolderMain(const std::vector<std::string>& args) {
     }
   }
   for (++i; i < args.size(); ++i) o.mounts.push_back(args[i]);
-  std::unique_ptr<vmb::snapshot::fsfreeze::FreezeSyscalls> sys =
-      dry_run_log.empty() ? vmb::snapshot::fsfreeze::RealFreezeSyscalls()
-                          : vmb::snapshot::fsfreeze::DryRunFreezeSyscalls(dry_run_log, dry_run_fail);
-  if (!trace_log.empty()) sys = vmb::snapshot::fsfreeze::TraceFreezeSyscalls(std::move(sys), trace_log);
+  std::unique_ptr<vmb::snapshot::fsfreeze::FreezeSyscalls> sys = FreezeSyscallsFor(dry_run_log, dry_run_fail, trace_log);
   return vmb::snapshot::fsfreeze::RunHolder(*sys, o, 0, 1);
 }
 

@@ -14,29 +14,30 @@ namespace {
 
 constexpr char kDatePlaceholder[] = "@@VMSNAPSHOT_TIMESTAMP@@";
 
-}  // namespace
-
-namespace {
-
-std::string RenderBlobDocument(const JobStatus& s, absl::Time now) {
+// What both documents carry; the caller sets status.status (the file's top level may differ) and the timestamp.
+proto::StatusDocument::Status* AddDocument(const JobStatus& s, proto::StatusList* list) {
   proto::JobMessage message;
   message.set_messagestr(s.message_str);
   message.set_snapshotconsistency(s.consistency);
   message.set_jobmessage(s.job_message);
-
-  proto::StatusList list;
-  proto::StatusDocument* doc = list.add_items();
+  proto::StatusDocument* doc = list->add_items();
   doc->set_version(kExtensionVersion);
-  doc->set_timestamputc(kDatePlaceholder);
   proto::StatusDocument::Status* st = doc->mutable_status();
   st->set_name(s.handler_name.empty() ? kExtensionName : s.handler_name);
   st->set_operation(s.operation);
-  st->set_status(s.status);
   st->set_code(s.code);
   st->mutable_formattedmessage()->set_lang(LangTag(s.locale));
   st->mutable_formattedmessage()->set_message(json::ToJson(message));
   st->set_taskid(s.task_id);
   st->set_commandstarttimeutcticks(s.ticks);
+  return st;
+}
+
+std::string RenderBlobDocument(const JobStatus& s, absl::Time now) {
+  proto::StatusList list;
+  proto::StatusDocument::Status* st = AddDocument(s, &list);
+  list.mutable_items(0)->set_timestamputc(kDatePlaceholder);
+  st->set_status(s.status);
   for (const SnapshotInfo& info : s.snapshots) {
     proto::StatusDocument::SnapshotInfo* p = st->add_snapshotinfo();
     p->set_issuccessful(info.is_successful);
@@ -60,23 +61,10 @@ std::string RenderStatus(const JobStatus& s, absl::Time now, StatusForm form) {
   std::string blob = RenderBlobDocument(s, now);
   if (form == StatusForm::kBlob) return blob;
   proto::StatusList list;
-  proto::StatusDocument* doc = list.add_items();
-  doc->set_version(kExtensionVersion);
-  doc->set_timestamputc(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", now, absl::UTCTimeZone()));
-  proto::StatusDocument::Status* st = doc->mutable_status();
-  st->set_name(s.handler_name.empty() ? kExtensionName : s.handler_name);
-  st->set_operation(s.operation);
+  proto::StatusDocument::Status* st = AddDocument(s, &list);
+  list.mutable_items(0)->set_timestamputc(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", now, absl::UTCTimeZone()));
   const bool terminal = s.status == "success" || s.status == "error";
   st->set_status(terminal && absl::EqualsIgnoreCase(s.vm_type, kVmTypeArm) ? "success" : s.status);
-  st->set_code(s.code);
-  st->mutable_formattedmessage()->set_lang(LangTag(s.locale));
-  proto::JobMessage message;
-  message.set_messagestr(s.message_str);
-  message.set_snapshotconsistency(s.consistency);
-  message.set_jobmessage(s.job_message);
-  st->mutable_formattedmessage()->set_message(json::ToJson(message));
-  st->set_taskid(s.task_id);
-  st->set_commandstarttimeutcticks(s.ticks);
   proto::StatusDocument::SubStatus* sub = st->add_substatus();
   sub->set_code("0");
   sub->set_name(blob);

@@ -76,15 +76,29 @@ void CoerceObject(google::protobuf::Struct* object, const Descriptor* type) {
   }
 }
 
+// Tolerates a UTF-8 byte-order mark, which Windows tools like to write.
+absl::string_view WithoutBom(absl::string_view text) {
+  absl::string_view out = text;
+  absl::ConsumePrefix(&out, "\xEF\xBB\xBF");
+  return out;
+}
+
+// A top-level JSON array as {"items": [...]}, the shape of the list messages; kInvalidArgument naming `what` when the
+// text is not an array.
+absl::StatusOr<std::string> AsItems(absl::string_view text, absl::string_view what) {
+  absl::string_view trimmed = absl::StripAsciiWhitespace(WithoutBom(absl::StripAsciiWhitespace(text)));
+  if (!absl::StartsWith(trimmed, "[")) {
+    return absl::InvalidArgumentError(absl::StrCat(what, " must be a JSON array"));
+  }
+  return absl::StrCat("{\"items\":", trimmed, "}");
+}
+
 }  // namespace
 
 absl::Status Parse(absl::string_view text, google::protobuf::Message* message, absl::string_view what) {
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = true;
-  std::string input(text);
-  // Tolerate a UTF-8 byte-order mark, which Windows tools like to write.
-  if (absl::StartsWith(input, "\xEF\xBB\xBF")) input.erase(0, 3);
-  auto status = google::protobuf::util::JsonStringToMessage(input, message, options);
+  auto status = google::protobuf::util::JsonStringToMessage(std::string(WithoutBom(text)), message, options);
   if (!status.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(what, " is not valid JSON of the expected shape: ",
                                                    std::string(status.message())));
@@ -93,12 +107,8 @@ absl::Status Parse(absl::string_view text, google::protobuf::Message* message, a
 }
 
 absl::Status ParseArray(absl::string_view text, google::protobuf::Message* list, absl::string_view what) {
-  absl::string_view trimmed = absl::StripAsciiWhitespace(text);
-  if (absl::StartsWith(trimmed, "\xEF\xBB\xBF")) trimmed = absl::StripAsciiWhitespace(trimmed.substr(3));
-  if (!absl::StartsWith(trimmed, "[")) {
-    return absl::InvalidArgumentError(absl::StrCat(what, " must be a JSON array"));
-  }
-  return Parse(absl::StrCat("{\"items\":", trimmed, "}"), list, what);
+  absl::StatusOr<std::string> wrapped = AsItems(text, what);
+  return wrapped.ok() ? Parse(*wrapped, list, what) : wrapped.status();
 }
 
 std::string ToJson(const google::protobuf::Message& message, bool pretty) {
@@ -129,8 +139,7 @@ std::string ToJsonArray(const google::protobuf::Message& list, bool pretty) {
 }
 
 absl::Status ParseLenient(absl::string_view text, google::protobuf::Message* message, absl::string_view what) {
-  std::string input(text);
-  if (absl::StartsWith(input, "\xEF\xBB\xBF")) input.erase(0, 3);
+  std::string input(WithoutBom(text));
   Value value;
   auto status = google::protobuf::util::JsonStringToMessage(input, &value);
   // What a generic JSON value cannot hold (a key given twice, which Python and protobuf read as "the last one wins")
@@ -146,12 +155,8 @@ absl::Status ParseLenient(absl::string_view text, google::protobuf::Message* mes
 }
 
 absl::Status ParseArrayLenient(absl::string_view text, google::protobuf::Message* list, absl::string_view what) {
-  absl::string_view trimmed = absl::StripAsciiWhitespace(text);
-  if (absl::StartsWith(trimmed, "\xEF\xBB\xBF")) trimmed = absl::StripAsciiWhitespace(trimmed.substr(3));
-  if (!absl::StartsWith(trimmed, "[")) {
-    return absl::InvalidArgumentError(absl::StrCat(what, " must be a JSON array"));
-  }
-  return ParseLenient(absl::StrCat("{\"items\":", trimmed, "}"), list, what);
+  absl::StatusOr<std::string> wrapped = AsItems(text, what);
+  return wrapped.ok() ? ParseLenient(*wrapped, list, what) : wrapped.status();
 }
 
 }  // namespace vmb::json
