@@ -26,6 +26,7 @@
 #include "common/json/json.h"
 #include "common/status/status_macros.h"
 #include "offline_seed/agent/staging.h"
+#include "offline_seed/agent/tree.h"
 #include "offline_seed/publish/publish_settings.h"
 
 namespace {
@@ -63,8 +64,49 @@ endpoints (flags, else environment, else the local defaults):
   --vault-key-file F    its key ($VMBACKUP_VAULT_KEY_FILE, default: the account key)
   --vault NAME          the vault's container (default recoveryvault)
 
-exit status: 0 done (or nothing to do yet), 1 failed (the message says why and what to do), 2 bad usage
+what a backup keeps: files (sparse files by their data; holes come back as holes), folders, symlinks, hard links
+(restored as links), FIFOs and device nodes; owners (ids and names), modes with set-uid/set-gid/sticky, every
+extended attribute (POSIX ACLs included) and modification times to the nanosecond. Sockets are not backed up
+(as tar). A file that changes while it is read is read again (up to 4 times); if it never settles it is kept as
+last read and named. An entry that vanishes between the walk and its read is skipped with a note. An entry that
+cannot be read does not stop the backup: every such entry is listed at the end (and in --json, "problems") and
+the exit status is 3. Restore applies owners only when run as root (else it says so) and never follows links.
+
+exit status: 0 done (or nothing to do yet), 1 failed (the message says why and what to do), 2 bad usage,
+             3 done but incomplete: the entries listed as unreadable are not in the backup
 )";
+
+// Lists what a backup could not keep as it was (stderr) and gives the exit status: 3 when an entry could not be
+// read (the backup is incomplete), else 0.
+int ReportProblems(const google::protobuf::RepeatedPtrField<vmb::offline::proto::Problem>& problems) {
+  std::map<std::string, int> counts;
+  for (const auto& p : problems) ++counts[p.kind()];
+  if (problems.empty()) return 0;
+  std::fprintf(stderr, "not kept as it was:");
+  for (const auto& [kind, n] : counts) std::fprintf(stderr, " %d %s", n, kind.c_str());
+  std::fprintf(stderr, "\n");
+  int shown = 0;
+  for (const auto& p : problems) {
+    if (++shown > 1000) {
+      std::fprintf(stderr, "  ... and %d more (all of them are in --json)\n", problems.size() - 1000);
+      break;
+    }
+    std::fprintf(stderr, "  %-10s %s: %s\n", p.kind().c_str(), p.path().c_str(), p.detail().c_str());
+  }
+  std::vector<vmb::offline::proto::Problem> all(problems.begin(), problems.end());
+  if (!vmb::offline::Incomplete(all)) return 0;
+  std::fprintf(stderr, "the backup is incomplete: the unreadable entries above are not in it (fix their permissions "
+                       "or run as a user that can read them; the next backup picks them up)\n");
+  return 3;
+}
+
+// What a restore could not put back (stderr).
+void ReportRestore(const vmb::offline::RestoreReport& r) {
+  if (!r.owners_applied) {
+    std::fprintf(stderr, "owners were not restored (only root can set them): every entry belongs to the restoring user\n");
+  }
+  for (const std::string& n : r.not_restored) std::fprintf(stderr, "not restored: %s\n", n.c_str());
+}
 
 int Usage(const std::string& p) {
   std::fprintf(stderr, "seedagent: %s\n(run `seedagent --help`)\n", p.c_str());
@@ -236,9 +278,11 @@ int main(int argc, char** argv) {
     if (command == "restore") {
       const int n = restore_point;
       absl::Time start = absl::Now();
-      absl::Status s = vault.Restore(n, opt["target"]);
+      vmb::offline::RestoreReport report;
+      absl::Status s = vault.Restore(n, opt["target"], 4, &report);
       if (::isatty(2)) std::fprintf(stderr, "\n");
       if (!s.ok()) return Fail(s);
+      ReportRestore(report);
       std::printf("restored recovery point %d into %s in %.1f s\n", n, opt["target"].c_str(),
                   absl::ToDoubleSeconds(absl::Now() - start));
       return 0;
@@ -366,12 +410,14 @@ int main(int argc, char** argv) {
                   absl::ToDoubleSeconds(absl::Now() - start), static_cast<unsigned long long>(out->blocks_uploaded),
                   static_cast<unsigned long long>(out->blocks_reused));
     }
-    return 0;
+    return ReportProblems(out->point.problems());
   }
   if (command == "restore-staging") {
     if (opt["staging"].empty() || opt["output"].empty()) return Usage("restore-staging needs --staging and --output");
-    absl::Status s = vmb::offline::RestoreFromStaging(opt["staging"], opt["output"]);
+    vmb::offline::RestoreReport report;
+    absl::Status s = vmb::offline::RestoreFromStaging(opt["staging"], opt["output"], &report);
     if (!s.ok()) return Fail(s);
+    ReportRestore(report);
     std::printf("restored into %s\n", opt["output"].c_str());
     return 0;
   }
@@ -415,5 +461,5 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(job->uniquechunks()), absl::ToDoubleSeconds(absl::Now() - start));
     std::printf("next: prepare drives with `diskprep s:%s`\n", o.staging.c_str());
   }
-  return 0;
+  return ReportProblems(job->problems());
 }

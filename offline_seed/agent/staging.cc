@@ -111,16 +111,20 @@ absl::StatusOr<proto::ImportJobRecord> InitiateOfflineBackup(const InitiateOptio
                                                             "location (or finish and clean up that job)"));
   }
   ASSIGN_OR_RETURN(SourceTree tree, WalkSources(o.sources, o.staging));
+  uint64_t free_bytes = UINT64_MAX;
   struct statvfs vfs;
-  if (::statvfs(o.staging.c_str(), &vfs) == 0) {
-    uint64_t free_bytes = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
-    uint64_t need = tree.bytes + tree.bytes / 64 + (16u << 20);  // worst case: incompressible plus overhead
-    if (free_bytes < need) {
-      return absl::ResourceExhaustedError(absl::StrFormat(
-          "the staging location has %.1f GB free; up to %.1f GB may be needed for %.1f GB of source data. Free "
-          "space or choose a larger staging location",
-          free_bytes / 1e9, need / 1e9, tree.bytes / 1e9));
-    }
+  if (o.free_space) {
+    free_bytes = o.free_space(o.staging);
+  } else if (::statvfs(o.staging.c_str(), &vfs) == 0) {
+    free_bytes = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+  }
+  // Worst case: incompressible data plus overhead. Holes take no space (sparse files are stored by their data).
+  uint64_t need = tree.allocated + tree.allocated / 64 + (16u << 20);
+  if (free_bytes < need) {
+    return absl::ResourceExhaustedError(absl::StrFormat(
+        "the staging location has %.1f GB free; up to %.1f GB may be needed for %.1f GB of source data. Free "
+        "space or choose a larger staging location",
+        free_bytes / 1e9, need / 1e9, tree.allocated / 1e9));
   }
   std::string images_dir = o.staging + "/images";
   RETURN_IF_ERROR(file::MakeDirs(images_dir, 0700));
@@ -143,7 +147,7 @@ absl::StatusOr<proto::ImportJobRecord> InitiateOfflineBackup(const InitiateOptio
     return absl::OkStatus();
   }));
   RETURN_IF_ERROR(writer.Close());
-  for (const std::string& r : tree.roots) cat.add_roots(r);
+  for (const std::string& r : tree.roots) cat.add_roots(r);  // absolute and canonical
   for (proto::Entry& e : tree.entries) *cat.add_entries() = std::move(e);
   cat.set_images(writer.images());
   RETURN_IF_ERROR(file::WriteFileAtomic(o.staging + "/catalogue.json", json::ToJson(cat), 0600));
@@ -154,7 +158,8 @@ absl::StatusOr<proto::ImportJobRecord> InitiateOfflineBackup(const InitiateOptio
   job.set_sourcehost(host);
   job.set_createdat(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone()));
   job.set_state("Staged");
-  for (const std::string& s : o.sources) job.add_sources(s);
+  for (const std::string& r : tree.roots) job.add_sources(r);  // absolute: a backup may run from any folder
+  for (proto::Problem& p : tree.problems) *job.add_problems() = std::move(p);
   job.set_sourcebytes(tree.bytes);
   job.set_stagedbytes(staged);
   job.set_chunks(stats.chunks);
@@ -164,7 +169,7 @@ absl::StatusOr<proto::ImportJobRecord> InitiateOfflineBackup(const InitiateOptio
   return job;
 }
 
-absl::Status RestoreFromStaging(const std::string& staging, const std::string& output) {
+absl::Status RestoreFromStaging(const std::string& staging, const std::string& output, RestoreReport* report) {
   RETURN_IF_ERROR(ReadStagedJob(staging).status());
   ASSIGN_OR_RETURN(std::string text, file::ReadFile(staging + "/catalogue.json"));
   proto::Catalogue cat;
@@ -183,6 +188,8 @@ absl::Status RestoreFromStaging(const std::string& staging, const std::string& o
   }
   std::vector<proto::Entry> entries(cat.entries().begin(), cat.entries().end());
   absl::Status result = RestoreTree(entries, output, [&](const proto::Entry& e, int out) -> absl::Status {
+    const StoredLayout layout(e);
+    uint64_t at = 0;  // in the file's stored data
     for (const std::string& h : e.chunks()) {
       auto it = chunks.find(h);
       if (it == chunks.end()) return absl::DataLossError(absl::StrCat("chunk ", h, " is missing from the index"));
@@ -194,10 +201,11 @@ absl::Status RestoreFromStaging(const std::string& staging, const std::string& o
         return absl::DataLossError(absl::StrCat("chunk ", h, " is truncated in image ", c.image()));
       }
       ASSIGN_OR_RETURN(std::string data, OpenChunk(frame, c.length(), h, absl::StrCat("in image ", c.image(), " at offset ", c.offset())));
-      RETURN_IF_ERROR(WriteToFile(out, data, output + "/" + e.path()));
+      RETURN_IF_ERROR(layout.Write(out, at, data, output + "/" + e.path()));
+      at += data.size();
     }
     return absl::OkStatus();
-  }, 2);
+  }, 2, report);
   for (int fd : images) ::close(fd);
   return result;
 }

@@ -25,6 +25,8 @@ struct InitiateOptions {
   int zstd_level = 1;
   uint64_t image_size = 1ull << 30;  // each page-blob image
   std::function<void(uint64_t done, uint64_t total)> progress;
+  // Free bytes at the staging location (statvfs when unset).
+  std::function<uint64_t(const std::string& staging)> free_space;
 };
 
 // Errors: kInvalidArgument (a source that is not a folder, staging inside a source), kAlreadyExists (the staging
@@ -36,8 +38,9 @@ absl::StatusOr<proto::ImportJobRecord> InitiateOfflineBackup(const InitiateOptio
 absl::StatusOr<proto::ImportJobRecord> ReadStagedJob(const std::string& staging);
 
 // Rebuilds the source trees under `output` (root i as output/i) from the staging location, verifying every chunk's
-// SHA-256. kDataLoss naming the chunk when staging data is damaged.
-absl::Status RestoreFromStaging(const std::string& staging, const std::string& output);
+// SHA-256, with owners (as root), xattrs, hard links, holes and times (see RestoreTree; what could not be put back
+// goes into `report`). kDataLoss naming the chunk when staging data is damaged.
+absl::Status RestoreFromStaging(const std::string& staging, const std::string& output, RestoreReport* report = nullptr);
 
 }  // namespace vmb::offline
 

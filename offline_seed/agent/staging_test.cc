@@ -13,12 +13,17 @@
 #include <random>
 #include <set>
 #include <cstdlib>
+#include <atomic>
+#include <thread>
+
+#include <zstd.h>
 
 #include "absl/strings/str_format.h"
 #include "common/crypto/digest.h"
 #include "common/crypto/encoding.h"
 #include "common/crypto/random.h"
 #include "common/file/file_util.h"
+#include "common/status/status_macros.h"
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -241,8 +246,8 @@ TEST(Chunking, ChunkTreeRecordsTheSerialChunksOfEveryFile) {
   EXPECT_EQ(stats->new_chunks, first_seen.size());
 }
 
-// A staging location too small for the source (an 8 TB sparse file: real statvfs, no disk used): refused before
-// anything is written, with what is free, what is needed and the way out.
+// A staging location too small for the source: refused before anything is written, with what is free, what is
+// needed and the way out. Holes need no space: an 8 TB sparse file with no data fits.
 TEST(Staging, AFullStagingLocationIsRefusedBeforeWriting) {
   const std::string src = Tmp("-src"), staging = Tmp("-staging");
   ASSERT_THAT(file::MakeDirs(src), IsOk());
@@ -250,11 +255,19 @@ TEST(Staging, AFullStagingLocationIsRefusedBeforeWriting) {
   ASSERT_GE(fd, 0);
   ASSERT_EQ(::ftruncate(fd, static_cast<off_t>(8'000'000'000'000ull)), 0);
   ::close(fd);
-  absl::StatusOr<proto::ImportJobRecord> r = InitiateOfflineBackup(Options(src, staging));
+  Write(src + "/data.bin", crypto::SecureRandom().Bytes(20u << 20));
+  InitiateOptions o = Options(src, staging);
+  o.free_space = [](const std::string&) -> uint64_t { return 30'000'000; };
+  absl::StatusOr<proto::ImportJobRecord> r = InitiateOfflineBackup(o);
   EXPECT_THAT(r, StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("choose a larger staging location")));
-  EXPECT_THAT(std::string(r.status().message()), HasSubstr("8000.0 GB of source data"));
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("has 0.0 GB free; up to 0.0 GB may be needed"));
   EXPECT_FALSE(file::ReadFile(staging + "/offline-job.json").ok());
   EXPECT_FALSE(file::ReadFile(staging + "/catalogue.json").ok());
+  o.free_space = [](const std::string&) -> uint64_t { return 50'000'000; };  // enough for the data, not the holes
+  r = InitiateOfflineBackup(o);
+  ASSERT_THAT(r.status(), IsOk());
+  EXPECT_EQ(r->sourcebytes(), 8'000'000'000'000ull + (20u << 20));
+  EXPECT_LT(r->stagedbytes(), 22u << 20);
 }
 
 proto::Entry E(const std::string& path, const std::string& type, const std::string& target = "") {
@@ -281,6 +294,9 @@ TEST(Restore, RefusesEntriesThatWouldEscapeTheTarget) {
       {E("0", "dir"), E("0//x", "file")},
       {E("0", "dir"), E(std::string("0/a\0b", 5), "file")},
       {E("0", "dir"), E("0/x", "device")},
+      {E("0", "dir"), E("0/h", "hardlink", "/etc/passwd")},           // a link to anything outside the tree
+      {E("0", "dir"), E("0/d", "dir"), E("0/h", "hardlink", "0/d")},  // a link to a folder
+      {E("0", "dir"), E("0/h", "hardlink", "0/f"), E("0/f", "file")},  // to a file not restored yet
   };
   for (size_t i = 0; i < attacks.size(); ++i) {
     const std::string target = Tmp(absl::StrFormat("-target%d", i));
@@ -296,6 +312,193 @@ TEST(Restore, RefusesEntriesThatWouldEscapeTheTarget) {
               IsOk());
   EXPECT_EQ(*file::ReadFile(ok + "/0/d/f"), "pwned");
   EXPECT_FALSE(file::ReadFile(outside + "/f").ok());
+}
+
+// Reassembles each file of a chunked tree from the chunks the sink got (the stored stream, holes not included).
+std::map<std::string, std::string> Reassemble(const SourceTree& tree, const std::map<std::string, std::string>& chunks) {
+  std::map<std::string, std::string> out;
+  for (const proto::Entry& e : tree.entries) {
+    if (e.type() != "file") continue;
+    std::string& data = out[e.path()];
+    for (const std::string& h : e.chunks()) data += chunks.at(h);
+  }
+  return out;
+}
+
+absl::StatusOr<ChunkStats> ChunkInto(SourceTree& tree, std::map<std::string, std::string>* chunks) {
+  ChunkOptions o;
+  o.threads = 2;
+  return ChunkTree(tree, o, [&](const std::string& hash, uint32_t, const std::string& frame) -> absl::Status {
+    ASSIGN_OR_RETURN((*chunks)[hash], OpenChunk(frame, static_cast<uint32_t>(ZSTD_getFrameContentSize(frame.data(), frame.size())), hash, "test"));
+    return absl::OkStatus();
+  });
+}
+
+const proto::Problem* ProblemFor(const SourceTree& tree, const std::string& path) {
+  for (const proto::Problem& p : tree.problems) {
+    if (p.path() == path) return &p;
+  }
+  return nullptr;
+}
+
+// A file deleted between the walk and its read (a temp file) is skipped with a note, its other names with it; the
+// rest of the backup goes on.
+TEST(Capture, AFileDeletedAfterTheWalkIsSkippedWithANote) {
+  const std::string src = Tmp("-src");
+  ASSERT_THAT(file::MakeDirs(src), IsOk());
+  Write(src + "/cache-00.tmp", "temporary");
+  ASSERT_EQ(::link((src + "/cache-00.tmp").c_str(), (src + "/other-name").c_str()), 0);
+  Write(src + "/keep.txt", "kept");
+  absl::StatusOr<SourceTree> tree = WalkSources({src});
+  ASSERT_THAT(tree.status(), IsOk());
+  ASSERT_EQ(::unlink((src + "/cache-00.tmp").c_str()), 0);
+  ASSERT_EQ(::unlink((src + "/other-name").c_str()), 0);
+  std::map<std::string, std::string> chunks;
+  ASSERT_THAT(ChunkInto(*tree, &chunks).status(), IsOk());
+  std::vector<std::string> paths;
+  for (const proto::Entry& e : tree->entries) paths.push_back(e.path());
+  EXPECT_THAT(paths, ::testing::ElementsAre("0", "0/keep.txt"));
+  const proto::Problem* p = ProblemFor(*tree, tree->roots[0] + "/cache-00.tmp");
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->kind(), "vanished");
+  EXPECT_FALSE(Incomplete(tree->problems));
+  EXPECT_EQ(tree->bytes, 4u);
+}
+
+// Rewrites (or appends to) a file without pause until stopped, each pass with the next generation's byte.
+class Scribbler {
+ public:
+  Scribbler(std::string path, bool append) : path_(std::move(path)), append_(append), thread_([this] { Run(); }) {}
+  ~Scribbler() {
+    stop_ = true;
+    thread_.join();
+  }
+  int generations() const { return generation_; }
+
+ private:
+  void Run() {
+    const std::string block(1u << 20, '\0');
+    while (!stop_) {
+      int fd = ::open(path_.c_str(), O_WRONLY | (append_ ? O_APPEND : 0));
+      if (fd < 0) return;
+      std::string data(append_ ? (64u << 10) : (8u << 20), static_cast<char>('a' + generation_ % 26));
+      for (size_t at = 0; at < data.size() && !stop_;) {
+        ssize_t n = append_ ? ::write(fd, data.data() + at, std::min<size_t>(data.size() - at, 4096))
+                            : ::pwrite(fd, data.data() + at, std::min<size_t>(data.size() - at, 65536), at);
+        if (n <= 0) break;
+        at += static_cast<size_t>(n);
+      }
+      ::close(fd);
+      ++generation_;
+    }
+  }
+  std::string path_;
+  bool append_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> generation_{0};
+  std::thread thread_;
+};
+
+// A file rewritten while it is read, without pause, never settles: it is read 4 times, kept as last read and named
+// "changed"; the size recorded is the size of the bytes captured. A quiet file beside it is read once, consistent.
+TEST(Capture, AFileRewrittenWhileReadIsRetriedThenNamed) {
+  const std::string src = Tmp("-src");
+  ASSERT_THAT(file::MakeDirs(src), IsOk());
+  Write(src + "/busy.db", std::string(8u << 20, 'a'));
+  Write(src + "/log.txt", std::string(1u << 20, 'a'));
+  Write(src + "/quiet.bin", std::string(4u << 20, 'q'));
+  absl::StatusOr<SourceTree> tree = WalkSources({src});
+  ASSERT_THAT(tree.status(), IsOk());
+  std::map<std::string, std::string> chunks;
+  {
+    Scribbler rewrite(src + "/busy.db", false), append(src + "/log.txt", true);
+    while (rewrite.generations() < 2 || append.generations() < 2) std::this_thread::yield();
+    ASSERT_THAT(ChunkInto(*tree, &chunks).status(), IsOk());
+  }
+  std::map<std::string, std::string> data = Reassemble(*tree, chunks);
+  for (const proto::Entry& e : tree->entries) {
+    if (e.type() == "file") EXPECT_EQ(e.size(), data[e.path()].size()) << e.path() << ": the size is the size captured";
+  }
+  for (const char* name : {"busy.db", "log.txt"}) {
+    const proto::Problem* p = ProblemFor(*tree, tree->roots[0] + "/" + name);
+    ASSERT_NE(p, nullptr) << name;
+    EXPECT_EQ(p->kind(), "changed");
+    EXPECT_THAT(p->detail(), HasSubstr("4 times"));
+  }
+  EXPECT_EQ(ProblemFor(*tree, tree->roots[0] + "/quiet.bin"), nullptr);
+  EXPECT_EQ(data["0/quiet.bin"], std::string(4u << 20, 'q'));
+  EXPECT_FALSE(Incomplete(tree->problems));  // changed files are kept: a note, not a failure
+}
+
+// Sparse files are read by their data extents only: the holes are neither read nor stored, and a restore leaves
+// them holes; the extents are in the entry.
+TEST(Capture, SparseFilesStoreTheirDataOnly) {
+  const std::string src = Tmp("-src"), staging = Tmp("-staging"), out = Tmp("-out");
+  ASSERT_THAT(file::MakeDirs(src), IsOk());
+  const std::string path = src + "/vm.img";
+  int fd = ::open(path.c_str(), O_CREAT | O_WRONLY, 0644);
+  ASSERT_GE(fd, 0);
+  const uint64_t size = 4ull << 30;
+  ASSERT_EQ(::ftruncate(fd, static_cast<off_t>(size)), 0);
+  const std::string data = crypto::SecureRandom().Bytes(1u << 20);
+  for (uint64_t at : {uint64_t{0}, size / 2, size - (1u << 20)}) {
+    ASSERT_EQ(::pwrite(fd, data.data(), data.size(), static_cast<off_t>(at)), static_cast<ssize_t>(data.size()));
+  }
+  ::close(fd);
+  absl::StatusOr<proto::ImportJobRecord> job = InitiateOfflineBackup(Options(src, staging));
+  ASSERT_THAT(job.status(), IsOk());
+  EXPECT_EQ(job->sourcebytes(), size);
+  EXPECT_LT(job->stagedbytes(), 4u << 20);
+  ASSERT_THAT(RestoreFromStaging(staging, out), IsOk());
+  struct stat st;
+  ASSERT_EQ(::stat((out + "/0/vm.img").c_str(), &st), 0);
+  EXPECT_EQ(static_cast<uint64_t>(st.st_size), size);
+  EXPECT_LE(static_cast<uint64_t>(st.st_blocks) * 512, 4u << 20) << "the holes were filled";
+  fd = ::open((out + "/0/vm.img").c_str(), O_RDONLY);
+  std::string back(data.size(), '\0');
+  ASSERT_EQ(::pread(fd, back.data(), back.size(), static_cast<off_t>(size / 2)), static_cast<ssize_t>(back.size()));
+  EXPECT_TRUE(back == data);
+  ASSERT_EQ(::pread(fd, back.data(), 4096, static_cast<off_t>(size / 4)), 4096);
+  EXPECT_EQ(back.substr(0, 4096), std::string(4096, '\0'));
+  ::close(fd);
+}
+
+// Times before 1970 with nanoseconds and after 2262 (past a 64-bit nanosecond count) come back exactly.
+TEST(Capture, TimesOverTheirFullRangeComeBack) {
+  const std::string src = Tmp("-src"), staging = Tmp("-staging"), out = Tmp("-out");
+  ASSERT_THAT(file::MakeDirs(src), IsOk());
+  Write(src + "/old", "1900");
+  Write(src + "/future", "2400");
+  timespec old_t[2] = {{-2208988800 + 1, 123456789}, {-2208988800 + 1, 123456789}};  // 1900-01-01T00:00:01.123456789
+  timespec future_t[2] = {{13569465600, 5}, {13569465600, 5}};                         // 2400-01-01T00:00:00.000000005
+  ASSERT_EQ(::utimensat(AT_FDCWD, (src + "/old").c_str(), old_t, 0), 0);
+  ASSERT_EQ(::utimensat(AT_FDCWD, (src + "/future").c_str(), future_t, 0), 0);
+  ASSERT_THAT(InitiateOfflineBackup(Options(src, staging)).status(), IsOk());
+  ASSERT_THAT(RestoreFromStaging(staging, out), IsOk());
+  struct stat a, b;
+  for (const char* name : {"old", "future"}) {
+    ASSERT_EQ(::stat((src + "/" + name).c_str(), &a), 0);
+    ASSERT_EQ(::stat((out + "/0/" + name).c_str(), &b), 0);
+    EXPECT_EQ(a.st_mtim.tv_sec, b.st_mtim.tv_sec) << name;
+    EXPECT_EQ(a.st_mtim.tv_nsec, b.st_mtim.tv_nsec) << name;
+  }
+  EXPECT_EQ(a.st_mtim.tv_sec, 13569465600);
+}
+
+// A relative --source is recorded as the absolute, canonical path (a scheduled backup runs from anywhere).
+TEST(Capture, SourcesAreRecordedAbsolute) {
+  const std::string base = Tmp("-base");
+  ASSERT_THAT(file::MakeDirs(base + "/src"), IsOk());
+  Write(base + "/src/f", "x");
+  char cwd[4096];
+  ASSERT_NE(::getcwd(cwd, sizeof(cwd)), nullptr);
+  ASSERT_EQ(::chdir(base.c_str()), 0);
+  absl::StatusOr<proto::ImportJobRecord> job = InitiateOfflineBackup(Options("./src/../src", base + "/staging"));
+  ASSERT_EQ(::chdir(cwd), 0);
+  ASSERT_THAT(job.status(), IsOk());
+  char real[4096];
+  ASSERT_NE(::realpath((base + "/src").c_str(), real), nullptr);
+  EXPECT_THAT(job->sources(), ::testing::ElementsAre(std::string(real)));
 }
 
 }  // namespace

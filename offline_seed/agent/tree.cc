@@ -20,11 +20,13 @@
 #include <future>
 #include <mutex>
 #include <thread>
+#include <set>
 #include <unordered_set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "common/concurrent/bounded_pool.h"
 #include "common/concurrent/buffer_pool.h"
 #include "common/crypto/digest.h"
@@ -113,44 +115,105 @@ class BoundaryPicker {
   uint64_t start_ = 0;
 };
 
-absl::Status Walk(const std::string& full, const std::string& rel, SourceTree* out) {
-  struct stat st;
-  if (::lstat(full.c_str(), &st) != 0) return file::ErrnoStatus(errno, "cannot read", full);
-  proto::Entry e;
-  e.set_path(rel);
-  e.set_mode(st.st_mode & 07777);
-  e.set_mtimens(static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec);
-  e.set_ctimens(static_cast<int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec);
-  e.set_inode(static_cast<uint64_t>(st.st_ino));
-  if (S_ISLNK(st.st_mode)) {
-    std::string target(4096, '\0');
-    ssize_t n = ::readlink(full.c_str(), target.data(), target.size());
-    if (n < 0) return file::ErrnoStatus(errno, "cannot read link", full);
-    target.resize(static_cast<size_t>(n));
-    e.set_type("symlink");
-    e.set_target(target);
-    out->entries.push_back(e);
-  } else if (S_ISREG(st.st_mode)) {
-    e.set_type("file");
-    e.set_size(static_cast<uint64_t>(st.st_size));
-    out->bytes += static_cast<uint64_t>(st.st_size);
-    out->files.emplace_back(full, out->entries.size());
-    out->entries.push_back(e);
-  } else if (S_ISDIR(st.st_mode)) {
-    e.set_type("dir");
-    out->entries.push_back(e);
-    DIR* d = ::opendir(full.c_str());
-    if (!d) return file::ErrnoStatus(errno, "cannot list", full);
-    std::vector<std::string> names;
-    while (dirent* de = ::readdir(d)) {
-      std::string n = de->d_name;
-      if (n != "." && n != "..") names.push_back(n);
+// The walk's state: the tree it fills, owner names, and the first name of each file with several names.
+struct Walker {
+  SourceTree* out;
+  OwnerNames names;
+  std::map<std::pair<dev_t, ino_t>, std::string> first_names;
+
+  void Note(const std::string& path, const char* kind, const std::string& detail) {
+    proto::Problem* p = &out->problems.emplace_back();
+    p->set_path(DisplayPath(path));
+    p->set_kind(kind);
+    p->set_detail(detail);
+  }
+
+  // One entry and, for a folder, everything beneath it. Only a failure to write the tree is an error; entries that
+  // cannot be read or that vanished are noted.
+  void Walk(const std::string& full, const std::string& rel) {
+    struct stat st;
+    if (::lstat(full.c_str(), &st) != 0) {
+      if (errno == ENOENT) return Note(full, "vanished", "deleted before it was read");
+      return Note(full, "unreadable", std::strerror(errno));
     }
-    ::closedir(d);
-    std::sort(names.begin(), names.end());
-    for (const std::string& n : names) RETURN_IF_ERROR(Walk(full + "/" + n, rel + "/" + n, out));
-  }  // sockets, fifos, devices: not backed up
-  return absl::OkStatus();
+    proto::Entry e;
+    e.set_path(rel);
+    SetStatFields(st, &names, &e);
+    if (absl::Status x = ReadXattrs(full, &e); !x.ok()) Note(full, "unreadable", std::string(x.message()));
+    if (S_ISLNK(st.st_mode)) {
+      std::string target(static_cast<size_t>(std::max<off_t>(st.st_size, PATH_MAX)) + 1, '\0');
+      ssize_t n = ::readlink(full.c_str(), target.data(), target.size());
+      if (n < 0) return Note(full, errno == ENOENT ? "vanished" : "unreadable", std::strerror(errno));
+      if (static_cast<size_t>(n) == target.size()) return Note(full, "changed", "the link changed while it was read");
+      target.resize(static_cast<size_t>(n));
+      e.set_type("symlink");
+      e.set_target(target);
+      out->entries.push_back(std::move(e));
+    } else if (S_ISREG(st.st_mode)) {
+      if (st.st_nlink > 1) {
+        auto [it, first] = first_names.emplace(std::make_pair(st.st_dev, st.st_ino), rel);
+        if (!first) {  // another name of a file already in the tree
+          e.set_type("hardlink");
+          e.set_target(it->second);
+          e.clear_xattrs();
+          out->entries.push_back(std::move(e));
+          return;
+        }
+      }
+      e.set_type("file");
+      e.set_size(static_cast<uint64_t>(st.st_size));
+      out->bytes += static_cast<uint64_t>(st.st_size);
+      out->allocated += std::min(static_cast<uint64_t>(st.st_size), static_cast<uint64_t>(st.st_blocks) * 512);
+      out->files.emplace_back(full, out->entries.size());
+      out->entries.push_back(std::move(e));
+    } else if (S_ISDIR(st.st_mode)) {
+      e.set_type("dir");
+      out->entries.push_back(std::move(e));
+      DIR* d = ::opendir(full.c_str());
+      if (!d) {
+        return Note(full, errno == ENOENT ? "vanished" : "unreadable",
+                    absl::StrCat("cannot list the folder: ", std::strerror(errno), " (it is restored empty)"));
+      }
+      std::vector<std::string> children;
+      errno = 0;
+      while (dirent* de = ::readdir(d)) {
+        std::string n = de->d_name;
+        if (n != "." && n != "..") children.push_back(n);
+      }
+      if (errno != 0) Note(full, "unreadable", absl::StrCat("cannot list all of the folder: ", std::strerror(errno)));
+      ::closedir(d);
+      std::sort(children.begin(), children.end());
+      for (const std::string& n : children) Walk(full + "/" + n, rel + "/" + n);
+    } else if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
+      e.set_type(S_ISFIFO(st.st_mode) ? "fifo" : S_ISCHR(st.st_mode) ? "chardev" : "blockdev");
+      if (!S_ISFIFO(st.st_mode)) e.set_rdev(static_cast<uint64_t>(st.st_rdev));
+      out->entries.push_back(std::move(e));
+    } else {
+      Note(full, "skipped", S_ISSOCK(st.st_mode) ? "a socket (sockets are not backed up)" : "an unknown kind of entry");
+    }
+  }
+};
+
+// Leaves the files marked in `dropped` (and their other names) out of the tree.
+void RemoveDropped(const std::vector<bool>& dropped, SourceTree* tree) {
+  if (std::find(dropped.begin(), dropped.end(), true) == dropped.end()) return;
+  std::unordered_set<std::string> gone;
+  std::vector<std::string> full(tree->entries.size());
+  for (const auto& [path, index] : tree->files) full[index] = path;
+  std::vector<proto::Entry> kept;
+  tree->files.clear();
+  for (size_t i = 0; i < tree->entries.size(); ++i) {
+    proto::Entry& e = tree->entries[i];
+    if (i < dropped.size() && dropped[i]) {
+      tree->bytes -= e.size();
+      gone.insert(e.path());
+      continue;
+    }
+    if (e.type() == "hardlink" && gone.count(e.target())) continue;
+    if (e.type() == "file") tree->files.emplace_back(full[i], kept.size());
+    kept.push_back(std::move(e));
+  }
+  tree->entries = std::move(kept);
 }
 
 absl::Status WriteAll(int fd, const char* data, size_t size, const std::string& path) {
@@ -180,12 +243,36 @@ std::vector<size_t> ChunkBoundaries(const std::string& data, size_t window) {
   return std::vector<size_t>(ends.begin(), ends.end());
 }
 
+bool Incomplete(const std::vector<proto::Problem>& problems) {
+  return std::any_of(problems.begin(), problems.end(), [](const proto::Problem& p) { return p.kind() == "unreadable"; });
+}
+
+std::string DisplayPath(absl::string_view path) {
+  std::string out;
+  for (size_t i = 0; i < path.size();) {
+    unsigned char c = static_cast<unsigned char>(path[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    bool valid = n > 0 && i + n <= path.size() && c != 0;
+    for (size_t k = 1; valid && k < n; ++k) valid = (static_cast<unsigned char>(path[i + k]) >> 6) == 2;
+    if (valid && n == 1 && c < 0x20) valid = false;  // control characters (a newline in a name) escaped too
+    if (valid) {
+      out.append(path.data() + i, n);
+      i += n;
+    } else {
+      out += absl::StrFormat("\\x%02x", c);
+      ++i;
+    }
+  }
+  return out;
+}
+
 absl::StatusOr<SourceTree> WalkSources(const std::vector<std::string>& sources, const std::string& exclude) {
   if (sources.empty()) return absl::InvalidArgumentError("no source folder given");
   std::string exclude_real;
   char buf[PATH_MAX];
   if (!exclude.empty() && ::realpath(exclude.c_str(), buf)) exclude_real = buf;
   SourceTree tree;
+  Walker walker{&tree, {}, {}};
   for (size_t i = 0; i < sources.size(); ++i) {
     struct stat st;
     if (::realpath(sources[i].c_str(), buf) == nullptr || ::stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {
@@ -196,8 +283,11 @@ absl::StatusOr<SourceTree> WalkSources(const std::vector<std::string>& sources, 
       return absl::InvalidArgumentError(absl::StrCat("the staging location ", exclude, " is inside the source ",
                                                      sources[i], "; choose a staging location outside it"));
     }
-    tree.roots.push_back(sources[i]);
-    RETURN_IF_ERROR(Walk(real, absl::StrCat(i), &tree));
+    if (std::find(tree.roots.begin(), tree.roots.end(), real) != tree.roots.end()) {
+      return absl::InvalidArgumentError(absl::StrCat("the source ", sources[i], " is given twice (as ", real, ")"));
+    }
+    tree.roots.push_back(real);
+    walker.Walk(real, absl::StrCat(i));
   }
   return tree;
 }
@@ -215,16 +305,19 @@ absl::StatusOr<ChunkStats> ChunkTree(SourceTree& tree, const ChunkOptions& o, co
     size_t warmup = 0, size = 0;
     uint64_t start = 0;  // file offset of the window's own bytes
     size_t entry = 0;
+    uint8_t attempt = 0;
     bool first = false, eof = false;
     std::future<std::vector<uint64_t>> candidates;
   };
   struct Chunk {
     size_t entry = 0;
+    uint8_t attempt = 0;
     uint32_t length = 0;
     std::string hash, frame;
     bool known = false;
   };
   ChunkStats stats;
+  OwnerNames owner_names;
   std::unordered_set<std::string> seen;
   uint64_t done_bytes = 0;
   concurrent::BufferPool buffers(kWarmup + kWindow);  // window buffers, reused
@@ -234,10 +327,20 @@ absl::StatusOr<ChunkStats> ChunkTree(SourceTree& tree, const ChunkOptions& o, co
   std::deque<std::future<std::vector<Chunk>>> results;
   concurrent::BoundedPool pool(std::max(1, o.threads), 64);  // last: joined before what its jobs use goes away
 
-  // The reader: the next window of the current file, or the first of the next file to be read.
+  // The reader: the next window of the current file, or the first of the next file to be read. A file is read by
+  // offset (pread), only its data extents when it has holes. It is checked (size, mtime, ctime) when it is opened
+  // and when its last byte is read; one that changed is read again from the start as a new attempt (the chunks of
+  // earlier attempts are dropped as they come out of the pipeline), up to kAttempts times.
+  constexpr uint8_t kAttempts = 4;
+  std::vector<uint8_t> attempts(tree.entries.size(), 0);
+  std::vector<bool> dropped(tree.entries.size(), false);
   size_t next_file = 0;
   int fd = -1;
-  uint64_t offset = 0;
+  uint64_t offset = 0;   // in the file's stored stream (its extents back to back)
+  uint64_t pos = 0;      // in the file
+  size_t extent = 0;
+  uint64_t cut_at = UINT64_MAX;  // where a sparse file turned out to end (cut short while it was read)
+  struct stat opened;    // as the current attempt began
   std::string fd_path;
   std::shared_ptr<std::string> prev;  // the previous window of this file (its last bytes warm the next scan up)
   size_t prev_end = 0;                // where its bytes end in its buffer
@@ -247,6 +350,53 @@ absl::StatusOr<ChunkStats> ChunkTree(SourceTree& tree, const ChunkOptions& o, co
       if (*fd >= 0) ::close(*fd);
     }
   } closer{&fd};
+  auto note = [&](const std::string& path, const char* kind, const std::string& detail) {
+    proto::Problem* p = &tree.problems.emplace_back();
+    p->set_path(DisplayPath(path));
+    p->set_kind(kind);
+    p->set_detail(detail);
+  };
+  auto same = [](const struct stat& a, const struct stat& b) {
+    return a.st_size == b.st_size && a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec &&
+           a.st_ctim.tv_sec == b.st_ctim.tv_sec && a.st_ctim.tv_nsec == b.st_ctim.tv_nsec;
+  };
+  // Starts an attempt at the open file: its entry takes the file's state now, its extents are found.
+  auto begin_attempt = [&](proto::Entry& entry) -> bool {
+    if (::fstat(fd, &opened) != 0 || !S_ISREG(opened.st_mode)) {
+      note(fd_path, "vanished", "no longer a regular file when it was read");
+      return false;
+    }
+    tree.bytes = tree.bytes - entry.size() + static_cast<uint64_t>(opened.st_size);
+    SetStatFields(opened, &owner_names, &entry);
+    entry.set_size(static_cast<uint64_t>(opened.st_size));
+    entry.clear_extents();
+    // Only a file with fewer blocks than its length can have holes (GNU tar's test); others are read straight.
+    if (static_cast<uint64_t>(opened.st_blocks) * 512 < static_cast<uint64_t>(opened.st_size)) {
+      absl::StatusOr<std::vector<proto::Extent>> extents = DataExtents(fd, entry.size(), fd_path);
+      if (!extents.ok()) {
+        note(fd_path, "unreadable", std::string(extents.status().message()));
+        return false;
+      }
+      for (proto::Extent& x : *extents) *entry.add_extents() = std::move(x);
+    }
+    offset = pos = 0;
+    extent = 0;
+    cut_at = UINT64_MAX;
+    if (entry.extents_size() > 0) pos = entry.extents(0).offset();
+    prev.reset();
+    return true;
+  };
+  auto close_file = [&] {
+    ::close(fd);
+    fd = -1;
+    prev.reset();
+    ++next_file;
+  };
+  auto drop = [&](size_t index) {
+    dropped[index] = true;
+    stats.chunks -= tree.entries[index].chunks_size();
+    tree.entries[index].clear_chunks();
+  };
   auto read_window = [&](Window* w) -> absl::StatusOr<bool> {
     while (fd < 0) {
       if (next_file == tree.files.size()) return false;
@@ -256,20 +406,36 @@ absl::StatusOr<ChunkStats> ChunkTree(SourceTree& tree, const ChunkOptions& o, co
       const proto::Entry* before = o.unchanged ? o.unchanged(entry) : nullptr;
       if (before != nullptr) {
         *entry.mutable_chunks() = before->chunks();
+        *entry.mutable_extents() = before->extents();
         stats.chunks += before->chunks_size();
         ++stats.files_unchanged;
         done_bytes += entry.size();
-        if (o.progress) o.progress(done_bytes, tree.bytes);
+        if (o.progress) o.progress(std::min(done_bytes, tree.bytes), tree.bytes);
         ++next_file;
         continue;
       }
-      fd = ::open(full.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0) return file::ErrnoStatus(errno, "cannot open", full);
+      // O_NONBLOCK: a FIFO put in the file's place since the walk must not hang the backup.
+      fd = ::open(full.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
       fd_path = full;
-      offset = 0;
-      prev.reset();
+      if (fd < 0) {
+        if (errno == ENOENT || errno == ELOOP) {
+          note(full, "vanished", errno == ENOENT ? "deleted after the walk" : "replaced by a symlink after the walk");
+        } else {
+          note(full, "unreadable", std::strerror(errno));
+        }
+        dropped[index] = true;
+        ++next_file;
+        continue;
+      }
+      if (!begin_attempt(entry)) {
+        dropped[index] = true;
+        close_file();
+      }
     }
-    w->entry = tree.files[next_file].second;
+    const size_t index = tree.files[next_file].second;
+    proto::Entry& entry = tree.entries[index];
+    w->entry = index;
+    w->attempt = attempts[index];
     w->buf = buffers.Get();
     w->start = offset;
     w->first = offset == 0;
@@ -277,25 +443,70 @@ absl::StatusOr<ChunkStats> ChunkTree(SourceTree& tree, const ChunkOptions& o, co
     if (prev) std::memcpy(w->buf->data(), prev->data() + prev_end - kWarmup, kWarmup);
     char* to = w->buf->data() + w->warmup;
     w->size = 0;
+    const bool sparse = entry.extents_size() > 0;
     while (w->size < kWindow) {
-      ssize_t n = ::read(fd, to + w->size, kWindow - w->size);
+      size_t want = kWindow - w->size;
+      if (sparse) {
+        while (extent < static_cast<size_t>(entry.extents_size()) &&
+               pos >= entry.extents(extent).offset() + entry.extents(extent).length()) {
+          if (++extent < static_cast<size_t>(entry.extents_size())) pos = entry.extents(extent).offset();
+        }
+        if (extent == static_cast<size_t>(entry.extents_size())) {
+          w->eof = true;
+          break;
+        }
+        want = static_cast<size_t>(
+            std::min<uint64_t>(want, entry.extents(extent).offset() + entry.extents(extent).length() - pos));
+      } else {
+        // Up to the length the file had when the attempt began: a file appended faster than it is read still ends.
+        if (pos >= static_cast<uint64_t>(opened.st_size)) {
+          w->eof = true;
+          break;
+        }
+        want = static_cast<size_t>(std::min<uint64_t>(want, static_cast<uint64_t>(opened.st_size) - pos));
+      }
+      ssize_t n = ::pread(fd, to + w->size, want, static_cast<off_t>(pos));
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return file::ErrnoStatus(errno, "cannot read", fd_path);
-      if (n == 0) {
+      if (n < 0) {  // an I/O error: the file is left out, the backup goes on
+        note(fd_path, "unreadable", absl::StrCat("read error at offset ", pos, ": ", std::strerror(errno)));
+        drop(index);
+        w->eof = true;
+        close_file();
+        return true;
+      }
+      if (n == 0) {  // the end (for a sparse file: it was cut short while it was read)
+        if (sparse) cut_at = pos;
         w->eof = true;
         break;
       }
       w->size += static_cast<size_t>(n);
+      pos += static_cast<uint64_t>(n);
     }
-    // A file that changes size while it is read is still consistent chunk by chunk: what was read is recorded.
     offset += w->size;
     prev = w->buf;
     prev_end = w->warmup + w->size;
     if (w->eof) {
-      ::close(fd);
-      fd = -1;
-      prev.reset();
-      ++next_file;
+      const uint64_t captured = sparse ? std::min(entry.size(), cut_at) : offset;
+      struct stat after;
+      bool changed = ::fstat(fd, &after) != 0 || !same(opened, after) ||
+                     (!sparse && offset != static_cast<uint64_t>(opened.st_size));
+      if (changed && attempts[index] + 1 < kAttempts) {
+        ++attempts[index];  // read it again; what this attempt handed on is dropped
+        stats.chunks -= entry.chunks_size();
+        entry.clear_chunks();
+        if (!begin_attempt(entry)) {
+          drop(index);
+          close_file();
+        }
+        return true;
+      }
+      if (changed) {
+        note(fd_path, "changed", absl::StrCat("changed while it was read, ", kAttempts, " times; kept as read the last time (",
+                                              captured, " bytes), which may mix old and new data"));
+      }
+      tree.bytes = tree.bytes - entry.size() + captured;
+      entry.set_size(captured);  // the size captured, whatever the file's size is now
+      close_file();
     }
     return true;
   };
@@ -321,10 +532,11 @@ absl::StatusOr<ChunkStats> ChunkTree(SourceTree& tree, const ChunkOptions& o, co
   };
 
   auto hand_on = [&](Chunk c) -> absl::Status {
+    if (dropped[c.entry] || c.attempt != attempts[c.entry]) return absl::OkStatus();  // from a dropped read
     tree.entries[c.entry].add_chunks(c.hash);
     ++stats.chunks;
     done_bytes += c.length;
-    if (o.progress) o.progress(done_bytes, tree.bytes);
+    if (o.progress) o.progress(std::min(done_bytes, tree.bytes), tree.bytes);
     if (c.known || !seen.insert(c.hash).second) return absl::OkStatus();
     if (c.frame.empty()) return absl::InternalError("zstd compression failed");
     RETURN_IF_ERROR(sink(c.hash, c.length, c.frame));
@@ -349,6 +561,7 @@ absl::StatusOr<ChunkStats> ChunkTree(SourceTree& tree, const ChunkOptions& o, co
   struct Piece {
     std::shared_ptr<const std::string> holder;
     size_t at, length, entry;
+    uint8_t attempt;
   };
   std::vector<Piece> group;
   size_t group_bytes = 0;
@@ -360,6 +573,7 @@ absl::StatusOr<ChunkStats> ChunkTree(SourceTree& tree, const ChunkOptions& o, co
         const Piece& p = pieces[i];
         Chunk& c = out[i];
         c.entry = p.entry;
+        c.attempt = p.attempt;
         c.length = static_cast<uint32_t>(p.length);
         absl::string_view data(p.holder->data() + p.at, p.length);
         c.hash = crypto::Base16Encode(crypto::Sha256(data));
@@ -394,8 +608,9 @@ absl::StatusOr<ChunkStats> ChunkTree(SourceTree& tree, const ChunkOptions& o, co
       return absl::OkStatus();
     });
   };
-  auto submit_chunk = [&](std::shared_ptr<const std::string> holder, size_t at, size_t length, size_t entry) {
-    group.push_back({std::move(holder), at, length, entry});
+  auto submit_chunk = [&](std::shared_ptr<const std::string> holder, size_t at, size_t length, size_t entry,
+                          uint8_t attempt) {
+    group.push_back({std::move(holder), at, length, entry, attempt});
     group_bytes += length;
     if (group_bytes >= kGroupBytes) submit_group();
   };
@@ -425,11 +640,11 @@ absl::StatusOr<ChunkStats> ChunkTree(SourceTree& tree, const ChunkOptions& o, co
     const char* own = w.buf->data() + w.warmup;
     for (uint64_t end : ends) {
       if (chunk_start >= w.start) {
-        submit_chunk(w.buf, w.warmup + (chunk_start - w.start), end - chunk_start, w.entry);
+        submit_chunk(w.buf, w.warmup + (chunk_start - w.start), end - chunk_start, w.entry, w.attempt);
       } else {
         carry.append(own, end - w.start);
         size_t length = carry.size();
-        submit_chunk(std::make_shared<const std::string>(std::move(carry)), 0, length, w.entry);
+        submit_chunk(std::make_shared<const std::string>(std::move(carry)), 0, length, w.entry, w.attempt);
         carry.clear();
       }
       chunk_start = end;
@@ -442,6 +657,7 @@ absl::StatusOr<ChunkStats> ChunkTree(SourceTree& tree, const ChunkOptions& o, co
   submit_group();
   RETURN_IF_ERROR(drain(0));
   RETURN_IF_ERROR(pool.Drain());
+  RemoveDropped(dropped, &tree);
   if (o.progress) o.progress(tree.bytes, tree.bytes);
   return stats;
 }
@@ -474,8 +690,13 @@ absl::Status ValidateEntries(const std::vector<proto::Entry>& entries) {
                                               absl::CHexEscape(e.path()), "\" ", why,
                                               "; nothing was restored (restore another recovery point)"));
     };
-    if (e.type() != "file" && e.type() != "dir" && e.type() != "symlink") {
+    static const std::set<std::string> kTypes = {"file", "dir", "symlink", "hardlink", "fifo", "chardev", "blockdev"};
+    if (kTypes.count(e.type()) == 0) {
       return bad(absl::StrCat("has the unknown type \"", absl::CHexEscape(e.type()), "\""));
+    }
+    if (e.type() == "hardlink") {
+      auto first = types.find(e.target());
+      if (first == types.end() || first->second != "file") return bad("is a hard link to no earlier file entry");
     }
     if (e.path().empty() || e.path().front() == '/') return bad("is not a relative path");
     if (e.path().find('\0') != std::string::npos || e.target().find('\0') != std::string::npos) {
@@ -509,24 +730,46 @@ absl::Status ValidateEntries(const std::vector<proto::Entry>& entries) {
 
 namespace {
 
-// Folders first, then the files (their content from `content`), symlinks last (so no write can go through one),
-// one flush, then modes and times deepest first.
+// Folders first, then the files (their content from `content`), FIFOs and devices, hard links, symlinks last (so no
+// write can go through one), one flush, then owners, xattrs, modes and times deepest first.
 absl::Status RestoreTreeWith(const std::vector<proto::Entry>& entries, const std::string& output,
-                             const std::function<absl::Status(const std::vector<const proto::Entry*>& files)>& content) {
+                             const std::function<absl::Status(const std::vector<const proto::Entry*>& files)>& content,
+                             RestoreReport* report) {
   RETURN_IF_ERROR(ValidateEntries(entries));
   RETURN_IF_ERROR(file::MakeDirs(output, 0700));
-  std::vector<const proto::Entry*> files, links;
+  RestoreReport local;
+  if (report == nullptr) report = &local;
+  report->owners_applied = ::geteuid() == 0;
+  std::vector<const proto::Entry*> files, links, hardlinks;
   for (const proto::Entry& e : entries) {
     std::string path = output + "/" + e.path();
     if (e.type() == "dir") {
       if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) return file::ErrnoStatus(errno, "cannot create", path);
     } else if (e.type() == "symlink") {
       links.push_back(&e);
-    } else {
+    } else if (e.type() == "hardlink") {
+      hardlinks.push_back(&e);
+    } else if (e.type() == "file") {
       files.push_back(&e);
     }
   }
   RETURN_IF_ERROR(content(files));
+  for (const proto::Entry& e : entries) {
+    std::string path = output + "/" + e.path();
+    if (e.type() == "fifo") {
+      if (::mkfifo(path.c_str(), 0600) != 0) return file::ErrnoStatus(errno, "cannot create the FIFO", path);
+    } else if (e.type() == "chardev" || e.type() == "blockdev") {
+      mode_t kind = e.type() == "chardev" ? S_IFCHR : S_IFBLK;
+      if (::mknod(path.c_str(), kind | 0600, static_cast<dev_t>(e.rdev())) != 0) {
+        if (errno != EPERM) return file::ErrnoStatus(errno, "cannot create the device node", path);
+        report->not_restored.push_back(absl::StrCat(path, ": the device node (only root can create one)"));
+      }
+    }
+  }
+  for (const proto::Entry* e : hardlinks) {
+    std::string path = output + "/" + e->path(), first = output + "/" + e->target();
+    if (::link(first.c_str(), path.c_str()) != 0) return file::ErrnoStatus(errno, "cannot create the hard link", path);
+  }
   for (const proto::Entry* e : links) {
     std::string path = output + "/" + e->path();
     if (::symlink(e->target().c_str(), path.c_str()) != 0) return file::ErrnoStatus(errno, "cannot create link", path);
@@ -539,24 +782,34 @@ absl::Status RestoreTreeWith(const std::vector<proto::Entry>& entries, const std
   int sync_errno = errno;
   ::close(dir);
   if (synced != 0) return file::ErrnoStatus(sync_errno, "cannot flush the restored files in", output);
-  // Modes and times last (deepest first), so creating children does not disturb their parents.
+  // Owners, xattrs, modes and times last (deepest first), so creating children does not disturb their parents. A
+  // hard link shares its first name's inode, which gets them.
+  OwnerNames names;
   for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+    if (it->type() == "hardlink") continue;
     std::string path = output + "/" + it->path();
-    timespec times[2];
-    times[0].tv_sec = times[1].tv_sec = it->mtimens() / 1000000000;
-    times[0].tv_nsec = times[1].tv_nsec = it->mtimens() % 1000000000;
-    if (it->type() != "symlink" && ::chmod(path.c_str(), it->mode()) != 0) {
-      return file::ErrnoStatus(errno, "cannot set the mode of", path);
-    }
-    ::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW);
+    if ((it->type() == "chardev" || it->type() == "blockdev") && ::access(path.c_str(), F_OK) != 0) continue;
+    RETURN_IF_ERROR(ApplyMeta(*it, path, &names, report));
   }
   return absl::OkStatus();
+}
+
+// Creates a restored file at its full length, all hole (its data is written into it afterwards).
+absl::StatusOr<int> CreateRestoredFile(const proto::Entry& e, const std::string& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return file::ErrnoStatus(errno, "cannot create", path);
+  if (::ftruncate(fd, static_cast<off_t>(e.size())) != 0) {
+    absl::Status s = file::ErrnoStatus(errno, "cannot set the length of", path);
+    ::close(fd);
+    return s;
+  }
+  return fd;
 }
 
 }  // namespace
 
 absl::Status RestoreTree(const std::vector<proto::Entry>& entries, const std::string& output, const ContentWriter& write,
-                         int threads) {
+                         int threads, RestoreReport* report) {
   return RestoreTreeWith(entries, output, [&](const std::vector<const proto::Entry*>& files) -> absl::Status {
     std::atomic<size_t> next{0};
     std::mutex mu;
@@ -570,10 +823,11 @@ absl::Status RestoreTree(const std::vector<proto::Entry>& entries, const std::st
         const proto::Entry& e = *files[k];
         std::string path = output + "/" + e.path();
         absl::Status s;
-        int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0) {
-          s = file::ErrnoStatus(errno, "cannot create", path);
+        absl::StatusOr<int> created = CreateRestoredFile(e, path);
+        if (!created.ok()) {
+          s = created.status();
         } else {
+          int fd = *created;
           s = write(e, fd);
           // Start this file's write-back now, while other files are still coming in; the flush at the end then has
           // little left to wait for.
@@ -591,20 +845,18 @@ absl::Status RestoreTree(const std::vector<proto::Entry>& entries, const std::st
     for (int t = 0; t < std::max(1, threads); ++t) pool.emplace_back(worker);
     for (auto& t : pool) t.join();
     return result;
-  });
+  }, report);
 }
 
 absl::Status RestoreTreeFilled(const std::vector<proto::Entry>& entries, const std::string& output,
-                               const ContentFiller& fill) {
+                               const ContentFiller& fill, RestoreReport* report) {
   return RestoreTreeWith(entries, output, [&](const std::vector<const proto::Entry*>& files) -> absl::Status {
     for (const proto::Entry* e : files) {
-      std::string path = output + "/" + e->path();
-      int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-      if (fd < 0) return file::ErrnoStatus(errno, "cannot create", path);
+      ASSIGN_OR_RETURN(int fd, CreateRestoredFile(*e, output + "/" + e->path()));
       ::close(fd);
     }
     return fill(files);
-  });
+  }, report);
 }
 
 absl::Status WriteToFile(int fd, absl::string_view data, const std::string& path) {

@@ -14,19 +14,31 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "offline_seed/agent/entry_meta.h"
 #include "offline_seed/agent/staging.pb.h"
 
 namespace vmb::offline {
 
 struct SourceTree {
-  std::vector<std::string> roots;                           // as given
-  std::vector<proto::Entry> entries;                        // every file, folder and symlink; paths "<root index>/..."
+  std::vector<std::string> roots;                           // absolute, canonical paths of the source folders
+  std::vector<proto::Entry> entries;                        // every entry kept; paths "<root index>/..."
   std::vector<std::pair<std::string, size_t>> files;       // (full path, index in entries) of regular files
   uint64_t bytes = 0;                                       // of all regular files
+  uint64_t allocated = 0;                                   // of their data (holes not counted)
+  std::vector<proto::Problem> problems;                      // see staging.proto
 };
 
-// Walks each source folder (entries sorted by name; sockets, fifos and devices skipped). kInvalidArgument when a
-// source is not a folder or `exclude` (the staging location, say) lies inside one.
+// Whether a backup with these problems is incomplete (an entry could not be read; the exit status says so). The
+// other kinds are notes.
+bool Incomplete(const std::vector<proto::Problem>& problems);
+
+// A path as text for people and JSON: valid UTF-8 as it is, other bytes as \xNN.
+std::string DisplayPath(absl::string_view path);
+
+// Walks each source folder (entries sorted by name): files, folders, symlinks, hard links (a second name of a file
+// is a "hardlink" entry naming the first), FIFOs and device nodes, each with its owner, mode, time and extended
+// attributes; sockets are skipped and noted. An entry that vanishes or cannot be read is noted in `problems`, not an
+// error. kInvalidArgument when a source is not a folder or `exclude` (the staging location, say) lies inside one.
 absl::StatusOr<SourceTree> WalkSources(const std::vector<std::string>& sources, const std::string& exclude = "");
 
 struct ChunkOptions {
@@ -51,31 +63,36 @@ struct ChunkStats {
 using ChunkSink = std::function<absl::Status(const std::string& sha256_hex, uint32_t length, const std::string& frame)>;
 
 // Cuts every file of `tree` into chunks, fills each file entry's chunk list and hands each chunk that is neither
-// known nor seen earlier in this run to `sink`. Errors: I/O errors naming the file, the sink's errors.
+// known nor seen earlier in this run to `sink`. Sparse files are read by their data extents only. A file is checked
+// (size, mtime, ctime) before and after it is read: one that changed is read again, up to 3 times, then kept as
+// read and noted "changed". A file that vanished or cannot be read is left out of `tree.entries` and noted; its
+// other names (hard links) go with it. Errors: the sink's.
 absl::StatusOr<ChunkStats> ChunkTree(SourceTree& tree, const ChunkOptions& options, const ChunkSink& sink);
 
-// Writes one file's content (its chunks, in order) to `fd`.
+// Writes one file's stored data (its chunks, in order) to `fd`, through StoredLayout (sparse files).
 using ContentWriter = std::function<absl::Status(const proto::Entry& file, int fd)>;
 
 // Checks entries read from a catalogue or a recovery point (outside input: a damaged or tampered vault) before
 // anything is written: every path relative, without empty, "." or ".." components or NUL bytes, listed once, and
-// never beneath a symlink or a file entry; types file, dir or symlink. kDataLoss naming the first bad entry.
+// never beneath anything but a folder; a known type; a hard link names an earlier file entry. kDataLoss naming the
+// first bad entry.
 absl::Status ValidateEntries(const std::vector<proto::Entry>& entries);
 
-// Rebuilds `entries` under `output` (root i as output/i) after ValidateEntries: folders, files (their content from
-// `write`, up to `threads` files at a time), symlinks last (so no write can go through one), then modes and times
-// deepest first.
+// Rebuilds `entries` under `output` (root i as output/i) after ValidateEntries: folders, files (created at their
+// full length, all hole, then their content from `write`, up to `threads` files at a time: holes stay holes), FIFOs
+// and devices (devices only as root), hard links, symlinks last (so no write can go through one), then owners (as
+// root), xattrs, modes and times deepest first (ApplyMeta). What could not be put back goes into `report`.
 absl::Status RestoreTree(const std::vector<proto::Entry>& entries, const std::string& output, const ContentWriter& write,
-                         int threads = 1);
+                         int threads = 1, RestoreReport* report = nullptr);
 
-// Fills the regular files of a restore, given all at once: each already exists, empty, at
-// "<output>/<path>" (open it O_WRONLY | O_NOFOLLOW; no symlink exists yet). For content read in large ranges that
-// span files.
+// Fills the regular files of a restore, given all at once: each already exists, at its full length and all hole, at
+// "<output>/<path>" (open it O_WRONLY | O_NOFOLLOW; no symlink exists yet; write through StoredLayout). For content
+// read in large ranges that span files.
 using ContentFiller = std::function<absl::Status(const std::vector<const proto::Entry*>& files)>;
 
 // As RestoreTree, with every file created empty first and filled by `fill`.
 absl::Status RestoreTreeFilled(const std::vector<proto::Entry>& entries, const std::string& output,
-                               const ContentFiller& fill);
+                               const ContentFiller& fill, RestoreReport* report = nullptr);
 
 // Writes all of `data` to `fd` (EINTR and short writes handled); errors name `path`.
 absl::Status WriteToFile(int fd, absl::string_view data, const std::string& path);

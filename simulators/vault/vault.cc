@@ -290,7 +290,7 @@ absl::StatusOr<BackupOutcome> Vault::Backup(offline::SourceTree& tree, const off
       auto it = previous.find(e.path());
       if (it == previous.end()) return nullptr;
       const offline::proto::Entry& p = it->second;
-      bool same = p.size() == e.size() && p.mtimens() == e.mtimens() && p.ctimens() == e.ctimens() &&
+      bool same = p.size() == e.size() && p.mtimesec() == e.mtimesec() && p.mtimensec() == e.mtimensec() && p.ctimens() == e.ctimens() &&
                   p.inode() == e.inode() && p.mode() == e.mode();
       return same ? &p : nullptr;
     };
@@ -339,6 +339,7 @@ absl::StatusOr<BackupOutcome> Vault::Backup(offline::SourceTree& tree, const off
     if (e.type() == "file") rp.set_files(rp.files() + 1);
   }
   rp.set_sourcebytes(tree.bytes);
+  for (const offline::proto::Problem& p : tree.problems) *rp.add_problems() = p;
   rp.set_chunks(stats->chunks);
   rp.set_newchunks(stats->new_chunks);
   rp.set_newbytes(stats->new_bytes);
@@ -350,7 +351,7 @@ absl::StatusOr<BackupOutcome> Vault::Backup(offline::SourceTree& tree, const off
   return out;
 }
 
-absl::Status Vault::Restore(int number, const std::string& target, int threads) {
+absl::Status Vault::Restore(int number, const std::string& target, int threads, offline::RestoreReport* report) {
   if (DIR* d = ::opendir(target.c_str())) {
     int n = 0;
     while (dirent* e = ::readdir(d)) n += std::string(e->d_name) != "." && std::string(e->d_name) != "..";
@@ -375,7 +376,10 @@ absl::Status Vault::Restore(int number, const std::string& target, int threads) 
       std::vector<Use> uses;
     };
     std::map<absl::string_view, Piece> pieces;
+    std::vector<offline::StoredLayout> layouts;  // where each file's stored bytes go (holes stay holes)
+    layouts.reserve(files.size());
     for (size_t f = 0; f < files.size(); ++f) {
+      layouts.emplace_back(*files[f]);
       uint64_t at = 0;
       for (const std::string& h : files[f]->chunks()) {
         auto it = index_.find(h);
@@ -445,12 +449,7 @@ absl::Status Vault::Restore(int number, const std::string& target, int threads) 
               open.fd = ::open(path.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
               if (open.fd < 0) return file::ErrnoStatus(errno, "cannot open", path);
             }
-            for (size_t w = 0; w < raw.size();) {
-              ssize_t n = ::pwrite(open.fd, raw.data() + w, raw.size() - w, static_cast<off_t>(u.at + w));
-              if (n < 0 && errno == EINTR) continue;
-              if (n < 0) return file::ErrnoStatus(errno, "cannot write", path);
-              w += static_cast<size_t>(n);
-            }
+            RETURN_IF_ERROR(layouts[u.file].Write(open.fd, u.at, raw, path));
             // Write-back starts now, while other ranges are still coming in; the flush at the end then has
             // little left to wait for.
             ::sync_file_range(open.fd, static_cast<off_t>(u.at), static_cast<off_t>(raw.size()), SYNC_FILE_RANGE_WRITE);
@@ -462,7 +461,7 @@ absl::Status Vault::Restore(int number, const std::string& target, int threads) 
       });
     }
     return pool.Wait();
-  });
+  }, report);
 }
 
 }  // namespace vmb::vault

@@ -66,7 +66,9 @@ class Vault {
 
   // Restores recovery point `number` into `target` (which must be empty or absent), byte for byte, checking every
   // chunk. Roots come back as target/0, target/1, ...
-  absl::Status Restore(int number, const std::string& target, int threads = 4);
+  // Owners (as root), xattrs, hard links, holes and times come back (see offline::RestoreTree); what could not be
+  // put back goes into `report`.
+  absl::Status Restore(int number, const std::string& target, int threads = 4, offline::RestoreReport* report = nullptr);
 
   uint64_t bytes_uploaded() const { return bytes_uploaded_.load(); }
 
