@@ -119,13 +119,32 @@ absl::Status BlobClient::DeleteContainer(const BlobUri& container) {
   return Execute({"Delete Container", &container, "DELETE", {{"restype", "container"}}, {}, {}}).status();
 }
 
+namespace {
+
+void AddConditions(const WriteConditions& c, http::Headers* headers) {
+  if (!c.lease_id.empty()) headers->emplace_back("x-ms-lease-id", c.lease_id);
+  if (c.if_none_match_any) headers->emplace_back("If-None-Match", "*");
+}
+
+// A write refused because its If-None-Match: * found the blob: Azure answers 409 BlobAlreadyExists (412 from some
+// services).
+absl::Status ExistsAsAlreadyExists(absl::Status s, const WriteConditions& c) {
+  if (s.ok() || !c.if_none_match_any) return s;
+  std::optional<int> code = HttpStatusOf(s);
+  if (code == 409 || code == 412) return absl::AlreadyExistsError(s.message());
+  return s;
+}
+
+}  // namespace
+
 absl::Status BlobClient::PutBlockBlob(const BlobUri& blob, absl::string_view data, const Metadata& metadata,
-                                      absl::string_view content_type) {
+                                      absl::string_view content_type, const WriteConditions& conditions) {
   http::Headers headers = {{"x-ms-blob-type", "BlockBlob"},
                            {"Content-Type", std::string(content_type)},
                            {"Content-MD5", crypto::Base64Encode(crypto::Md5(data))}};
   RETURN_IF_ERROR(AddMetadata(metadata, &headers));
-  return Execute({"Put Blob", &blob, "PUT", {}, headers, data}).status();
+  AddConditions(conditions, &headers);
+  return ExistsAsAlreadyExists(Execute({"Put Blob", &blob, "PUT", {}, headers, data}).status(), conditions);
 }
 
 absl::Status BlobClient::PutBlock(const BlobUri& blob, absl::string_view block_id, absl::string_view data) {
@@ -256,10 +275,34 @@ absl::StatusOr<BlobProperties> BlobClient::GetProperties(const BlobUri& blob) {
   return PropertiesFromHeaders(r);
 }
 
-absl::Status BlobClient::SetMetadata(const BlobUri& blob, const Metadata& metadata) {
+absl::Status BlobClient::SetMetadata(const BlobUri& blob, const Metadata& metadata, const WriteConditions& conditions) {
   http::Headers headers;
   RETURN_IF_ERROR(AddMetadata(metadata, &headers));
+  AddConditions(conditions, &headers);
   return Execute({"Set Blob Metadata", &blob, "PUT", {{"comp", "metadata"}}, headers, {}}).status();
+}
+
+absl::StatusOr<std::string> BlobClient::AcquireLease(const BlobUri& blob, int seconds) {
+  http::Headers headers = {{"x-ms-lease-action", "acquire"}, {"x-ms-lease-duration", absl::StrCat(seconds)}};
+  ASSIGN_OR_RETURN(http::HttpResponse r, Execute({"Lease Blob (acquire)", &blob, "PUT", {{"comp", "lease"}}, headers, {}}));
+  std::string id = r.Header("x-ms-lease-id");
+  if (id.empty()) return absl::DataLossError("Lease Blob (acquire): the answer has no x-ms-lease-id");
+  return id;
+}
+
+absl::Status BlobClient::RenewLease(const BlobUri& blob, const std::string& lease_id) {
+  http::Headers headers = {{"x-ms-lease-action", "renew"}, {"x-ms-lease-id", lease_id}};
+  return Execute({"Lease Blob (renew)", &blob, "PUT", {{"comp", "lease"}}, headers, {}}).status();
+}
+
+absl::Status BlobClient::BreakLease(const BlobUri& blob) {
+  http::Headers headers = {{"x-ms-lease-action", "break"}, {"x-ms-lease-break-period", "0"}};
+  return Execute({"Lease Blob (break)", &blob, "PUT", {{"comp", "lease"}}, headers, {}}).status();
+}
+
+absl::Status BlobClient::ReleaseLease(const BlobUri& blob, const std::string& lease_id) {
+  http::Headers headers = {{"x-ms-lease-action", "release"}, {"x-ms-lease-id", lease_id}};
+  return Execute({"Lease Blob (release)", &blob, "PUT", {{"comp", "lease"}}, headers, {}}).status();
 }
 
 absl::StatusOr<std::vector<BlobItem>> BlobClient::ListBlobs(const BlobUri& container, const ListOptions& options) {

@@ -62,6 +62,13 @@ struct UploadOptions {
   std::string content_type = "application/octet-stream";
 };
 
+// Conditions on a write: a lease the blob holds (x-ms-lease-id), and "only if the blob does not exist yet"
+// (If-None-Match: *; kAlreadyExists when it does).
+struct WriteConditions {
+  std::string lease_id;
+  bool if_none_match_any = false;
+};
+
 struct BlobClientOptions {
   http::RetryOptions retry;
   absl::Duration request_timeout = absl::Seconds(120);
@@ -80,7 +87,8 @@ class BlobClient {
 
   // Block blobs. PutBlockBlob is one request (up to 5000 MiB per the service; use Upload for large data).
   absl::Status PutBlockBlob(const BlobUri& blob, absl::string_view data, const Metadata& metadata = {},
-                            absl::string_view content_type = "application/octet-stream");
+                            absl::string_view content_type = "application/octet-stream",
+                            const WriteConditions& conditions = {});
   absl::Status PutBlock(const BlobUri& blob, absl::string_view block_id_base64, absl::string_view data);
   absl::Status PutBlockList(const BlobUri& blob, const std::vector<std::string>& block_ids_base64,
                             const Metadata& metadata = {}, absl::string_view content_type = "application/octet-stream");
@@ -100,7 +108,16 @@ class BlobClient {
   // Reads. A `range` reads [offset, offset+length); the blob's snapshot (if any) is read.
   absl::StatusOr<std::string> GetBlob(const BlobUri& blob, std::optional<ByteRange> range = std::nullopt);
   absl::StatusOr<BlobProperties> GetProperties(const BlobUri& blob);
-  absl::Status SetMetadata(const BlobUri& blob, const Metadata& metadata);
+  absl::Status SetMetadata(const BlobUri& blob, const Metadata& metadata, const WriteConditions& conditions = {});
+
+  // Lease Blob: an exclusive write lock on a blob for `seconds` (15 to 60, or -1 for ever), kept by renewing it.
+  // AcquireLease returns the lease id; a blob leased by someone else gives the service's 409 LeaseAlreadyPresent
+  // (see AzureErrorCodeOf). Renew fails once the lease expired and another took it.
+  absl::StatusOr<std::string> AcquireLease(const BlobUri& blob, int seconds);
+  absl::Status RenewLease(const BlobUri& blob, const std::string& lease_id);
+  absl::Status ReleaseLease(const BlobUri& blob, const std::string& lease_id);
+  // Ends whoever's lease the blob holds at once (break period 0), for a holder known to be dead.
+  absl::Status BreakLease(const BlobUri& blob);
 
   // Lists every blob of `container` (following NextMarker).
   absl::StatusOr<std::vector<BlobItem>> ListBlobs(const BlobUri& container, const ListOptions& options = {});

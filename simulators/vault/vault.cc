@@ -7,7 +7,12 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <chrono>
+#include <condition_variable>
 #include <map>
+#include <set>
+#include <signal.h>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -16,8 +21,11 @@
 #include "common/concurrent/bounded_pool.h"
 #include "common/crypto/digest.h"
 #include "common/crypto/encoding.h"
+#include "common/crypto/random.h"
+#include "absl/strings/numbers.h"
 #include "common/file/file_util.h"
 #include "common/json/json.h"
+#include "common/status/http_status.h"
 #include "common/status/status_macros.h"
 
 namespace vmb::vault {
@@ -38,6 +46,111 @@ absl::StatusOr<std::map<std::string, uint64_t>> Staged(blob::BlobClient& client,
 std::string Now() { return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone()); }
 
 }  // namespace
+
+// One writer per protected item: a 60 s lease on "<item>/writer.lock", renewed every 15 s by a thread while the
+// backup runs and released at the end. A run that dies leaves a lease that expires within 60 s. The holder's host,
+// process and start time are the lock's metadata, for the message the next writer gets.
+class WriterLease {
+ public:
+  static absl::StatusOr<std::unique_ptr<WriterLease>> Acquire(blob::BlobClient* client, const blob::BlobUri& lock,
+                                                              const std::string& item) {
+    // The lock blob is made once; a put that loses to a holder's lease (412) is fine, the acquire below decides.
+    if (absl::IsNotFound(client->GetProperties(lock).status())) (void)client->PutBlockBlob(lock, "");
+    char host[256] = {0};
+    ::gethostname(host, sizeof(host) - 1);
+    absl::StatusOr<std::string> id = client->AcquireLease(lock, kSeconds);
+    if (AzureErrorCodeOf(id.status()) == "LeaseAlreadyPresent") {
+      absl::StatusOr<blob::BlobProperties> p = client->GetProperties(lock);
+      auto meta = [&](const char* k) -> std::string {
+        if (!p.ok()) return "?";
+        auto it = p->metadata.find(k);
+        return it == p->metadata.end() ? "?" : it->second;
+      };
+      if (Stale(host, meta("host"), meta("pid"), meta("token"))) {
+        // The holder was a run on this computer that is gone (killed, or failed before it could let go): its lease
+        // is broken rather than waited out (restic's rule for stale locks).
+        RETURN_IF_ERROR(client->BreakLease(lock));
+        id = client->AcquireLease(lock, kSeconds);
+      }
+      if (AzureErrorCodeOf(id.status()) == "LeaseAlreadyPresent") {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "another backup of ", item, " is running since ", meta("since"), " (host ", meta("host"), ", process ",
+            meta("pid"), "); this run stopped before writing anything. Wait for it to finish (a run that died on "
+            "another computer frees the item within ", kSeconds, " s)"));
+      }
+    }
+    RETURN_IF_ERROR(id.status());
+    std::string token = crypto::Base16Encode(crypto::SecureRandom().Bytes(16));
+    auto lease = std::unique_ptr<WriterLease>(new WriterLease(client, lock, *id, token));
+    RETURN_IF_ERROR(client->SetMetadata(
+        lock, {{"host", host}, {"pid", absl::StrCat(::getpid())}, {"since", Now()}, {"token", token}}, {*id, false}));
+    return lease;
+  }
+
+  ~WriterLease() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    renewer_.join();
+    (void)client_->ReleaseLease(lock_, id_);
+    std::lock_guard<std::mutex> lock(LiveMu());
+    Live().erase(token_);
+  }
+
+  // Renews now: an error when the lease was lost (the run stalled past its expiry and another writer took over).
+  absl::Status Check() {
+    absl::Status s = client_->RenewLease(lock_, id_);
+    if (s.ok()) return s;
+    return absl::AbortedError(absl::StrCat("this backup lost its lock on the protected item (", s.message(),
+                                           "); nothing was committed. Run the backup again"));
+  }
+
+ private:
+  static constexpr int kSeconds = 60;
+  WriterLease(blob::BlobClient* client, blob::BlobUri lock, std::string id, std::string token)
+      : client_(client), lock_(std::move(lock)), id_(std::move(id)), token_(std::move(token)),
+        renewer_([this] { Renew(); }) {
+    std::lock_guard<std::mutex> guard(LiveMu());
+    Live().insert(token_);
+  }
+  // The tokens of the leases this process holds now.
+  static std::set<std::string>& Live() {
+    static auto* live = new std::set<std::string>();
+    return *live;
+  }
+  static std::mutex& LiveMu() {
+    static auto* mu = new std::mutex();
+    return *mu;
+  }
+  // A holder on this computer whose process is gone, or this process when it no longer holds that lease.
+  static bool Stale(const std::string& host, const std::string& holder_host, const std::string& pid_text,
+                    const std::string& token) {
+    int pid = 0;
+    if (holder_host != host || !absl::SimpleAtoi(pid_text, &pid) || pid <= 0) return false;
+    if (pid == ::getpid()) {
+      std::lock_guard<std::mutex> lock(LiveMu());
+      return Live().count(token) == 0;
+    }
+    return ::kill(pid, 0) != 0 && errno == ESRCH;
+  }
+  void Renew() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!cv_.wait_for(lock, std::chrono::seconds(15), [this] { return stop_; })) {
+      lock.unlock();
+      (void)client_->RenewLease(lock_, id_);  // a failure shows in Check before the commit
+      lock.lock();
+    }
+  }
+  blob::BlobClient* client_;
+  blob::BlobUri lock_;
+  std::string id_, token_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread renewer_;
+};
 
 Vault::Vault(VaultOptions options) : o_(std::move(options)) {}
 
@@ -119,12 +232,25 @@ absl::Status Vault::Commit(proto::RecoveryPoint point, const proto::PackIndex& i
   std::string encoded = crypto::Base64Encode(json::ToJson(summary));
   blob::Metadata metadata;
   if (encoded.size() < 7000) metadata[kSummaryKey] = encoded;
-  return o_.client->PutBlockBlob(o_.container.WithBlob(Name("recovery-points", point.number(), ".json")),
-                                 json::ToJson(point), metadata, "application/json");
+  // Only if absent: a recovery point, once committed, is never replaced (even by a writer that lost its lease).
+  blob::WriteConditions only_new;
+  only_new.if_none_match_any = true;
+  absl::Status put = o_.client->PutBlockBlob(o_.container.WithBlob(Name("recovery-points", point.number(), ".json")),
+                                             json::ToJson(point), metadata, "application/json", only_new);
+  if (absl::IsAlreadyExists(put)) {
+    return absl::AbortedError(absl::StrCat("recovery point ", point.number(), " of ", o_.item,
+                                           " was committed by another backup meanwhile; run the backup again"));
+  }
+  return put;
+}
+
+absl::StatusOr<std::unique_ptr<WriterLease>> Vault::Lock() {
+  return WriterLease::Acquire(o_.client, o_.container.WithBlob(o_.item + "/writer.lock"), o_.item);
 }
 
 absl::StatusOr<BackupOutcome> Vault::Seed(const std::vector<blob::BlobUri>& images, const offline::proto::Catalogue& cat) {
   RETURN_IF_ERROR(o_.client->CreateContainer(o_.container));
+  ASSIGN_OR_RETURN(std::unique_ptr<WriterLease> lease, Lock());
   ASSIGN_OR_RETURN(std::vector<proto::RecoveryPoint> existing, List());
   if (!existing.empty()) {
     return absl::FailedPreconditionError(absl::StrCat(o_.item, " already has ", existing.size(),
@@ -227,6 +353,7 @@ absl::StatusOr<BackupOutcome> Vault::Seed(const std::vector<blob::BlobUri>& imag
   rp.set_chunks(chunk_refs);
   rp.set_newchunks(cat.chunks_size());
   rp.set_newbytes(new_bytes);
+  RETURN_IF_ERROR(lease->Check());
   RETURN_IF_ERROR(Commit(rp, index));
   rp.clear_entries();
   out.point = rp;
@@ -235,7 +362,14 @@ absl::StatusOr<BackupOutcome> Vault::Seed(const std::vector<blob::BlobUri>& imag
 
 absl::StatusOr<BackupOutcome> Vault::Backup(offline::SourceTree& tree, const offline::ChunkOptions& chunk_options,
                                             bool full_scan) {
+  std::unique_ptr<WriterLease> lease;
   ASSIGN_OR_RETURN(std::vector<proto::RecoveryPoint> existing, List());
+  if (!existing.empty()) {
+    // The lease, then the points again: the recovery point number and the pack's name are this writer's until it
+    // commits.
+    ASSIGN_OR_RETURN(lease, Lock());
+    ASSIGN_OR_RETURN(existing, List());
+  }
   if (existing.empty()) {
     return absl::FailedPreconditionError(absl::StrCat(
         o_.item, " has no recovery point yet: the initial backup is still on its way (offline seeding). Check "
@@ -345,6 +479,7 @@ absl::StatusOr<BackupOutcome> Vault::Backup(offline::SourceTree& tree, const off
   rp.set_newbytes(stats->new_bytes);
   rp.set_bytesuploaded(bytes_uploaded_.load() - before);
   out.files_unchanged = stats->files_unchanged;
+  RETURN_IF_ERROR(lease->Check());
   RETURN_IF_ERROR(Commit(rp, index));
   rp.clear_entries();
   out.point = rp;

@@ -3,7 +3,9 @@
 //   packs/seed-NNNN      block blobs: the seeded images copied from the import's storage account (verbatim frames)
 //   packs/rp-NNNN        block blobs: the chunks recovery point NNNN added (zstd frames, back to back)
 //   index/rp-NNNN.json   where each chunk the recovery point added lives (pack, offset, lengths, SHA-256)
-//   recovery-points/rp-NNNN.json   the tree (catalogue entries) and figures; written last, it commits the point
+//   recovery-points/rp-NNNN.json   the tree (catalogue entries) and figures; written last (only if absent: a point
+//                  is never replaced), it commits the point
+//   writer.lock    leased (60 s, renewed) by the one backup that may write the item; its metadata names the holder
 //
 // Every copy and upload is resumable: packs are staged as blocks whose ids name their content (the seed: the image
 // range; incremental: SHA-256 of the chunk hashes), so a run that was interrupted sends only the blocks the service
@@ -14,6 +16,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -43,6 +46,8 @@ struct BackupOutcome {
   uint64_t blocks_reused = 0;  // found staged (or committed) by an earlier, interrupted run
 };
 
+class WriterLease;
+
 class Vault {
  public:
   explicit Vault(VaultOptions options);
@@ -52,6 +57,9 @@ class Vault {
   // kNotFound naming the points that exist.
   absl::StatusOr<proto::RecoveryPoint> Get(int number);
 
+  // Seed and Backup hold the item's writer lease from start to commit: a second writer fails at once with
+  // kFailedPrecondition ("another backup of <item> is running since ..."), before writing anything.
+  //
   // Recovery point 1 from an offline import: copies the imported page blobs `images` (image i at index i) into the
   // vault, checking every chunk of `catalogue` on the way, and commits the catalogue's tree. kFailedPrecondition if
   // the item already has recovery points; kDataLoss naming the image, offset and chunk when an imported range is
@@ -73,6 +81,7 @@ class Vault {
   uint64_t bytes_uploaded() const { return bytes_uploaded_.load(); }
 
  private:
+  absl::StatusOr<std::unique_ptr<WriterLease>> Lock();  // one writer per item (kFailedPrecondition naming the other)
   absl::Status LoadIndex(int upto);  // chunks of recovery points 1..upto
   std::string Name(const std::string& kind, int number, const std::string& suffix = "") const;
   absl::Status Commit(proto::RecoveryPoint point, const proto::PackIndex& index);

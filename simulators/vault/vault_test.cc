@@ -7,6 +7,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <set>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
@@ -185,6 +187,48 @@ TEST_F(VaultTest, SeedIncrementalAndRestoreByteForByte) {
   // Bad input: a recovery point that does not exist, a target that is not empty.
   EXPECT_THAT(vault.Restore(7, dir_ + "/rp7"), StatusIs(absl::StatusCode::kNotFound, HasSubstr("there are: 1, 2, 3, 4")));
   EXPECT_THAT(vault.Restore(2, dir_ + "/rp2"), StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("not empty")));
+}
+
+// Two backups of one item started together, 20 rounds (a file changed before each): one writer at a time. Each run
+// either commits a recovery point of its own number or fails at once naming the other run; the points are 1..N
+// without a gap or a replaced one, and the last restores to the source.
+TEST_F(VaultTest, RacingBackupsNeverShareARecoveryPoint) {
+  ASSERT_TRUE(Vault(Options(client_.get())).Seed(images_, catalogue_).ok());
+  int committed = 1, refused = 0;
+  for (int round = 0; round < 20; ++round) {
+    ASSERT_THAT(file::WriteFileAtomic(absl::StrFormat("%s/data/f%03d.bin", src_, round), crypto::SecureRandom().Bytes(1000), 0640),
+                IsOk());
+    std::vector<absl::StatusOr<BackupOutcome>> outcomes(2, absl::UnknownError("not run"));
+    std::vector<std::thread> runs;
+    for (int k = 0; k < 2; ++k) {
+      runs.emplace_back([&, k] {
+        auto transport = http::NewCurlTransport();
+        blob::BlobClient client(transport.get(), cred_);
+        offline::SourceTree tree = Walk();
+        outcomes[k] = Vault(Options(&client)).Backup(tree, {});
+      });
+    }
+    for (auto& t : runs) t.join();
+    std::set<int> numbers;
+    for (const auto& o : outcomes) {
+      if (o.ok()) {
+        EXPECT_TRUE(numbers.insert(o->point.number()).second) << "round " << round << ": two runs got one number";
+        ++committed;
+      } else {
+        EXPECT_THAT(o.status(), StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("another backup of seedjob1 is running since")))
+            << "round " << round;
+        ++refused;
+      }
+    }
+    EXPECT_GE(numbers.size(), 1u) << "round " << round << ": neither run committed";
+  }
+  absl::StatusOr<std::vector<proto::RecoveryPoint>> points = Vault(Options(client_.get())).List();
+  ASSERT_THAT(points.status(), IsOk());
+  ASSERT_EQ(static_cast<int>(points->size()), committed);
+  for (int i = 0; i < committed; ++i) EXPECT_EQ((*points)[i].number(), i + 1);
+  std::printf("racing backups: %d committed, %d refused at once\n", committed - 1, refused);
+  ASSERT_THAT(Vault(Options(client_.get())).Restore(committed, dir_ + "/last"), IsOk());
+  offline::testing::ExpectSameTree(src_, dir_ + "/last/0");
 }
 
 TEST_F(VaultTest, InterruptedVaultCopyResumesWithoutCopyingAgain) {
