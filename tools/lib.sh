@@ -18,6 +18,24 @@ start_azurite() {
   ENDPOINT="http://127.0.0.1:$port/devstoreaccount1"
 }
 
+# start_control_plane DIR SERVER_BIN: starts the Import/Export API simulator (simulators/import_export:server) on a
+# free loopback port with its state in DIR (its log in DIR.log) and a fresh bearer token; sets PLANEPID,
+# CONTROL_PLANE and TOKEN. The caller kills $PLANEPID.
+start_control_plane() {
+  local dir="$1" bin="$2"
+  TOKEN="$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')"
+  : >"$dir.log"  # read below at once: the background job may not have opened it yet
+  "$bin" --state-dir "$dir" --token "$TOKEN" >"$dir.log" 2>&1 &
+  PLANEPID=$!
+  CONTROL_PLANE=""
+  for _ in $(seq 1 100); do
+    CONTROL_PLANE="$(sed -n 's|.*listening on \(http://[0-9.:]*\).*|\1|p' "$dir.log" | head -1)"
+    [ -n "$CONTROL_PLANE" ] && break
+    sleep 0.1
+  done
+  [ -n "$CONTROL_PLANE" ] || { echo "the control plane did not start:" >&2; cat "$dir.log" >&2; return 1; }
+}
+
 # now: seconds since the epoch with fractions.
 now() { date +%s.%N; }
 

@@ -10,6 +10,9 @@
 # Optional: CONTROL_PLANE and TOKEN (an Import/Export API to use instead of starting the simulator);
 # RECORD_REQUESTS=FILE: every request the tools send to it goes through tools/azure_sdk_judge/proxy.js and is
 # recorded in FILE (JSON lines, tokens redacted) for tools/azure_sdk_judge/check_requests.js (needs node).
+# HOSTILE=1: a second source folder, the hostile tree of tools/treecheck (owners, xattrs and ACLs, hard links, a
+# sparse file, extreme times, FIFO, devices, a socket), goes all the way too; the restore of it is judged by
+# treecheck (content, type, mode, owner, xattrs, links, holes, times).
 # Kill-and-resume mode (issue 8): KILL_DISKPREP, KILL_IMPORT, KILL_BACKUP (how many times diskprep s:, the
 # datacenter import and the vault copy are killed with SIGKILL at random moments before they may finish; see
 # run_killed in lib.sh), KILL_SEED (default 20261123). The staging location must come out unchanged, the drives
@@ -32,16 +35,7 @@ PLANEPID="" PROXYPID=""
 trap '[ -n "$PLANEPID" ] && kill $PLANEPID 2>/dev/null; [ -n "$PROXYPID" ] && kill $PROXYPID 2>/dev/null; true' EXIT
 
 if [ -z "${CONTROL_PLANE:-}" ]; then
-  TOKEN="$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')"
-  : >"$WORK/plane.log"  # read below at once: the background job may not have opened it yet (sed would fail the run)
-  "$BIN/simulators/import_export/server" --state-dir "$WORK/plane" --token "$TOKEN" >"$WORK/plane.log" 2>&1 &
-  PLANEPID=$!
-  for _ in $(seq 1 100); do
-    CONTROL_PLANE="$(sed -n 's|.*listening on \(http://[0-9.:]*\).*|\1|p' "$WORK/plane.log" | head -1)"
-    [ -n "$CONTROL_PLANE" ] && break
-    sleep 0.1
-  done
-  [ -n "$CONTROL_PLANE" ] || { echo "the control plane did not start:"; cat "$WORK/plane.log"; exit 1; }
+  start_control_plane "$WORK/plane" "$BIN/simulators/import_export/server"
 fi
 if [ -n "${RECORD_REQUESTS:-}" ]; then
   : >"$WORK/proxy.log"
@@ -97,10 +91,17 @@ echo "== the publish settings file (management certificate as PKCS#12, made with
  printf '<PublishData><PublishProfile SchemaVersion="2.0" PublishMethod="AzureServiceManagementAPI"><Subscription Id="%s" Name="Backup" ServiceManagementUrl="https://management.core.windows.net" ManagementCertificate="%s"/></PublishProfile></PublishData>\n' \
    "$SUB" "$(base64 -w0 "$WORK/mgmt.p12")" >"$WORK/backup.publishsettings")
 
+SOURCES=(--source "$SRC")
+if [ "${HOSTILE:-0}" = 1 ]; then
+  echo "== the hostile tree as a second source"
+  python3 "$HERE/treecheck/treecheck.py" make-hostile "$WORK/hostile" --size-gib 1
+  SOURCES+=(--source "$WORK/hostile")
+fi
+
 echo "== seedagent initiate: the compressed initial backup to the staging location"
 STAGING="$WORK/staging"
 start=$(now)
-"$SEEDAGENT" initiate --source "$SRC" --staging "$STAGING" --publish-settings "$WORK/backup.publishsettings" \
+"$SEEDAGENT" initiate "${SOURCES[@]}" --staging "$STAGING" --publish-settings "$WORK/backup.publishsettings" \
   --job-name "$JOB" --subscription-id $SUB --storage-account $ACCOUNT --container offline
 row "offline: initial backup to staging" "$SRC_BYTES B" "$(secs "$start")" "$(mbps "$SRC_BYTES" "$start")" \
   "staged $(du -sb "$STAGING/images" | cut -f1) B"
@@ -192,4 +193,10 @@ if diff -r --no-dereference "$SRC" "$WORK/restore/0" >/dev/null && \
 else
   sed -i '$ s/checking$/DIFFERENT/' "$SUMMARY"
   echo "FAIL: the restore differs from the source"; diff <(tree_listing "$SRC") <(tree_listing "$WORK/restore/0") | head; exit 1
+fi
+if [ "${HOSTILE:-0}" = 1 ]; then
+  python3 "$HERE/treecheck/treecheck.py" compare "$WORK/hostile" "$WORK/restore/1" --ignore socket \
+    || { echo "FAIL: the hostile tree came back different from the vault (above)"; exit 1; }
+  echo "   the hostile tree is identical after drives, import, vault and restore (owners, xattrs, links, holes, times)"
+  row "offline: hostile tree through the vault" "-" "-" "-" "identical (treecheck)"
 fi

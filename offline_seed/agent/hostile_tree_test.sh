@@ -8,11 +8,17 @@
 # listed and the exit status is 3.
 set -euo pipefail
 ROOT="$PWD"
+source "$ROOT/tools/lib.sh"
 SEEDAGENT="$ROOT/offline_seed/agent/seedagent"
 TREECHECK="$ROOT/tools/treecheck/treecheck.py"
 W="${TEST_TMPDIR:-$(mktemp -d)}/hostile"
 rm -rf "$W" && mkdir -p "$W"
 fail() { echo "FAIL: $*"; exit 1; }
+# initiate checks the job name with the Import/Export API.
+start_control_plane "$W/plane" "$ROOT/simulators/import_export/server"
+U=""
+trap 'kill $PLANEPID 2>/dev/null; [ -z "$U" ] || rm -rf "$U"' EXIT
+export VMBACKUP_CONTROL_PLANE="$CONTROL_PLANE" VMBACKUP_TOKEN="$TOKEN"
 
 (umask 077
  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$W/mgmt.key" -out "$W/mgmt.crt" -subj /CN=mgmt -days 2 2>/dev/null
@@ -61,7 +67,6 @@ grep -q "\"$W/src\"" "$W/staging-rel/offline-job.json" || fail "the source was n
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
   echo "== unreadable entries, as an unprivileged user: listed, the backup goes on, exit status 3"
   U="$(mktemp -d /tmp/hostile-unpriv.XXXXXX)"  # the test's own folder is beneath /root, closed to the user
-  trap 'rm -rf "$U"' EXIT
   chmod 0755 "$U"
   mkdir -p "$U/src/locked-dir" "$U/src/open"
   echo secret >"$U/src/locked.txt"; echo ok >"$U/src/open/readable.txt"; echo x >"$U/src/locked-dir/inner"

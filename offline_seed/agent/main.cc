@@ -36,7 +36,9 @@ constexpr char kUsage[] = R"(usage:
                      --subscription-id ID --storage-account NAME --container NAME [--threads N] [--json]
       write the compressed initial backup of the source folders to the staging location (the six fields of
       "Initiate offline backup": staging location, job name, publish settings, subscription, storage account,
-      container)
+      container). The job name must be free in the subscription: it is checked with the Import/Export API
+      (--control-plane) before anything is written. The sources are recorded as absolute paths, and the
+      protected item gets its own id (the vault keys it by that id, never by the job name)
   seedagent status --staging DIR [--json]
       where the offline backup stands: waiting for the import job, imported, or protected (recovery points)
   seedagent backup --staging DIR [--threads N] [--full-scan] [--json]
@@ -161,12 +163,15 @@ absl::StatusOr<std::string> KeyFor(const vmb::blob::BlobUri& account, const std:
   return vmb::cli::ReadAccountKey(account.account(), key_file);
 }
 
+// A flag's value, else the environment variable's, else `fallback`.
+std::string Pick(std::map<std::string, std::string>& opt, const char* flag, const char* env, const std::string& fallback) {
+  if (!opt[flag].empty()) return opt[flag];
+  std::string e = Env(env);
+  return e.empty() ? fallback : e;
+}
+
 absl::StatusOr<Endpoints> Connect(std::map<std::string, std::string>& opt) {
-  auto pick = [&](const char* flag, const char* env, const std::string& fallback) {
-    if (!opt[flag].empty()) return opt[flag];
-    std::string e = Env(env);
-    return e.empty() ? fallback : e;
-  };
+  auto pick = [&](const char* flag, const char* env, const std::string& fallback) { return Pick(opt, flag, env, fallback); };
   Endpoints e;
   e.transport = vmb::http::NewCurlTransport();
   e.control_plane = pick("control-plane", "VMBACKUP_CONTROL_PLANE", "");
@@ -186,11 +191,12 @@ absl::StatusOr<Endpoints> Connect(std::map<std::string, std::string>& opt) {
   return e;
 }
 
+// The protected item is keyed by the id made at initiate, never by the job name (two servers may use one name).
 vmb::vault::VaultOptions VaultFor(Endpoints& e, const vmb::offline::proto::ImportJobRecord& job) {
   vmb::vault::VaultOptions vo;
   vo.client = e.vault_client.get();
   vo.container = e.vault_container;
-  vo.item = job.jobname();
+  vo.item = job.itemid();
   vo.progress = ProgressPrinter();
   return vo;
 }
@@ -229,7 +235,40 @@ vmb::ie::JobProgress ImportState(Endpoints& e, const vmb::offline::proto::Import
     }
     return {};
   }
+  auto tag = j->tags().find(vmb::offline::kItemTag);
+  if (tag == j->tags().end() || tag->second != job.itemid()) {
+    // Another server's job of the same name: its drives are not this staging location's data.
+    *note = absl::StrCat("(the import job ", job.jobname(), " in Azure was not prepared from this staging location; it "
+                         "belongs to another server. This staging location's drives were never imported: stage the "
+                         "backup again with a new job name)");
+    return {};
+  }
   return vmb::ie::ProgressOf(*j);
+}
+
+// Before anything is written: the job name must be free in the subscription (Azure would hand this server another
+// server's job, and its drives, otherwise).
+absl::Status CheckJobNameFree(std::map<std::string, std::string>& opt, const std::string& subscription,
+                              const std::string& name) {
+  const std::string plane = Pick(opt, "control-plane", "VMBACKUP_CONTROL_PLANE", "");
+  if (plane.empty()) {
+    return absl::InvalidArgumentError(
+        "initiate checks that the import job name is free in the subscription: give the management endpoint with "
+        "--control-plane URL (https://management.azure.com for Azure) and --token, or $VMBACKUP_CONTROL_PLANE and "
+        "$VMBACKUP_TOKEN");
+  }
+  std::unique_ptr<vmb::http::HttpTransport> transport = vmb::http::NewCurlTransport();
+  vmb::ie::ArmImportJobClient client(transport.get(), plane, Pick(opt, "token", "VMBACKUP_TOKEN", ""));
+  absl::StatusOr<vmb::ie::proto::Job> j = client.GetJob({subscription, "offlinebackup", name});
+  if (j.ok()) {
+    return absl::AlreadyExistsError(absl::StrCat(
+        "the import job name ", name, " is already used in subscription ", subscription, " (that job is ",
+        j->properties().state().empty() ? "known" : j->properties().state(),
+        "); choose another job name. Nothing was written"));
+  }
+  if (vmb::HttpStatusOf(j.status()).value_or(0) == 404) return absl::OkStatus();
+  return absl::UnavailableError(absl::StrCat("cannot check the import job name with the Import/Export API: ",
+                                             j.status().message(), ". Nothing was written"));
 }
 
 }  // namespace
@@ -270,6 +309,11 @@ int main(int argc, char** argv) {
     }
     auto job = vmb::offline::ReadStagedJob(opt["staging"]);
     if (!job.ok()) return Fail(job.status());
+    if (job->itemid().empty()) {
+      return Fail(absl::FailedPreconditionError(absl::StrCat(
+          opt["staging"], " was staged by an older seedagent and has no protected-item id; stage the backup again "
+          "(`seedagent initiate` into a new staging location)")));
+    }
     absl::StatusOr<Endpoints> e = Connect(opt);
     if (!e.ok()) return Fail(e.status());
     vmb::vault::Vault vault(VaultFor(*e, *job));
@@ -429,6 +473,8 @@ int main(int argc, char** argv) {
   // The publish settings must hold the subscription (the tools will use its management certificate).
   auto sub = vmb::offline::LoadSubscription(opt["publish-settings"], opt["subscription-id"]);
   if (!sub.ok()) return Fail(sub.status());
+  absl::Status free = CheckJobNameFree(opt, opt["subscription-id"], opt["job-name"]);
+  if (!free.ok()) return Fail(free);
   vmb::offline::InitiateOptions o;
   o.sources = sources;
   o.staging = opt["staging"];

@@ -15,6 +15,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "common/crypto/encoding.h"
+#include "common/crypto/random.h"
 #include "common/file/file_util.h"
 #include "common/json/json.h"
 #include "common/status/status_macros.h"
@@ -82,6 +84,15 @@ class ImageWriter {
 };
 
 }  // namespace
+
+std::string NewItemId() {
+  std::string b = crypto::SecureRandom().Bytes(16);
+  b[6] = static_cast<char>((b[6] & 0x0f) | 0x40);  // an RFC 4122 version 4 (random) UUID
+  b[8] = static_cast<char>((b[8] & 0x3f) | 0x80);
+  std::string hex = crypto::Base16Encode(b);
+  return absl::StrCat(hex.substr(0, 8), "-", hex.substr(8, 4), "-", hex.substr(12, 4), "-", hex.substr(16, 4), "-",
+                      hex.substr(20));
+}
 
 absl::StatusOr<proto::ImportJobRecord> ReadStagedJob(const std::string& staging) {
   absl::StatusOr<std::string> text = file::ReadFile(staging + "/offline-job.json");
@@ -153,6 +164,7 @@ absl::StatusOr<proto::ImportJobRecord> InitiateOfflineBackup(const InitiateOptio
   RETURN_IF_ERROR(file::WriteFileAtomic(o.staging + "/catalogue.json", json::ToJson(cat), 0600));
 
   proto::ImportJobRecord job = o.job;
+  if (job.itemid().empty()) job.set_itemid(NewItemId());
   char host[256] = {0};
   ::gethostname(host, sizeof(host) - 1);
   job.set_sourcehost(host);

@@ -34,6 +34,13 @@ struct InitiateOptions {
 // and I/O errors naming the path. Nothing is written before the checks pass.
 absl::StatusOr<proto::ImportJobRecord> InitiateOfflineBackup(const InitiateOptions& options);
 
+// A new protected item's identity (a random UUID), made once at initiate and kept in offline-job.json as itemId.
+std::string NewItemId();
+
+// The import job's tag that ties it to the staging location it was prepared from (its itemId): diskprep sets it
+// when it creates the job; a job without it, or with another, is another server's.
+inline constexpr char kItemTag[] = "vmbackupItem";
+
 // Reads offline-job.json; kNotFound with a clear message when `staging` is not a staging location.
 absl::StatusOr<proto::ImportJobRecord> ReadStagedJob(const std::string& staging);
 

@@ -584,10 +584,20 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
                    client.GetStorageAccount(staged.subscriptionid(), o.resource_group, staged.storageaccount()));
   absl::StatusOr<ie::proto::Job> existing = client.GetJob(ref);
   if (existing.ok()) {
-    result.job = *existing;  // created by an earlier run
+    // Created by an earlier run of this staging location, or another server's job of the same name: only the
+    // first is this job.
+    auto tag = existing->tags().find(kItemTag);
+    if (tag == existing->tags().end() || tag->second != staged.itemid()) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "the import job ", staged.jobname(), " already exists in subscription ", staged.subscriptionid(),
+          " and was not prepared from this staging location (another server uses that name); the drives are "
+          "prepared but no job was created for them. Stage the backup again with a new job name"));
+    }
+    result.job = *existing;
   } else {
     ie::proto::Job job;
     job.set_location(account.location());
+    (*job.mutable_tags())[kItemTag] = staged.itemid();  // ties the job to this staging location
     auto* p = job.mutable_properties();
     p->set_storageaccountid(account.id());
     p->set_jobtype("Import");

@@ -37,6 +37,7 @@ std::string PathOf(const std::string& next_link, const std::string& base) {
 std::string PutJobBody(const proto::Job& job) {
   proto::Job body;
   body.set_location(job.location());
+  *body.mutable_tags() = job.tags();  // PutJobParameters.tags
   *body.mutable_properties() = job.properties();
   proto::JobProperties* p = body.mutable_properties();
   // Server-owned: never sent.
