@@ -312,6 +312,14 @@ TEST(Restore, RefusesEntriesThatWouldEscapeTheTarget) {
               IsOk());
   EXPECT_EQ(*file::ReadFile(ok + "/0/d/f"), "pwned");
   EXPECT_FALSE(file::ReadFile(outside + "/f").ok());
+  // A target that already holds something (here a symlink where a restored folder goes) is refused: nothing is
+  // written through it.
+  const std::string used = Tmp("-used");
+  ASSERT_THAT(file::MakeDirs(used), IsOk());
+  ASSERT_EQ(::symlink(outside.c_str(), (used + "/0").c_str()), 0);
+  EXPECT_THAT(RestoreTree({E("0", "dir"), E("0/f", "file")}, used, writer),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("is not empty")));
+  EXPECT_FALSE(file::ReadFile(outside + "/f").ok());
 }
 
 // Reassembles each file of a chunked tree from the chunks the sink got (the stored stream, holes not included).

@@ -728,6 +728,22 @@ absl::Status ValidateEntries(const std::vector<proto::Entry>& entries) {
   return absl::OkStatus();
 }
 
+absl::Status CheckRestoreTarget(const std::string& output) {
+  DIR* d = ::opendir(output.c_str());
+  if (d == nullptr) {
+    if (errno == ENOENT) return absl::OkStatus();
+    return file::ErrnoStatus(errno, "cannot open the restore target", output);
+  }
+  int n = 0;
+  while (dirent* e = ::readdir(d)) n += std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0;
+  ::closedir(d);
+  if (n > 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the restore target ", output, " is not empty; restore into a new or empty folder"));
+  }
+  return absl::OkStatus();
+}
+
 namespace {
 
 // Folders first, then the files (their content from `content`), FIFOs and devices, hard links, symlinks last (so no
@@ -736,6 +752,7 @@ absl::Status RestoreTreeWith(const std::vector<proto::Entry>& entries, const std
                              const std::function<absl::Status(const std::vector<const proto::Entry*>& files)>& content,
                              RestoreReport* report) {
   RETURN_IF_ERROR(ValidateEntries(entries));
+  RETURN_IF_ERROR(CheckRestoreTarget(output));
   RETURN_IF_ERROR(file::MakeDirs(output, 0700));
   RestoreReport local;
   if (report == nullptr) report = &local;

@@ -78,7 +78,11 @@ using ContentWriter = std::function<absl::Status(const proto::Entry& file, int f
 // first bad entry.
 absl::Status ValidateEntries(const std::vector<proto::Entry>& entries);
 
-// Rebuilds `entries` under `output` (root i as output/i) after ValidateEntries: folders, files (created at their
+// A restore goes into a new or empty folder only (in a folder with content, a symlink already there could lead
+// a write outside it): kFailedPrecondition naming it otherwise.
+absl::Status CheckRestoreTarget(const std::string& output);
+
+// Rebuilds `entries` under `output` (root i as output/i; see CheckRestoreTarget) after ValidateEntries: folders, files (created at their
 // full length, all hole, then their content from `write`, up to `threads` files at a time: holes stay holes), FIFOs
 // and devices (devices only as root), hard links, symlinks last (so no write can go through one), then owners (as
 // root), xattrs, modes and times deepest first (ApplyMeta). What could not be put back goes into `report`.

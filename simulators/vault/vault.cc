@@ -487,15 +487,7 @@ absl::StatusOr<BackupOutcome> Vault::Backup(offline::SourceTree& tree, const off
 }
 
 absl::Status Vault::Restore(int number, const std::string& target, int threads, offline::RestoreReport* report) {
-  if (DIR* d = ::opendir(target.c_str())) {
-    int n = 0;
-    while (dirent* e = ::readdir(d)) n += std::string(e->d_name) != "." && std::string(e->d_name) != "..";
-    ::closedir(d);
-    if (n > 0) {
-      return absl::FailedPreconditionError(absl::StrCat("the restore target ", target,
-                                                        " is not empty; restore into a new or empty folder"));
-    }
-  }
+  RETURN_IF_ERROR(offline::CheckRestoreTarget(target));  // before anything is fetched
   ASSIGN_OR_RETURN(proto::RecoveryPoint rp, Get(number));
   RETURN_IF_ERROR(LoadIndex(number));
   std::atomic<uint64_t> done{0};
