@@ -1,8 +1,8 @@
 #include "snapshot/freeze_factory.h"
 
 #include "absl/strings/str_cat.h"
-#include "simulators/vss/vss_socket.h"
 #include "snapshot/scripts/scripts_provider.h"
+#include "snapshot/vss_client.h"
 
 namespace vmb::snapshot {
 
@@ -19,7 +19,7 @@ absl::StatusOr<std::unique_ptr<FreezeProvider>> MakeFreezeProvider(const std::st
   }
   if (name == "vss-sim") {
     return std::unique_ptr<FreezeProvider>(
-        new vss::VssSocketFreezeProvider(vss_socket.empty() ? "/run/vmbackup-vss.sock" : vss_socket));
+        new VssSocketFreezeProvider(vss_socket.empty() ? vss_wire::kDefaultSocket : vss_socket));
   }
   return absl::InvalidArgumentError(absl::StrCat("unknown freeze provider \"", name,
                                                  "\"; available: none (crash-consistent), fsfreeze (file-system "

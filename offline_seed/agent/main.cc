@@ -19,7 +19,7 @@
 #include "offline_seed/import_job/arm_client.h"
 #include "offline_seed/import_job/job_progress.h"
 #include "common/status/http_status.h"
-#include "simulators/vault/vault.h"
+#include "offline_seed/vault/vault.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/cli/account_key.h"

@@ -427,12 +427,21 @@ TEST(Capture, AFileRewrittenWhileReadIsRetriedThenNamed) {
   for (const proto::Entry& e : tree->entries) {
     if (e.type() == "file") EXPECT_EQ(e.size(), data[e.path()].size()) << e.path() << ": the size is the size captured";
   }
+  // File times tick at the kernel's coarse clock (a few ms), so an attempt can read between two ticks and see no
+  // change: a file is then either named, after 4 attempts, or its copy is one generation throughout.
+  int named = 0;
   for (const char* name : {"busy.db", "log.txt"}) {
     const proto::Problem* p = ProblemFor(*tree, tree->roots[0] + "/" + name);
-    ASSERT_NE(p, nullptr) << name;
-    EXPECT_EQ(p->kind(), "changed");
-    EXPECT_THAT(p->detail(), HasSubstr("4 times"));
+    if (p != nullptr) {
+      ++named;
+      EXPECT_EQ(p->kind(), "changed");
+      EXPECT_THAT(p->detail(), HasSubstr("4 times"));
+    } else if (std::string(name) == "busy.db") {
+      const std::string& copy = data["0/busy.db"];
+      EXPECT_EQ(copy.find_first_not_of(copy[0]), std::string::npos) << "a torn copy was not named";
+    }
   }
+  EXPECT_GE(named, 1) << "files written without pause during the whole read were never seen changing";
   EXPECT_EQ(ProblemFor(*tree, tree->roots[0] + "/quiet.bin"), nullptr);
   EXPECT_EQ(data["0/quiet.bin"], std::string(4u << 20, 'q'));
   EXPECT_FALSE(Incomplete(tree->problems));  // changed files are kept: a note, not a failure

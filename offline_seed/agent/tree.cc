@@ -639,7 +639,12 @@ absl::StatusOr<ChunkStats> ChunkTree(SourceTree& tree, const ChunkOptions& o, co
     picker.Feed(w.candidates.get(), w.start + w.size, w.eof, &ends);
     const char* own = w.buf->data() + w.warmup;
     for (uint64_t end : ends) {
-      if (chunk_start >= w.start) {
+      if (chunk_start >= w.start && w.size < kWindow / 8) {
+        // A small file's window: its bytes are copied out, so the 2 MiB buffer goes back to the pool now (a group
+        // of a thousand small files would otherwise hold a thousand window buffers, gigabytes, until it is hashed).
+        auto copy = std::make_shared<const std::string>(own + (chunk_start - w.start), end - chunk_start);
+        submit_chunk(std::move(copy), 0, end - chunk_start, w.entry, w.attempt);
+      } else if (chunk_start >= w.start) {
         submit_chunk(w.buf, w.warmup + (chunk_start - w.start), end - chunk_start, w.entry, w.attempt);
       } else {
         carry.append(own, end - w.start);

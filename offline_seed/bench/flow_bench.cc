@@ -36,7 +36,7 @@
 #include "simulators/import_export/sim_admin.h"
 #include "simulators/import_export/control_plane.h"
 #include "simulators/import_export/datacenter.h"
-#include "simulators/vault/vault.h"
+#include "offline_seed/vault/vault.h"
 
 namespace {
 

@@ -12,38 +12,17 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "simulators/vss/vss_freeze_provider.h"
+#include "snapshot/vss_client.h"
 #include "snapshot/error_codes.h"
 
 namespace vmb::vss {
+
+using snapshot::vss_wire::FillAddress;
+using snapshot::vss_wire::ReadLine;
+
 namespace {
 
-bool FillAddress(const std::string& path, sockaddr_un* addr) {
-  std::memset(addr, 0, sizeof(*addr));
-  addr->sun_family = AF_UNIX;
-  if (path.size() >= sizeof(addr->sun_path)) return false;
-  std::memcpy(addr->sun_path, path.c_str(), path.size());
-  return true;
-}
-
-// Reads one line (without '\n'); "" on EOF or error.
-std::string ReadLine(int fd, int timeout_ms) {
-  std::string line;
-  char c;
-  while (true) {
-    if (timeout_ms >= 0) {
-      pollfd p{fd, POLLIN, 0};
-      if (::poll(&p, 1, timeout_ms) <= 0) return line;
-    }
-    ssize_t n = ::read(fd, &c, 1);
-    if (n <= 0 || c == '\n') return line;
-    line.push_back(c);
-  }
-}
-
-void Send(int fd, const std::string& line) {
-  std::string l = line + "\n";
-  (void)!::send(fd, l.data(), l.size(), MSG_NOSIGNAL);
-}
+void Send(int fd, const std::string& line) { snapshot::vss_wire::SendLine(fd, line); }
 
 }  // namespace
 
@@ -100,47 +79,6 @@ void VssSocketServer::HandleConnection(int fd) {
   (void)ReadLine(fd, -1);  // "thaw", or end of file when the extension died
   (void)coordinator_->Thaw();
   Send(fd, "thawed");
-}
-
-VssSocketFreezeProvider::~VssSocketFreezeProvider() {
-  if (fd_ >= 0) ::close(fd_);  // the server thaws on end of file
-}
-
-absl::Status VssSocketFreezeProvider::Freeze(absl::Duration timeout) {
-  sockaddr_un addr;
-  if (!FillAddress(path_, &addr)) return snapshot::WithCode(absl::InvalidArgumentError("socket path too long"), snapshot::kFreezeFailed);
-  fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd_ < 0 || ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    std::string err = std::strerror(errno);
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-    return snapshot::WithCode(
-        absl::UnavailableError(absl::StrCat("no VSS service at ", path_, " (", err,
-                                            "); start the guest application's writer host or pass --vss-socket")),
-        snapshot::kFreezeFailed);
-  }
-  Send(fd_, "freeze");
-  std::string reply = ReadLine(fd_, static_cast<int>(absl::ToInt64Milliseconds(timeout + absl::Seconds(15))));
-  if (reply == "frozen") return absl::OkStatus();
-  ::close(fd_);
-  fd_ = -1;
-  int code = snapshot::kFreezeFailed;
-  std::vector<std::string> parts = absl::StrSplit(reply, absl::MaxSplits(' ', 2));
-  if (parts.size() == 3 && parts[0] == "error" && absl::SimpleAtoi(parts[1], &code)) {
-    return snapshot::WithCode(absl::FailedPreconditionError(parts[2]), code);
-  }
-  return snapshot::WithCode(absl::UnavailableError(absl::StrCat("VSS service answered \"", reply, "\"")),
-                            reply.empty() ? snapshot::kFreezeTimeout : snapshot::kFreezeFailed);
-}
-
-absl::Status VssSocketFreezeProvider::Thaw() {
-  if (fd_ < 0) return absl::OkStatus();
-  Send(fd_, "thaw");
-  std::string reply = ReadLine(fd_, 70000);
-  ::close(fd_);
-  fd_ = -1;
-  if (reply != "thawed") return snapshot::WithCode(absl::UnavailableError("VSS thaw not confirmed"), snapshot::kFreezeFailed);
-  return absl::OkStatus();
 }
 
 }  // namespace vmb::vss

@@ -1,5 +1,5 @@
 // The VSS simulator across processes: the guest application's process serves its Coordinator on a Unix socket;
-// the extension's `vss-sim` freeze provider connects to it. One connection is one freeze:
+// the extension's `vss-sim` freeze provider (snapshot/vss_client.h) connects to it. One connection is one freeze:
 //   client: "freeze\n"        server: "frozen\n" | "error <code> <message>\n"
 //   client: "thaw\n" (or closes the connection: the extension died) -> server thaws, replies "thawed\n"
 // so a killed extension never leaves the writers holding.
@@ -12,7 +12,6 @@
 
 #include "absl/status/status.h"
 #include "simulators/vss/vss.h"
-#include "snapshot/freeze.h"
 
 namespace vmb::vss {
 
@@ -32,22 +31,6 @@ class VssSocketServer {
   int listen_fd_ = -1;
   std::atomic<bool> stop_{false};
   std::thread thread_;
-};
-
-// The `vss-sim` provider for the extension binary: talks to a VssSocketServer.
-class VssSocketFreezeProvider : public snapshot::FreezeProvider {
- public:
-  explicit VssSocketFreezeProvider(std::string socket_path) : path_(std::move(socket_path)) {}
-  ~VssSocketFreezeProvider() override;
-  std::string name() const override { return "vss-sim"; }
-  snapshot::Consistency consistency() const override { return snapshot::kApplicationConsistent; }
-  // Errors: 121 when no VSS service listens on the socket; otherwise the server's code.
-  absl::Status Freeze(absl::Duration timeout) override;
-  absl::Status Thaw() override;
-
- private:
-  std::string path_;
-  int fd_ = -1;
 };
 
 }  // namespace vmb::vss

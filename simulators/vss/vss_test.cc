@@ -14,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "simulators/vss/vss_freeze_provider.h"
 #include "simulators/vss/vss_socket.h"
+#include "snapshot/vss_client.h"
 #include "simulators/vss/workload.h"
 #include "snapshot/error_codes.h"
 
@@ -139,24 +140,24 @@ TEST(VssSocket, FreezeAcrossProcessesAndThawWhenTheExtensionDies) {
   VssSocketServer server(&c, path);
   ASSERT_THAT(server.Start(), IsOk());
   {
-    VssSocketFreezeProvider p(path);
+    snapshot::VssSocketFreezeProvider p(path);
     ASSERT_THAT(p.Freeze(absl::Seconds(5)), IsOk());
     EXPECT_TRUE(c.frozen());
     ASSERT_THAT(p.Thaw(), IsOk());
     EXPECT_FALSE(c.frozen());
   }
   {
-    auto p = std::make_unique<VssSocketFreezeProvider>(path);
+    auto p = std::make_unique<snapshot::VssSocketFreezeProvider>(path);
     ASSERT_THAT(p->Freeze(absl::Seconds(5)), IsOk());
     p.reset();  // the extension goes away without thawing
     for (int i = 0; i < 2000 && c.frozen(); ++i) absl::SleepFor(absl::Milliseconds(1));
     EXPECT_FALSE(c.frozen()) << "the writers must not stay frozen";
   }
   c.SetWriterFailed("W", true);
-  VssSocketFreezeProvider p(path);
+  snapshot::VssSocketFreezeProvider p(path);
   EXPECT_EQ(snapshot::CodeOf(p.Freeze(absl::Seconds(5)), 0), snapshot::kVssWriterInBadState);
   server.Stop();
-  VssSocketFreezeProvider nobody(path);
+  snapshot::VssSocketFreezeProvider nobody(path);
   absl::Status s = nobody.Freeze(absl::Seconds(1));
   EXPECT_EQ(snapshot::CodeOf(s, 0), snapshot::kFreezeFailed);
   EXPECT_THAT(std::string(s.message()), HasSubstr("no VSS service"));

@@ -1,4 +1,4 @@
-#include "simulators/vault/vault.h"
+#include "offline_seed/vault/vault.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -67,16 +67,25 @@ class WriterLease {
         return it == p->metadata.end() ? "?" : it->second;
       };
       if (Stale(host, meta("host"), meta("pid"), meta("token"))) {
-        // The holder was a run on this computer that is gone (killed, or failed before it could let go): its lease
-        // is broken rather than waited out (restic's rule for stale locks).
-        RETURN_IF_ERROR(client->BreakLease(lock));
-        id = client->AcquireLease(lock, kSeconds);
+        // The record names a run on this computer that is gone (killed, or failed before it could let go). A run
+        // that has just taken the lease writes its own record at once: the record is read again a moment later,
+        // and only if it still names the gone run is the lease broken rather than waited out (restic's rule for
+        // stale locks).
+        const std::string token = meta("token");
+        std::this_thread::sleep_for(std::chrono::seconds(2));
+        p = client->GetProperties(lock);
+        if (meta("token") == token && Stale(host, meta("host"), meta("pid"), meta("token"))) {
+          RETURN_IF_ERROR(client->BreakLease(lock));
+          id = client->AcquireLease(lock, kSeconds);
+        }
       }
       if (AzureErrorCodeOf(id.status()) == "LeaseAlreadyPresent") {
+        std::string holder = meta("since") == "?" ? std::string(" (it has just started)")
+                                                  : absl::StrCat(" since ", meta("since"), " (host ", meta("host"),
+                                                                 ", process ", meta("pid"), ")");
         return absl::FailedPreconditionError(absl::StrCat(
-            "another backup of ", item, " is running since ", meta("since"), " (host ", meta("host"), ", process ",
-            meta("pid"), "); this run stopped before writing anything. Wait for it to finish (a run that died on "
-            "another computer frees the item within ", kSeconds, " s)"));
+            "another backup of ", item, " is running", holder, "; this run stopped before writing anything. Wait "
+            "for it to finish (a run that died on another computer frees the item within ", kSeconds, " s)"));
       }
     }
     RETURN_IF_ERROR(id.status());
@@ -94,6 +103,8 @@ class WriterLease {
     }
     cv_.notify_all();
     renewer_.join();
+    // The record goes with the lease: a record left behind names a run that did not end cleanly.
+    (void)client_->SetMetadata(lock_, {}, {id_, false});
     (void)client_->ReleaseLease(lock_, id_);
     std::lock_guard<std::mutex> lock(LiveMu());
     Live().erase(token_);

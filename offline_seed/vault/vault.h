@@ -1,5 +1,6 @@
-// The Recovery Services vault (simulator) and the agent's side of talking to it. A vault is a blob container; each
-// protected item (the server, named by its offline job) keeps under "<item>/":
+// The backup agent's vault engine: the recovery points of a protected item kept in the Recovery Services vault,
+// which is a blob container to this agent (Azurite in the tests). Each protected item (keyed by the id made at
+// initiate) keeps under "<item>/":
 //   packs/seed-NNNN      block blobs: the seeded images copied from the import's storage account (verbatim frames)
 //   packs/rp-NNNN        block blobs: the chunks recovery point NNNN added (zstd frames, back to back)
 //   index/rp-NNNN.json   where each chunk the recovery point added lives (pack, offset, lengths, SHA-256)
@@ -10,8 +11,8 @@
 // Every copy and upload is resumable: packs are staged as blocks whose ids name their content (the seed: the image
 // range; incremental: SHA-256 of the chunk hashes), so a run that was interrupted sends only the blocks the service
 // does not hold uncommitted already. Every chunk is checked (zstd + SHA-256) before it is put into the vault.
-#ifndef VMBACKUP_SIMULATORS_VAULT_VAULT_H_
-#define VMBACKUP_SIMULATORS_VAULT_VAULT_H_
+#ifndef VMBACKUP_OFFLINE_SEED_VAULT_VAULT_H_
+#define VMBACKUP_OFFLINE_SEED_VAULT_VAULT_H_
 
 #include <atomic>
 #include <cstdint>
@@ -25,7 +26,7 @@
 #include "absl/status/statusor.h"
 #include "common/blob/blob_client.h"
 #include "offline_seed/agent/tree.h"
-#include "simulators/vault/vault.pb.h"
+#include "offline_seed/vault/vault.pb.h"
 
 namespace vmb::vault {
 
@@ -95,4 +96,4 @@ class Vault {
 
 }  // namespace vmb::vault
 
-#endif  // VMBACKUP_SIMULATORS_VAULT_VAULT_H_
+#endif  // VMBACKUP_OFFLINE_SEED_VAULT_VAULT_H_
