@@ -65,7 +65,7 @@ done
 if [ -z "$BIN" ]; then
   tools/setup.sh
   bazel build -c opt //snapshot:vmsnapshot //simulators/backup_service:backupsvc //simulators/vss:guestapp \
-    //offline_seed/agent:seedagent //offline_seed/certgen //offline_seed/diskprep //simulators/sata:satasim \
+    //offline_seed/agent:seedagent //offline_seed/certgen //offline_seed/diskprep //simulators/sata:diskprep //simulators/sata:satasim \
     //simulators/import_export:server //simulators/import_export:datacenter
   BIN="$(bazel info -c opt bazel-bin 2>/dev/null)"
 fi

@@ -27,7 +27,7 @@ SUB="1f2e3d4c-0000-4000-8000-00000000c0de"
 JOB="seedjob$(date +%s)"
 ACCOUNT="devstoreaccount1"
 SEEDAGENT="$BIN/offline_seed/agent/seedagent"
-DISKPREP="$BIN/offline_seed/diskprep/diskprep"
+DISKPREP="$BIN/simulators/sata/diskprep"  # diskprep's command line with --bay (the simulated drives)
 mkdir -p "$WORK"
 RANDOM="${KILL_SEED:-20261123}"
 KILL_DISKPREP="${KILL_DISKPREP:-0}" KILL_IMPORT="${KILL_IMPORT:-0}" KILL_BACKUP="${KILL_BACKUP:-0}"

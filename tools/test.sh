@@ -35,6 +35,9 @@ ARGS=(
 if [ "${CI:-}" = "true" ]; then
   ARGS+=(--color=no --curses=no --show_progress_rate_limit=30)
 fi
+# Layering first (simulators are leaves: no product code depends on them), in a second.
+tools/check_layering.sh
+
 # Targets given on the command line replace the default //...
 TARGETS=(//...)
 for a in "$@"; do

@@ -37,6 +37,7 @@
 #include "simulators/import_export/control_plane.h"
 #include "simulators/import_export/datacenter.h"
 #include "offline_seed/vault/vault.h"
+#include "simulators/sata/bay_drives.h"
 
 namespace {
 
@@ -117,11 +118,12 @@ int main(int argc, char** argv) {
   vmb::ie::SimAdmin client(transport.get(), url, "tok");
   (void)client.PutStorageAccount("sub", "offlinebackup", "acct", "westeurope");
   vmb::sata::DriveBay drives(bay);
+  vmb::sata::BayDrives drive_source(bay);
   vmb::sata::proto::DriveSpec spec = vmb::offline::bench::BenchDrive("d1", staged);
   (void)drives.Create(spec);
   vmb::offline::DiskPrepOptions o;
   o.staging = staging;
-  o.bay = bay;
+  o.drive_source = &drive_source;
   o.drives = {"d1"};
   o.control_plane = url;
   o.token = "tok";

@@ -34,6 +34,7 @@
 #include "offline_seed/diskprep/diskprep.h"
 #include "offline_seed/import_job/arm_client.h"
 #include "simulators/import_export/sim_admin.h"
+#include "simulators/sata/bay_drives.h"
 #include "simulators/import_export/control_plane.h"
 
 namespace {
@@ -187,12 +188,13 @@ int main(int argc, char** argv) {
   (void)client.PutStorageAccount("sub", "offlinebackup", "acct", "westeurope");
   std::string publish = vmb::offline::bench::MakePublishSettings(root);
   vmb::sata::DriveBay drives(bay);
+  vmb::sata::BayDrives drive_source(bay);
   vmb::sata::proto::DriveSpec spec = vmb::offline::bench::BenchDrive("d1", staged);
   (void)drives.Create(spec);
   vmb::offline::DiskPrepOptions o;
   o.staging = staging;
   o.publish_settings = publish;
-  o.bay = bay;
+  o.drive_source = &drive_source;
   o.drives = {"d1"};
   o.control_plane = url;
   o.token = "tok";
@@ -266,7 +268,7 @@ int main(int argc, char** argv) {
     own.set_serial("m1");
     (void)drives.Create(own);
     const std::string tag = "diskprep-peak-kib ";
-    auto r = vmb::process::RunCommand({"/usr/bin/time", "-f", tag + "%M", "offline_seed/diskprep/diskprep",
+    auto r = vmb::process::RunCommand({"/usr/bin/time", "-f", tag + "%M", "simulators/sata/diskprep",
                                        "s:" + staging, "p:" + publish, "--bay", bay, "--drive", "m1", "--yes",
                                        "--control-plane", url, "--token", "tok"});
     size_t at = r.ok() ? r->stderr_data.rfind(tag) : std::string::npos;

@@ -158,9 +158,10 @@ absl::Status ProbeCapacity(io::BlockDevice& device, const std::string& name) {
   return absl::OkStatus();
 }
 
-std::string DriveRefusal(const sata::proto::DriveSpec& d) {
+std::string DriveRefusal(const drives::proto::DriveInfo& d) {
   if (d.system()) return "it is the system disk";
-  if (!d.attached()) return "it is not attached";
+  if (!d.attached()) return "it is not attached (or a partition of it is mounted)";
+  if (d.writeprotected()) return "it is write-protected";
   if (d.interface() != "sata2" && d.interface() != "sata3") {
     return absl::StrCat("its interface is ", d.interface(), "; only internal SATA II/III drives are accepted");
   }
@@ -189,7 +190,8 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
 
   std::string dir = o.staging + "/diskprep";
   RETURN_IF_ERROR(file::MakeDirs(dir, 0700));
-  sata::DriveBay bay(o.bay);
+  if (o.drive_source == nullptr) return absl::InvalidArgumentError("no drive source given");
+  DriveEnumerator& bay = *o.drive_source;
   DiskPrepResult result;
 
   // Every chosen drive's state from its journal; a drive rejected before (data loss) stays out.
@@ -197,7 +199,7 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
     std::string name;
     std::string serial_id;  // DriveIdFromSerial of its IDENTIFY serial: its id in the import job
     std::unique_ptr<Journal> journal;
-    std::unique_ptr<sata::SataDrive> device;
+    std::unique_ptr<io::BlockDevice> device;
     std::unique_ptr<EncryptedVolume> volume;
     PreparedDrive prepared;
     std::vector<proto::DiskPrepRecord> ranges;  // journaled, in order
@@ -207,7 +209,7 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
   std::vector<std::unique_ptr<Drive>> drives;
   std::set<std::string> done;  // ranges durable on a drive (or all-zero: nothing to ship)
   for (const std::string& name : o.drives) {
-    ASSIGN_OR_RETURN(sata::proto::DriveSpec spec, bay.Get(name));
+    ASSIGN_OR_RETURN(drives::proto::DriveInfo spec, bay.Get(name));
     std::string refusal = DriveRefusal(spec);
     if (!refusal.empty() && spec.attached()) {
       return absl::FailedPreconditionError(absl::StrCat("drive ", name, " (", spec.model(), ", serial ", spec.serial(),
@@ -242,7 +244,7 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
     if (d->rejected) continue;
     if (!formatted) d->verified = false;
     for (const auto& r : d->ranges) done.insert(Key(r.blob(), r.offset()));
-    absl::StatusOr<std::unique_ptr<sata::SataDrive>> device = bay.Open(name);
+    absl::StatusOr<std::unique_ptr<io::BlockDevice>> device = bay.Open(name);
     if (!device.ok()) return Removed(name, device.status());
     d->device = *std::move(device);
     drives.push_back(std::move(d));

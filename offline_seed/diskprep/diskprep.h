@@ -21,7 +21,7 @@
 #include "absl/time/time.h"
 #include "common/http/http_transport.h"
 #include "offline_seed/import_job/model.pb.h"
-#include "simulators/sata/drive.h"
+#include "offline_seed/drives/drive_source.h"
 
 namespace vmb::offline {
 
@@ -29,12 +29,12 @@ inline constexpr uint64_t kMaxDriveBytes = 10'000'000'000'000ull;  // 10 TB
 inline constexpr uint64_t kManifestArea = 16u << 20;                // start of the data area: manifest + file table
 
 // Why a drive cannot be used ("" when it can).
-std::string DriveRefusal(const sata::proto::DriveSpec& drive);
+std::string DriveRefusal(const drives::proto::DriveInfo& drive);
 
 struct DiskPrepOptions {
   std::string staging;
   std::string publish_settings;  // p:, required when not on the source computer
-  std::string bay;               // the drive bay (simulated drives)
+  DriveEnumerator* drive_source = nullptr;  // where the drives are (LinuxDrives, or a test's simulated bay)
   std::vector<std::string> drives;  // all filled at once, each taking the next range still to ship
   std::string control_plane;
   std::string token;

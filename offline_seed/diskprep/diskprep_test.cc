@@ -30,6 +30,7 @@
 #include "common/status/http_status.h"
 #include "offline_seed/import_job/arm_client.h"
 #include "simulators/import_export/sim_admin.h"
+#include "simulators/sata/bay_drives.h"
 #include "simulators/import_export/control_plane.h"
 #include "simulators/import_export/datacenter.h"
 #include "common/blob/blob_client.h"
@@ -100,6 +101,7 @@ class DiskPrepTest : public ::testing::Test {
     ASSERT_TRUE(initiated.ok()) << initiated.status();
 
     bay_ = std::make_unique<sata::DriveBay>(dir_ + "/bay");
+    drive_source_ = std::make_unique<sata::BayDrives>(dir_ + "/bay");
     AddDrive("d1", 24u << 20, "sata3", "2.5", "ssd");   // 7 MiB of data area: the job spans two drives
     AddDrive("d2", 64u << 20, "sata2", "3.5", "hdd");
     AddDrive("usb", 64u << 20, "usb", "2.5", "hdd");
@@ -121,7 +123,7 @@ class DiskPrepTest : public ::testing::Test {
   DiskPrepOptions Options(std::vector<std::string> drives) {
     DiskPrepOptions o;
     o.staging = staging_;
-    o.bay = dir_ + "/bay";
+    o.drive_source = drive_source_.get();
     o.drives = std::move(drives);
     o.control_plane = url_;
     o.token = "tok";
@@ -299,6 +301,7 @@ class DiskPrepTest : public ::testing::Test {
   std::unique_ptr<ie::ControlPlane> plane_;
   std::unique_ptr<http::HttpTransport> transport_;
   std::unique_ptr<sata::DriveBay> bay_;
+  std::unique_ptr<sata::BayDrives> drive_source_;
 };
 
 TEST_F(DiskPrepTest, SourceToVerifiedDrivesAndImportJob) {

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <set>
 
 #include "absl/strings/ascii.h"
@@ -38,8 +39,37 @@ std::string DiskOf(const std::string& device) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<sata::proto::DriveSpec>> ListLinuxDrives(const std::string& sys_block,
-                                                                    const std::string& mounts_text) {
+absl::StatusOr<drives::proto::DriveInfo> DriveEnumerator::Get(const std::string& name) {
+  ASSIGN_OR_RETURN(std::vector<drives::proto::DriveInfo> all, List());
+  std::string names;
+  for (const auto& d : all) {
+    if (d.name() == name) return d;
+    absl::StrAppend(&names, names.empty() ? "" : ", ", d.name());
+  }
+  return absl::NotFoundError(absl::StrCat("no drive named ", name, "; the drives are: ",
+                                          names.empty() ? "(none)" : names));
+}
+
+absl::StatusOr<std::vector<drives::proto::DriveInfo>> LinuxDrives::List() {
+  ASSIGN_OR_RETURN(std::string mounts, file::ReadFile(mounts_));
+  return ListLinuxDrives(sys_block_, mounts, dev_);
+}
+
+absl::StatusOr<std::unique_ptr<io::BlockDevice>> LinuxDrives::Open(const std::string& name) {
+  ASSIGN_OR_RETURN(drives::proto::DriveInfo d, Get(name));
+  if (!d.attached() || d.system()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "drive ", name, " is ", d.system() ? "the system disk" : "in use (a partition of it is mounted)",
+        "; it is never written"));
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<RawBlockDevice> device,
+                   RawBlockDevice::Open(d.devicepath(), d.capacity(), std::max<uint32_t>(d.sectorsize(), 4096)));
+  return std::unique_ptr<io::BlockDevice>(std::move(device));
+}
+
+absl::StatusOr<std::vector<drives::proto::DriveInfo>> ListLinuxDrives(const std::string& sys_block,
+                                                                      const std::string& mounts_text,
+                                                                      const std::string& dev) {
   std::set<std::string> mounted, system;
   for (absl::string_view line : absl::StrSplit(mounts_text, '\n', absl::SkipEmpty())) {
     std::vector<std::string> f = absl::StrSplit(line, ' ', absl::SkipEmpty());
@@ -62,13 +92,15 @@ absl::StatusOr<std::vector<sata::proto::DriveSpec>> ListLinuxDrives(const std::s
   }
   ::closedir(d);
   std::sort(names.begin(), names.end());
-  std::vector<sata::proto::DriveSpec> out;
+  std::vector<drives::proto::DriveInfo> out;
   for (const std::string& n : names) {
     std::string base = sys_block + "/" + n;
     uint64_t sectors = 0;
     if (!absl::SimpleAtoi(Attr(base + "/size"), &sectors) || sectors == 0) continue;  // sysfs counts 512-byte units
-    sata::proto::DriveSpec s;
+    drives::proto::DriveInfo s;
     s.set_name(n);
+    s.set_devicepath(dev + "/" + n);
+    s.set_writeprotected(Attr(base + "/ro") == "1");
     s.set_model(Attr(base + "/device/model"));
     s.set_serial(Attr(base + "/device/serial"));
     if (s.serial().empty()) s.set_serial(Attr(base + "/device/vpd_pg80"));
@@ -91,6 +123,7 @@ absl::StatusOr<std::vector<sata::proto::DriveSpec>> ListLinuxDrives(const std::s
       s.set_interface("unknown");
     }
     s.set_system(system.count(n) > 0);
+    s.set_firmware(Attr(base + "/device/rev"));
     s.set_attached(!mounted.count(n));
     out.push_back(s);
   }

@@ -1,6 +1,7 @@
-// Where diskprep finds drives: one interface, two backends. The simulator's drive bay, and real drives on Linux
-// read from /sys/block (model, serial, size, rotational, transport), never offering the system disk or a disk with
-// mounted partitions. Real drives are written with O_DIRECT through RawBlockDevice.
+// Where diskprep finds drives: the DriveEnumerator interface. This computer's drives (LinuxDrives: /sys/block for
+// model, serial, size, rotational, transport; never offering the system disk or a disk with mounted partitions;
+// written with O_DIRECT through RawBlockDevice) are the production backend; the simulated SATA bay
+// (simulators/sata/bay_drives.h) is the other, for tests.
 #ifndef VMBACKUP_OFFLINE_SEED_DRIVES_DRIVE_SOURCE_H_
 #define VMBACKUP_OFFLINE_SEED_DRIVES_DRIVE_SOURCE_H_
 
@@ -10,16 +11,42 @@
 
 #include "absl/status/statusor.h"
 #include "common/io/block_device.h"
-#include "simulators/sata/drive.pb.h"
+#include "offline_seed/drives/drive.pb.h"
 
 namespace vmb::offline {
 
-// Real drives from `sys_block` (normally /sys/block) and `mounts` (normally /proc/self/mounts text). Each drive is
-// described in the simulator's terms (interface sata2/sata3/usb/nvme, media ssd/hdd; form factor is unknown to
-// sysfs and left empty, so DriveRefusal asks the admin to confirm with --form-factor). The disk holding "/" is
-// marked as the system disk; disks with mounted partitions are not attached (not offered).
-absl::StatusOr<std::vector<sata::proto::DriveSpec>> ListLinuxDrives(const std::string& sys_block,
-                                                                    const std::string& mounts_text);
+// The drives a computer has, and opening one to write it.
+class DriveEnumerator {
+ public:
+  virtual ~DriveEnumerator() = default;
+  // Every drive, attached or not, by name.
+  virtual absl::StatusOr<std::vector<drives::proto::DriveInfo>> List() = 0;
+  // One drive: kNotFound naming the drives there are.
+  virtual absl::StatusOr<drives::proto::DriveInfo> Get(const std::string& name);
+  // Opens a drive to read and write it: kNotFound for an unknown name, kUnavailable for one that went away.
+  virtual absl::StatusOr<std::unique_ptr<io::BlockDevice>> Open(const std::string& name) = 0;
+};
+
+// Real drives from `sys_block` (normally /sys/block) and `mounts` (normally /proc/self/mounts text): interface
+// sata3/usb/nvme/unknown, media ssd/hdd (rotational), the kernel's ro flag; the form factor is unknown to sysfs and
+// left empty. The disk holding "/" (or /boot) is the system disk; disks with mounted partitions are not attached
+// (not offered). `dev` is where the device nodes are (normally /dev).
+absl::StatusOr<std::vector<drives::proto::DriveInfo>> ListLinuxDrives(const std::string& sys_block,
+                                                                      const std::string& mounts_text,
+                                                                      const std::string& dev = "/dev");
+
+// This computer's drives (ListLinuxDrives), opened with RawBlockDevice.
+class LinuxDrives : public DriveEnumerator {
+ public:
+  explicit LinuxDrives(std::string sys_block = "/sys/block", std::string mounts = "/proc/self/mounts",
+                       std::string dev = "/dev")
+      : sys_block_(std::move(sys_block)), mounts_(std::move(mounts)), dev_(std::move(dev)) {}
+  absl::StatusOr<std::vector<drives::proto::DriveInfo>> List() override;
+  absl::StatusOr<std::unique_ptr<io::BlockDevice>> Open(const std::string& name) override;
+
+ private:
+  std::string sys_block_, mounts_, dev_;
+};
 
 // A block device (or any file) opened with O_DIRECT: reads and writes go through 4 KiB-aligned buffers, bypassing
 // the page cache, and Flush is fdatasync. Offsets and lengths must be multiples of `alignment`.

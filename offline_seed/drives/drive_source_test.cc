@@ -62,6 +62,36 @@ TEST(LinuxDrives, FromSysBlockWithSystemAndMountedDisksNotOffered) {
   EXPECT_FALSE((*drives)[3].attached()) << "a disk with a mounted partition is not offered";
 }
 
+// The DriveEnumerator over /sys/block: lists with device paths and the kernel's ro flag, finds a drive by name
+// (naming the others when it is not there), opens a usable one, and never opens the system disk or a mounted one.
+TEST(LinuxDrives, EnumeratorListsFindsAndOpensOnlyUsableDrives) {
+  std::string root = Dir() + "/enum/sys/block", dev = Dir() + "/enum/dev";
+  ASSERT_THAT(file::MakeDirs(dev), IsOk());
+  MakeDisk(root, "sda", 1000000, "Samsung SSD 860", "S3Z1", false, "/pci0000:00/ata1/host0/target0:0:0/0:0:0:0");
+  MakeDisk(root, "sdb", 16384, "WDC WD40EFRX", "WD-WCC7", true, "/pci0000:00/ata2/host1/target1:0:0/1:0:0:0");
+  MakeDisk(root, "sdd", 16384, "Data", "D1", true, "/pci0000:00/ata3/host2/target2:0:0/2:0:0:0");
+  ASSERT_THAT(file::WriteFileAtomic(root + "/sdd/ro", "1\n", 0644), IsOk());
+  ASSERT_THAT(file::WriteFileAtomic(dev + "/sdb", std::string(16384 * 512, '\0'), 0644), IsOk());
+  const std::string mounts = Dir() + "/enum/mounts";
+  ASSERT_THAT(file::WriteFileAtomic(mounts, "/dev/sda2 / ext4 rw 0 0\n", 0644), IsOk());
+  LinuxDrives drives(root, mounts, dev);
+  absl::StatusOr<std::vector<drives::proto::DriveInfo>> all = drives.List();
+  ASSERT_THAT(all.status(), IsOk());
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[1].devicepath(), dev + "/sdb");
+  EXPECT_TRUE((*all)[2].writeprotected());
+  EXPECT_THAT(DriveRefusal((*all)[2]), HasSubstr("write-protected"));
+  EXPECT_THAT(drives.Get("sdz").status(), StatusIs(absl::StatusCode::kNotFound, HasSubstr("sda, sdb, sdd")));
+  EXPECT_THAT(drives.Open("sda").status(), StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("system disk")));
+  absl::StatusOr<std::unique_ptr<io::BlockDevice>> sdb = drives.Open("sdb");
+  ASSERT_THAT(sdb.status(), IsOk());
+  EXPECT_EQ((*sdb)->size(), 16384u * 512);
+  ASSERT_THAT((*sdb)->Write(4096, std::string(4096, 'x')), IsOk());
+  std::string back;
+  ASSERT_THAT((*sdb)->Read(4096, 4096, &back), IsOk());
+  EXPECT_EQ(back, std::string(4096, 'x'));
+}
+
 TEST(RawBlockDevice, AlignedDirectIo) {
   std::string path = Dir() + "/raw.img";
   ASSERT_THAT(file::WriteFileAtomic(path, std::string(1 << 20, '\0'), 0644), IsOk());
