@@ -6,6 +6,8 @@
 #include "absl/strings/ascii.h"
 
 #include "common/blob/blob_client.h"
+#include "common/blob/page_blob_device.h"
+#include "common/io/testing/block_device_contract.h"
 #include "common/blob/testing/fake_blob_service.h"
 #include "common/http/curl_transport.h"
 #include "common/status/http_status.h"
@@ -159,6 +161,13 @@ TEST_P(BlobConformance, UncommittedBlocksAreListedUntilCommitted) {
   ASSERT_THAT(client_->PutBlockList(b, {BlockId(0), BlockId(1)}), IsOk());
   EXPECT_EQ(*client_->GetBlob(b), "firstsecond!");
   EXPECT_TRUE(client_->GetUncommittedBlocks(b)->empty());
+}
+
+TEST_P(BlobConformance, PageBlobDeviceKeepsTheBlockDeviceContract) {
+  BlobUri b = container_.WithBlob("contract.vhd");
+  ASSERT_THAT(client_->CreatePageBlob(b, 64 * 4096), IsOk());
+  PageBlobDevice device(client_.get(), b, 64 * 4096);
+  io::testing::ExpectBlockDeviceContract(device);
 }
 
 TEST_P(BlobConformance, PageBlobWritesClearsRangesAndReads) {

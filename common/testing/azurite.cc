@@ -45,9 +45,10 @@ absl::StatusOr<std::unique_ptr<Azurite>> Azurite::Start() {
     binary = from_workspace.c_str();
   }
   if (binary == nullptr || ::access(binary, X_OK) != 0) {
-    return absl::FailedPreconditionError(
-        "Azurite not available: $AZURITE_BLOB must name the azurite-blob binary. Run the tests with tools/test.sh "
-        "(it installs Azurite and passes --test_env=AZURITE_BLOB=...)");
+    return absl::FailedPreconditionError(absl::StrCat(
+        "Azurite not available", binary ? absl::StrCat(" at ", binary) : std::string(),
+        ": run tools/setup.sh once (it installs Azurite under tools/node; .bazelrc points the tests at it), or run "
+        "the tests with tools/test.sh"));
   }
   int out[2];
   if (::pipe2(out, O_CLOEXEC) != 0) return absl::InternalError("pipe failed");

@@ -22,11 +22,11 @@
 #include "common/http/http_transport.h"
 #include "offline_seed/import_job/model.pb.h"
 #include "offline_seed/drives/drive_source.h"
+#include "offline_seed/volume/encrypted_volume.h"
 
 namespace vmb::offline {
 
 inline constexpr uint64_t kMaxDriveBytes = 10'000'000'000'000ull;  // 10 TB
-inline constexpr uint64_t kManifestArea = 16u << 20;                // start of the data area: manifest + file table
 
 // Why a drive cannot be used ("" when it can).
 std::string DriveRefusal(const drives::proto::DriveInfo& drive);

@@ -1,4 +1,5 @@
 #include "offline_seed/drives/drive_source.h"
+#include "common/io/testing/block_device_contract.h"
 
 #include <unistd.h>
 
@@ -90,6 +91,14 @@ TEST(LinuxDrives, EnumeratorListsFindsAndOpensOnlyUsableDrives) {
   std::string back;
   ASSERT_THAT((*sdb)->Read(4096, 4096, &back), IsOk());
   EXPECT_EQ(back, std::string(4096, 'x'));
+}
+
+TEST(RawBlockDevice, KeepsTheBlockDeviceContract) {
+  const std::string path = Dir() + "/contract.img";
+  ASSERT_THAT(file::WriteFileAtomic(path, std::string(64 * 4096, '\0'), 0644), IsOk());
+  absl::StatusOr<std::unique_ptr<RawBlockDevice>> device = RawBlockDevice::Open(path, 64 * 4096);
+  ASSERT_TRUE(device.ok()) << device.status();
+  io::testing::ExpectBlockDeviceContract(**device);
 }
 
 TEST(RawBlockDevice, AlignedDirectIo) {

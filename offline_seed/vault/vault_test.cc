@@ -234,7 +234,8 @@ TEST_F(VaultTest, RacingBackupsNeverShareARecoveryPoint) {
 TEST_F(VaultTest, InterruptedVaultCopyResumesWithoutCopyingAgain) {
   std::unique_ptr<blob::BlobClient> flaky = FailingClient(30);  // part of the way into the second image
   Vault broken(Options(flaky.get()));
-  EXPECT_FALSE(broken.Seed(images_, catalogue_).ok());
+  // The injected fault, and nothing else, stops it.
+  EXPECT_THAT(broken.Seed(images_, catalogue_), StatusIs(absl::StatusCode::kUnavailable, HasSubstr("injected")));
   EXPECT_TRUE(Vault(Options(client_.get())).List()->empty());  // nothing committed
 
   Vault vault(Options(client_.get()));
@@ -255,7 +256,7 @@ TEST_F(VaultTest, InterruptedIncrementalResumesWithoutResending) {
   std::unique_ptr<blob::BlobClient> flaky = FailingClient(10);
   Vault broken(Options(flaky.get()));
   offline::SourceTree tree = Walk();
-  EXPECT_FALSE(broken.Backup(tree, {}).ok());
+  EXPECT_THAT(broken.Backup(tree, {}), StatusIs(absl::StatusCode::kUnavailable, HasSubstr("injected")));
   uint64_t sent_before_fault = broken.bytes_uploaded();
   EXPECT_GT(sent_before_fault, 0u);
   EXPECT_EQ(vault.List()->size(), 1u);  // the interrupted recovery point was not committed

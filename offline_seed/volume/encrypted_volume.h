@@ -18,6 +18,10 @@
 
 namespace vmb::offline {
 
+// The first bytes of a prepared drive's encrypted data area hold its DriveContents (the DriveManifest and where each
+// range is, volume.proto); the ranges follow.
+inline constexpr uint64_t kManifestArea = 16u << 20;
+
 inline constexpr uint64_t kHeaderSize = 1u << 20;
 inline constexpr uint32_t kDataUnit = 4096;
 

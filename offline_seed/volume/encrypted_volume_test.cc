@@ -1,4 +1,5 @@
 #include "offline_seed/volume/encrypted_volume.h"
+#include "common/io/testing/block_device_contract.h"
 
 #include "common/crypto/random.h"
 #include "common/crypto/xts.h"
@@ -13,6 +14,18 @@ namespace {
 using ::testing::HasSubstr;
 using ::vmb::testing::IsOk;
 using ::vmb::testing::StatusIs;
+
+// An unlocked volume is a BlockDevice like any other (its never-written space decrypts to noise, not zeros).
+TEST(EncryptedVolume, KeepsTheBlockDeviceContract) {
+  io::MemoryDevice raw(8u << 20);
+  absl::StatusOr<Formatted> f = FormatVolume(raw, FormatOptions{"9CA995BA", "seedjob1", 1u << 10});
+  ASSERT_TRUE(f.ok()) << f.status();
+  auto volume = EncryptedVolume::Unlock(raw, f->password);
+  ASSERT_TRUE(volume.ok()) << volume.status();
+  io::testing::ContractOptions o;
+  o.fresh_reads_zeros = false;
+  io::testing::ExpectBlockDeviceContract(**volume, o);
+}
 
 TEST(EncryptedVolume, FormatWriteUnlockRead) {
   io::MemoryDevice raw(8u << 20);

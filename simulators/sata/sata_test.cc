@@ -6,6 +6,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "simulators/sata/drive.h"
+#include "common/io/testing/block_device_contract.h"
 #include "simulators/sata/identify.h"
 
 namespace vmb::sata {
@@ -79,6 +80,12 @@ class DriveTest : public ::testing::Test {
   FakeClock clock_;
   std::unique_ptr<DriveBay> bay_;
 };
+
+TEST_F(DriveTest, KeepsTheBlockDeviceContract) {
+  absl::StatusOr<std::unique_ptr<SataDrive>> drive = bay_->Open("d1");
+  ASSERT_TRUE(drive.ok()) << drive.status();
+  io::testing::ExpectBlockDeviceContract(**drive);
+}
 
 // The cache drains to the media on its own once it holds 16 MiB (so the disk under the bay writes while the host
 // sends more): a cut keeps what was destaged and loses only what is still cached; a flush makes the rest durable.

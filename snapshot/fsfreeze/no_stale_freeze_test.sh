@@ -69,7 +69,8 @@ start_extension() {
   setsid "$B" freeze-check --freeze-provider fsfreeze --freeze-mounts-file "$dir/mounts" \
     --freeze-lock-file "$dir/lock" --hold-ms "$HOLD_MS" --budget-ms "$BUDGET_MS" >"$dir/ext.out" 2>&1 &
   EXT=$!
-  for _ in $(seq 1 500); do grep -q "^frozen" "$dir/ext.out" 2>/dev/null && break; sleep 0.01; done
+  # Up to 20 s: on a loaded machine the previous case's guardian may still be letting go of the freeze lock.
+  for _ in $(seq 1 2000); do grep -q "^frozen" "$dir/ext.out" 2>/dev/null && break; sleep 0.01; done
   FROZEN_AT=$(now_ms)
   grep -q "^frozen in .*$MNT" "$dir/ext.out" || { echo "the extension did not freeze $MNT:"; cat "$dir/ext.out"; return 1; }
   HOLDER=$(awk '$1 == "holder" {print $2}' "$dir/lock.state")
@@ -111,7 +112,7 @@ cleanup_case() {
   wait "$EXT" 2>/dev/null || true
   fsfreeze -u "$MNT" 2>/dev/null || true
   # Let the guardian (which keeps the freeze lock) go before the next case.
-  for _ in $(seq 1 100); do kill -0 "$GUARDIAN" 2>/dev/null || break; sleep 0.02; done
+  for _ in $(seq 1 500); do kill -0 "$GUARDIAN" 2>/dev/null || break; sleep 0.02; done
 }
 
 for fs in ext4 xfs; do
