@@ -41,4 +41,12 @@ fi
 # The Linux guest agent's own code (Debian's waagent, unpacked into tools/waagent/, never installed or started): the
 # judge of the extension's handler contract in //snapshot/agent_e2e:agent_e2e_test.
 tools/fetch_waagent.sh
+# Where the tests find what this installed (.bazelrc imports it): a plain `bazel test //...` then runs the Azurite,
+# SDK and waagent tests as tools/test.sh does.
+cat >.setup.bazelrc <<EOF
+# Written by tools/setup.sh: the paths of what it installed, for the tests.
+test --test_env=AZURITE_BLOB=$PWD/tools/node/node_modules/.bin/azurite-blob
+test --test_env=NODE_PATH=$PWD/tools/node/node_modules
+test --test_env=WAAGENT_PYTHONPATH=$PWD/tools/waagent/dist-packages
+EOF
 echo "setup: done"
