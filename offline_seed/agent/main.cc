@@ -420,7 +420,13 @@ int main(int argc, char** argv) {
       if (!seeded.ok()) return Fail(seeded.status());
       vmb::offline::proto::ImportJobRecord updated = *job;
       updated.set_state("Protected");
-      (void)vmb::file::WriteFileAtomic(opt["staging"] + "/offline-job.json", vmb::json::ToJson(updated, true), 0600);
+      // The vault holds the point either way; the job record only says so for `status` on this computer.
+      absl::Status noted = vmb::file::WriteFileAtomic(opt["staging"] + "/offline-job.json",
+                                                      vmb::json::ToJson(updated, true), 0600);
+      if (!noted.ok()) {
+        std::fprintf(stderr, "seedagent: note: recovery point 1 is in the vault, but the staging location's job "
+                             "record could not be updated (%s)\n", std::string(noted.message()).c_str());
+      }
       if (json) {
         std::printf("%s\n", vmb::json::ToJson(seeded->point).c_str());
       } else {

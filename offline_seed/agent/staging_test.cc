@@ -129,8 +129,10 @@ TEST(Chunking, AnInsertionShiftsOnlyNearbyChunks) {
 }
 
 // The boundaries are part of the format (an incremental backup finds unchanged chunks by them), so they are checked
-// against an independent, byte-at-a-time implementation of the rule: the gear hash (SplitMix64 table, seed
-// 0x5EEDC0DE5EEDC0DE) of the last 64 bytes with its top 16 bits clear, at least 16 KiB and at most 256 KiB apart.
+// against a byte-at-a-time implementation of the rule written from the format's definition, not from tree.cc's
+// windowed, four-bytes-a-step scanner: the gear hash (SplitMix64 table, seed 0x5EEDC0DE5EEDC0DE) of the last 64 bytes
+// with its top 16 bits clear, at least 16 KiB and at most 256 KiB apart. The table itself is pinned by
+// TEST(Chunking, GearTableIsTheFormats) against entries computed outside this code (Python, see there).
 std::array<uint64_t, 256> Gear() {
   std::array<uint64_t, 256> gear{};
   uint64_t x = 0x5EEDC0DE5EEDC0DEull;
@@ -142,6 +144,16 @@ std::array<uint64_t, 256> Gear() {
     v = z ^ (z >> 31);
   }
   return gear;
+}
+
+// Known answers for the table, computed with Python's arbitrary-precision integers:
+//   x = 0x5EEDC0DE5EEDC0DE; for each entry: x += 0x9E3779B97F4A7C15; z = x; z = (z ^ z>>30) * 0xBF58476D1CE4E5B9;
+//   z = (z ^ z>>27) * 0x94D049BB133111EB; entry = z ^ z>>31   (all mod 2^64)
+TEST(Chunking, GearTableIsTheFormats) {
+  const std::array<uint64_t, 256> gear = Gear();
+  EXPECT_EQ(gear[0], 0xefa9d94bb7b295e2ull);
+  EXPECT_EQ(gear[1], 0x6e2f8586ca09ffcaull);
+  EXPECT_EQ(gear[255], 0x0e91bb31804e9a1bull);
 }
 
 // 64 bytes whose hash allows a boundary right after them.

@@ -15,6 +15,7 @@
 #include "simulators/vss/vss_freeze_provider.h"
 #include "simulators/vss/vss_socket.h"
 #include "snapshot/vss_client.h"
+#include "snapshot/testing/freeze_contract.h"
 #include "simulators/vss/workload.h"
 #include "snapshot/error_codes.h"
 
@@ -128,6 +129,28 @@ TEST(VssFreezeProvider, MapsOutcomesToExtensionCodes) {
   ASSERT_THAT(p.Freeze(absl::Seconds(1)), IsOk());
   EXPECT_EQ(snapshot::CodeOf(p.Freeze(absl::Seconds(1)), 0), snapshot::kSnapshotInProgress);
   EXPECT_THAT(p.Thaw(), IsOk());
+}
+
+// Both VSS providers keep the FreezeProvider contract: in process, and across the socket (failing: nobody listens,
+// or a writer in a failed state).
+TEST(VssProviders, KeepTheFreezeProviderContract) {
+  Coordinator c;
+  auto w = std::make_shared<ScriptedWriter>("W");
+  c.Register(w);
+  snapshot::testing::ExpectFreezeContract({[&] { return std::unique_ptr<snapshot::FreezeProvider>(new VssFreezeProvider(&c)); }, nullptr});
+  Coordinator bad;
+  auto failed = std::make_shared<ScriptedWriter>("F");
+  bad.Register(failed);
+  bad.SetWriterFailed("F", true);
+  snapshot::testing::ExpectFreezeContract({nullptr, [&] { return std::unique_ptr<snapshot::FreezeProvider>(new VssFreezeProvider(&bad)); }});
+  std::string path = "/tmp/vmbk-vss-" + crypto::Base16Encode(crypto::SecureRandom().Bytes(8)) + ".sock";
+  VssSocketServer server(&c, path);
+  ASSERT_THAT(server.Start(), IsOk());
+  std::string nobody = path + ".none";
+  snapshot::testing::ExpectFreezeContract(
+      {[&] { return std::unique_ptr<snapshot::FreezeProvider>(new snapshot::VssSocketFreezeProvider(path)); },
+       [&] { return std::unique_ptr<snapshot::FreezeProvider>(new snapshot::VssSocketFreezeProvider(nobody)); }});
+  server.Stop();
 }
 
 TEST(VssSocket, FreezeAcrossProcessesAndThawWhenTheExtensionDies) {

@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "snapshot/error_codes.h"
 #include "snapshot/fsfreeze/fsfreeze_provider.h"
+#include "snapshot/testing/freeze_contract.h"
 #include "snapshot/fsfreeze/freeze_record.h"
 #include "snapshot/fsfreeze/holder.h"
 #include "snapshot/fsfreeze/mounts.h"
@@ -162,6 +163,13 @@ class ProviderTest : public ::testing::Test {
   }
   FsFreezeOptions options_;
 };
+
+TEST_F(ProviderTest, KeepsTheFreezeProviderContract) {
+  FsFreezeOptions failing = options_;
+  failing.dry_run_fail_mount = "/srv/my disk";
+  snapshot::testing::ExpectFreezeContract({[&] { return std::unique_ptr<FreezeProvider>(new FsFreezeProvider(options_)); },
+                                 [&] { return std::unique_ptr<FreezeProvider>(new FsFreezeProvider(failing)); }});
+}
 
 TEST_F(ProviderTest, FreezeAndThawThroughTheHolderProcess) {
   FsFreezeProvider p(options_);

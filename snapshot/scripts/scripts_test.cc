@@ -1,4 +1,5 @@
 #include "snapshot/scripts/scripts_provider.h"
+#include "snapshot/testing/freeze_contract.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -88,6 +89,18 @@ TEST_F(ScriptsTest, ConfigChecks) {
     EXPECT_THAT(std::string(s.message()), HasSubstr("owned by uid 65534"));
   }
   EXPECT_TRUE(Log().empty()) << "no script ran";
+}
+
+// Failing: a pre-script that is group-writable is refused (306) before anything runs.
+TEST_F(ScriptsTest, KeepsTheFreezeProviderContract) {
+  const std::string config = WriteConfig();
+  snapshot::testing::ExpectFreezeContract(
+      {[&] { return std::unique_ptr<FreezeProvider>(new ScriptsProvider(config, std::make_unique<LoggingFreeze>(log_))); },
+       nullptr});
+  WriteScript("pre.sh", "echo pre >> " + log_, 0775);
+  snapshot::testing::ExpectFreezeContract(
+      {nullptr,
+       [&] { return std::unique_ptr<FreezeProvider>(new ScriptsProvider(config, std::make_unique<LoggingFreeze>(log_))); }});
 }
 
 TEST_F(ScriptsTest, ScriptChecksFailuresAndContinueOnFailure) {
