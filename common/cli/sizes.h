@@ -3,6 +3,7 @@
 #define VMBACKUP_COMMON_CLI_SIZES_H_
 
 #include <cstdint>
+#include <cstdio>
 #include <string>
 
 #include "absl/strings/ascii.h"
@@ -22,6 +23,24 @@ inline bool ParseSize(std::string text, uint64_t* out) {
   if (!absl::SimpleAtoi(text, &v) || v > UINT64_MAX / mult) return false;
   *out = v * mult;
   return true;
+}
+
+// Bytes as people read them: decimal units, as drive makers and throughput figures use ("812 B", "1.2 MB",
+// "3.40 GB", "2.10 TB").
+inline std::string HumanBytes(uint64_t bytes) {
+  char buf[32];
+  if (bytes >= 1000000000000ull) {
+    std::snprintf(buf, sizeof(buf), "%.2f TB", bytes / 1e12);
+  } else if (bytes >= 1000000000ull) {
+    std::snprintf(buf, sizeof(buf), "%.2f GB", bytes / 1e9);
+  } else if (bytes >= 1000000ull) {
+    std::snprintf(buf, sizeof(buf), "%.1f MB", bytes / 1e6);
+  } else if (bytes >= 1000ull) {
+    std::snprintf(buf, sizeof(buf), "%.1f KB", bytes / 1e3);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%llu B", static_cast<unsigned long long>(bytes));
+  }
+  return buf;
 }
 
 }  // namespace vmb::cli

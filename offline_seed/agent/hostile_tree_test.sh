@@ -19,6 +19,10 @@ start_control_plane "$W/plane" "$ROOT/simulators/import_export/server"
 U=""
 trap 'kill $PLANEPID 2>/dev/null; [ -z "$U" ] || rm -rf "$U"' EXIT
 export VMBACKUP_CONTROL_PLANE="$CONTROL_PLANE" VMBACKUP_TOKEN="$TOKEN"
+# The job's storage account, as the admin created it in the portal (initiate checks it exists).
+curl -sSf -X PUT -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+  -d '{"location":"westeurope","kind":"StorageV2","sku":{"name":"Standard_LRS"}}' \
+  "$CONTROL_PLANE/subscriptions/sub1/resourceGroups/offlinebackup/providers/Microsoft.Storage/storageAccounts/acct?api-version=2021-06-01" >/dev/null
 
 (umask 077
  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$W/mgmt.key" -out "$W/mgmt.crt" -subj /CN=mgmt -days 2 2>/dev/null
@@ -58,6 +62,19 @@ ours_lost="$(python3 "$TREECHECK" fields "$W/src" "$W/out/0" --ignore socket || 
 echo "   tar loses: ${tar_lost:-nothing}; we lose: ${ours_lost:-nothing}"
 for f in $ours_lost; do
   grep -qx "$f" <<<"$tar_lost" || fail "we lose $f, which tar keeps"
+done
+
+echo "== names Azure refuses and a storage account that does not exist: refused before anything is written"
+for bad in "--job-name bad/job?x" "--container Offline_Data" "--storage-account nosuchaccount"; do
+  set +e
+  # shellcheck disable=SC2086
+  out="$("$SEEDAGENT" initiate --source "$W/src" --staging "$W/refused" --publish-settings "$W/ps.xml" \
+    --job-name okjob --subscription-id sub1 --storage-account acct --container offline $bad 2>&1)"
+  rc=$?
+  set -e
+  [ "$rc" != 0 ] || fail "initiate accepted $bad"
+  [ ! -e "$W/refused" ] || fail "initiate with $bad left $W/refused behind"
+  echo "   $bad: exit $rc: $out"
 done
 
 echo "== a relative --source is recorded absolute"

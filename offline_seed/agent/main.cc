@@ -18,13 +18,16 @@
 #include "offline_seed/repair/repair.h"
 #include "offline_seed/import_job/arm_client.h"
 #include "offline_seed/import_job/job_progress.h"
+#include "offline_seed/import_job/names.h"
 #include "common/status/http_status.h"
 #include "offline_seed/vault/vault.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/cli/account_key.h"
+#include "common/cli/sizes.h"
 #include "common/json/json.h"
 #include "common/status/status_macros.h"
+#include "offline_seed/agent/agent_output.pb.h"
 #include "offline_seed/agent/staging.h"
 #include "offline_seed/agent/tree.h"
 #include "offline_seed/publish/publish_settings.h"
@@ -201,13 +204,7 @@ vmb::vault::VaultOptions VaultFor(Endpoints& e, const vmb::offline::proto::Impor
   return vo;
 }
 
-// Bytes as people read them (decimal units, as drive makers and throughput figures use).
-std::string Gb(uint64_t bytes) {
-  if (bytes >= 1000000000ull) return absl::StrFormat("%.2f GB", bytes / 1e9);
-  if (bytes >= 1000000ull) return absl::StrFormat("%.1f MB", bytes / 1e6);
-  if (bytes >= 1000ull) return absl::StrFormat("%.1f KB", bytes / 1e3);
-  return absl::StrFormat("%llu B", static_cast<unsigned long long>(bytes));
-}
+std::string Gb(uint64_t bytes) { return vmb::cli::HumanBytes(bytes); }
 
 constexpr char kWaiting[] =
     "Waiting for Azure Import Job to complete. Please check on Azure Management portal for more information on job "
@@ -249,7 +246,7 @@ vmb::ie::JobProgress ImportState(Endpoints& e, const vmb::offline::proto::Import
 // Before anything is written: the job name must be free in the subscription (Azure would hand this server another
 // server's job, and its drives, otherwise).
 absl::Status CheckJobNameFree(std::map<std::string, std::string>& opt, const std::string& subscription,
-                              const std::string& name) {
+                              const std::string& name, const std::string& account) {
   const std::string plane = Pick(opt, "control-plane", "VMBACKUP_CONTROL_PLANE", "");
   if (plane.empty()) {
     return absl::InvalidArgumentError(
@@ -266,9 +263,22 @@ absl::Status CheckJobNameFree(std::map<std::string, std::string>& opt, const std
         j->properties().state().empty() ? "known" : j->properties().state(),
         "); choose another job name. Nothing was written"));
   }
-  if (vmb::HttpStatusOf(j.status()).value_or(0) == 404) return absl::OkStatus();
-  return absl::UnavailableError(absl::StrCat("cannot check the import job name with the Import/Export API: ",
-                                             j.status().message(), ". Nothing was written"));
+  if (vmb::HttpStatusOf(j.status()).value_or(0) != 404) {
+    return absl::UnavailableError(absl::StrCat("cannot check the import job name with the Import/Export API: ",
+                                               j.status().message(), ". Nothing was written"));
+  }
+  // The storage account the drives are imported into must exist (else diskprep would stop after filling them).
+  absl::StatusOr<vmb::ie::proto::StorageAccount> a = client.GetStorageAccount(subscription, "offlinebackup", account);
+  if (vmb::HttpStatusOf(a.status()).value_or(0) == 404) {
+    return absl::NotFoundError(absl::StrCat("the storage account ", account, " does not exist in resource group "
+                                            "offlinebackup of subscription ", subscription, "; create it in the "
+                                            "portal (or check the name). Nothing was written"));
+  }
+  if (!a.ok()) {
+    return absl::UnavailableError(absl::StrCat("cannot check the storage account with the management API: ",
+                                               a.status().message(), ". Nothing was written"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -342,9 +352,9 @@ int main(int argc, char** argv) {
     if (!points.ok()) return Fail(points.status());
     if (command == "recovery-points") {
       if (json) {
-        std::printf("[");
-        for (size_t i = 0; i < points->size(); ++i) std::printf("%s%s", i ? "," : "", vmb::json::ToJson((*points)[i]).c_str());
-        std::printf("]\n");
+        vmb::offline::proto::RecoveryPointList list;
+        for (const auto& rp : *points) *list.add_recoverypoints() = rp;
+        std::printf("%s\n", vmb::json::ToJsonCompact(list).c_str());
         return 0;
       }
       if (points->empty()) std::printf("no recovery points yet for %s\n", job->jobname().c_str());
@@ -360,8 +370,12 @@ int main(int argc, char** argv) {
       if (!points->empty()) {
         const auto& last = points->back();
         if (json) {
-          std::printf("{\"state\":\"Protected\",\"recoveryPoints\":%zu,\"latest\":%s}\n", points->size(),
-                      vmb::json::ToJson(last).c_str());
+          vmb::offline::proto::AgentStatus out;
+          out.set_state("Protected");
+          out.set_importjob(job->jobname());
+          out.set_recoverypoints(static_cast<uint32_t>(points->size()));
+          *out.mutable_latest() = last;
+          std::printf("%s\n", vmb::json::ToJsonCompact(out).c_str());
         } else {
           std::printf("Protected: %zu recovery point(s); the latest is %d (%s, %s, %llu files, %s)\n", points->size(),
                       last.number(), last.kind().c_str(), last.createdat().c_str(),
@@ -372,8 +386,12 @@ int main(int argc, char** argv) {
       vmb::ie::JobProgress progress = ImportState(*e, *job, opt["staging"], &note);
       state = progress.summary;
       if (json) {
-        std::printf("{\"state\":\"%s\",\"importJob\":\"%s\",\"importState\":\"%s\"}\n",
-                    progress.data_done ? "ImportCompleted" : "WaitingForImport", job->jobname().c_str(), state.c_str());
+        vmb::offline::proto::AgentStatus out;
+        out.set_state(progress.data_done ? "ImportCompleted" : "WaitingForImport");
+        out.set_importjob(job->jobname());
+        out.set_importstate(state);
+        out.set_note(note);
+        std::printf("%s\n", vmb::json::ToJsonCompact(out).c_str());
       } else if (progress.data_done) {
         std::printf("Import job %s: the drives are imported (%s); the next backup (`seedagent backup`) copies the "
                     "initial backup into the vault%s\n", job->jobname().c_str(), state.c_str(),
@@ -392,7 +410,12 @@ int main(int argc, char** argv) {
       const std::string& state = progress.summary;
       if (!progress.data_done) {
         if (json) {
-          std::printf("{\"state\":\"WaitingForImport\",\"importState\":\"%s\"}\n", state.c_str());
+          vmb::offline::proto::AgentStatus out;
+          out.set_state("WaitingForImport");
+          out.set_importjob(job->jobname());
+          out.set_importstate(state);
+          out.set_note(note);
+          std::printf("%s\n", vmb::json::ToJsonCompact(out).c_str());
         } else {
           std::printf("%s\n(import job %s: %s)%s%s; no backup taken\n", kWaiting, job->jobname().c_str(),
                       state.empty() ? "unknown" : state.c_str(), note.empty() ? "" : " ", note.c_str());
@@ -479,7 +502,11 @@ int main(int argc, char** argv) {
   // The publish settings must hold the subscription (the tools will use its management certificate).
   auto sub = vmb::offline::LoadSubscription(opt["publish-settings"], opt["subscription-id"]);
   if (!sub.ok()) return Fail(sub.status());
-  absl::Status free = CheckJobNameFree(opt, opt["subscription-id"], opt["job-name"]);
+  for (absl::Status named : {vmb::ie::CheckJobName(opt["job-name"]), vmb::ie::CheckContainerName(opt["container"]),
+                             vmb::ie::CheckStorageAccountName(opt["storage-account"])}) {
+    if (!named.ok()) return Usage(std::string(named.message()));
+  }
+  absl::Status free = CheckJobNameFree(opt, opt["subscription-id"], opt["job-name"], opt["storage-account"]);
   if (!free.ok()) return Fail(free);
   vmb::offline::InitiateOptions o;
   o.sources = sources;

@@ -115,8 +115,7 @@ absl::StatusOr<proto::ImportJobRecord> InitiateOfflineBackup(const InitiateOptio
                     : f == std::string("storageAccount") ? o.job.storageaccount() : o.job.container();
     if (v.empty()) return absl::InvalidArgumentError(absl::StrCat("the import job needs ", f));
   }
-  // Checks first; nothing is written before they pass.
-  RETURN_IF_ERROR(file::MakeDirs(o.staging, 0700));
+  // Checks first; nothing is written (not even the staging folder) before they pass.
   if (file::ReadFile(o.staging + "/offline-job.json").ok()) {
     return absl::AlreadyExistsError(absl::StrCat(o.staging, " already holds an offline backup; use a new staging "
                                                             "location (or finish and clean up that job)"));
@@ -126,8 +125,14 @@ absl::StatusOr<proto::ImportJobRecord> InitiateOfflineBackup(const InitiateOptio
   struct statvfs vfs;
   if (o.free_space) {
     free_bytes = o.free_space(o.staging);
-  } else if (::statvfs(o.staging.c_str(), &vfs) == 0) {
-    free_bytes = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+  } else {
+    // The staging folder, or the nearest folder above it that exists.
+    std::string at = o.staging;
+    while (::statvfs(at.c_str(), &vfs) != 0 && errno == ENOENT && at.find('/') != std::string::npos) {
+      at = at.substr(0, at.rfind('/'));
+      if (at.empty()) at = "/";
+    }
+    if (::statvfs(at.empty() ? "." : at.c_str(), &vfs) == 0) free_bytes = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
   }
   // Worst case: incompressible data plus overhead. Holes take no space (sparse files are stored by their data).
   uint64_t need = tree.allocated + tree.allocated / 64 + (16u << 20);
@@ -137,6 +142,7 @@ absl::StatusOr<proto::ImportJobRecord> InitiateOfflineBackup(const InitiateOptio
         "space or choose a larger staging location",
         free_bytes / 1e9, need / 1e9, tree.allocated / 1e9));
   }
+  RETURN_IF_ERROR(file::MakeDirs(o.staging, 0700));
   std::string images_dir = o.staging + "/images";
   RETURN_IF_ERROR(file::MakeDirs(images_dir, 0700));
 

@@ -268,9 +268,22 @@ std::string DisplayPath(absl::string_view path) {
 
 absl::StatusOr<SourceTree> WalkSources(const std::vector<std::string>& sources, const std::string& exclude) {
   if (sources.empty()) return absl::InvalidArgumentError("no source folder given");
+  // The excluded folder may not exist yet: the canonical path of its nearest existing ancestor, then the rest.
   std::string exclude_real;
   char buf[PATH_MAX];
-  if (!exclude.empty() && ::realpath(exclude.c_str(), buf)) exclude_real = buf;
+  if (!exclude.empty()) {
+    std::string head = exclude, tail;
+    while (::realpath(head.c_str(), buf) == nullptr && head.find('/') != std::string::npos) {
+      size_t slash = head.rfind('/');
+      tail = head.substr(slash) + tail;
+      head = slash == 0 ? "/" : head.substr(0, slash);
+    }
+    if (::realpath(head.c_str(), buf) != nullptr) {
+      exclude_real = buf + tail;
+    } else if (::realpath(".", buf) != nullptr) {
+      exclude_real = std::string(buf) + "/" + exclude;  // a relative path none of whose folders exists yet
+    }
+  }
   SourceTree tree;
   Walker walker{&tree, {}, {}};
   for (size_t i = 0; i < sources.size(); ++i) {

@@ -17,7 +17,9 @@
 #include "absl/time/clock.h"
 #include "common/http/curl_transport.h"
 #include "common/file/file_util.h"
+#include "common/json/json.h"
 #include "offline_seed/diskprep/diskprep.h"
+#include "offline_seed/diskprep/diskprep_output.pb.h"
 #include "offline_seed/diskprep/shipping.h"
 
 namespace {
@@ -39,7 +41,7 @@ Options:
   --json                print a machine-readable summary
 Running the same command again after an interruption resumes where the journal says it stopped.
 
-Shipping (u:): asks for what is missing, shows it for review and commits on "Yes" (or --yes):
+Shipping (u:): asks for what is missing, shows it for review and commits on "yes" (or --yes):
   --carrier NAME --tracking-number N --ship-date YYYY-MM-DD --drive-count N
   --contact NAME --street S --city C --state S --postal-code P --country C --phone P --email E
   --return-account N    the carrier account Azure bills the drives' return to (the job's returnShipping);
@@ -56,6 +58,15 @@ int Usage(const std::string& p) {
 }
 
 std::string Env(const char* n) { return std::getenv(n) ? std::getenv(n) : ""; }
+
+// One rule for every confirmation on the terminal: the answer "yes", in any case, around spaces.
+bool Confirmed(const std::string& question) {
+  std::printf("%s Type yes to continue: ", question.c_str());
+  std::fflush(stdout);
+  char answer[64] = {0};
+  if (!std::fgets(answer, sizeof(answer), stdin)) return false;
+  return absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(answer), "yes");
+}
 
 }  // namespace
 
@@ -200,10 +211,7 @@ int RunDiskPrep(int argc, char** argv, const std::vector<DriveSourceFlag>& sourc
                 a->city().c_str(), a->countryorregion().c_str(), a->phone().c_str(), a->email().c_str());
     if (!yes) {
       if (!::isatty(0)) return Usage("confirm with --yes (no terminal to ask on)");
-      std::printf("Commit these shipping details? Type Yes to continue: ");
-      std::fflush(stdout);
-      char answer[16] = {0};
-      if (!std::fgets(answer, sizeof(answer), stdin) || std::string(answer).rfind("Yes", 0) != 0) {
+      if (!Confirmed("Commit these shipping details?")) {
         std::printf("nothing was changed\n");
         return 1;
       }
@@ -214,8 +222,11 @@ int RunDiskPrep(int argc, char** argv, const std::vector<DriveSourceFlag>& sourc
       return 1;
     }
     if (json) {
-      std::printf("{\"job\":\"%s\",\"state\":\"%s\",\"details\":\"%s\"}\n", r->job.name().c_str(),
-                  r->job.properties().state().c_str(), r->details_path.c_str());
+      proto::DiskPrepOutput out;
+      out.set_job(r->job.name());
+      out.set_state(r->job.properties().state());
+      out.set_details(r->details_path);
+      std::printf("%s\n", json::ToJsonCompact(out).c_str());
     } else {
       std::printf("job %s is now %s; the shipping details are saved in %s\n"
                   "The drives must reach the datacenter within two weeks, or they are not processed.\n",
@@ -251,10 +262,7 @@ int RunDiskPrep(int argc, char** argv, const std::vector<DriveSourceFlag>& sourc
   if (o.drives.empty()) return Usage("choose the drives with --drive NAME (see --list)");
   if (!yes) {
     if (!::isatty(0)) return Usage("formatting erases the chosen drives: confirm with --yes");
-    std::printf("Format %zu drive(s) (everything on them is lost)? Type yes to continue: ", o.drives.size());
-    std::fflush(stdout);
-    char answer[16] = {0};
-    if (!std::fgets(answer, sizeof(answer), stdin) || std::string(answer).rfind("yes", 0) != 0) {
+    if (!Confirmed(absl::StrCat("Format ", o.drives.size(), " drive(s) (everything on them is lost)?"))) {
       std::printf("nothing was changed\n");
       return 1;
     }
@@ -286,13 +294,17 @@ int RunDiskPrep(int argc, char** argv, const std::vector<DriveSourceFlag>& sourc
                  o.staging.c_str());
   }
   if (json) {
-    std::printf("{\"job\":\"%s\",\"state\":\"%s\",\"drives\":[", r->job.name().c_str(), r->job.properties().state().c_str());
-    for (size_t i = 0; i < r->drives.size(); ++i) {
-      std::printf("%s{\"name\":\"%s\",\"driveId\":\"%s\",\"bytes\":%llu,\"manifestHash\":\"%s\"}", i ? "," : "",
-                  r->drives[i].name.c_str(), r->drives[i].drive_id.c_str(),
-                  static_cast<unsigned long long>(r->drives[i].bytes), r->drives[i].manifest_md5.c_str());
+    proto::DiskPrepOutput out;
+    out.set_job(r->job.name());
+    out.set_state(r->job.properties().state());
+    for (const auto& d : r->drives) {
+      proto::PreparedDriveOutput* o = out.add_drives();
+      o->set_name(d.name);
+      o->set_driveid(d.drive_id);
+      o->set_bytes(d.bytes);
+      o->set_manifesthash(d.manifest_md5);
     }
-    std::printf("]}\n");
+    std::printf("%s\n", json::ToJsonCompact(out).c_str());
     return 0;
   }
   for (const auto& d : r->drives) {

@@ -19,6 +19,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
+#include "common/cli/sizes.h"
 #include "common/concurrent/bounded_pool.h"
 #include "common/concurrent/buffer_pool.h"
 #include "common/crypto/digest.h"
@@ -573,9 +574,9 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
     if (!done.count(Key(r.blob, r.offset))) remaining += r.length;
   }
   if (remaining > 0) {
-    return absl::ResourceExhaustedError(absl::StrFormat(
-        "the chosen drives are full; %.2f GB of staged data remain. Attach another drive and run the same command "
-        "with it added (--drive NAME): the prepared drives are kept", remaining / 1e9));
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "the chosen drives are full; ", cli::HumanBytes(remaining), " of staged data remain. Attach another drive "
+        "and run the same command with it added (--drive NAME): the prepared drives are kept"));
   }
   if (result.drives.size() > 10) return absl::FailedPreconditionError("an import job takes at most 10 drives");
 

@@ -26,7 +26,9 @@ absl::StatusOr<crypto::KdfParams> KdfOf(const proto::VolumeHeader& h) {
 
 absl::StatusOr<Formatted> FormatVolume(io::BlockDevice& raw, const FormatOptions& o, crypto::RandomSource& random) {
   if (raw.size() < kHeaderSize + kDataUnit) {
-    return absl::InvalidArgumentError(absl::StrCat("drive of ", raw.size(), " bytes is too small to format"));
+    return absl::InvalidArgumentError(absl::StrCat("drive ", o.drive_id.empty() ? std::string("(unnamed)") : o.drive_id,
+                                                   " holds ", raw.size(), " bytes; a prepared drive needs at least ",
+                                                   kHeaderSize + kDataUnit, " bytes (use a larger drive)"));
   }
   if (o.drive_id.empty()) return absl::InvalidArgumentError("drive id is empty");
   crypto::RecoveryPassword password = crypto::RecoveryPassword::Generate(random);
