@@ -437,7 +437,9 @@ TEST(Capture, AFileRewrittenWhileReadIsRetriedThenNamed) {
   }
   std::map<std::string, std::string> data = Reassemble(*tree, chunks);
   for (const proto::Entry& e : tree->entries) {
-    if (e.type() == "file") EXPECT_EQ(e.size(), data[e.path()].size()) << e.path() << ": the size is the size captured";
+    if (e.type() == "file") {
+      EXPECT_EQ(e.size(), data[e.path()].size()) << e.path() << ": the size is the size captured";
+    }
   }
   // File times tick at the kernel's coarse clock (a few ms), so an attempt can read between two ticks and see no
   // change: a file is then either named, after 4 attempts, or its copy is one generation throughout.
