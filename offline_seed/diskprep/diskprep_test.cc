@@ -468,8 +468,8 @@ TEST_F(DiskPrepTest, ShippingDetailsMoveTheJobToShipping) {
   ShippingOptions so{staging_, url_, "tok", "offlinebackup", transport_.get()};
   ShippingDetails d;
   d.carrier = "DHL";
-  d.tracking_number = "JD014600003828398821";
-  d.ship_date = "2026-11-23";
+  d.tracking_number = "jd0146 00003828398821 ";  // as typed: lower case, spaces; sent as carriers print it
+  d.ship_date = absl::FormatTime("%Y-%m-%d", absl::Now(), absl::UTCTimeZone());
   d.drive_count = 1;
   auto* a = &d.return_address;
   a->set_recipientname("Backup Ops");
@@ -486,6 +486,11 @@ TEST_F(DiskPrepTest, ShippingDetailsMoveTheJobToShipping) {
   wrong = d;
   wrong.drive_count = 3;
   EXPECT_THAT(RecordShipping(so, wrong), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("different jobs")));
+  for (const char* date : {"2020-01-15", "2099-01-01"}) {  // long past, far ahead: the two-week rule
+    wrong = d;
+    wrong.ship_date = date;
+    EXPECT_THAT(RecordShipping(so, wrong), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("two weeks"))) << date;
+  }
   wrong = d;
   wrong.return_address.clear_email();
   EXPECT_THAT(RecordShipping(so, wrong), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("email")));
@@ -504,7 +509,7 @@ TEST_F(DiskPrepTest, ShippingDetailsMoveTheJobToShipping) {
   patch.mutable_properties()->mutable_deliverypackage()->set_trackingnumber("USED-123456");
   ASSERT_TRUE(client.UpdateJob({"sub-123", "offlinebackup", "otherjob"}, patch).ok());
   wrong = d;
-  wrong.tracking_number = "USED-123456";
+  wrong.tracking_number = "used-123456 ";  // the same number as typed another way
   absl::StatusOr<ShippingResult> used = RecordShipping(so, wrong);
   EXPECT_THAT(used, StatusIs(absl::StatusCode::kAborted, HasSubstr("TrackingNumberInUse")));
 

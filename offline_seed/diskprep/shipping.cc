@@ -3,6 +3,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/clock.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
@@ -33,6 +35,14 @@ absl::StatusOr<std::pair<ie::proto::Job, ie::proto::Location>> LoadJob(const Shi
   return std::make_pair(*job, where);
 }
 
+std::string NormalTrackingNumber(const std::string& typed) {
+  std::string out;
+  for (char c : typed) {
+    if (!absl::ascii_isspace(static_cast<unsigned char>(c))) out.push_back(absl::ascii_toupper(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
 absl::Status CheckShippingDetails(const ShippingDetails& d, const ie::proto::Job& job, const ie::proto::Location& where) {
   bool carrier_ok = false;
   for (const auto& c : where.properties().supportedcarriers()) carrier_ok |= absl::EqualsIgnoreCase(c, d.carrier);
@@ -41,11 +51,22 @@ absl::Status CheckShippingDetails(const ShippingDetails& d, const ie::proto::Job
                                                    "; choose one of ",
                                                    absl::StrJoin(where.properties().supportedcarriers(), ", ")));
   }
-  if (d.tracking_number.size() < 5) return absl::InvalidArgumentError("the tracking number looks too short");
+  if (NormalTrackingNumber(d.tracking_number).size() < 5) {
+    return absl::InvalidArgumentError("the tracking number looks too short");
+  }
   absl::Time date;
   std::string err;
   if (!absl::ParseTime("%Y-%m-%d", d.ship_date, absl::UTCTimeZone(), &date, &err)) {
     return absl::InvalidArgumentError(absl::StrCat("ship date \"", d.ship_date, "\" is not YYYY-MM-DD"));
+  }
+  // The drives must reach the datacenter within two weeks of the details being entered (now): a ship date outside
+  // two weeks either side of today is a typo, or a package that cannot arrive in time.
+  const absl::Time today = absl::FromCivil(absl::ToCivilDay(absl::Now(), absl::UTCTimeZone()), absl::UTCTimeZone());
+  if (date < today - absl::Hours(24 * 14) || date > today + absl::Hours(24 * 14)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "ship date ", d.ship_date, " is more than two weeks from today (",
+        absl::FormatTime("%Y-%m-%d", today, absl::UTCTimeZone()),
+        "): the drives must reach the datacenter within two weeks of these details; enter the date you ship them"));
   }
   int drives = job.properties().drivelist_size();
   if (d.drive_count != drives) {
@@ -73,7 +94,7 @@ absl::StatusOr<ShippingResult> RecordShipping(const ShippingOptions& o, const Sh
   ie::proto::UpdateJobParameters patch;
   auto* pkg = patch.mutable_properties()->mutable_deliverypackage();
   pkg->set_carriername(d.carrier);
-  pkg->set_trackingnumber(d.tracking_number);
+  pkg->set_trackingnumber(NormalTrackingNumber(d.tracking_number));  // "1z 999 aa1 " is 1Z999AA1, as carriers print it
   pkg->set_drivecount(d.drive_count);
   pkg->set_shipdate(d.ship_date);
   *patch.mutable_properties()->mutable_returnaddress() = d.return_address;

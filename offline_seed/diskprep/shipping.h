@@ -34,6 +34,9 @@ struct ShippingOptions {
 
 // Checks the details against the job and the location (carrier supported, drive count equal to the job's drives,
 // date format, required address fields) without changing anything. kInvalidArgument naming the field.
+// A tracking number as carriers print it: no spaces, upper case (so "1z999aa1 0123 " and "1Z999AA10123" are one).
+std::string NormalTrackingNumber(const std::string& typed);
+
 absl::Status CheckShippingDetails(const ShippingDetails& d, const ie::proto::Job& job, const ie::proto::Location& where);
 
 struct ShippingResult {
