@@ -234,7 +234,7 @@ absl::Status Vault::LoadIndex(int upto) {
 
 absl::Status Vault::Commit(proto::RecoveryPoint point, const proto::PackIndex& index) {
   RETURN_IF_ERROR(o_.client->PutBlockBlob(o_.container.WithBlob(Name("index", point.number(), ".json")),
-                                          json::ToJson(index), {}, "application/json"));
+                                          json::ToJsonCompact(index), {}, "application/json"));
   // Last: its presence commits the recovery point. Its figures (everything but the entries) also go into the
   // blob's metadata, base64 JSON, so listing the points is one request however many there are and however big
   // their trees (left out when too big for metadata's 8 KiB; List then reads the blob).
@@ -247,7 +247,7 @@ absl::Status Vault::Commit(proto::RecoveryPoint point, const proto::PackIndex& i
   blob::WriteConditions only_new;
   only_new.if_none_match_any = true;
   absl::Status put = o_.client->PutBlockBlob(o_.container.WithBlob(Name("recovery-points", point.number(), ".json")),
-                                             json::ToJson(point), metadata, "application/json", only_new);
+                                             json::ToJsonCompact(point), metadata, "application/json", only_new);
   if (absl::IsAlreadyExists(put)) {
     return absl::AbortedError(absl::StrCat("recovery point ", point.number(), " of ", o_.item,
                                            " was committed by another backup meanwhile; run the backup again"));
