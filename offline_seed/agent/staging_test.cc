@@ -296,7 +296,7 @@ proto::Entry E(const std::string& path, const std::string& type, const std::stri
 TEST(Restore, RefusesEntriesThatWouldEscapeTheTarget) {
   const std::string outside = Tmp("-outside");
   ASSERT_THAT(file::MakeDirs(outside), IsOk());
-  auto writer = [](const proto::Entry&, int fd) { return WriteToFile(fd, "pwned", "x"); };
+  auto writer = [](const proto::Entry& e, int fd) { return StoredLayout(e).Write(fd, 0, "pwned", "x"); };
   const std::vector<std::vector<proto::Entry>> attacks = {
       {E("0", "dir"), E("0/../../escaped", "file")},
       {E("/etc/escaped", "file")},

@@ -216,16 +216,6 @@ void RemoveDropped(const std::vector<bool>& dropped, SourceTree* tree) {
   tree->entries = std::move(kept);
 }
 
-absl::Status WriteAll(int fd, const char* data, size_t size, const std::string& path) {
-  for (size_t done = 0; done < size;) {
-    ssize_t n = ::write(fd, data + done, size - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return file::ErrnoStatus(errno, "cannot write", path);
-    done += static_cast<size_t>(n);
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 std::vector<size_t> ChunkBoundaries(const std::string& data, size_t window) {
@@ -894,8 +884,5 @@ absl::Status RestoreTreeFilled(const std::vector<proto::Entry>& entries, const s
   }, report);
 }
 
-absl::Status WriteToFile(int fd, absl::string_view data, const std::string& path) {
-  return WriteAll(fd, data.data(), data.size(), path);
-}
 
 }  // namespace vmb::offline

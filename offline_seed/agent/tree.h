@@ -98,8 +98,6 @@ using ContentFiller = std::function<absl::Status(const std::vector<const proto::
 absl::Status RestoreTreeFilled(const std::vector<proto::Entry>& entries, const std::string& output,
                                const ContentFiller& fill, RestoreReport* report = nullptr);
 
-// Writes all of `data` to `fd` (EINTR and short writes handled); errors name `path`.
-absl::Status WriteToFile(int fd, absl::string_view data, const std::string& path);
 
 // Content-defined chunk boundaries of `data` (exposed for tests): offsets where chunks end. `data` is scanned
 // `window` bytes at a time, as ChunkTree reads files; the boundaries do not depend on it.
