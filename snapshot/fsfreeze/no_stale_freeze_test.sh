@@ -143,8 +143,9 @@ for fs in ext4 xfs; do
   start_extension "$fs"; kill -STOP "$HOLDER"
   finish "$fs" "SIGSTOP of the holder (guardian at the deadline)" "code 122"
 
-  # By pid as well as by group: a guardian that has not made its own session yet is not a group leader.
-  start_extension "$fs"; kill -9 -- "$HOLDER" "$GUARDIAN" "-$HOLDER" "-$GUARDIAN" 2>/dev/null; pkill -9 -s "$EXT"
+  # The guardian first (it thaws as soon as it sees the holder die), by pid as well as by group: a guardian that has
+  # not made its own session yet is not a group leader.
+  start_extension "$fs"; kill -9 -- "$GUARDIAN" "-$GUARDIAN" "$HOLDER" "-$HOLDER" 2>/dev/null; pkill -9 -s "$EXT"
   sleep 1
   if [ -f "$W/$fs/probe.done" ]; then
     echo "  (everything killed at once, yet the mount thawed: the record was not needed)"
