@@ -73,6 +73,13 @@ function redactBody(v) {
     for (const [k, x] of Object.entries(v)) out[k] = SECRET_KEYS.has(k) && typeof x === "string" ? "<redacted>" : redactBody(x);
     return out;
   }
+  // A body that is not whole JSON (a request cut off when its sender was killed) is kept as text: its secret values
+  // are blanked there too, however far the text got.
+  if (typeof v === "string") {
+    let t = v;
+    for (const k of SECRET_KEYS) t = t.replace(new RegExp(`("${k}"\\s*:\\s*")[^"]*`, "g"), "$1<redacted>");
+    return t;
+  }
   return v;
 }
 
