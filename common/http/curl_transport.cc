@@ -1,6 +1,5 @@
 #include "common/http/curl_transport.h"
 
-#include <mutex>
 #include <curl/curl.h>
 
 #include <vector>
@@ -10,7 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "absl/synchronization/mutex.h"
+#include "common/concurrent/mutex.h"
 #include "common/http/url.h"
 #include "common/log/redact.h"
 
@@ -135,7 +134,7 @@ class CurlTransport : public HttpTransport {
   CURL* Acquire() {
     CURL* h = nullptr;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       if (!idle_.empty()) {
         h = idle_.back();
         idle_.pop_back();
@@ -156,7 +155,7 @@ class CurlTransport : public HttpTransport {
   }
 
   void Release(CURL* h) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (static_cast<int>(idle_.size()) < options_.max_idle_handles) {
       idle_.push_back(h);
     } else {
@@ -165,7 +164,7 @@ class CurlTransport : public HttpTransport {
   }
 
   const CurlTransportOptions options_;
-  std::mutex mu_;
+  Mutex mu_;
   std::vector<CURL*> idle_ ABSL_GUARDED_BY(mu_);
 };
 

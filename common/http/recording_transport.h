@@ -3,11 +3,10 @@
 #ifndef VMBACKUP_COMMON_HTTP_RECORDING_TRANSPORT_H_
 #define VMBACKUP_COMMON_HTTP_RECORDING_TRANSPORT_H_
 
-#include <mutex>
 #include <functional>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
+#include "common/concurrent/mutex.h"
 #include "common/http/http_transport.h"
 
 namespace vmb::http {
@@ -19,20 +18,20 @@ class RecordingTransport : public HttpTransport {
 
   absl::StatusOr<HttpResponse> Send(const HttpRequest& request) override {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       requests_.push_back(request);
     }
     return handler_(request);
   }
 
   std::vector<HttpRequest> requests() {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return requests_;
   }
 
  private:
   Handler handler_;
-  std::mutex mu_;
+  Mutex mu_;
   std::vector<HttpRequest> requests_ ABSL_GUARDED_BY(mu_);
 };
 

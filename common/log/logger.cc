@@ -1,6 +1,5 @@
 #include "common/log/logger.h"
 
-#include <mutex>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -26,7 +25,7 @@ absl::string_view LogLevelName(LogLevel level) {
 Logger::Logger(LogLevel min_level, Clock& clock) : min_level_(min_level), clock_(clock) {}
 
 Logger::~Logger() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (std::FILE* f : files_) std::fclose(f);
 }
 
@@ -38,7 +37,7 @@ absl::Status Logger::AddFileSink(const std::string& path) {
     ::close(fd);
     return file::ErrnoStatus(errno, "cannot open log file", path);
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   files_.push_back(f);
   sinks_.push_back([f](absl::string_view line) {
     std::fwrite(line.data(), 1, line.size(), f);
@@ -52,14 +51,14 @@ void Logger::AddStderrSink() {
 }
 
 void Logger::AddSink(std::function<void(absl::string_view line)> sink) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   sinks_.push_back(std::move(sink));
 }
 
 void Logger::Write(LogLevel level, const std::string& message) {
   std::string line = absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", clock_.Now(), absl::UTCTimeZone()), " ",
                                   LogLevelName(level), " ", RedactSecrets(message), "\n");
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (auto& sink : sinks_) sink(line);
 }
 

@@ -7,7 +7,6 @@
 #ifndef VMBACKUP_COMMON_LOG_LOGGER_H_
 #define VMBACKUP_COMMON_LOG_LOGGER_H_
 
-#include <mutex>
 #include <cstdio>
 #include <functional>
 #include <string>
@@ -15,7 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
+#include "common/concurrent/mutex.h"
 #include "common/time/clock.h"
 #include "fmt/format.h"
 
@@ -76,7 +75,7 @@ class Logger {
 
   LogLevel min_level_;
   Clock& clock_;
-  std::mutex mu_;
+  Mutex mu_;
   std::vector<std::function<void(absl::string_view)>> sinks_ ABSL_GUARDED_BY(mu_);
   std::vector<std::FILE*> files_ ABSL_GUARDED_BY(mu_);
 };

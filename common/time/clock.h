@@ -3,7 +3,7 @@
 #ifndef VMBACKUP_COMMON_TIME_CLOCK_H_
 #define VMBACKUP_COMMON_TIME_CLOCK_H_
 
-#include <mutex>
+#include "common/concurrent/mutex.h"
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -25,24 +25,24 @@ class FakeClock : public Clock {
  public:
   explicit FakeClock(absl::Time start = absl::FromUnixSeconds(1700000000)) : now_(start) {}
   absl::Time Now() override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return now_;
   }
   void SleepFor(absl::Duration d) override { Advance(d); }
   void Advance(absl::Duration d) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     now_ += d;
     slept_ += d;
   }
   absl::Duration total_slept() {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return slept_;
   }
 
  private:
-  std::mutex mu_;
-  absl::Time now_;
-  absl::Duration slept_;
+  Mutex mu_;
+  absl::Time now_ ABSL_GUARDED_BY(mu_);
+  absl::Duration slept_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace vmb

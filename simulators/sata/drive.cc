@@ -1,6 +1,5 @@
 #include "simulators/sata/drive.h"
 
-#include <mutex>
 #include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -62,7 +61,7 @@ SataDrive::~SataDrive() {
 std::string SataDrive::Identify() const { return EncodeIdentify(IdentifyFor(spec_)); }
 
 int SataDrive::injected_errors() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return injected_;
 }
 
@@ -73,7 +72,7 @@ absl::Status SataDrive::Check(uint64_t offset, uint64_t length) {
                                                    " is not aligned to its ", sector, "-byte sectors"));
   }
   RETURN_IF_ERROR(io::CheckRange(size(), offset, length));
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (removed_) {
     ++injected_;
     return absl::UnavailableError(absl::StrCat("drive ", spec_.name(), " (serial ", spec_.serial(), ") was removed"));
@@ -94,7 +93,7 @@ absl::Duration SataDrive::MediaTime(uint64_t bytes) const {
 }
 
 absl::Duration SataDrive::QueueOnMedia(uint64_t bytes) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   absl::Time now = clock_.Now();
   media_busy_until_ = std::max(now, media_busy_until_) + MediaTime(bytes);
   return media_busy_until_ - now;
@@ -115,7 +114,7 @@ void SataDrive::ThrottleFlush() {
   if (spec_.throughputmbps() <= 0) return;
   absl::Duration wait;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     wait = media_busy_until_ - clock_.Now();
   }
   if (wait > absl::ZeroDuration()) clock_.SleepFor(wait);
@@ -156,7 +155,7 @@ absl::Status SataDrive::ReadAt(uint64_t offset, uint64_t length, std::string* ou
   out->assign(length, '\0');
   uint64_t done = 0;
   if (direct_fd_ >= 0 && offset % kDirectAlign == 0 && length % kDirectAlign == 0) {  // from the media, not the cache
-    std::lock_guard<std::mutex> lock(read_mu_);
+    MutexLock lock(&read_mu_);
     if (!read_buf_) RETURN_IF_ERROR(AllocateAligned(&read_buf_));
     while (done < length) {
       size_t want = std::min<uint64_t>(kDirectChunk, length - done);
@@ -177,7 +176,7 @@ absl::Status SataDrive::ReadAt(uint64_t offset, uint64_t length, std::string* ou
     done += static_cast<uint64_t>(n);
   }
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     // Overlay the cached (unflushed) extents that overlap [offset, offset + length).
     auto it = cache_.upper_bound(offset);
     if (it != cache_.begin()) --it;
@@ -187,7 +186,7 @@ absl::Status SataDrive::ReadAt(uint64_t offset, uint64_t length, std::string* ou
     }
   }
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     const uint32_t sector = spec_.sectorsize();
     for (const proto::BadRange& rot : spec_.silentranges()) {
       for (uint64_t lba = std::max(rot.firstlba(), offset / sector);
@@ -209,7 +208,7 @@ absl::Status SataDrive::WriteAt(uint64_t offset, absl::string_view data) {
                                                     "drive"));
   }
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     uint32_t sector = spec_.sectorsize();
     uint64_t accepted = data.size();
     if (spec_.pullafterbytes() > 0 && written_ + static_cast<int64_t>(data.size()) > spec_.pullafterbytes()) {
@@ -299,7 +298,7 @@ absl::Status SataDrive::DestageLocked(bool start_writeback) {
 
 absl::Status SataDrive::Flush() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (removed_) {
       ++injected_;
       return absl::UnavailableError(absl::StrCat("drive ", spec_.name(), " was removed"));
@@ -313,7 +312,7 @@ absl::Status SataDrive::Flush() {
 }
 
 void SataDrive::PowerCut() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   cache_.clear();
   cached_bytes_ = 0;
 }

@@ -9,14 +9,13 @@
 #define VMBACKUP_SIMULATORS_SATA_DRIVE_H_
 
 #include <cstdlib>
-#include <mutex>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "common/concurrent/mutex.h"
 #include "common/io/block_device.h"
 #include "common/time/clock.h"
 #include "simulators/sata/drive.pb.h"
@@ -71,10 +70,10 @@ class SataDrive : public io::BlockDevice {
   int fd_;
   int direct_fd_ = -1;                                              // the image for direct I/O, -1 where unsupported
   std::unique_ptr<char, FreeDeleter> direct_buf_ ABSL_GUARDED_BY(mu_);  // aligned bounce buffer for it
-  std::mutex read_mu_;
+  Mutex read_mu_;
   std::unique_ptr<char, FreeDeleter> read_buf_ ABSL_GUARDED_BY(read_mu_);  // and one for reads
   Clock& clock_;
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::map<uint64_t, std::string> cache_ ABSL_GUARDED_BY(mu_);  // unflushed, non-overlapping extents by offset
   uint64_t cached_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t written_ ABSL_GUARDED_BY(mu_) = 0;

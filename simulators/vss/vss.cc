@@ -29,26 +29,26 @@ std::string OutcomeOf(const absl::Status& status) {
 Coordinator::Coordinator(Clock& clock, Limits limits) : clock_(clock), limits_(limits) {}
 
 void Coordinator::Register(std::shared_ptr<Writer> writer) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   writers_.push_back({std::move(writer), false});
 }
 
 void Coordinator::Unregister(const std::string& name) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   writers_.erase(std::remove_if(writers_.begin(), writers_.end(),
                                 [&](const Entry& e) { return e.writer->name() == name; }),
                  writers_.end());
 }
 
 void Coordinator::SetWriterFailed(const std::string& name, bool failed) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (Entry& e : writers_) {
     if (e.writer->name() == name) e.failed = failed;
   }
 }
 
 bool Coordinator::frozen() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return frozen_;
 }
 
@@ -102,7 +102,7 @@ absl::Status Coordinator::RunEvent(const std::vector<std::shared_ptr<Writer>>& w
 absl::Status Coordinator::Freeze() {
   std::vector<std::shared_ptr<Writer>> writers;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (frozen_) {
       return WithOutcome(absl::FailedPreconditionError("a snapshot freeze is already in progress"), kFreezeInProgress);
     }
@@ -130,7 +130,7 @@ absl::Status Coordinator::Freeze() {
 absl::Status Coordinator::Thaw() {
   std::vector<std::shared_ptr<Writer>> writers;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (!frozen_) return absl::OkStatus();
     writers.swap(held_);
     frozen_ = false;

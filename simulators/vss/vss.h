@@ -5,13 +5,12 @@
 #ifndef VMBACKUP_SIMULATORS_VSS_VSS_H_
 #define VMBACKUP_SIMULATORS_VSS_VSS_H_
 
-#include <mutex>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
+#include "common/concurrent/mutex.h"
 #include "absl/time/time.h"
 #include "common/time/clock.h"
 
@@ -71,7 +70,7 @@ class Coordinator {
 
   Clock& clock_;
   Limits limits_;
-  std::mutex mu_;
+  Mutex mu_;
   std::vector<Entry> writers_ ABSL_GUARDED_BY(mu_);
   bool frozen_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::shared_ptr<Writer>> held_ ABSL_GUARDED_BY(mu_);

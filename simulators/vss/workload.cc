@@ -1,6 +1,5 @@
 #include "simulators/vss/workload.h"
 
-#include <mutex>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -51,25 +50,25 @@ void TwoDiskWorkload::Start() {
 absl::Status TwoDiskWorkload::Stop() {
   stop_ = true;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     held_ = false;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   if (thread_.joinable()) thread_.join();
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return error_;
 }
 
 uint64_t TwoDiskWorkload::committed() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return committed_;
 }
 
 void TwoDiskWorkload::Loop() {
   for (uint64_t id = 1; !stop_; ++id) {
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return !held_ || stop_.load(); });
+      MutexLock lock(&mu_);
+      while (held_ && !stop_.load()) cv_.Wait(&mu_);
       if (stop_) return;
       in_txn_ = true;
     }
@@ -78,9 +77,9 @@ void TwoDiskWorkload::Loop() {
     absl::Status s = data_disk_->Write(offset, data);
     if (s.ok() && hook_) hook_(id);
     if (s.ok()) s = log_disk_->Write(offset, LogRecord(id, data));
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     in_txn_ = false;
-    cv_.notify_all();
+    cv_.SignalAll();
     if (!s.ok()) {
       error_ = s;
       return;
@@ -90,16 +89,16 @@ void TwoDiskWorkload::Loop() {
 }
 
 absl::Status TwoDiskWorkload::OnFreeze() {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   held_ = true;
-  cv_.wait(lock, [this] { return !in_txn_; });  // the transaction in flight completes; no new one starts
+  while (in_txn_) cv_.Wait(&mu_);  // the transaction in flight completes; no new one starts
   return error_;
 }
 
 absl::Status TwoDiskWorkload::OnThaw() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   held_ = false;
-  cv_.notify_all();
+  cv_.SignalAll();
   return absl::OkStatus();
 }
 

@@ -5,8 +5,6 @@
 #ifndef VMBACKUP_SIMULATORS_VSS_WORKLOAD_H_
 #define VMBACKUP_SIMULATORS_VSS_WORKLOAD_H_
 
-#include <condition_variable>
-#include <mutex>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -15,7 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "common/concurrent/mutex.h"
 #include "common/io/block_device.h"
 #include "simulators/vss/vss.h"
 
@@ -52,8 +50,8 @@ class TwoDiskWorkload : public Writer {
   std::function<void(uint64_t)> hook_;
   std::thread thread_;
   std::atomic<bool> stop_{false};
-  std::mutex mu_;
-  std::condition_variable cv_;  // held_ or in_txn_ changed
+  Mutex mu_;
+  CondVar cv_;  // held_ or in_txn_ changed
   bool held_ ABSL_GUARDED_BY(mu_) = false;
   bool in_txn_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t committed_ ABSL_GUARDED_BY(mu_) = 0;

@@ -1,6 +1,5 @@
 #include "common/blob/testing/fake_blob_service.h"
 
-#include <mutex>
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
@@ -55,19 +54,19 @@ std::string Escape(absl::string_view s) {
 }  // namespace
 
 void FakeBlobService::FailNext(int count, int http_status, std::string code) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   fail_count_ = count;
   fail_status_ = http_status;
   fail_code_ = std::move(code);
 }
 
 std::vector<http::HttpRequest> FakeBlobService::requests() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return requests_;
 }
 
 int FakeBlobService::request_count() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return static_cast<int>(requests_.size());
 }
 
@@ -86,7 +85,7 @@ std::string FakeBlobService::Content(const Blob& blob) {
 }
 
 absl::StatusOr<http::HttpResponse> FakeBlobService::Send(const http::HttpRequest& request) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   requests_.push_back(request);
   if (fail_count_ > 0) {
     --fail_count_;

@@ -6,13 +6,12 @@
 #ifndef VMBACKUP_COMMON_BLOB_TESTING_FAKE_BLOB_SERVICE_H_
 #define VMBACKUP_COMMON_BLOB_TESTING_FAKE_BLOB_SERVICE_H_
 
-#include <mutex>
 #include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
+#include "common/concurrent/mutex.h"
 #include "common/http/http_transport.h"
 
 namespace vmb::blob::testing {
@@ -52,7 +51,7 @@ class FakeBlobService : public http::HttpTransport {
   std::string NextSnapshotId() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   static std::string Content(const Blob& blob);
 
-  std::mutex mu_;
+  Mutex mu_;
   std::map<std::string, Container> containers_ ABSL_GUARDED_BY(mu_);  // "account/container"
   std::vector<http::HttpRequest> requests_ ABSL_GUARDED_BY(mu_);
   int fail_count_ ABSL_GUARDED_BY(mu_) = 0;
