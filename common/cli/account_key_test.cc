@@ -6,6 +6,7 @@
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "common/testing/temp_dir.h"
 
 namespace vmb::cli {
 namespace {
@@ -16,7 +17,7 @@ using ::vmb::testing::IsOkAndHolds;
 using ::vmb::testing::StatusIs;
 
 TEST(AccountKey, FromTheFileTheEnvironmentOrTheEmulatorOnly) {
-  const std::string dir = std::getenv("TEST_TMPDIR");
+  const std::string dir = ::vmb::testing::TempDir();
   ::unsetenv("VMBACKUP_ACCOUNT_KEY_FILE");
   EXPECT_THAT(ReadAccountKey("devstoreaccount1", ""), IsOkAndHolds(HasSubstr("Eby8vdM02xNOcqF")));
   EXPECT_THAT(ReadAccountKey("prodacct", ""),

@@ -11,6 +11,7 @@
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "common/testing/temp_dir.h"
 
 namespace vmb::crypto {
 namespace {
@@ -19,7 +20,7 @@ using ::testing::HasSubstr;
 using ::vmb::testing::IsOk;
 using ::vmb::testing::StatusIs;
 
-std::string Dir() { return std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR") : "/tmp"; }
+std::string Dir() { return ::vmb::testing::TempDir(); }
 
 mode_t ModeOf(const std::string& path) {
   struct stat st;

@@ -9,6 +9,7 @@
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "common/testing/temp_dir.h"
 
 namespace vmb::crypto {
 namespace {
@@ -24,7 +25,7 @@ constexpr char kSettings[] =
 
 class CmsInteropTest : public ::testing::Test {
  protected:
-  static std::string Dir() { return std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR") : "/tmp"; }
+  static std::string Dir() { return ::vmb::testing::TempDir(); }
 
   static void Run(const std::vector<std::string>& argv, std::string* out = nullptr) {
     absl::StatusOr<process::CommandResult> r = process::RunCommand(argv);

@@ -7,6 +7,7 @@
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "common/testing/temp_dir.h"
 
 namespace vmb::file {
 namespace {
@@ -16,7 +17,7 @@ using ::vmb::testing::IsOk;
 using ::vmb::testing::IsOkAndHolds;
 using ::vmb::testing::StatusIs;
 
-std::string TempDir() { return std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR") : "/tmp"; }
+std::string TempDir() { return ::vmb::testing::TempDir(); }
 
 TEST(FileUtil, WriteAtomicSetsExactModeAndReadsBack) {
   std::string dir = TempDir() + "/a/b/c";

@@ -17,6 +17,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
+#include "common/testing/temp_dir.h"
 
 namespace vmb::http {
 namespace {
@@ -164,7 +165,7 @@ TEST(CurlTransportPolicy, RefusesPlainHttpToNonLoopbackHosts) {
 }
 
 TEST(CurlTransportTls, VerifiesPeerAlwaysAndAcceptsAddedCa) {
-  std::string dir = std::getenv("TEST_TMPDIR");
+  std::string dir = ::vmb::testing::TempDir();
   crypto::SelfSignedOptions options;
   options.common_name = "127.0.0.1";
   options.not_before = absl::Now() - absl::Hours(1);

@@ -6,6 +6,7 @@
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "common/testing/temp_dir.h"
 
 namespace vmb {
 namespace {
@@ -19,7 +20,7 @@ TEST(Logger, LevelsTimestampsAndRedactionInEverySink) {
   Logger log(LogLevel::kInfo, clock);
   std::vector<std::string> lines;
   log.AddSink([&](absl::string_view line) { lines.emplace_back(line); });
-  std::string path = std::string(std::getenv("TEST_TMPDIR")) + "/x.log";
+  std::string path = ::vmb::testing::TempDir() + "/x.log";
   ASSERT_THAT(log.AddFileSink(path), IsOk());
 
   log.Debug("hidden {}", 1);

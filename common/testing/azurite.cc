@@ -60,7 +60,7 @@ absl::StatusOr<std::unique_ptr<Azurite>> Azurite::Start() {
     if (::getppid() != parent) ::_exit(1);
     ::dup2(out[1], 1);
     ::dup2(out[1], 2);
-    const char* tmp = std::getenv("TEST_TMPDIR");
+    const char* tmp = std::getenv("TEST_TMPDIR");  // (not temp_dir.h: this library is also used outside gtest)
     if (tmp) (void)!::chdir(tmp);  // anything Azurite writes stays in the test's scratch space
     ::execl(binary, binary, "--blobHost", "127.0.0.1", "--blobPort", "0", "--inMemoryPersistence",
             "--skipApiVersionCheck", "--loose", static_cast<char*>(nullptr));

@@ -12,6 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "offline_seed/diskprep/diskprep.h"
+#include "common/testing/temp_dir.h"
 
 namespace vmb::offline {
 namespace {
@@ -20,7 +21,7 @@ using ::testing::HasSubstr;
 using ::vmb::testing::IsOk;
 using ::vmb::testing::StatusIs;
 
-std::string Dir() { return std::getenv("TEST_TMPDIR"); }
+std::string Dir() { return ::vmb::testing::TempDir(); }
 
 void MakeDisk(const std::string& root, const std::string& name, uint64_t sectors, const std::string& model,
               const std::string& serial, bool rotational, const std::string& link) {

@@ -9,6 +9,7 @@
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "common/testing/temp_dir.h"
 
 namespace vmb::offline {
 namespace {
@@ -18,7 +19,7 @@ using ::testing::HasSubstr;
 using ::vmb::testing::IsOk;
 using ::vmb::testing::StatusIs;
 
-std::string Path(const std::string& n) { return std::string(std::getenv("TEST_TMPDIR")) + "/" + n; }
+std::string Path(const std::string& n) { return ::vmb::testing::TempDir() + "/" + n; }
 
 TEST(Journal, AppendsSurviveReopenAndTheFileIsPrivate) {
   std::string path = Path("j1");

@@ -8,6 +8,7 @@
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "common/testing/temp_dir.h"
 
 namespace vmb::offline {
 namespace {
@@ -16,7 +17,7 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using ::vmb::testing::StatusIs;
 
-std::string Dir() { return std::getenv("TEST_TMPDIR"); }
+std::string Dir() { return ::vmb::testing::TempDir(); }
 
 // A management certificate made by the openssl command: PKCS#12 with an empty password.
 std::string MakePkcs12Base64() {

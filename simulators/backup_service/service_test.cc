@@ -14,6 +14,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "simulators/vhd/vhd.h"
+#include "common/testing/temp_dir.h"
 
 namespace vmb::sim {
 namespace {
@@ -26,7 +27,7 @@ TEST(BackupService, ProtectBackupListRestore) {
   ASSERT_TRUE(azurite.ok()) << azurite.status();
   auto transport = http::NewCurlTransport();
   ServiceOptions so;
-  so.state_dir = std::string(std::getenv("TEST_TMPDIR")) + "/state";
+  so.state_dir = ::vmb::testing::TempDir() + "/state";
   so.transport = transport.get();
   char binary[PATH_MAX];
   ASSERT_NE(::realpath("snapshot/vmsnapshot", binary), nullptr);
@@ -62,7 +63,7 @@ TEST(BackupService, ProtectBackupListRestore) {
   EXPECT_EQ(rp2->id(), "rp-2");
   EXPECT_EQ(ListRecoveryPoints(so, "web01")->size(), 2u);
 
-  std::string out = std::string(std::getenv("TEST_TMPDIR")) + "/restore1";
+  std::string out = ::vmb::testing::TempDir() + "/restore1";
   absl::StatusOr<std::vector<std::string>> files = Restore(so, "web01", "rp-1", out);
   ASSERT_TRUE(files.ok()) << files.status();
   ASSERT_EQ(files->size(), 2u);
@@ -90,7 +91,7 @@ TEST(BackupService, ProtectBackupListRestore) {
   EXPECT_EQ(due->recovery_point.status(), "success");
 
   // fsfreeze through the real binary, in dry-run mode (no root needed): file-system consistent, frozen and thawed.
-  std::string tmp = std::getenv("TEST_TMPDIR");
+  std::string tmp = ::vmb::testing::TempDir();
   ASSERT_TRUE(file::WriteFileAtomic(tmp + "/mounts", "/dev/sda1 / ext4 rw 0 0\n/dev/sdc1 /data xfs rw 0 0\n", 0644).ok());
   BackupOptions fs = b;
   fs.freeze_provider = "fsfreeze";

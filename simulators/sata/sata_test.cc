@@ -8,6 +8,7 @@
 #include "simulators/sata/drive.h"
 #include "common/io/testing/block_device_contract.h"
 #include "simulators/sata/identify.h"
+#include "common/testing/temp_dir.h"
 
 namespace vmb::sata {
 namespace {
@@ -64,7 +65,7 @@ TEST(Identify, LayoutFollowsTheAtaCommandSet) {
 class DriveTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    bay_ = std::make_unique<DriveBay>(std::string(std::getenv("TEST_TMPDIR")) + "/bay-" +
+    bay_ = std::make_unique<DriveBay>(::vmb::testing::TempDir() + "/bay-" +
                                           ::testing::UnitTest::GetInstance()->current_test_info()->name(),
                                       clock_);
     proto::DriveSpec s;
@@ -177,7 +178,7 @@ TEST_F(DriveTest, BadSectorsPullAndThroughputAreInjectedAndCounted) {
 }
 
 TEST(SataSim, CommandLine) {
-  std::string bay = std::string(std::getenv("TEST_TMPDIR")) + "/clibay";
+  std::string bay = ::vmb::testing::TempDir() + "/clibay";
   auto run = [&](std::vector<std::string> args) {
     args.insert(args.begin(), {"simulators/sata/satasim"});
     args.insert(args.end(), {"--bay", bay});

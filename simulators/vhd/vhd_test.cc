@@ -10,6 +10,7 @@
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "common/testing/temp_dir.h"
 
 namespace vmb::vhd {
 namespace {
@@ -18,7 +19,7 @@ using ::testing::HasSubstr;
 using ::vmb::testing::IsOk;
 using ::vmb::testing::StatusIs;
 
-std::string Tmp(const std::string& name) { return std::string(std::getenv("TEST_TMPDIR")) + "/" + name; }
+std::string Tmp(const std::string& name) { return ::vmb::testing::TempDir() + "/" + name; }
 
 bool HaveQemuImg() {
   absl::StatusOr<process::CommandResult> r = process::RunCommand({"qemu-img", "--version"});

@@ -28,6 +28,7 @@
 #include "simulators/vss/workload.h"
 #include "snapshot/enable_job.h"
 #include "snapshot/error_codes.h"
+#include "common/testing/temp_dir.h"
 
 namespace vmb::vss {
 namespace {
@@ -51,7 +52,7 @@ class ConsistencyTest : public ::testing::Test {
   // Provisions a VM with two 4 MiB disks (the first backup job is prepared too).
   Vm MakeVm(const std::string& name) {
     Vm vm;
-    vm.spec.vm_dir = absl::StrCat(std::getenv("TEST_TMPDIR"), "/", name);
+    vm.spec.vm_dir = absl::StrCat(::vmb::testing::TempDir(), "/", name);
     vm.spec.blob_endpoint = azurite_->endpoint();
     vm.spec.disks = 2;
     vm.spec.disk_size = 4u << 20;
@@ -144,7 +145,7 @@ TEST_F(ConsistencyTest, RealBinaryWithVssSimRestoresConsistentVhds) {
   char binary[PATH_MAX];
   ASSERT_NE(::realpath("snapshot/vmsnapshot", binary), nullptr);
   sim::ServiceOptions so;
-  so.state_dir = absl::StrCat(std::getenv("TEST_TMPDIR"), "/state");
+  so.state_dir = absl::StrCat(::vmb::testing::TempDir(), "/state");
   so.transport = transport_.get();
   ASSERT_TRUE(sim::EnableForVm(so, "app01", "DefaultPolicy", azurite_->endpoint(), 2, 4u << 20, "en-us").ok());
   blob::BlobUri account = *blob::BlobUri::ForAccount(azurite_->endpoint());
@@ -179,7 +180,7 @@ TEST_F(ConsistencyTest, RealBinaryWithVssSimRestoresConsistentVhds) {
   EXPECT_TRUE(workload->Stop().ok());
   server.Stop();
   for (const char* id : {"rp-1", "rp-2", "rp-3"}) {
-    std::string out = absl::StrCat(std::getenv("TEST_TMPDIR"), "/restore-", id);
+    std::string out = absl::StrCat(::vmb::testing::TempDir(), "/restore-", id);
     absl::StatusOr<std::vector<std::string>> files = sim::Restore(so, "app01", id, out);
     ASSERT_TRUE(files.ok()) << files.status();
     std::string areas[2];
