@@ -27,7 +27,8 @@ Protected VMs (state kept in --state-dir, default $VMBACKUP_STATE_DIR or ./backu
       recovery point
   run-due --vm NAME --vmsnapshot PATH [--now 2026-11-22T23:00:00Z]
       run the backup the policy says is due (DefaultPolicy: daily at 22:30 UTC), if any; for cron / timers
-  extension list --vm NAME      the VM's extensions, like `az vm extension list -o table`
+  extension list --vm NAME [-o table|json]
+      the VM's extensions, like `az vm extension list -o table`
   list --vm NAME                recovery points
   restore --vm NAME --recovery-point ID --output DIR
       write every disk of the recovery point as a fixed VHD file
@@ -36,12 +37,48 @@ One job by hand (no state):
   prepare --vm-dir DIR --blob-endpoint URL [--disks N] [--locale L]
   collect --vm-dir DIR --blob-endpoint URL
 
+The Azure CLI's spelling of the seeds is accepted as it is written there:
+  backup protection enable-for-vm --resource-group RG --vault-name VAULT --vm NAME --policy-name DefaultPolicy
+  vm extension list --resource-group RG --vm-name NAME -o table
+(--policy-name is --policy, --vm-name is --vm; the blob endpoint comes from $VMBACKUP_BLOB_ENDPOINT when
+--blob-endpoint is not given; --resource-group and --vault-name are kept with the VM and must match later.)
+
 Common: --account-key-file FILE (mode 0600; or $VMBACKUP_ACCOUNT_KEY_FILE; default: Azurite's development key), --help.
 )";
 
 int Usage(const std::string& problem) {
   std::fprintf(stderr, "backupsvc: %s\n(run `backupsvc --help` for usage)\n", problem.c_str());
   return 2;
+}
+
+// The Azure CLI's forms of the seeds' commands, mapped onto ours: the command words az uses and its option names.
+// Returns a problem to report, or "".
+std::string NormalizeAzForms(std::vector<std::string>* words, std::map<std::string, std::string>* opt) {
+  auto starts = [&](std::initializer_list<const char*> prefix) {
+    if (words->size() < prefix.size()) return false;
+    size_t i = 0;
+    for (const char* w : prefix) {
+      if ((*words)[i++] != w) return false;
+    }
+    return true;
+  };
+  if (starts({"backup", "protection", "enable-for-vm"})) {
+    words->erase(words->begin(), words->begin() + 2);
+  } else if (starts({"protection", "enable-for-vm"})) {
+    words->erase(words->begin());
+  } else if (starts({"vm", "extension", "list"})) {
+    words->erase(words->begin());
+  }
+  for (auto [az, ours] : {std::pair<const char*, const char*>{"policy-name", "policy"}, {"vm-name", "vm"}}) {
+    auto it = opt->find(az);
+    if (it == opt->end()) continue;
+    if (opt->count(ours) && (*opt)[ours] != it->second) {
+      return absl::StrCat("--", az, " and --", ours, " name different values");
+    }
+    (*opt)[ours] = it->second;
+    opt->erase(it);
+  }
+  return "";
 }
 
 int Fail(const absl::Status& s) {
@@ -60,6 +97,7 @@ int main(int argc, char** argv) {
       std::fputs(kUsage, stdout);
       return 0;
     }
+    if (a == "-o") a = "--o";  // az's short form of --output (table or json) for `extension list`
     if (a.rfind("--", 0) == 0) {
       if (i + 1 >= argc) return Usage(absl::StrCat(a, " needs a value"));
       opt[a.substr(2)] = argv[++i];
@@ -68,7 +106,8 @@ int main(int argc, char** argv) {
     }
   }
   if (words.empty()) return Usage("no command given");
-  static const char* kKnown[] = {"vm", "policy", "blob-endpoint", "disks", "disk-size", "locale", "vmsnapshot",
+  if (std::string problem = NormalizeAzForms(&words, &opt); !problem.empty()) return Usage(problem);
+  static const char* kKnown[] = {"vm", "policy", "blob-endpoint", "resource-group", "vault-name", "o", "disks", "disk-size", "locale", "vmsnapshot",
                                  "freeze-provider", "vss-socket", "now", "recovery-point", "output", "vm-dir", "account-key-file", "state-dir"};
   for (const auto& [k, v] : opt) {
     if (std::find(std::begin(kKnown), std::end(kKnown), k) == std::end(kKnown)) return Usage(absl::StrCat("unknown option --", k));
@@ -82,6 +121,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   so.account_key = *key;
+  so.resource_group = opt["resource-group"];
+  so.vault_name = opt["vault-name"];
   so.state_dir = !opt["state-dir"].empty() ? opt["state-dir"]
                  : std::getenv("VMBACKUP_STATE_DIR") ? std::getenv("VMBACKUP_STATE_DIR")
                                                        : "backupsvc-state";
@@ -97,8 +138,13 @@ int main(int argc, char** argv) {
   const std::string& command = words[0];
   const std::string& vm = opt["vm"];
 
+  if (opt["blob-endpoint"].empty() && std::getenv("VMBACKUP_BLOB_ENDPOINT") != nullptr) {
+    opt["blob-endpoint"] = std::getenv("VMBACKUP_BLOB_ENDPOINT");
+  }
   if (command == "enable-for-vm") {
-    if (vm.empty() || opt["blob-endpoint"].empty()) return Usage("enable-for-vm needs --vm and --blob-endpoint");
+    if (vm.empty() || opt["blob-endpoint"].empty()) {
+      return Usage("enable-for-vm needs --vm and --blob-endpoint (or $VMBACKUP_BLOB_ENDPOINT)");
+    }
     auto v = vmb::sim::EnableForVm(so, vm, opt["policy"].empty() ? "DefaultPolicy" : opt["policy"],
                                    opt["blob-endpoint"], disks, disk_mb << 20, locale);
     if (!v.ok()) return Fail(v.status());
@@ -142,7 +188,15 @@ int main(int argc, char** argv) {
     return r->ran && r->recovery_point.status() != "success" ? 1 : 0;
   }
   if (command == "extension" && words.size() > 1 && words[1] == "list") {
-    if (vm.empty()) return Usage("extension list needs --vm");
+    if (vm.empty()) return Usage("extension list needs --vm (or --vm-name)");
+    const std::string format = opt["o"].empty() ? (opt["output"].empty() ? "table" : opt["output"]) : opt["o"];
+    if (format != "table" && format != "json") return Usage("extension list: -o takes table or json");
+    if (format == "json") {
+      auto json = vmb::sim::ExtensionListJson(so, vm);
+      if (!json.ok()) return Fail(json.status());
+      std::fputs(json->c_str(), stdout);
+      return 0;
+    }
     auto table = vmb::sim::ExtensionList(so, vm);
     if (!table.ok()) return Fail(table.status());
     std::fputs(table->c_str(), stdout);

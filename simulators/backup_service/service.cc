@@ -35,6 +35,14 @@ absl::StatusOr<proto::ProtectedVm> LoadVm(const ServiceOptions& o, const std::st
   }
   proto::ProtectedVm v;
   RETURN_IF_ERROR(json::Parse(*text, &v, VmFile(o, vm)));
+  if (!o.resource_group.empty() && !v.resourcegroup().empty() && o.resource_group != v.resourcegroup()) {
+    return absl::NotFoundError(absl::StrCat("VM ", vm, " was not found in resource group ", o.resource_group,
+                                            " (it is protected in ", v.resourcegroup(), ")"));
+  }
+  if (!o.vault_name.empty() && !v.vaultname().empty() && o.vault_name != v.vaultname()) {
+    return absl::NotFoundError(absl::StrCat("VM ", vm, " is not protected by vault ", o.vault_name, " (its vault is ",
+                                            v.vaultname(), ")"));
+  }
   return v;
 }
 
@@ -79,6 +87,8 @@ absl::StatusOr<proto::ProtectedVm> EnableForVm(const ServiceOptions& o, const st
   proto::ProtectedVm v;
   v.set_name(vm);
   v.set_policy(policy);
+  v.set_resourcegroup(o.resource_group);
+  v.set_vaultname(o.vault_name);
   v.set_blobendpoint(blob_endpoint);
   v.set_disks(disks);
   v.set_disksize(disk_size);
@@ -183,6 +193,23 @@ absl::StatusOr<std::string> ExtensionList(const ServiceOptions& o, const std::st
                                           "Microsoft.Azure.RecoveryServices", v.extensionversion(), "True"));
   }
   return out;
+}
+
+absl::StatusOr<std::string> ExtensionListJson(const ServiceOptions& o, const std::string& vm) {
+  ASSIGN_OR_RETURN(proto::ProtectedVm v, LoadVm(o, vm));
+  proto::ExtensionListing listing;
+  if (v.extensioninstalled()) {
+    proto::Extension* e = listing.add_items();
+    e->set_name("VMSnapshot");
+    e->set_location("local");
+    e->set_provisioningstate(v.lastoperationstatus().empty() ? "Succeeded" : v.lastoperationstatus());
+    e->set_publisher("Microsoft.Azure.RecoveryServices");
+    e->set_typepropertiestype("VMSnapshotLinux");
+    e->set_typehandlerversion(v.extensionversion());
+    e->set_autoupgrademinorversion(true);
+    e->set_resourcegroup(v.resourcegroup());
+  }
+  return json::ToJsonArray(listing, true) + "\n";
 }
 
 absl::StatusOr<std::vector<proto::RecoveryPoint>> ListRecoveryPoints(const ServiceOptions& o, const std::string& vm) {

@@ -17,6 +17,10 @@ struct ServiceOptions {
   std::string state_dir;
   std::string account_key;  // Azurite's development key when empty
   http::HttpTransport* transport = nullptr;
+  // Where the caller says the VM is (az's --resource-group and --vault-name); "" = not said. enable-for-vm keeps
+  // them with the VM; every later command that names them must name the same (kNotFound otherwise, as Azure).
+  std::string resource_group;
+  std::string vault_name;
 };
 
 // Protects a VM: its certificate and disks (page blobs with data) exist afterwards. Re-running with the same name
@@ -53,6 +57,8 @@ absl::StatusOr<ScheduleResult> RunDueBackup(const ServiceOptions& o, const std::
 
 // Lines of the `extension list` table.
 absl::StatusOr<std::string> ExtensionList(const ServiceOptions& o, const std::string& vm);
+// The same as `az vm extension list -o json` shapes it: an array of extension objects.
+absl::StatusOr<std::string> ExtensionListJson(const ServiceOptions& o, const std::string& vm);
 
 absl::StatusOr<std::vector<proto::RecoveryPoint>> ListRecoveryPoints(const ServiceOptions& o, const std::string& vm);
 
