@@ -10,6 +10,7 @@
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "common/io/testing/block_device_contract.h"
 #include "common/testing/temp_dir.h"
 
 namespace vmb::vhd {
@@ -34,7 +35,8 @@ process::CommandResult Exec(const std::vector<std::string>& argv) {
 
 // qemu-img as an independent reader: opens the file as vpc and converts it to raw at the footer's current size.
 void ExpectQemuReadsSame(const std::string& path, VhdFile& ours) {
-  if (!HaveQemuImg()) GTEST_SKIP() << "qemu-img not installed (tools/setup.sh installs qemu-utils)";
+  // The judge is required: without it the test fails (tools/setup.sh installs qemu-utils), never skips.
+  ASSERT_TRUE(HaveQemuImg()) << "qemu-img not installed: run tools/setup.sh (it installs qemu-utils)";
   process::CommandResult info = Exec({"qemu-img", "info", "--output=json", "-f", "vpc", path});
   EXPECT_EQ(info.exit_code, 0) << info.stderr_data;
   EXPECT_THAT(info.stdout_data, HasSubstr("\"format\": \"vpc\""));
@@ -95,6 +97,19 @@ TEST_P(VhdFormatTest, WritesReadBackAndQemuAgrees) {
   ExpectQemuReadsSame(path, **again);
 }
 
+// The BlockDevice contract every implementation keeps (common/io/testing), on both VHD types, new and reopened.
+TEST_P(VhdFormatTest, KeepsTheBlockDeviceContract) {
+  const std::string path = ::vmb::testing::PerTestDir() + "/contract.vhd";
+  {
+    absl::StatusOr<std::unique_ptr<VhdFile>> vhd = VhdFile::Create(path, GetParam(), 64 * 4096);
+    ASSERT_TRUE(vhd.ok()) << vhd.status();
+    io::testing::ExpectBlockDeviceContract(**vhd, {.alignment = 512});
+  }
+  absl::StatusOr<std::unique_ptr<VhdFile>> reopened = VhdFile::Open(path);
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  io::testing::ExpectBlockDeviceContract(**reopened, {.alignment = 512, .fresh_reads_zeros = false});
+}
+
 INSTANTIATE_TEST_SUITE_P(Types, VhdFormatTest, ::testing::Values(DiskType::kFixed, DiskType::kDynamic),
                          [](const auto& info) { return info.param == DiskType::kFixed ? "fixed" : "dynamic"; });
 
@@ -112,7 +127,7 @@ TEST(Vhd, DynamicStaysSparseAndZeroWritesAllocateNothing) {
 }
 
 TEST(Vhd, ReadsWhatQemuWrites) {
-  if (!HaveQemuImg()) GTEST_SKIP() << "qemu-img not installed";
+  ASSERT_TRUE(HaveQemuImg()) << "qemu-img not installed: run tools/setup.sh (it installs qemu-utils)";
   std::string raw = Tmp("q.raw"), path = Tmp("q.vhd");
   std::string data = crypto::SecureRandom().Bytes(5u << 20);
   data.replace(1u << 20, 1u << 20, std::string(1u << 20, '\0'));
