@@ -1,8 +1,8 @@
 // The vmsnapshot command line: help, usage errors (exit 2, naming the problem) and the config file.
-#include <cstdlib>
 
 #include "common/file/file_util.h"
 #include "common/process/subprocess.h"
+#include "common/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -36,7 +36,7 @@ TEST(Cli, HelpAndUsageErrors) {
 }
 
 TEST(Cli, ConfigFileChoosesTheProviderAndTheCommandLineWins) {
-  std::string dir = std::getenv("TEST_TMPDIR");
+  std::string dir = vmb::testing::TempDir();
   ASSERT_TRUE(file::WriteFileAtomic(dir + "/bad.json", "{freezeProvider", 0644).ok());
   process::CommandResult r = Vmsnapshot({"enable", "--config", dir + "/bad.json"});
   EXPECT_EQ(r.exit_code, 2);
@@ -54,7 +54,7 @@ TEST(Cli, ConfigFileChoosesTheProviderAndTheCommandLineWins) {
 
 // install sets up the per-minute and at-boot stale-freeze check naming this binary; uninstall removes it.
 TEST(Cli, InstallSetsUpTheStaleFreezeCheckAndUninstallRemovesIt) {
-  std::string dir = std::getenv("TEST_TMPDIR");
+  std::string dir = vmb::testing::TempDir();
   std::string cron = dir + "/vmsnapshot-thaw-check";
   process::CommandResult r = Vmsnapshot({"install", "--thaw-check-file", cron, "--freeze-lock-file", dir + "/L"});
   EXPECT_EQ(r.exit_code, 0) << r.stderr_data;

@@ -18,70 +18,13 @@
 #include "common/log/redact.h"
 #include "common/status/http_status.h"
 #include "snapshot/error_codes.h"
+#include "snapshot/job_log.h"
 #include "snapshot/settings.h"
 #include "snapshot/snapshotter.h"
 #include "snapshot/status_report.h"
 
 namespace vmb::snapshot {
 namespace {
-
-// Log lines go to <logFolder>/extension.log and into memory for the logs blob. While paused (during the freeze)
-// nothing touches the disk: lines wait in memory and are written on Resume.
-class JobLog {
- public:
-  JobLog(Clock& clock, bool echo) : logger_(LogLevel::kInfo, clock) {
-    logger_.AddSink([this](absl::string_view line) {
-      std::lock_guard<std::mutex> lock(mu_);
-      all_.append(line.data(), line.size());
-      pending_.append(line.data(), line.size());
-      if (!paused_) FlushLocked();
-    });
-    if (echo) logger_.AddStderrSink();
-  }
-  ~JobLog() { Resume(); }
-
-  void OpenFile(const std::string& folder) {
-    if (!file::MakeDirs(folder).ok()) return;
-    std::lock_guard<std::mutex> lock(mu_);
-    file_ = std::fopen(absl::StrCat(folder, "/extension.log").c_str(), "a");
-    FlushLocked();
-  }
-  void Pause() {
-    std::lock_guard<std::mutex> lock(mu_);
-    paused_ = true;
-  }
-  void Resume() {
-    std::lock_guard<std::mutex> lock(mu_);
-    paused_ = false;
-    FlushLocked();
-  }
-  std::string All() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return all_;
-  }
-  Logger& logger() { return logger_; }
-  void Close() {
-    std::lock_guard<std::mutex> lock(mu_);
-    FlushLocked();
-    if (file_) std::fclose(file_);
-    file_ = nullptr;
-  }
-
- private:
-  void FlushLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (!file_ || pending_.empty()) return;
-    std::fwrite(pending_.data(), 1, pending_.size(), file_);
-    std::fflush(file_);
-    pending_.clear();
-  }
-
-  Logger logger_;
-  std::mutex mu_;
-  std::string all_ ABSL_GUARDED_BY(mu_);
-  std::string pending_ ABSL_GUARDED_BY(mu_);
-  bool paused_ ABSL_GUARDED_BY(mu_) = false;
-  std::FILE* file_ ABSL_GUARDED_BY(mu_) = nullptr;
-};
 
 int64_t Ms(absl::Duration d) { return absl::ToInt64Milliseconds(d); }
 
@@ -131,6 +74,28 @@ class Job {
   JobStatus BaseStatus() const;
   void Report(const JobStatus& status);
   absl::Status CheckLateness(const CommandTicks& ticks, std::string* note);
+
+  // The phases of Run, in order. Each that returns std::optional<EnableResult> returns the job's result when the job
+  // ends there, nullopt to go on.
+  // The handler folders from HandlerEnvironment.json; the log file opens in their log folder.
+  std::optional<EnableResult> OpenFolders();
+  // settings_.seq: --seq, else $ConfigSequenceNumber, else the highest <N>.settings in the config folder.
+  std::optional<EnableResult> ChooseSequenceNumber();
+  // A sequence number already processed ends the job at once, reporting nothing (the agent re-runs enable).
+  std::optional<EnableResult> SkipProcessedSequence();
+  // Reads the settings, then checks that the task is new, the command is "snapshot" and it is not too late or early.
+  std::optional<EnableResult> LoadSettings(CommandTicks* ticks);
+  // The disks whose SAS is usable and that answer, checked (which warms the connection pool) before anything is
+  // frozen; the others go to snapshotInfo with their error.
+  std::vector<blob::BlobUri> ReadyDisks();
+  // The "transitioning" status, and the logs so far, go out before the freeze.
+  void ReportTransitioning();
+  // Freezes, snapshots `disks` within the freeze budget and thaws (on every path); the snapshot results go to
+  // *results. Ends the job when the freeze or the thaw fails or the command turned too late while freezing.
+  std::optional<EnableResult> FreezeAndSnapshot(const std::vector<blob::BlobUri>& disks, const CommandTicks& ticks,
+                                                std::vector<DiskResult>* results);
+  // The job's outcome from the snapshot results: success, or which failure (some, all, count or rate limit).
+  EnableResult Summarize(const std::vector<DiskResult>& results);
 
   const EnableOptions& o_;
   Clock& clock_;
@@ -271,18 +236,38 @@ absl::Status Job::CheckLateness(const CommandTicks& ticks, std::string* note) {
 }
 
 EnableResult Job::Run() {
-  Logger& log = log_.logger();
+  if (std::optional<EnableResult> r = OpenFolders()) return *r;
+  if (std::optional<EnableResult> r = ChooseSequenceNumber()) return *r;
+  if (std::optional<EnableResult> r = SkipProcessedSequence()) return *r;
+  CommandTicks ticks;
+  if (std::optional<EnableResult> r = LoadSettings(&ticks)) return *r;
+  std::vector<blob::BlobUri> disks = ReadyDisks();
+  if (disks.empty()) {
+    return Finish(kSnapshotFailedAll, "no disk can be snapshotted (see snapshotInfo); the VM was not frozen");
+  }
+  ReportTransitioning();
+  if (clock_.Now() - start_ > o_.deadline) return Finish(kError, "the job ran out of time before the freeze");
+  std::vector<DiskResult> results;
+  if (std::optional<EnableResult> r = FreezeAndSnapshot(disks, ticks, &results)) return *r;
+  return Summarize(results);
+}
+
+std::optional<EnableResult> Job::OpenFolders() {
   absl::StatusOr<HandlerFolders> folders = LoadHandlerEnvironment(o_.handler_environment);
   if (!folders.ok()) {
-    log.Error("{}", folders.status().message());
+    log_.logger().Error("{}", folders.status().message());
     result_.code = kBadParameter;
     result_.message = std::string(folders.status().message());
     return result_;
   }
   folders_ = *folders;
   log_.OpenFile(folders_->log_folder);
-  log.Info("{} {} enable starting (freeze provider {})", kExtensionName, kExtensionVersion, o_.freeze->name());
+  log_.logger().Info("{} {} enable starting (freeze provider {})", kExtensionName, kExtensionVersion,
+                     o_.freeze->name());
+  return std::nullopt;
+}
 
+std::optional<EnableResult> Job::ChooseSequenceNumber() {
   int seq = 0;
   if (o_.seq) {
     seq = *o_.seq;
@@ -293,22 +278,29 @@ EnableResult Job::Run() {
     seq = *latest;
   }
   settings_.seq = seq;
-  bool same_seq = false;
-  if (AlreadyProcessed(*folders_, seq, "", &same_seq)) {
-    log.Info("sequence number {} was already processed; nothing to do", seq);
-    log_.Close();
-    result_.code = kAlreadyProcessed;
-    result_.status = "success";
-    result_.message = LocalizedMessage(kAlreadyProcessed, "en", absl::StrCat("sequence number ", seq));
-    result_.exit_code = 0;
-    return result_;
-  }
+  return std::nullopt;
+}
 
+std::optional<EnableResult> Job::SkipProcessedSequence() {
+  bool same_seq = false;
+  if (!AlreadyProcessed(*folders_, settings_.seq, "", &same_seq)) return std::nullopt;
+  log_.logger().Info("sequence number {} was already processed; nothing to do", settings_.seq);
+  log_.Close();
+  result_.code = kAlreadyProcessed;
+  result_.status = "success";
+  result_.message = LocalizedMessage(kAlreadyProcessed, "en", absl::StrCat("sequence number ", settings_.seq));
+  result_.exit_code = 0;
+  return result_;
+}
+
+std::optional<EnableResult> Job::LoadSettings(CommandTicks* ticks) {
+  const int seq = settings_.seq;
   absl::StatusOr<JobSettings> settings = LoadJobSettings(folders_->config_folder, seq, o_.cert_dir, &settings_);
   if (!settings.ok()) return Finish(CodeOf(settings.status(), kBadParameter), std::string(settings.status().message()));
   settings_ = *settings;
-  log.Info("settings {}: taskId {}, {} disk(s), locale {}", seq, settings_.task_id, settings_.disks.size(),
-           settings_.locale);
+  log_.logger().Info("settings {}: taskId {}, {} disk(s), locale {}", seq, settings_.task_id, settings_.disks.size(),
+                     settings_.locale);
+  bool same_seq = false;
   if (AlreadyProcessed(*folders_, seq, settings_.task_id, &same_seq)) {
     return Finish(kAlreadyProcessed, absl::StrCat("taskId ", settings_.task_id, " was already processed"));
   }
@@ -316,11 +308,16 @@ EnableResult Job::Run() {
     return Finish(kBadParameter, absl::StrCat("commandToExecute \"", settings_.command,
                                               "\" is not supported; the only command is \"snapshot\""));
   }
-  absl::StatusOr<CommandTicks> ticks = ParseTicks(settings_.ticks_text);
-  if (!ticks.ok()) return Finish(CodeOf(ticks.status(), kBadParameter), std::string(ticks.status().message()));
+  absl::StatusOr<CommandTicks> parsed = ParseTicks(settings_.ticks_text);
+  if (!parsed.ok()) return Finish(CodeOf(parsed.status(), kBadParameter), std::string(parsed.status().message()));
+  *ticks = *parsed;
   if (absl::Status late = CheckLateness(*ticks, &notes_); !late.ok()) {
     return Finish(CodeOf(late, kCommandTooLate), std::string(late.message()));
   }
+  return std::nullopt;
+}
+
+std::vector<blob::BlobUri> Job::ReadyDisks() {
   absl::Time now = clock_.Now();
   std::vector<blob::BlobUri> usable;
   for (const blob::BlobUri& disk : settings_.disks) {
@@ -331,36 +328,31 @@ EnableResult Job::Run() {
       infos_.push_back({false, "", std::string(s.message()), disk.ResourceUrl()});
     }
   }
-
-  // Check the disks (and warm the connection pool) before freezing anything.
-  {
-    std::vector<absl::Status> checks = CheckDisks(*client_, usable, o_.parallelism);
-    std::vector<blob::BlobUri> ready;
-    for (size_t i = 0; i < usable.size(); ++i) {
-      if (checks[i].ok()) {
-        ready.push_back(usable[i]);
-      } else {
-        infos_.push_back({false, "", RedactSecrets(checks[i].message()), usable[i].ResourceUrl()});
-        log.Error("disk {} cannot be snapshotted: {}", usable[i].Redacted(), checks[i].message());
-      }
+  std::vector<absl::Status> checks = CheckDisks(*client_, usable, o_.parallelism);
+  std::vector<blob::BlobUri> ready;
+  for (size_t i = 0; i < usable.size(); ++i) {
+    if (checks[i].ok()) {
+      ready.push_back(usable[i]);
+    } else {
+      infos_.push_back({false, "", RedactSecrets(checks[i].message()), usable[i].ResourceUrl()});
+      log_.logger().Error("disk {} cannot be snapshotted: {}", usable[i].Redacted(), checks[i].message());
     }
-    usable = std::move(ready);
   }
-  if (usable.empty()) {
-    return Finish(kSnapshotFailedAll, "no disk can be snapshotted (see snapshotInfo); the VM was not frozen");
-  }
+  return ready;
+}
 
-  // Transitioning: the status and the logs so far go out before the freeze.
-  {
-    JobStatus st = BaseStatus();
-    st.locale = settings_.locale;
-    st.message_str = LocalizedMessage(kTransitioning, settings_.locale);
-    st.task_id = settings_.task_id;
-    st.ticks = settings_.ticks_text;
-    Report(st);
-  }
-  if (clock_.Now() - start_ > o_.deadline) return Finish(kError, "the job ran out of time before the freeze");
+void Job::ReportTransitioning() {
+  JobStatus st = BaseStatus();
+  st.locale = settings_.locale;
+  st.message_str = LocalizedMessage(kTransitioning, settings_.locale);
+  st.task_id = settings_.task_id;
+  st.ticks = settings_.ticks_text;
+  Report(st);
+}
 
+std::optional<EnableResult> Job::FreezeAndSnapshot(const std::vector<blob::BlobUri>& disks, const CommandTicks& ticks,
+                                                   std::vector<DiskResult>* results) {
+  Logger& log = log_.logger();
   absl::Time freeze_start = clock_.Now();
   absl::Status frozen = o_.freeze->Freeze(o_.freeze_budget);
   auto thaw = absl::MakeCleanup([this] { (void)o_.freeze->Thaw(); });
@@ -368,32 +360,34 @@ EnableResult Job::Run() {
     std::move(thaw).Invoke();
     return Finish(CodeOf(frozen, kFreezeFailed), absl::StrCat("freeze failed: ", frozen.message()));
   }
-  if (absl::Status late = CheckLateness(*ticks, &notes_); !late.ok()) {
+  if (absl::Status late = CheckLateness(ticks, &notes_); !late.ok()) {
     std::move(thaw).Invoke();
     return Finish(CodeOf(late, kCommandTooLate), absl::StrCat(late.message(), " (checked again after the freeze)"));
   }
-  log_.Pause();
+  log_.Pause();  // nothing may touch the disk while it is frozen
   SnapshotOptions so;
   so.parallelism = o_.parallelism;
   so.deadline = std::min(freeze_start + o_.freeze_budget, start_ + o_.deadline);
-  std::vector<DiskResult> results = SnapshotDisks(*snap_client_, usable, settings_.snapshot_metadata, so, clock_);
+  *results = SnapshotDisks(*snap_client_, disks, settings_.snapshot_metadata, so, clock_);
   absl::Status thawed = o_.freeze->Thaw();
   std::move(thaw).Cancel();
   absl::Time thaw_end = clock_.Now();
   log_.Resume();
   result_.freeze_window = thaw_end - freeze_start;
-  log.Info("freeze-to-thaw window {} ms for {} disk(s)", Ms(result_.freeze_window), usable.size());
+  log.Info("freeze-to-thaw window {} ms for {} disk(s)", Ms(result_.freeze_window), disks.size());
   if (!thawed.ok()) log.Error("thaw reported: {}", thawed.message());
   if (std::string n = o_.freeze->notes(); !n.empty()) notes_ = notes_.empty() ? n : absl::StrCat(notes_, "; ", n);
-  if (!thawed.ok()) {
-    // E.g. the watchdog released the freeze before the snapshots finished (122: they are not consistent), or a
-    // post-script failed (301). The snapshots taken are still listed.
-    for (const DiskResult& r : results) {
-      if (r.status.ok()) infos_.push_back({true, SnapshotUri(r.disk, r.snapshot), "", r.disk.ResourceUrl()});
-    }
-    return Finish(CodeOf(thawed, kFreezeFailed), std::string(thawed.message()));
+  if (thawed.ok()) return std::nullopt;
+  // E.g. the watchdog released the freeze before the snapshots finished (122: they are not consistent), or a
+  // post-script failed (301). The snapshots taken are still listed.
+  for (const DiskResult& r : *results) {
+    if (r.status.ok()) infos_.push_back({true, SnapshotUri(r.disk, r.snapshot), "", r.disk.ResourceUrl()});
   }
+  return Finish(CodeOf(thawed, kFreezeFailed), std::string(thawed.message()));
+}
 
+EnableResult Job::Summarize(const std::vector<DiskResult>& results) {
+  Logger& log = log_.logger();
   int ok = 0, rate = 0, count = 0;
   absl::Duration slowest;
   for (const DiskResult& r : results) {

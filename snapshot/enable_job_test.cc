@@ -18,6 +18,7 @@
 #include "common/crypto/encoding.h"
 #include "common/file/file_util.h"
 #include "common/json/json.h"
+#include "common/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "snapshot/error_codes.h"
@@ -57,7 +58,7 @@ class RecordingFreeze : public FreezeProvider {
 class EnableJobTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = absl::StrCat(std::getenv("TEST_TMPDIR"), "/", ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = vmb::testing::PerTestDir();
     for (const char* sub : {"/config", "/status", "/log", "/certs"}) ASSERT_TRUE(file::MakeDirs(dir_ + sub).ok());
     crypto::SelfSignedOptions so{"test vm", absl::Now() - absl::Hours(1)};
     cert_ = std::make_unique<crypto::CertificateAndKey>(*crypto::GenerateSelfSigned(so));

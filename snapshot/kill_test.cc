@@ -18,6 +18,7 @@
 #include "common/http/curl_transport.h"
 #include "common/process/subprocess.h"
 #include "common/testing/azurite.h"
+#include "common/testing/temp_dir.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
@@ -36,7 +37,7 @@ TEST(KillTest, EnableKilledAtRandomMomentsNeverLeavesTheVmFrozen) {
   ASSERT_TRUE(azurite.ok()) << azurite.status();
   char binary[PATH_MAX];
   ASSERT_NE(::realpath("snapshot/vmsnapshot", binary), nullptr);
-  const std::string dir = std::getenv("TEST_TMPDIR");
+  const std::string dir = vmb::testing::TempDir();
   auto transport = http::NewCurlTransport();
   sim::BackupJobSpec spec;
   spec.transport = transport.get();
@@ -113,7 +114,7 @@ TEST(KillTest, EnableKilledAtRandomMomentsNeverLeavesTheVmFrozen) {
     } else {
       ++finished_first;
     }
-    // Every freeze is matched by a thaw, soon.
+    // Every freeze is matched by a thaw, soon. The holder, another process, thaws: its log is polled with a deadline.
     FreezeLog after = ReadFreezeLog(log, before.freezes);
     while (after.freezes > after.thaws && absl::ToUnixMillis(absl::Now()) - kill_ms < 70000) {
       absl::SleepFor(absl::Milliseconds(5));

@@ -12,16 +12,15 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/cli/account_key.h"
 #include "common/file/file_util.h"
-#include "common/json/json.h"
 #include "snapshot/proto/handler.pb.h"
 #include "common/http/curl_transport.h"
+#include "snapshot/command_line.h"
 #include "snapshot/enable_job.h"
 #include "snapshot/error_codes.h"
 #include "snapshot/freeze_factory.h"
@@ -94,8 +93,6 @@ Exit status (enable): 0 once the outcome is in the status file, success or not (
 agent forwards the status, code and substatus to Azure); 1 when no status file could be written (HandlerEnvironment.json
 unreadable or malformed, status folder not writable); 2 on bad usage. Status codes are listed in README.md.
 )";
-
-constexpr char kDefaultThawCheckFile[] = "/etc/cron.d/vmsnapshot-thaw-check";
 
 // The freeze system calls: real or rehearsed (a dry-run log, optionally failing one mount), traced when asked.
 std::unique_ptr<vmb::snapshot::fsfreeze::FreezeSyscalls> FreezeSyscallsFor(const std::string& dry_run_log,
@@ -170,6 +167,116 @@ int FreezeHolderMain(const std::vector<std::string>& args) {
   return vmb::snapshot::fsfreeze::RunHolder(*sys, o, 0, 1);
 }
 
+
+namespace {
+
+using vmb::snapshot::CommandLine;
+
+// `enable`: one backup job; the outcome goes to the status file and is echoed on the terminal.
+int EnableCommand(CommandLine& cl) {
+  vmb::snapshot::EnableResult r = vmb::snapshot::RunEnable(cl.options);
+  const vmb::snapshot::CodeInfo& info = vmb::snapshot::InfoFor(r.code);
+  std::fprintf(r.status == "success" ? stdout : stderr, "vmsnapshot: %s %d (%s): %s\n",
+               r.status == "success" ? "done," : "error", r.code, info.name, r.message.c_str());
+  if (!r.status_file.empty()) std::fprintf(stdout, "status file: %s\n", r.status_file.c_str());
+  return r.exit_code;
+}
+
+// install, disable, uninstall, update: report success; install and update (re)write the stale-freeze check,
+// uninstall removes it.
+int LifecycleCommand(CommandLine& cl) {
+  vmb::snapshot::EnableResult r = vmb::snapshot::RunLifecycle(cl.command, cl.options);
+  std::printf("vmsnapshot: %s\n", r.message.c_str());
+  if (cl.command == "install" || cl.command == "update") {
+    std::printf("vmsnapshot: %s\n", InstallThawCheck(cl.thaw_check_file, cl.fsfreeze.lock_file).c_str());
+  } else if (cl.command == "uninstall" && !cl.thaw_check_file.empty()) {
+    (void)::unlink(cl.thaw_check_file.c_str());
+  }
+  return r.exit_code;
+}
+
+// `freeze-check`: freeze, hold --hold-ms, thaw, and say how long each took and how it ended. The hold is a real
+// sleep on purpose: it is what an admin asks to measure on a real VM.
+int FreezeCheckCommand(CommandLine& cl) {
+  vmb::snapshot::FreezeProvider* freeze = cl.options.freeze;
+  absl::Time start = absl::Now();
+  absl::Status frozen = freeze->Freeze(absl::Milliseconds(cl.budget_ms));
+  if (!frozen.ok()) {
+    std::fprintf(stderr, "vmsnapshot: freeze failed (code %d): %s\n", vmb::snapshot::CodeOf(frozen, 121),
+                 std::string(frozen.message()).c_str());
+    return 1;
+  }
+  std::string what = freeze->name();
+  if (auto* fs = dynamic_cast<vmb::snapshot::fsfreeze::FsFreezeProvider*>(freeze)) {
+    what = fs->frozen_mounts().empty() ? "nothing (no eligible mount)" : absl::StrJoin(fs->frozen_mounts(), " ");
+  }
+  std::printf("frozen in %lld ms: %s\n", static_cast<long long>(absl::ToInt64Milliseconds(absl::Now() - start)),
+              what.c_str());
+  std::fflush(stdout);
+  absl::SleepFor(absl::Milliseconds(cl.hold_ms));
+  absl::Status thawed = freeze->Thaw();
+  long long window = static_cast<long long>(absl::ToInt64Milliseconds(absl::Now() - start));
+  if (!thawed.ok()) {
+    std::printf("thaw reported code %d after %lld ms: %s\n", vmb::snapshot::CodeOf(thawed, 121), window,
+                std::string(thawed.message()).c_str());
+    return 1;
+  }
+  std::printf("thawed after %lld ms\n", window);
+  return 0;
+}
+
+// `replay FIXTURE...`: each captured fixture against --blob-endpoint; exit 0 when every one passes.
+int ReplayCommand(CommandLine& cl, vmb::http::HttpTransport* transport) {
+  if (cl.positional.empty()) return Usage("replay needs at least one fixture directory");
+  if (cl.endpoint.empty()) {
+    return Usage("replay needs --blob-endpoint URL (e.g. http://127.0.0.1:10000/devstoreaccount1)");
+  }
+  vmb::snapshot::ReplayOptions ro;
+  ro.blob_endpoint = cl.endpoint;
+  absl::StatusOr<std::string> key = vmb::cli::ReadAccountKey("", cl.account_key_file);
+  if (!key.ok()) return Usage(std::string(key.status().message()));
+  ro.account_key = *key;
+  ro.transport = transport;
+  ro.work_dir = cl.work_dir.empty()
+                    ? absl::StrCat(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp", "/vmsnapshot-replay")
+                    : cl.work_dir;
+  int failed = 0;
+  for (const std::string& fixture : cl.positional) {
+    vmb::snapshot::ReplayOutcome o = vmb::snapshot::ReplayFixture(fixture, ro);
+    std::fputs(o.report.c_str(), stdout);
+    failed += o.passed ? 0 : 1;
+  }
+  std::printf("%zu fixture(s), %d failed\n", cl.positional.size(), failed);
+  return failed == 0 ? 0 : 1;
+}
+
+// The handler commands: each first thaws what a backup whose processes all died may have left frozen.
+bool IsHandlerCommand(const std::string& command) {
+  return command == "enable" || command == "install" || command == "disable" || command == "uninstall" ||
+         command == "update" || command == "thaw-stale";
+}
+
+// Runs `cl.command` with its transport and freeze provider (a bad provider name is a usage error for every command).
+int Dispatch(CommandLine& cl) {
+  if (IsHandlerCommand(cl.command)) SweepStaleFreeze(cl.fsfreeze);
+  if (cl.command == "thaw-stale") return 0;
+  auto transport = vmb::http::NewCurlTransport();
+  cl.options.transport = transport.get();
+  absl::StatusOr<std::unique_ptr<vmb::snapshot::FreezeProvider>> freeze =
+      vmb::snapshot::MakeFreezeProvider(cl.freeze_name, cl.fsfreeze, cl.script_config, cl.vss_socket);
+  if (!freeze.ok()) return Usage(std::string(freeze.status().message()));
+  cl.options.freeze = freeze->get();
+  if (cl.command == "enable") return EnableCommand(cl);
+  if (cl.command == "install" || cl.command == "disable" || cl.command == "uninstall" || cl.command == "update") {
+    return LifecycleCommand(cl);
+  }
+  if (cl.command == "freeze-check") return FreezeCheckCommand(cl);
+  if (cl.command == "replay") return ReplayCommand(cl, transport.get());
+  return Usage(absl::StrCat("unknown command \"", cl.command, "\""));
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   // A write to a freeze holder that has already thawed and exited (the watchdog) must fail with EPIPE and be
   // reported (code 122), not kill the extension before it writes its status.
@@ -177,191 +284,19 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) return Usage("no command given");
   if (args[0] == "freeze-holder") return FreezeHolderMain(args);
-  vmb::snapshot::fsfreeze::FsFreezeOptions fsfreeze;
-  std::string script_config, vss_socket;
-
   // The config file first; the command line then overrides it.
-  std::string config_path = "/etc/azure/vmsnapshot.json";
-  bool config_explicit = false;
-  for (size_t i = 0; i + 1 < args.size(); ++i) {
-    if (args[i] == "--config") {
-      config_path = args[i + 1];
-      config_explicit = true;
-    }
-  }
-  vmb::snapshot::proto::ExtensionConfig config;
-  absl::StatusOr<std::string> config_text = vmb::file::ReadFile(config_path);
-  if (config_text.ok()) {
-    absl::Status parsed = vmb::json::ParseLenient(*config_text, &config, config_path);
-    if (!parsed.ok()) return Usage(std::string(parsed.message()));
-  } else if (config_explicit) {
-    return Usage(absl::StrCat("cannot read --config: ", config_text.status().message()));
-  }
-  std::string command;
-  std::vector<std::string> positional;
-  vmb::snapshot::EnableOptions options;
-  std::string freeze_name = "none";
-  if (!config.freezeprovider().empty()) freeze_name = config.freezeprovider();
-  for (const std::string& m : config.freezeskipmounts()) fsfreeze.skip_mounts.push_back(m);
-  if (!config.freezelockfile().empty()) fsfreeze.lock_file = config.freezelockfile();
-  std::string thaw_check_file = config.has_thawcheckfile() ? config.thawcheckfile() : kDefaultThawCheckFile;
-  // The agent keeps <THUMBPRINT>.crt/.prv in its lib dir, the parent of every handler folder; it names the handler
-  // folder in AZURE_GUEST_AGENT_EXTENSION_PATH (waagent 2.7 and later) but never the lib dir itself.
-  if (const char* ext_path = std::getenv("AZURE_GUEST_AGENT_EXTENSION_PATH"); ext_path && *ext_path) {
-    std::string p = ext_path;
-    while (p.size() > 1 && p.back() == '/') p.pop_back();
-    if (size_t slash = p.find_last_of('/'); slash != std::string::npos && slash > 0) options.cert_dir = p.substr(0, slash);
-  }
-  if (!config.certdir().empty()) options.cert_dir = config.certdir();
-  script_config = config.scriptconfig();
-  vss_socket = config.vsssocket();
-  if (config.deadlineseconds() > 0 && config.deadlineseconds() <= 290) options.deadline = absl::Seconds(config.deadlineseconds());
-  std::string endpoint, account_key_file, work_dir;
-  int64_t hold_ms = 1000, budget_ms = 60000;  // freeze-check
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto value = [&](std::string* out) {
-      if (i + 1 >= args.size()) return false;
-      *out = args[++i];
-      return true;
-    };
-    std::string v;
-    if (a == "--help" || a == "-h" || a == "help") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    } else if (a == "--version") {
-      std::printf("%s %s\n", vmb::snapshot::kExtensionName, vmb::snapshot::kExtensionVersion);
-      return 0;
-    } else if (a == "--handler-environment") {
-      if (!value(&options.handler_environment)) return Usage("--handler-environment needs a path");
-    } else if (a == "--cert-dir") {
-      if (!value(&options.cert_dir)) return Usage("--cert-dir needs a directory");
-    } else if (a == "--seq") {
-      int n = 0;
-      if (!value(&v) || !absl::SimpleAtoi(v, &n) || n < 0) return Usage("--seq needs a non-negative number");
-      options.seq = n;
-    } else if (a == "--freeze-provider") {
-      if (!value(&freeze_name)) return Usage("--freeze-provider needs a name");
-    } else if (a == "--deadline") {
-      int s = 0;
-      if (!value(&v) || !absl::SimpleAtoi(v, &s) || s <= 0 || s > 290) {
-        return Usage("--deadline needs seconds between 1 and 290");
-      }
-      options.deadline = absl::Seconds(s);
-    } else if (a == "--freeze-skip-mount") {
-      if (!value(&v)) return Usage("--freeze-skip-mount needs a mount point");
-      fsfreeze.skip_mounts.push_back(v);
-    } else if (a == "--freeze-lock-file") {
-      if (!value(&fsfreeze.lock_file)) return Usage("--freeze-lock-file needs a path");
-    } else if (a == "--hold-ms" || a == "--budget-ms") {
-      int64_t* target = a == "--hold-ms" ? &hold_ms : &budget_ms;
-      if (!value(&v) || !absl::SimpleAtoi(v, target) || *target <= 0) return Usage(a + " needs milliseconds");
-    } else if (a == "--thaw-check-file") {
-      if (!value(&thaw_check_file)) return Usage("--thaw-check-file needs a path (or \"\")");
-    } else if (a == "--config") {
-      ++i;  // read above
-    } else if (a == "--vss-socket") {
-      if (!value(&vss_socket)) return Usage("--vss-socket needs a path");
-    } else if (a == "--script-config") {
-      if (!value(&script_config)) return Usage("--script-config needs a path");
-    } else if (a == "--freeze-mounts-file") {
-      if (!value(&fsfreeze.mounts_file)) return Usage("--freeze-mounts-file needs a file");
-    } else if (a == "--freeze-trace-log") {
-      if (!value(&fsfreeze.trace_log)) return Usage("--freeze-trace-log needs a file");
-    } else if (a == "--freeze-dry-run-log") {
-      if (!value(&fsfreeze.dry_run_log)) return Usage("--freeze-dry-run-log needs a file");
-    } else if (a == "--verbose") {
-      options.echo_log_to_stderr = true;
-    } else if (a == "--blob-endpoint") {
-      if (!value(&endpoint)) return Usage("--blob-endpoint needs a URL");
-    } else if (a == "--account-key-file") {
-      if (!value(&account_key_file)) return Usage("--account-key-file needs a file");
-    } else if (a == "--work-dir") {
-      if (!value(&work_dir)) return Usage("--work-dir needs a directory");
-    } else if (absl::StartsWith(a, "-")) {
-      return Usage(absl::StrCat("unknown option ", a));
-    } else if (command.empty()) {
-      command = a;
-    } else {
-      positional.push_back(a);
-    }
-  }
-  // Every handler command first thaws what a backup whose processes all died may have left frozen.
-  const bool handler_command = command == "enable" || command == "install" || command == "disable" ||
-                               command == "uninstall" || command == "update" || command == "thaw-stale";
-  if (handler_command) SweepStaleFreeze(fsfreeze);
-  if (command == "thaw-stale") return 0;
-  auto transport = vmb::http::NewCurlTransport();
-  options.transport = transport.get();
-  absl::StatusOr<std::unique_ptr<vmb::snapshot::FreezeProvider>> freeze =
-      vmb::snapshot::MakeFreezeProvider(freeze_name, fsfreeze, script_config, vss_socket);
-  if (!freeze.ok()) return Usage(std::string(freeze.status().message()));
-  options.freeze = freeze->get();
-
-  if (command == "enable") {
-    vmb::snapshot::EnableResult r = vmb::snapshot::RunEnable(options);
-    const vmb::snapshot::CodeInfo& info = vmb::snapshot::InfoFor(r.code);
-    std::fprintf(r.status == "success" ? stdout : stderr, "vmsnapshot: %s %d (%s): %s\n",
-                 r.status == "success" ? "done," : "error", r.code, info.name, r.message.c_str());
-    if (!r.status_file.empty()) std::fprintf(stdout, "status file: %s\n", r.status_file.c_str());
-    return r.exit_code;
-  }
-  if (command == "install" || command == "disable" || command == "uninstall" || command == "update") {
-    vmb::snapshot::EnableResult r = vmb::snapshot::RunLifecycle(command, options);
-    std::printf("vmsnapshot: %s\n", r.message.c_str());
-    if (command == "install" || command == "update") {
-      std::printf("vmsnapshot: %s\n", InstallThawCheck(thaw_check_file, fsfreeze.lock_file).c_str());
-    } else if (command == "uninstall" && !thaw_check_file.empty()) {
-      (void)::unlink(thaw_check_file.c_str());
-    }
-    return r.exit_code;
-  }
-  if (command == "freeze-check") {
-    absl::Time start = absl::Now();
-    absl::Status frozen = options.freeze->Freeze(absl::Milliseconds(budget_ms));
-    if (!frozen.ok()) {
-      std::fprintf(stderr, "vmsnapshot: freeze failed (code %d): %s\n", vmb::snapshot::CodeOf(frozen, 121),
-                   std::string(frozen.message()).c_str());
-      return 1;
-    }
-    std::string what = options.freeze->name();
-    if (auto* fs = dynamic_cast<vmb::snapshot::fsfreeze::FsFreezeProvider*>(options.freeze)) {
-      what = fs->frozen_mounts().empty() ? "nothing (no eligible mount)" : absl::StrJoin(fs->frozen_mounts(), " ");
-    }
-    std::printf("frozen in %lld ms: %s\n", static_cast<long long>(absl::ToInt64Milliseconds(absl::Now() - start)),
-                what.c_str());
-    std::fflush(stdout);
-    absl::SleepFor(absl::Milliseconds(hold_ms));
-    absl::Status thawed = options.freeze->Thaw();
-    long long window = static_cast<long long>(absl::ToInt64Milliseconds(absl::Now() - start));
-    if (!thawed.ok()) {
-      std::printf("thaw reported code %d after %lld ms: %s\n", vmb::snapshot::CodeOf(thawed, 121), window,
-                  std::string(thawed.message()).c_str());
-      return 1;
-    }
-    std::printf("thawed after %lld ms\n", window);
+  absl::StatusOr<vmb::snapshot::proto::ExtensionConfig> config = vmb::snapshot::LoadExtensionConfig(args);
+  if (!config.ok()) return Usage(std::string(config.status().message()));
+  absl::StatusOr<CommandLine> cl = vmb::snapshot::ParseCommandLine(
+      args, vmb::snapshot::FromConfig(*config, std::getenv("AZURE_GUEST_AGENT_EXTENSION_PATH")));
+  if (!cl.ok()) return Usage(std::string(cl.status().message()));
+  if (cl->show_help) {
+    std::fputs(kUsage, stdout);
     return 0;
   }
-  if (command == "replay") {
-    if (positional.empty()) return Usage("replay needs at least one fixture directory");
-    if (endpoint.empty()) return Usage("replay needs --blob-endpoint URL (e.g. http://127.0.0.1:10000/devstoreaccount1)");
-    vmb::snapshot::ReplayOptions ro;
-    ro.blob_endpoint = endpoint;
-    absl::StatusOr<std::string> key = vmb::cli::ReadAccountKey("", account_key_file);
-    if (!key.ok()) return Usage(std::string(key.status().message()));
-    ro.account_key = *key;
-    ro.transport = transport.get();
-    ro.work_dir = work_dir.empty() ? absl::StrCat(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp",
-                                                  "/vmsnapshot-replay")
-                                   : work_dir;
-    int failed = 0;
-    for (const std::string& fixture : positional) {
-      vmb::snapshot::ReplayOutcome o = vmb::snapshot::ReplayFixture(fixture, ro);
-      std::fputs(o.report.c_str(), stdout);
-      failed += o.passed ? 0 : 1;
-    }
-    std::printf("%zu fixture(s), %d failed\n", positional.size(), failed);
-    return failed == 0 ? 0 : 1;
+  if (cl->show_version) {
+    std::printf("%s %s\n", vmb::snapshot::kExtensionName, vmb::snapshot::kExtensionVersion);
+    return 0;
   }
-  return Usage(absl::StrCat("unknown command \"", command, "\""));
+  return Dispatch(*cl);
 }

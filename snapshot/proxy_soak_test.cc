@@ -18,6 +18,7 @@
 #include "common/http/curl_transport.h"
 #include "common/process/subprocess.h"
 #include "common/testing/azurite.h"
+#include "common/testing/temp_dir.h"
 #include "gtest/gtest.h"
 #include "simulators/backup_service/backup_service.h"
 #include "simulators/faultproxy/fault_proxy.h"
@@ -39,7 +40,7 @@ TEST(ProxySoak, TwoHundredJobsThroughFaultsOnTheWire) {
   ASSERT_TRUE(proxy.ok()) << proxy.status();
   char binary[PATH_MAX];
   ASSERT_NE(::realpath("snapshot/vmsnapshot", binary), nullptr);
-  const std::string dir = std::getenv("TEST_TMPDIR");
+  const std::string dir = vmb::testing::TempDir();
   auto transport = http::NewCurlTransport();
   sim::BackupJobSpec spec;
   spec.transport = transport.get();

@@ -8,6 +8,7 @@
 
 #include "common/http/curl_transport.h"
 #include "common/testing/azurite.h"
+#include "common/testing/temp_dir.h"
 #include "gtest/gtest.h"
 #include "snapshot/replay.h"
 
@@ -55,7 +56,7 @@ TEST_P(ReplayTest, OutcomeMatchesFixture) {
   ReplayOptions o;
   o.blob_endpoint = azurite_->endpoint();
   o.transport = transport_;
-  o.work_dir = std::getenv("TEST_TMPDIR");
+  o.work_dir = vmb::testing::TempDir();
   ReplayOutcome outcome = ReplayFixture(std::string(kFixtures) + "/" + GetParam(), o);
   EXPECT_TRUE(outcome.passed) << outcome.report;
 }

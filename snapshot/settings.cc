@@ -132,53 +132,42 @@ absl::StatusOr<int> LatestSequenceNumber(const std::string& config_folder) {
   return best;
 }
 
-absl::StatusOr<JobSettings> LoadJobSettings(const std::string& config_folder, int seq, const std::string& cert_dir,
-                                            JobSettings* partial) {
-  JobSettings local;
-  JobSettings& out = partial ? *partial : local;
-  out.seq = seq;
-  std::string path = absl::StrCat(config_folder, "/", seq, ".settings");
-  absl::StatusOr<std::string> text = file::ReadFile(path);
-  if (!text.ok()) return WithCode(text.status(), kBadParameter);
-  proto::SettingsFile settings;
-  RETURN_IF_ERROR(WithCode(json::ParseLenient(*text, &settings, path), kBadParameter));
-  if (settings.runtimesettings_size() < 1) return Bad(absl::StrCat(path, " has no runtimeSettings"));
-  const proto::SettingsFile::HandlerSettings& hs = settings.runtimesettings(0).handlersettings();
-  const proto::PublicSettings& pub = hs.publicsettings();
+namespace {
+
+// An optional blob URI of the settings: none when empty, code 11 naming the field when it is not a URI.
+absl::StatusOr<std::optional<blob::BlobUri>> ParseOptionalBlob(const std::string& uri, const char* name) {
+  if (uri.empty()) return std::optional<blob::BlobUri>();
+  absl::StatusOr<blob::BlobUri> parsed = blob::BlobUri::Parse(uri);
+  if (!parsed.ok()) return Bad(absl::StrCat(name, ": ", parsed.status().message()));
+  return std::optional<blob::BlobUri>(*parsed);
+}
+
+// The public settings into `out`: the task, the command and its time, and the status and logs blobs and metadata
+// that may be given in public too (a status blob known early can report a failure of the protected part).
+absl::Status ApplyPublicSettings(const proto::PublicSettings& pub, JobSettings& out) {
   out.locale = pub.locale();
   out.task_id = pub.taskid();
   out.command = pub.commandtoexecute();
   out.ticks_text = pub.commandstarttimeutcticks();
   out.vm_type = pub.vmtype();
   out.custom_settings = pub.customsettings();
-  auto parse_blob = [](const std::string& uri, const char* name) -> absl::StatusOr<std::optional<blob::BlobUri>> {
-    if (uri.empty()) return std::optional<blob::BlobUri>();
-    absl::StatusOr<blob::BlobUri> parsed = blob::BlobUri::Parse(uri);
-    if (!parsed.ok()) return Bad(absl::StrCat(name, ": ", parsed.status().message()));
-    return std::optional<blob::BlobUri>(*parsed);
-  };
-  // Public fallbacks first, so a status blob is known even if the protected part fails.
-  ASSIGN_OR_RETURN(out.status_blob, parse_blob(pub.statusbloburi(), "statusBlobUri"));
-  ASSIGN_OR_RETURN(out.logs_blob, parse_blob(pub.logsbloburi(), "logsBlobUri"));
-  if (!pub.objectstr().empty()) {
-    ASSIGN_OR_RETURN(ObjectStrContent public_object, ParseObjectStr(pub.objectstr()));
-    for (const auto& [k, v] : public_object.metadata) {
-      if (!blob::IsValidMetadataName(k)) {
-        return Bad(absl::StrCat("backupMetadata key \"", k, "\" is not a valid metadata name"));
-      }
-      out.snapshot_metadata[k] = v;
+  ASSIGN_OR_RETURN(out.status_blob, ParseOptionalBlob(pub.statusbloburi(), "statusBlobUri"));
+  ASSIGN_OR_RETURN(out.logs_blob, ParseOptionalBlob(pub.logsbloburi(), "logsBlobUri"));
+  if (pub.objectstr().empty()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(ObjectStrContent public_object, ParseObjectStr(pub.objectstr()));
+  for (const auto& [k, v] : public_object.metadata) {
+    if (!blob::IsValidMetadataName(k)) {
+      return Bad(absl::StrCat("backupMetadata key \"", k, "\" is not a valid metadata name"));
     }
+    out.snapshot_metadata[k] = v;
   }
+  return absl::OkStatus();
+}
 
-  if (hs.protectedsettings().empty() && pub.commandtoexecute().empty() && pub.taskid().empty()) {
-    return Bad(absl::StrCat(path, " holds no settings (the guest agent writes such a file when the extension has "
-                                  "none): no backup job was sent, so nothing was snapshotted"));
-  }
-  if (hs.protectedsettings().empty()) {
-    return Bad(absl::StrCat(path, " has no protectedSettings (already consumed by an earlier run, or not sent); "
-                                  "the backup service must send the settings again"));
-  }
-  out.had_protected_settings = true;
+// The protected settings, decrypted with the certificate in `cert_dir` they name: code 16 when it is not there (or
+// cannot decrypt them), 11 when they are not CMS of JSON.
+absl::StatusOr<proto::ProtectedSettings> DecryptProtectedSettings(const proto::SettingsFile::HandlerSettings& hs,
+                                                                 const std::string& cert_dir) {
   absl::StatusOr<crypto::CertificateAndKey> identity =
       crypto::LoadFromCertDir(cert_dir, hs.protectedsettingscertthumbprint());
   if (!identity.ok()) {
@@ -193,17 +182,16 @@ absl::StatusOr<JobSettings> LoadJobSettings(const std::string& config_folder, in
   }
   proto::ProtectedSettings prot;
   RETURN_IF_ERROR(WithCode(json::ParseLenient(*plain, &prot, "the decrypted protectedSettings"), kBadParameter));
+  return prot;
+}
 
-  // The Linux twin rewrites the settings file without the protected part once it has read it.
-  settings.mutable_runtimesettings(0)->mutable_handlersettings()->clear_protectedsettings();
-  settings.mutable_runtimesettings(0)->mutable_handlersettings()->clear_protectedsettingscertthumbprint();
-  RETURN_IF_ERROR(file::WriteFileAtomic(path, json::ToJson(settings), 0600));
-
+// The protected settings into `out`: they override the public blobs, and must name a status blob and the disks.
+absl::Status ApplyProtectedSettings(const proto::ProtectedSettings& prot, JobSettings& out) {
   if (!prot.statusbloburi().empty()) {
-    ASSIGN_OR_RETURN(out.status_blob, parse_blob(prot.statusbloburi(), "statusBlobUri"));
+    ASSIGN_OR_RETURN(out.status_blob, ParseOptionalBlob(prot.statusbloburi(), "statusBlobUri"));
   }
   if (!prot.logsbloburi().empty()) {
-    ASSIGN_OR_RETURN(out.logs_blob, parse_blob(prot.logsbloburi(), "logsBlobUri"));
+    ASSIGN_OR_RETURN(out.logs_blob, ParseOptionalBlob(prot.logsbloburi(), "logsBlobUri"));
   }
   if (!out.status_blob) return Bad("statusBlobUri is missing from the protected settings");
   ASSIGN_OR_RETURN(ObjectStrContent object, ParseObjectStr(prot.objectstr()));
@@ -217,6 +205,42 @@ absl::StatusOr<JobSettings> LoadJobSettings(const std::string& config_folder, in
     out.disks.push_back(*disk);
   }
   for (const auto& [k, v] : object.metadata) out.snapshot_metadata[k] = v;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<JobSettings> LoadJobSettings(const std::string& config_folder, int seq, const std::string& cert_dir,
+                                            JobSettings* partial) {
+  JobSettings local;
+  JobSettings& out = partial ? *partial : local;
+  out.seq = seq;
+  std::string path = absl::StrCat(config_folder, "/", seq, ".settings");
+  absl::StatusOr<std::string> text = file::ReadFile(path);
+  if (!text.ok()) return WithCode(text.status(), kBadParameter);
+  proto::SettingsFile settings;
+  RETURN_IF_ERROR(WithCode(json::ParseLenient(*text, &settings, path), kBadParameter));
+  if (settings.runtimesettings_size() < 1) return Bad(absl::StrCat(path, " has no runtimeSettings"));
+  const proto::SettingsFile::HandlerSettings& hs = settings.runtimesettings(0).handlersettings();
+  const proto::PublicSettings& pub = hs.publicsettings();
+  RETURN_IF_ERROR(ApplyPublicSettings(pub, out));
+
+  if (hs.protectedsettings().empty() && pub.commandtoexecute().empty() && pub.taskid().empty()) {
+    return Bad(absl::StrCat(path, " holds no settings (the guest agent writes such a file when the extension has "
+                                  "none): no backup job was sent, so nothing was snapshotted"));
+  }
+  if (hs.protectedsettings().empty()) {
+    return Bad(absl::StrCat(path, " has no protectedSettings (already consumed by an earlier run, or not sent); "
+                                  "the backup service must send the settings again"));
+  }
+  out.had_protected_settings = true;
+  ASSIGN_OR_RETURN(proto::ProtectedSettings prot, DecryptProtectedSettings(hs, cert_dir));
+
+  // The Linux twin rewrites the settings file without the protected part once it has read it.
+  settings.mutable_runtimesettings(0)->mutable_handlersettings()->clear_protectedsettings();
+  settings.mutable_runtimesettings(0)->mutable_handlersettings()->clear_protectedsettingscertthumbprint();
+  RETURN_IF_ERROR(file::WriteFileAtomic(path, json::ToJson(settings), 0600));
+  RETURN_IF_ERROR(ApplyProtectedSettings(prot, out));
   return out;
 }
 

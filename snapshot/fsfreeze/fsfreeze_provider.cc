@@ -30,6 +30,7 @@ void FsFreezeProvider::Reap() {
   if (pid_ > 0) {
     // A holder that was stopped (SIGSTOP) or hangs must not hang the extension: it is in a session of its own, sees
     // end of file when it runs again, and its guardian thaws at the deadline anyway. Wait briefly, then leave it.
+    // Real time, not the injected clock: this waits for another process to exit, which no fake time brings about.
     absl::Time give_up = absl::Now() + absl::Seconds(2);
     int status;
     while (::waitpid(pid_, &status, WNOHANG) == 0 && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(10));
@@ -39,7 +40,8 @@ void FsFreezeProvider::Reap() {
 }
 
 absl::StatusOr<std::string> FsFreezeProvider::ReadLine(absl::Duration timeout) {
-  absl::Time deadline = absl::Now() + timeout;
+  // The deadline is the clock's; poll waits in real time for the holder, another process.
+  absl::Time deadline = clock_.Now() + timeout;
   for (;;) {
     size_t nl = buffer_.find('\n');
     if (nl != std::string::npos) {
@@ -47,7 +49,7 @@ absl::StatusOr<std::string> FsFreezeProvider::ReadLine(absl::Duration timeout) {
       buffer_.erase(0, nl + 1);
       return line;
     }
-    int64_t ms = absl::ToInt64Milliseconds(deadline - absl::Now());
+    int64_t ms = absl::ToInt64Milliseconds(deadline - clock_.Now());
     if (ms <= 0) return absl::DeadlineExceededError("the freeze holder did not answer in time");
     pollfd p{from_holder_, POLLIN, 0};
     int n = ::poll(&p, 1, static_cast<int>(ms));
@@ -97,7 +99,7 @@ absl::Status FsFreezeProvider::Freeze(absl::Duration timeout) {
   ::close(in[0]);
   ::close(out[1]);
   pid_ = pid;
-  deadline_ = absl::Now() + timeout;
+  deadline_ = clock_.Now() + timeout;
   to_holder_ = in[1];
   from_holder_ = out[0];
   absl::StatusOr<std::string> line = ReadLine(timeout + absl::Seconds(5));
@@ -116,7 +118,7 @@ absl::Status FsFreezeProvider::Thaw() {
   if (pid_ <= 0) return absl::OkStatus();
   (void)!::write(to_holder_, "thaw\n", 5);  // EPIPE when the holder is gone (SIGPIPE is ignored by vmsnapshot)
   // A live holder answers at once; past the deadline its watchdog (or its guardian) has thawed already.
-  absl::StatusOr<std::string> line = ReadLine(std::max(absl::Seconds(2), deadline_ + absl::Seconds(2) - absl::Now()));
+  absl::StatusOr<std::string> line = ReadLine(std::max(absl::Seconds(2), deadline_ + absl::Seconds(2) - clock_.Now()));
   Reap();
   if (line.ok() && *line == "thawed") return absl::OkStatus();
   if (line.ok() && *line == "watchdog-thawed") {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "common/time/clock.h"
 #include "snapshot/freeze.h"
 #include "snapshot/fsfreeze/holder.h"
 
@@ -24,11 +25,15 @@ struct FsFreezeOptions {
   std::string dry_run_log;       // non-empty: no system calls, the holder logs what it would do
   std::string dry_run_fail_mount;
   std::string trace_log;         // non-empty: the real calls, each logged with its time (see TraceFreezeSyscalls)
+  // Decides how long to wait for the holder's answers (the deadlines of Freeze and Thaw); RealClock() when null.
+  // The holder process keeps its own (real) clock.
+  Clock* clock = nullptr;
 };
 
 class FsFreezeProvider : public FreezeProvider {
  public:
-  explicit FsFreezeProvider(FsFreezeOptions options) : options_(std::move(options)) {}
+  explicit FsFreezeProvider(FsFreezeOptions options)
+      : options_(std::move(options)), clock_(options_.clock != nullptr ? *options_.clock : RealClock()) {}
   ~FsFreezeProvider() override;
 
   std::string name() const override { return "fsfreeze"; }
@@ -46,6 +51,7 @@ class FsFreezeProvider : public FreezeProvider {
   void Reap();
 
   FsFreezeOptions options_;
+  Clock& clock_;
   pid_t pid_ = -1;
   int to_holder_ = -1;
   int from_holder_ = -1;

@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include <climits>
-#include <cstdlib>
+#include <functional>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -13,6 +13,8 @@
 #include "absl/time/clock.h"
 #include "common/file/file_util.h"
 #include "common/testing/status_matchers.h"
+#include "common/testing/temp_dir.h"
+#include "common/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "snapshot/error_codes.h"
@@ -42,7 +44,18 @@ constexpr char kMounts[] =
     "/dev/sde1 /srv/my\\040disk ext3 rw 0 0\n"
     "/dev/sdf1 /scratch ext4 rw 0 0\n";
 
-std::string Tmp(const std::string& n) { return std::string(std::getenv("TEST_TMPDIR")) + "/" + n; }
+std::string Tmp(const std::string& n) { return vmb::testing::TempPath(n); }
+
+// Waits for `done` to hold, up to `limit`, looking every few milliseconds. Only for what another process does (the
+// holder, its guardian): nothing in this process can say when that happens.
+bool WaitUntil(const std::function<bool()>& done, absl::Duration limit = absl::Seconds(5)) {
+  const absl::Time give_up = absl::Now() + limit;
+  while (!done()) {
+    if (absl::Now() > give_up) return false;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  return true;
+}
 
 TEST(Mounts, EligibilityAndOrder) {
   std::vector<Mount> mounts = ParseMounts(kMounts);
@@ -58,6 +71,7 @@ class Recorder : public FreezeSyscalls {
   absl::Status Freeze(int, const std::string& mp) override {
     if (mp == fail) return absl::UnavailableError("EBUSY");
     calls.push_back("freeze " + mp);
+    if (clock != nullptr) clock->Advance(freeze_takes);
     return absl::OkStatus();
   }
   absl::Status Thaw(int, const std::string& mp) override {
@@ -67,6 +81,8 @@ class Recorder : public FreezeSyscalls {
   void Close(int) override {}
   std::vector<std::string> calls;
   std::string fail;
+  FakeClock* clock = nullptr;  // when set, each freeze takes `freeze_takes` of its time
+  absl::Duration freeze_takes;
 };
 
 struct Pipes {
@@ -104,17 +120,58 @@ TEST(Holder, ThawsInReverseOnRequestOnEofAndByWatchdog) {
     EXPECT_EQ(RunHolder(r, o, p.to_holder[0], p.from_holder[1]), 4);
     EXPECT_THAT(r.calls, ElementsAre("freeze /data", "freeze /", "thaw /", "thaw /data"));
   }
+}
+
+// The watchdog decides by the injected clock: freezes that take longer than the timeout leave nothing to wait for,
+// so the holder thaws at once and says so, with no input and no real time passing.
+TEST(Holder, WatchdogThawsWhenTheClockPassesTheTimeout) {
+  FakeClock clock;
+  HolderOptions o;
+  o.mounts = {"/data", "/"};
+  o.lock_file = Tmp("lock-watchdog");
+  o.timeout = absl::Seconds(60);
+  o.clock = &clock;
+  Recorder r;
+  r.clock = &clock;
+  r.freeze_takes = absl::Seconds(31);  // the second freeze ends past the 60 s
+  Pipes p;
+  EXPECT_EQ(RunHolder(r, o, p.to_holder[0], p.from_holder[1]), 3);
+  ::close(p.from_holder[1]);
+  EXPECT_EQ(p.ReadAll(), "frozen\nwatchdog-thawed\n");
+  EXPECT_THAT(r.calls, ElementsAre("freeze /data", "freeze /", "thaw /", "thaw /data"));
+}
+
+// The stale-freeze check before a freeze asks the injected clock too: a record whose holder (this process) is alive
+// but whose deadline is past on that clock is thawed first, then the new freeze is recorded in its place.
+TEST(Holder, ThawsARecordStaleByItsClockBeforeFreezing) {
+  const absl::Time real_now = absl::Now();
+  FakeClock clock(real_now + absl::Hours(2));
+  HolderOptions o;
+  o.mounts = {"/data"};
+  o.lock_file = Tmp("lock-stale-by-clock");
+  o.clock = &clock;
+  o.guardian = false;
+  ASSERT_THAT(WriteRecord(RecordPathFor(o.lock_file), {real_now + absl::Hours(1), ::getpid(), 0, {"/old", "/"}}),
+              IsOk());
+  Recorder r;
+  Pipes p;
+  (void)!::write(p.to_holder[1], "thaw\n", 5);
+  EXPECT_EQ(RunHolder(r, o, p.to_holder[0], p.from_holder[1]), 0);
+  EXPECT_THAT(r.calls, ElementsAre("thaw /", "thaw /old", "freeze /data", "thaw /data"));
+  EXPECT_FALSE(ReadRecord(RecordPathFor(o.lock_file)).ok()) << "the holder's own record is gone after its thaw";
+}
+
+// The dry-run log's times are the injected clock's.
+TEST(DryRun, LogsEachCallWithTheClocksTime) {
+  FakeClock clock(absl::FromUnixMillis(1700000000123));
+  const std::string log = Tmp("dry-run-clock.log");
   {
-    Recorder r;
-    Pipes p;
-    o.timeout = absl::Milliseconds(200);
-    absl::Time start = absl::Now();
-    EXPECT_EQ(RunHolder(r, o, p.to_holder[0], p.from_holder[1]), 3);
-    EXPECT_LT(absl::Now() - start, absl::Seconds(2));
-    ::close(p.from_holder[1]);
-    EXPECT_EQ(p.ReadAll(), "frozen\nwatchdog-thawed\n");
-    EXPECT_EQ(r.calls.size(), 4u);
+    std::unique_ptr<FreezeSyscalls> sys = DryRunFreezeSyscalls(log, "", clock);
+    ASSERT_THAT(sys->Freeze(*sys->Open("/data"), "/data"), IsOk());
+    clock.Advance(absl::Milliseconds(250));
+    ASSERT_THAT(sys->Thaw(1000, "/data"), IsOk());
   }
+  EXPECT_EQ(file::ReadFile(log).value_or(""), "1700000000123 freeze /data\n1700000000373 thaw /data\n");
 }
 
 TEST(Holder, FailureMidwayThawsWhatWasFrozenAndTheLockRefusesASecondFreeze) {
@@ -188,8 +245,7 @@ TEST_F(ProviderTest, FreezeAndThawThroughTheHolderProcess) {
 TEST_F(ProviderTest, WatchdogThawsAndThawReportsIt) {
   FsFreezeProvider p(options_);
   ASSERT_THAT(p.Freeze(absl::Milliseconds(300)), IsOk());
-  absl::SleepFor(absl::Milliseconds(800));
-  EXPECT_EQ(Log().size(), 8u) << "the watchdog thawed on its own";
+  EXPECT_TRUE(WaitUntil([&] { return Log().size() == 8u; })) << "the watchdog thawed on its own";
   absl::Status s = p.Thaw();
   EXPECT_EQ(CodeOf(s, 0), kFreezeTimeout) << s;
   EXPECT_THAT(std::string(s.message()), HasSubstr("not file-system consistent"));
@@ -213,7 +269,7 @@ TEST_F(ProviderTest, ExtensionKilledWithSigkillIsThawedWithinASecond) {
   absl::Time killed = absl::Now();
   ::kill(child, SIGKILL);
   ::waitpid(child, nullptr, 0);
-  while (Log().size() < 8 && absl::Now() - killed < absl::Seconds(5)) absl::SleepFor(absl::Milliseconds(5));
+  EXPECT_TRUE(WaitUntil([&] { return Log().size() >= 8u; }));
   EXPECT_EQ(Log().size(), 8u);
   EXPECT_LT(absl::Now() - killed, absl::Seconds(1)) << "not the 60 s watchdog: the holder saw the extension die";
 }
@@ -239,7 +295,7 @@ TEST_F(ProviderTest, HolderKilledWithSigkillIsThawedByItsGuardian) {
   EXPECT_NE(::getsid(record->guardian), ::getsid(record->holder)) << "the guardian has a session of its own";
   absl::Time killed = absl::Now();
   ::kill(record->holder, SIGKILL);
-  while (Log().size() < 8 && absl::Now() - killed < absl::Seconds(5)) absl::SleepFor(absl::Milliseconds(5));
+  EXPECT_TRUE(WaitUntil([&] { return Log().size() >= 8u; }));
   EXPECT_LT(absl::Now() - killed, absl::Seconds(1)) << "not the 60 s deadline: the guardian saw the holder die";
   EXPECT_THAT(Log(), ElementsAre("freeze /data/logs", "freeze /srv/my disk", "freeze /data", "freeze /", "thaw /",
                                  "thaw /data", "thaw /srv/my disk", "thaw /data/logs"));
@@ -256,7 +312,7 @@ TEST_F(ProviderTest, StoppedHolderIsThawedByItsGuardianAtTheDeadline) {
   pid_t holder = p.holder_pid();
   ::kill(holder, SIGSTOP);
   absl::Time stopped = absl::Now();
-  while (Log().size() < 8 && absl::Now() - stopped < absl::Seconds(5)) absl::SleepFor(absl::Milliseconds(5));
+  EXPECT_TRUE(WaitUntil([&] { return Log().size() >= 8u; }));
   EXPECT_EQ(Log().size(), 8u);
   EXPECT_LT(absl::Now() - stopped, absl::Milliseconds(1500));
   absl::Time thaw_called = absl::Now();

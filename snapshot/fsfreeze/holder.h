@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "common/time/clock.h"
 #include "snapshot/fsfreeze/syscalls.h"
 
 namespace vmb::snapshot::fsfreeze {
@@ -30,6 +31,9 @@ struct HolderOptions {
   absl::Duration timeout = absl::Seconds(60);
   std::string lock_file = kDefaultLockFile;  // the freeze record is "<lock_file>.state"
   bool guardian = true;                      // fork the guardian (tests of the holder alone turn it off)
+  // Decides the deadline (the watchdog, and the guardian's), and the stale-freeze check before freezing; RealClock()
+  // when null. A FakeClock that never advances leaves the watchdog to the other ways out.
+  Clock* clock = nullptr;
 };
 
 // Runs the holder in this process on `in_fd` / `out_fd`. Returns the process exit status:

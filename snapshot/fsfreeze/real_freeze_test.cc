@@ -4,12 +4,14 @@
 // requires-root tests out when it does not run as root.
 #include <fcntl.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <atomic>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/file/file_util.h"
 #include "common/process/subprocess.h"
@@ -19,6 +21,14 @@
 
 namespace vmb::snapshot::fsfreeze {
 namespace {
+
+// The state letter of thread `tid` of this process (from /proc/self/task/<tid>/stat), or 0 when unknown.
+char ThreadState(pid_t tid) {
+  absl::StatusOr<std::string> stat = file::ReadFile(absl::StrCat("/proc/self/task/", tid, "/stat"));
+  if (!stat.ok()) return 0;
+  size_t paren = stat->rfind(')');
+  return paren == std::string::npos || paren + 2 >= stat->size() ? 0 : (*stat)[paren + 2];
+}
 
 #define SKIP_OR_FAIL(why) FAIL() << why << " (leave requires-root tests out with --test_tag_filters=-requires-root)"
 
@@ -61,22 +71,38 @@ TEST(RealFreeze, WritesBlockWhileFrozenAndResumeAfterThaw) {
   ASSERT_GT(::read(from_holder[0], buf, 7), 0);
   EXPECT_EQ(std::string(buf, 6), "frozen");
 
-  // A writer in another process must block while frozen, and finish once thawed.
+  // Frozen for the kernel: a second FIFREEZE is refused with EBUSY.
+  absl::StatusOr<int> probe = sys->Open(mnt);
+  ASSERT_TRUE(probe.ok()) << probe.status();
+  absl::Status again = sys->Freeze(*probe, mnt);
+  EXPECT_FALSE(again.ok()) << "FIFREEZE succeeded on a file system the holder froze";
+  sys->Close(*probe);
+
+  // A writer must block while frozen, and finish once thawed. It is a thread of this process so that its state can
+  // be read: it waits until the writer sleeps in the kernel ('D', on the freeze) or finishes, instead of guessing how
+  // long a write takes.
   std::atomic<bool> done{false};
-  int writer_exit = -1;
+  std::atomic<pid_t> writer_tid{0};
+  bool writer_ok = false;
   std::thread writer([&] {
-    auto r = process::RunCommand({"sh", "-c", "echo x > " + mnt + "/f && sync " + mnt + "/f"});
-    writer_exit = r.ok() ? r->exit_code : -1;
+    writer_tid = static_cast<pid_t>(::syscall(SYS_gettid));
+    int fd = ::open((mnt + "/f").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    writer_ok = fd >= 0 && ::write(fd, "x\n", 2) == 2 && ::fsync(fd) == 0;
+    if (fd >= 0) ::close(fd);
     done = true;
   });
-  absl::SleepFor(absl::Milliseconds(1500));
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while (!done && (writer_tid == 0 || ThreadState(writer_tid) != 'D') && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(1));  // the kernel gives no notice when a thread blocks
+  }
   EXPECT_FALSE(done.load()) << "the write completed although the file system was frozen";
+  EXPECT_EQ(ThreadState(writer_tid), 'D') << "the writer is not blocked in the kernel";
   absl::Time thaw_at = absl::Now();
   (void)!::write(to_holder[1], "thaw\n", 5);
   holder.join();
   writer.join();
   EXPECT_TRUE(done.load());
-  EXPECT_EQ(writer_exit, 0);
+  EXPECT_TRUE(writer_ok);
   EXPECT_LT(absl::Now() - thaw_at, absl::Seconds(5));
 }
 

@@ -9,7 +9,6 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "common/file/file_util.h"
 
 namespace vmb::snapshot::fsfreeze {
@@ -35,7 +34,7 @@ class Real : public FreezeSyscalls {
 
 class DryRun : public FreezeSyscalls {
  public:
-  DryRun(const std::string& path, std::string fail) : fail_(std::move(fail)) {
+  DryRun(const std::string& path, std::string fail, Clock& clock) : fail_(std::move(fail)), clock_(clock) {
     fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   }
   ~DryRun() override {
@@ -55,18 +54,20 @@ class DryRun : public FreezeSyscalls {
 
  private:
   void Log(const char* what, const std::string& mp) {
-    std::string line = absl::StrCat(absl::ToUnixMillis(absl::Now()), " ", what, " ", mp, "\n");
+    std::string line = absl::StrCat(absl::ToUnixMillis(clock_.Now()), " ", what, " ", mp, "\n");
     if (fd_ >= 0) (void)!::write(fd_, line.data(), line.size());
   }
   int fd_;
   int next_ = 1000;
   std::string fail_;
+  Clock& clock_;
 };
 
 // Forwards to another implementation and logs each successful freeze and thaw as the dry run does.
 class Trace : public FreezeSyscalls {
  public:
-  Trace(std::unique_ptr<FreezeSyscalls> inner, const std::string& path) : inner_(std::move(inner)) {
+  Trace(std::unique_ptr<FreezeSyscalls> inner, const std::string& path, Clock& clock)
+      : inner_(std::move(inner)), clock_(clock) {
     fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   }
   ~Trace() override {
@@ -79,25 +80,28 @@ class Trace : public FreezeSyscalls {
 
  private:
   absl::Status Logged(const char* what, const std::string& mp, absl::Status s) {
-    std::string line = absl::StrCat(absl::ToUnixMillis(absl::Now()), " ", what, " ", mp,
+    std::string line = absl::StrCat(absl::ToUnixMillis(clock_.Now()), " ", what, " ", mp,
                                     s.ok() ? "" : absl::StrCat(" failed: ", s.message()), "\n");
     if (fd_ >= 0) (void)!::write(fd_, line.data(), line.size());
     return s;
   }
   std::unique_ptr<FreezeSyscalls> inner_;
+  Clock& clock_;
   int fd_;
 };
 
 }  // namespace
 
-std::unique_ptr<FreezeSyscalls> TraceFreezeSyscalls(std::unique_ptr<FreezeSyscalls> inner, const std::string& log_path) {
-  return std::make_unique<Trace>(std::move(inner), log_path);
+std::unique_ptr<FreezeSyscalls> TraceFreezeSyscalls(std::unique_ptr<FreezeSyscalls> inner, const std::string& log_path,
+                                                    Clock& clock) {
+  return std::make_unique<Trace>(std::move(inner), log_path, clock);
 }
 
 std::unique_ptr<FreezeSyscalls> RealFreezeSyscalls() { return std::make_unique<Real>(); }
 
-std::unique_ptr<FreezeSyscalls> DryRunFreezeSyscalls(const std::string& log_path, const std::string& fail_mount) {
-  return std::make_unique<DryRun>(log_path, fail_mount);
+std::unique_ptr<FreezeSyscalls> DryRunFreezeSyscalls(const std::string& log_path, const std::string& fail_mount,
+                                                     Clock& clock) {
+  return std::make_unique<DryRun>(log_path, fail_mount, clock);
 }
 
 }  // namespace vmb::snapshot::fsfreeze

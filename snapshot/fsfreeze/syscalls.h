@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/time/clock.h"
 
 namespace vmb::snapshot::fsfreeze {
 
@@ -24,13 +25,15 @@ std::unique_ptr<FreezeSyscalls> RealFreezeSyscalls();
 
 // Makes no system call: appends "<unix-ms> freeze <mount>" / "thaw <mount>" lines to `log_path` (opened once,
 // before anything is frozen) so rehearsals and tests can see what would happen and when. `fail_mount` makes
-// Freeze of that mount fail with EBUSY.
-std::unique_ptr<FreezeSyscalls> DryRunFreezeSyscalls(const std::string& log_path, const std::string& fail_mount = "");
+// Freeze of that mount fail with EBUSY. The times are `clock`'s.
+std::unique_ptr<FreezeSyscalls> DryRunFreezeSyscalls(const std::string& log_path, const std::string& fail_mount = "",
+                                                     Clock& clock = RealClock());
 
 // Forwards every call to `inner` and appends "<unix-ms> freeze|thaw <mount>[ failed: ...]" lines to `log_path`
 // (opened once, before anything is frozen; keep it off the frozen file systems): the real calls, traced, so an admin
-// or a test can see the order and timing on a real VM.
-std::unique_ptr<FreezeSyscalls> TraceFreezeSyscalls(std::unique_ptr<FreezeSyscalls> inner, const std::string& log_path);
+// or a test can see the order and timing on a real VM. The times are `clock`'s.
+std::unique_ptr<FreezeSyscalls> TraceFreezeSyscalls(std::unique_ptr<FreezeSyscalls> inner, const std::string& log_path,
+                                                    Clock& clock = RealClock());
 
 }  // namespace vmb::snapshot::fsfreeze
 

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/file/file_util.h"
 #include "common/testing/status_matchers.h"
+#include "common/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "snapshot/error_codes.h"
@@ -40,7 +41,7 @@ class LoggingFreeze : public FreezeProvider {
 class ScriptsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = absl::StrCat(std::getenv("TEST_TMPDIR"), "/", ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = vmb::testing::PerTestDir();
     ASSERT_THAT(file::MakeDirs(dir_), IsOk());
     log_ = dir_ + "/order.log";
     WriteScript("pre.sh", "echo \"pre $1\" >> " + log_);
