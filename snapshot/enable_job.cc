@@ -1,6 +1,5 @@
 #include "snapshot/enable_job.h"
 
-#include <mutex>
 #include <algorithm>
 #include <future>
 #include <cstdlib>
@@ -11,7 +10,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/synchronization/mutex.h"
 #include "common/blob/blob_client.h"
 #include "common/file/file_util.h"
 #include "common/log/logger.h"

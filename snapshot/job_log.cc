@@ -7,7 +7,7 @@ namespace vmb::snapshot {
 
 JobLog::JobLog(Clock& clock, bool echo) : logger_(LogLevel::kInfo, clock) {
   logger_.AddSink([this](absl::string_view line) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     all_.append(line.data(), line.size());
     pending_.append(line.data(), line.size());
     if (!paused_) FlushLocked();
@@ -17,29 +17,29 @@ JobLog::JobLog(Clock& clock, bool echo) : logger_(LogLevel::kInfo, clock) {
 
 void JobLog::OpenFile(const std::string& folder) {
   if (!file::MakeDirs(folder).ok()) return;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   file_ = std::fopen(absl::StrCat(folder, "/extension.log").c_str(), "a");
   FlushLocked();
 }
 
 void JobLog::Pause() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   paused_ = true;
 }
 
 void JobLog::Resume() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   paused_ = false;
   FlushLocked();
 }
 
 std::string JobLog::All() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return all_;
 }
 
 void JobLog::Close() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   FlushLocked();
   if (file_) std::fclose(file_);
   file_ = nullptr;

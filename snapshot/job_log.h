@@ -5,7 +5,7 @@
 #define VMBACKUP_SNAPSHOT_JOB_LOG_H_
 
 #include <cstdio>
-#include <mutex>
+#include "common/concurrent/mutex.h"
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -36,7 +36,7 @@ class JobLog {
   void FlushLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Logger logger_;
-  std::mutex mu_;
+  Mutex mu_;
   std::string all_ ABSL_GUARDED_BY(mu_);
   std::string pending_ ABSL_GUARDED_BY(mu_);
   bool paused_ ABSL_GUARDED_BY(mu_) = false;
