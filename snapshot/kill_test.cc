@@ -35,8 +35,6 @@ TEST(KillTest, EnableKilledAtRandomMomentsNeverLeavesTheVmFrozen) {
               static_cast<unsigned long long>(seed), kills);
   absl::StatusOr<std::unique_ptr<testing::Azurite>> azurite = testing::Azurite::Start();
   ASSERT_TRUE(azurite.ok()) << azurite.status();
-  char binary[PATH_MAX];
-  ASSERT_NE(::realpath("snapshot/vmsnapshot", binary), nullptr);
   const std::string dir = vmb::testing::TempDir();
   auto transport = http::NewCurlTransport();
   sim::BackupJobSpec spec;
@@ -45,8 +43,9 @@ TEST(KillTest, EnableKilledAtRandomMomentsNeverLeavesTheVmFrozen) {
   spec.blob_endpoint = (*azurite)->endpoint();
   spec.disks = 4;
   spec.disk_size = 1u << 20;
-  const std::string mounts = dir + "/mounts", log = dir + "/freeze.log", lock = dir + "/freeze.lock";
-  ASSERT_TRUE(file::WriteFileAtomic(mounts, "/dev/sda1 / ext4 rw 0 0\n/dev/sdc1 /data xfs rw 0 0\n", 0644).ok());
+  absl::StatusOr<DryRunExtension> ext = DryRunExtension::Make(dir, "/dev/sda1 / ext4 rw 0 0\n/dev/sdc1 /data xfs rw 0 0\n");
+  ASSERT_TRUE(ext.ok()) << ext.status();
+  const std::string& log = ext->log;
 
   auto run = [&](int timeout_ms, int* seq) -> process::CommandResult {
     absl::StatusOr<sim::PreparedJob> job = sim::PrepareBackupJob(spec);
@@ -55,14 +54,7 @@ TEST(KillTest, EnableKilledAtRandomMomentsNeverLeavesTheVmFrozen) {
       return process::CommandResult{};
     }
     *seq = job->seq;
-    process::RunOptions o;
-    o.cwd = spec.vm_dir;
-    o.extra_env = {absl::StrCat("ConfigSequenceNumber=", job->seq)};
-    o.timeout_ms = timeout_ms;
-    absl::StatusOr<process::CommandResult> r = process::RunCommand(
-        {binary, "enable", "--cert-dir", job->cert_dir, "--freeze-provider", "fsfreeze", "--freeze-dry-run-log", log,
-         "--freeze-mounts-file", mounts, "--freeze-lock-file", lock},
-        o);
+    absl::StatusOr<process::CommandResult> r = ext->Enable(spec.vm_dir, job->seq, job->cert_dir, timeout_ms);
     EXPECT_TRUE(r.ok()) << r.status();
     return r.ok() ? *r : process::CommandResult{};
   };

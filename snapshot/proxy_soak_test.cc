@@ -38,8 +38,6 @@ TEST(ProxySoak, TwoHundredJobsThroughFaultsOnTheWire) {
   absl::StatusOr<std::unique_ptr<sim::FaultProxy>> proxy =
       sim::FaultProxy::Start(absl::StrCat("http://127.0.0.1:", (*azurite)->port()), http::FaultPlan::None());
   ASSERT_TRUE(proxy.ok()) << proxy.status();
-  char binary[PATH_MAX];
-  ASSERT_NE(::realpath("snapshot/vmsnapshot", binary), nullptr);
   const std::string dir = vmb::testing::TempDir();
   auto transport = http::NewCurlTransport();
   sim::BackupJobSpec spec;
@@ -48,8 +46,9 @@ TEST(ProxySoak, TwoHundredJobsThroughFaultsOnTheWire) {
   spec.blob_endpoint = (*proxy)->Rewrite((*azurite)->endpoint());  // the SAS URIs in the settings name the proxy
   spec.disks = 3;
   spec.disk_size = 1u << 20;
-  const std::string mounts = dir + "/mounts", log = dir + "/freeze.log", lock = dir + "/freeze.lock";
-  ASSERT_TRUE(file::WriteFileAtomic(mounts, "/dev/sda1 / ext4 rw 0 0\n", 0644).ok());
+  absl::StatusOr<DryRunExtension> ext = DryRunExtension::Make(dir, "/dev/sda1 / ext4 rw 0 0\n");
+  ASSERT_TRUE(ext.ok()) << ext.status();
+  const std::string& log = ext->log;
   blob::BlobClient admin(transport.get(),
                          *blob::SharedKeyCredential::Create(testing::Azurite::kAccount, testing::Azurite::kKey));
   const blob::BlobUri disks = blob::BlobUri::ForAccount((*azurite)->endpoint())->WithContainer("soakvm-vhds");
@@ -77,14 +76,8 @@ TEST(ProxySoak, TwoHundredJobsThroughFaultsOnTheWire) {
     plan.latency = 0.1;
     plan.max_latency = absl::Milliseconds(30);
     (*proxy)->SetPlan(plan);
-    process::RunOptions o;
-    o.cwd = spec.vm_dir;
-    o.extra_env = {absl::StrCat("ConfigSequenceNumber=", prepared->seq)};
-    o.timeout_ms = 120000;
-    absl::StatusOr<process::CommandResult> r = process::RunCommand(
-        {binary, "enable", "--cert-dir", prepared->cert_dir, "--freeze-provider", "fsfreeze", "--freeze-dry-run-log", log,
-         "--freeze-mounts-file", mounts, "--freeze-lock-file", lock, "--deadline", "100"},
-        o);
+    absl::StatusOr<process::CommandResult> r =
+        ext->Enable(spec.vm_dir, prepared->seq, prepared->cert_dir, 120000, {"--deadline", "100"});
     for (const auto& [kind, n] : (*proxy)->injected()) faults[kind] += n;
     (*proxy)->SetPlan(http::FaultPlan::None());
     ASSERT_TRUE(r.ok()) << r.status();
