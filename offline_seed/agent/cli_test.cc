@@ -1,10 +1,10 @@
 // seedagent's command line: help, and every usage error names the problem, points at --help and exits 2 without
 // touching anything; a key file others can read is refused.
 #include <climits>
-#include <cstdlib>
 
 #include "common/file/file_util.h"
 #include "common/process/subprocess.h"
+#include "common/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -28,7 +28,7 @@ TEST(SeedAgentCli, HelpAndUsageErrors) {
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_THAT(help.stdout_data + help.stderr_data, HasSubstr("seedagent restore --staging DIR --recovery-point N"));
 
-  const std::string staging = std::string(std::getenv("TEST_TMPDIR")) + "/staging";
+  const std::string staging = vmb::testing::TempPath("staging");
   struct Case {
     std::vector<std::string> args;
     const char* says;

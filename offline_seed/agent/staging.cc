@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,68 +19,24 @@
 #include "common/file/file_util.h"
 #include "common/json/json.h"
 #include "common/status/status_macros.h"
+#include "offline_seed/agent/packer.h"
 #include "offline_seed/agent/tree.h"
 
 namespace vmb::offline {
 namespace {
 
-class ImageWriter {
- public:
-  ImageWriter(std::string dir, uint64_t image_size) : dir_(std::move(dir)), image_size_(image_size) {}
-  ~ImageWriter() { (void)Close(); }
-
-  absl::StatusOr<proto::Chunk> Append(const std::string& frame) {
-    uint64_t padded = (frame.size() + 511) / 512 * 512;
-    if (fd_ < 0 || offset_ + padded > image_size_) {
-      RETURN_IF_ERROR(Close());
-      std::string path = absl::StrFormat("%s/image-%04u.vhd", dir_, next_image_);
-      fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-      if (fd_ < 0) return file::ErrnoStatus(errno, "cannot create", path);
-      image_ = next_image_++;
-      offset_ = 0;
-    }
-    // The frame and its zero padding in one write, without copying the frame.
-    static const char kZeros[512] = {0};
-    iovec parts[2] = {{const_cast<char*>(frame.data()), frame.size()},
-                      {const_cast<char*>(kZeros), static_cast<size_t>(padded - frame.size())}};
-    for (size_t done = 0; done < padded;) {
-      ssize_t n = ::pwritev(fd_, parts, 2, static_cast<off_t>(offset_ + done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return file::ErrnoStatus(errno, "cannot write a staging image in", dir_);
-      done += static_cast<size_t>(n);
-      for (iovec& v : parts) {  // a short write: skip what went out
-        size_t skip = std::min(v.iov_len, static_cast<size_t>(n));
-        v.iov_base = static_cast<char*>(v.iov_base) + skip;
-        v.iov_len -= skip;
-        n -= static_cast<ssize_t>(skip);
-      }
-    }
-    proto::Chunk c;
-    c.set_image(image_);
-    c.set_offset(offset_);
-    c.set_compressedlength(static_cast<uint32_t>(frame.size()));
-    offset_ += padded;
-    return c;
+// Free bytes at the staging folder, or the nearest folder above it that exists (UINT64_MAX when unknown).
+uint64_t FreeBytes(const InitiateOptions& o) {
+  if (o.free_space) return o.free_space(o.staging);
+  struct statvfs vfs;
+  std::string at = o.staging;
+  while (::statvfs(at.c_str(), &vfs) != 0 && errno == ENOENT && at.find('/') != std::string::npos) {
+    at = at.substr(0, at.rfind('/'));
+    if (at.empty()) at = "/";
   }
-
-  absl::Status Close() {
-    if (fd_ < 0) return absl::OkStatus();
-    int rc = ::fsync(fd_);
-    ::close(fd_);
-    fd_ = -1;
-    if (rc != 0) return file::ErrnoStatus(errno, "cannot flush a staging image in", dir_);
-    return absl::OkStatus();
-  }
-  uint32_t images() const { return next_image_; }
-
- private:
-  std::string dir_;
-  uint64_t image_size_;
-  int fd_ = -1;
-  uint32_t image_ = 0;
-  uint32_t next_image_ = 0;
-  uint64_t offset_ = 0;
-};
+  if (::statvfs(at.empty() ? "." : at.c_str(), &vfs) == 0) return static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+  return UINT64_MAX;
+}
 
 }  // namespace
 
@@ -121,19 +76,7 @@ absl::StatusOr<proto::ImportJobRecord> InitiateOfflineBackup(const InitiateOptio
                                                             "location (or finish and clean up that job)"));
   }
   ASSIGN_OR_RETURN(SourceTree tree, WalkSources(o.sources, o.staging));
-  uint64_t free_bytes = UINT64_MAX;
-  struct statvfs vfs;
-  if (o.free_space) {
-    free_bytes = o.free_space(o.staging);
-  } else {
-    // The staging folder, or the nearest folder above it that exists.
-    std::string at = o.staging;
-    while (::statvfs(at.c_str(), &vfs) != 0 && errno == ENOENT && at.find('/') != std::string::npos) {
-      at = at.substr(0, at.rfind('/'));
-      if (at.empty()) at = "/";
-    }
-    if (::statvfs(at.empty() ? "." : at.c_str(), &vfs) == 0) free_bytes = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
-  }
+  const uint64_t free_bytes = FreeBytes(o);
   // Worst case: incompressible data plus overhead. Holes take no space (sparse files are stored by their data).
   uint64_t need = tree.allocated + tree.allocated / 64 + (16u << 20);
   if (free_bytes < need) {
@@ -159,7 +102,7 @@ absl::StatusOr<proto::ImportJobRecord> InitiateOfflineBackup(const InitiateOptio
     ASSIGN_OR_RETURN(proto::Chunk c, writer.Append(frame));
     c.set_sha256(hash);
     c.set_length(length);
-    staged += (frame.size() + 511) / 512 * 512;
+    staged += PaddedSize(frame.size());
     *cat.add_chunks() = c;
     return absl::OkStatus();
   }));
