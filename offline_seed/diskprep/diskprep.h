@@ -10,6 +10,10 @@
 // durable range (re-checking the tail). Each drive is verified (read back, decrypted, every range's MD5 checked)
 // before the import job is created with every drive's id, recovery password, manifest path and manifest MD5.
 // The staging data is only read.
+//
+// PrepareDrives orchestrates the pieces: the planner (planner.h: the staged ranges, each drive's journal replayed,
+// what is done and what remains), the writer (writer.h: format or unlock, the copy pipeline, the manifest), the
+// verifier (verifier.h) and the job submitter (job_submitter.h); drive_checks.h says which drives can be used.
 #ifndef VMBACKUP_OFFLINE_SEED_DISKPREP_DISKPREP_H_
 #define VMBACKUP_OFFLINE_SEED_DISKPREP_DISKPREP_H_
 
@@ -20,16 +24,12 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/http/http_transport.h"
-#include "offline_seed/import_job/model.pb.h"
+#include "offline_seed/diskprep/drive_checks.h"
+#include "offline_seed/diskprep/drive_state.h"
 #include "offline_seed/drives/drive_source.h"
-#include "offline_seed/volume/encrypted_volume.h"
+#include "offline_seed/import_job/model.pb.h"
 
 namespace vmb::offline {
-
-inline constexpr uint64_t kMaxDriveBytes = 10'000'000'000'000ull;  // 10 TB
-
-// Why a drive cannot be used ("" when it can).
-std::string DriveRefusal(const drives::proto::DriveInfo& drive);
 
 struct DiskPrepOptions {
   std::string staging;
@@ -43,16 +43,6 @@ struct DiskPrepOptions {
   uint64_t kdf_n = 1u << 15;
   http::HttpTransport* transport = nullptr;
   std::function<void(const std::string& drive, uint64_t done, uint64_t total)> progress;
-};
-
-struct PreparedDrive {
-  std::string name;
-  std::string drive_id;           // the drive's serial number (DriveIdFromSerial), as the import job names it
-  std::string header_hash;        // DriveHeaderHash of its volume header: the job's driveHeaderHash
-  std::string recovery_password;  // secret
-  std::string manifest_md5;
-  uint64_t bytes = 0;
-  int ranges = 0;
 };
 
 struct DiskPrepResult {

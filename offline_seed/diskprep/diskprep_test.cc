@@ -3,7 +3,6 @@
 #include "offline_seed/diskprep/diskprep.h"
 
 #include <filesystem>
-#include <cstdlib>
 #include <map>
 
 #include "absl/strings/match.h"
@@ -17,6 +16,7 @@
 #include "common/json/json.h"
 #include "common/process/subprocess.h"
 #include "common/testing/status_matchers.h"
+#include "common/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "offline_seed/agent/staging.h"
@@ -47,7 +47,7 @@ using ::vmb::testing::StatusIs;
 class DiskPrepTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::string(std::getenv("TEST_TMPDIR")) + "/" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    dir_ = vmb::testing::PerTestDir();
     plane_ = std::make_unique<ie::ControlPlane>(ie::ControlPlaneOptions{dir_ + "/plane", "tok"});
     url_ = *plane_->Start();
     transport_ = http::NewCurlTransport();
