@@ -97,7 +97,7 @@ absl::StatusOr<CreateResult> CreateNewApplication(const CertGenOptions& o, const
   if (subscription_id.empty()) return absl::InvalidArgumentError("SubscriptionId is empty");
   if (o.user_id.empty()) return absl::InvalidArgumentError("no user id: pass --user-id (the Azure user id)");
   ie::DirectoryClient client(o.transport, o.graph_url.empty() ? o.control_plane : o.graph_url,
-                            o.graph_token.empty() ? o.token : o.graph_token);
+                            o.graph_token.empty() ? o.token : o.graph_token, o.clock);
   std::vector<crypto::CertificateAndKey> local = StoreCertificates(o.cert_store);
   absl::StatusOr<ie::proto::Application> existing = client.FindApplication(AppName(o));
   CreateResult result;
@@ -120,7 +120,7 @@ absl::StatusOr<CreateResult> CreateNewApplication(const CertGenOptions& o, const
   // A new certificate for this server.
   crypto::SelfSignedOptions so;
   so.common_name = absl::StrCat("CB_AzureADCertforOfflineSeeding_", crypto::Base16Encode(crypto::SecureRandom().Bytes(8)));
-  so.not_before = absl::Now() - absl::Minutes(5);
+  so.not_before = o.clock->Now() - absl::Minutes(5);
   so.validity = absl::Hours(24 * 365 * 2);
   ASSIGN_OR_RETURN(crypto::CertificateAndKey pair, crypto::GenerateSelfSigned(so));
   ASSIGN_OR_RETURN(std::string thumb, crypto::WriteToCertDir(o.cert_store, pair));

@@ -18,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/http/http_transport.h"
+#include "common/time/clock.h"
 
 namespace vmb::offline {
 
@@ -32,6 +33,8 @@ struct CertGenOptions {
   std::string scratch_dir = "/var/lib/vmbackup/Scratch/MicrosoftBackupProvider";
   std::string output_dir = ".";  // where OfflineApplicationParams.xml (and a .cer for manual upload) go
   http::HttpTransport* transport = nullptr;
+  // Dates a new certificate (valid from 5 minutes before now, for two years) and times the directory's retries.
+  Clock* clock = &RealClock();
 };
 
 // Windows-style "Key:Value" arguments, keys case-insensitive. kInvalidArgument naming the bad argument.

@@ -3,18 +3,18 @@
 
 #include <sys/stat.h>
 
-#include <cstdlib>
-
+#include "absl/time/time.h"
 #include "common/crypto/certificate.h"
 #include "common/file/file_util.h"
-#include "common/http/curl_transport.h"
 #include "common/process/subprocess.h"
 #include "common/testing/status_matchers.h"
+#include "common/testing/temp_dir.h"
+#include "common/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "offline_seed/import_job/arm_client.h"
 #include "offline_seed/import_job/directory_client.h"
-#include "simulators/import_export/control_plane.h"
+#include "simulators/import_export/testing/control_plane_fixture.h"
 
 namespace vmb::offline {
 namespace {
@@ -25,22 +25,24 @@ using ::vmb::testing::StatusIs;
 class CertGenTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::string(std::getenv("TEST_TMPDIR")) + "/" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    plane_ = std::make_unique<ie::ControlPlane>(ie::ControlPlaneOptions{dir_ + "/plane", "tok"});
-    url_ = *plane_->Start();
-    transport_ = http::NewCurlTransport();
-    o_.control_plane = url_;
-    o_.token = "tok";
+    dir_ = vmb::testing::PerTestDir();
+    absl::StatusOr<std::unique_ptr<ie::testing::ControlPlaneFixture>> plane =
+        ie::testing::ControlPlaneFixture::Start(dir_ + "/plane");
+    ASSERT_TRUE(plane.ok()) << plane.status();
+    plane_ = std::move(*plane);
+    o_.control_plane = plane_->url();
+    o_.token = plane_->token();
     o_.user_id = "8f3a2c";
     o_.cert_store = dir_ + "/certs";
     o_.config_dir = dir_ + "/config";
     o_.scratch_dir = dir_ + "/scratch";
     o_.output_dir = dir_;
-    o_.transport = transport_.get();
+    o_.transport = plane_->transport();
+    o_.clock = &clock_;
   }
-  std::string dir_, url_;
-  std::unique_ptr<ie::ControlPlane> plane_;
-  std::unique_ptr<http::HttpTransport> transport_;
+  std::string dir_;
+  std::unique_ptr<ie::testing::ControlPlaneFixture> plane_;
+  FakeClock clock_;
   CertGenOptions o_;
 };
 
@@ -56,10 +58,13 @@ TEST_F(CertGenTest, CreateThenReuseThenRegister) {
   ASSERT_EQ(::stat((o_.cert_store + "/" + r->thumbprint + ".prv").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   // The directory holds the public certificate under the application.
-  ie::DirectoryClient client(transport_.get(), url_, "tok");
-  ie::proto::Application app = *client.FindApplication("AzureOfflineBackup_8f3a2c");
+  ie::proto::Application app = *plane_->Directory().FindApplication("AzureOfflineBackup_8f3a2c");
   ASSERT_EQ(app.keycredentials_size(), 1);
   EXPECT_EQ(app.keycredentials(0).customkeyidentifier(), r->thumbprint);
+  // Dated by the injected clock: valid from 5 minutes before its now, for two years.
+  EXPECT_EQ(app.keycredentials(0).enddatetime(),
+            absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", clock_.Now() - absl::Minutes(5) + absl::Hours(24 * 365 * 2),
+                             absl::UTCTimeZone()));
 
   absl::StatusOr<CreateResult> again = CreateNewApplication(o_, "sub-123");
   ASSERT_TRUE(again.ok());
@@ -76,7 +81,7 @@ TEST_F(CertGenTest, CreateThenReuseThenRegister) {
 }
 
 TEST_F(CertGenTest, ExistingApplicationWithOtherCredentialsGetsManualSteps) {
-  ie::DirectoryClient client(transport_.get(), url_, "tok");
+  ie::DirectoryClient client = plane_->Directory();
   ie::proto::Application other;
   other.set_displayname("AzureOfflineBackup_8f3a2c");
   other.add_keycredentials()->set_customkeyidentifier("0123456789ABCDEF0123456789ABCDEF01234567");

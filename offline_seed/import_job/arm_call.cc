@@ -40,7 +40,7 @@ absl::StatusOr<std::string> CallRest(const RestEndpoint& e, const std::string& m
   retry.max_attempts = method == "POST" && !idempotent_post ? 1 : 5;
   retry.initial_backoff = absl::Milliseconds(200);
   retry.max_total = absl::Minutes(2);
-  ASSIGN_OR_RETURN(http::HttpResponse r, http::SendWithRetry(*e.transport, req, retry, RealClock()));
+  ASSIGN_OR_RETURN(http::HttpResponse r, http::SendWithRetry(*e.transport, req, retry, *e.clock));
   if (r.status >= 200 && r.status < 300) return std::move(r.body);
   // ARM and Graph both answer {"error": {"code", "message"}}.
   proto::ErrorBody err;

@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/http/http_transport.h"
+#include "common/time/clock.h"
 
 namespace vmb::ie {
 
@@ -14,6 +15,7 @@ struct RestEndpoint {
   http::HttpTransport* transport = nullptr;
   std::string base_url;  // e.g. https://management.azure.com, https://graph.microsoft.com, or a simulator's URL
   std::string token;     // bearer token (a secret: never logged)
+  Clock* clock = &RealClock();  // times the backoff between retries
 };
 
 // `path_and_query` is appended to the base URL. `what` names the call in errors ("get import job job1").

@@ -13,8 +13,10 @@ namespace vmb::ie {
 
 class ArmImportJobClient : public ImportJobService {
  public:
-  ArmImportJobClient(http::HttpTransport* transport, std::string base_url, std::string token)
-      : arm_{transport, std::move(base_url), std::move(token)} {}
+  // `clock` times the backoff between retries of a transient failure.
+  ArmImportJobClient(http::HttpTransport* transport, std::string base_url, std::string token,
+                     Clock* clock = &RealClock())
+      : arm_{transport, std::move(base_url), std::move(token), clock} {}
 
   absl::StatusOr<proto::Job> CreateJob(const JobRef& ref, const proto::Job& job) override;
   absl::StatusOr<proto::Job> GetJob(const JobRef& ref) override;

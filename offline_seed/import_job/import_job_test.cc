@@ -4,7 +4,9 @@
 
 #include "absl/strings/match.h"
 #include "common/http/recording_transport.h"
+#include "common/status/http_status.h"
 #include "common/json/json.h"
+#include "common/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "offline_seed/import_job/arm_client.h"
@@ -128,6 +130,38 @@ TEST(ArmImportJobClient, ArmErrorsKeepTheirCodeAndSayWhatToDo) {
   EXPECT_THAT(std::string(s.message()), HasSubstr("ExpiredAuthenticationToken"));
   EXPECT_THAT(std::string(s.message()), HasSubstr("az account get-access-token"));
   EXPECT_THAT(std::string(s.message()), Not(HasSubstr("secret-token")));
+}
+
+// A transient failure is retried after a backoff timed on the injected clock (no real sleep): GET up to 5 attempts,
+// a POST that could register twice only once.
+TEST(ArmImportJobClient, RetriesTransientFailuresOnTheInjectedClock) {
+  int calls = 0;
+  http::RecordingTransport t([&calls](const http::HttpRequest&) -> absl::StatusOr<http::HttpResponse> {
+    if (++calls < 3) {
+      http::HttpResponse busy;
+      busy.status = 503;
+      return busy;
+    }
+    return Ok(R"({"name":"job1"})");
+  });
+  FakeClock clock;
+  const absl::Time start = clock.Now();
+  ArmImportJobClient c(&t, "https://arm", "tok", &clock);
+  absl::StatusOr<proto::Job> job = c.GetJob({"sub", "rg", "job1"});
+  ASSERT_TRUE(job.ok()) << job.status();
+  EXPECT_EQ(job->name(), "job1");
+  EXPECT_EQ(t.requests().size(), 3u);
+  EXPECT_GT(clock.total_slept(), absl::ZeroDuration()) << "the backoff went through the clock";
+  EXPECT_EQ(clock.Now() - start, clock.total_slept());
+
+  calls = 0;
+  FakeClock graph_clock;
+  DirectoryClient d(&t, "https://graph", "gtok", &graph_clock);
+  proto::Application app;
+  app.set_displayname("x");
+  EXPECT_EQ(HttpStatusOf(d.CreateApplication(app).status()).value_or(0), 503);
+  EXPECT_EQ(calls, 1) << "a POST is sent once";
+  EXPECT_EQ(graph_clock.total_slept(), absl::ZeroDuration());
 }
 
 TEST(DirectoryClient, FindsByODataFilterAndReadsTheValueList) {

@@ -11,6 +11,10 @@
 // Every copy and upload is resumable: packs are staged as blocks whose ids name their content (the seed: the image
 // range; incremental: SHA-256 of the chunk hashes), so a run that was interrupted sends only the blocks the service
 // does not hold uncommitted already. Every chunk is checked (zstd + SHA-256) before it is put into the vault.
+//
+// Vault ties together one part per job: recovery_points.h (the index of committed points and their chunks),
+// writer_lease.h (one writer per item), seed_copy.h (point 1 from the import), pack_writer.h and unchanged_files.h
+// (incremental points), restore_plan.h and range_restore.h (restores).
 #ifndef VMBACKUP_OFFLINE_SEED_VAULT_VAULT_H_
 #define VMBACKUP_OFFLINE_SEED_VAULT_VAULT_H_
 
@@ -20,12 +24,13 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/blob/blob_client.h"
+#include "common/time/clock.h"
 #include "offline_seed/agent/tree.h"
+#include "offline_seed/vault/recovery_points.h"
 #include "offline_seed/vault/vault.pb.h"
 
 namespace vmb::vault {
@@ -38,6 +43,8 @@ struct VaultOptions {
   uint64_t block_bytes = 4u << 20;
   // Called one at a time (the vault serializes the calls from its worker threads).
   std::function<void(const std::string& phase, uint64_t done, uint64_t total)> progress;
+  // Stamps recovery points and the writer lock's record, and times the wait before a stale lock is broken.
+  Clock* clock = &RealClock();
 };
 
 struct BackupOutcome {
@@ -83,13 +90,20 @@ class Vault {
 
  private:
   absl::StatusOr<std::unique_ptr<WriterLease>> Lock();  // one writer per item (kFailedPrecondition naming the other)
-  absl::Status LoadIndex(int upto);  // chunks of recovery points 1..upto
-  std::string Name(const std::string& kind, int number, const std::string& suffix = "") const;
-  absl::Status Commit(proto::RecoveryPoint point, const proto::PackIndex& index);
+  // The number the next incremental point gets, under `*lease` (taken here). kFailedPrecondition when there is no
+  // point yet.
+  absl::StatusOr<int> BeginIncremental(std::unique_ptr<WriterLease>* lease);
+  // Chunks `tree` into the pack of point `number`, sending only chunks the vault lacks; the pack's index.
+  absl::StatusOr<proto::PackIndex> UploadNewChunks(offline::SourceTree& tree, const offline::ChunkOptions& chunk_options,
+                                                   bool full_scan, int number, offline::ChunkStats* stats,
+                                                   BackupOutcome* out);
+  // Stamps `point`, checks the lease is still held and commits; the outcome's point is `point` without entries.
+  absl::Status Finish(WriterLease& lease, proto::RecoveryPoint point, const proto::PackIndex& index,
+                      BackupOutcome* out);
   void Progress(const std::string& phase, uint64_t done, uint64_t total);
 
   VaultOptions o_;
-  std::unordered_map<std::string, offline::proto::Chunk> index_;
+  RecoveryPoints points_;
   std::atomic<uint64_t> bytes_uploaded_{0};
   std::mutex progress_mu_;
 };

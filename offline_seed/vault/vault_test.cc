@@ -6,7 +6,6 @@
 #include <sys/stat.h>
 
 #include <cstdio>
-#include <cstdlib>
 #include <set>
 #include <thread>
 
@@ -19,10 +18,12 @@
 #include "common/json/json.h"
 #include "common/testing/azurite.h"
 #include "common/testing/status_matchers.h"
+#include "common/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "offline_seed/agent/staging.h"
 #include "offline_seed/agent/tree_testing.h"
+#include "offline_seed/testing/initiate_options.h"
 
 namespace vmb::vault {
 namespace {
@@ -34,7 +35,7 @@ using ::vmb::testing::StatusIs;
 class VaultTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::string(std::getenv("TEST_TMPDIR")) + "/" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    dir_ = vmb::testing::PerTestDir();
     absl::StatusOr<std::unique_ptr<vmb::testing::Azurite>> azurite = vmb::testing::Azurite::Start();
     ASSERT_TRUE(azurite.ok()) << azurite.status();
     azurite_ = std::move(*azurite);
@@ -56,15 +57,7 @@ class VaultTest : public ::testing::Test {
 
     // The initial backup staged, then "imported": each image written into a page blob as the datacenter does.
     staging_ = dir_ + "/staging";
-    offline::InitiateOptions io;
-    io.sources = {src_};
-    io.staging = staging_;
-    io.job.set_jobname("seedjob1");
-    io.job.set_subscriptionid("sub");
-    io.job.set_storageaccount("acct");
-    io.job.set_container("offline");
-    io.image_size = 2u << 20;
-    ASSERT_TRUE(offline::InitiateOfflineBackup(io).ok());
+    ASSERT_THAT(offline::InitiateOfflineBackup(offline::testing::TestInitiateOptions({src_}, staging_)).status(), IsOk());
     ASSERT_THAT(json::Parse(*file::ReadFile(staging_ + "/catalogue.json"), &catalogue_, "catalogue"), IsOk());
     ASSERT_THAT(client_->CreateContainer(account_.WithContainer("offline")), IsOk());
     for (uint32_t i = 0; i < catalogue_.images(); ++i) {
@@ -84,6 +77,7 @@ class VaultTest : public ::testing::Test {
     o.container = account_.WithContainer("recoveryvault");
     o.item = "seedjob1";
     o.block_bytes = 256u << 10;  // small blocks, so an interruption falls between them
+    o.clock = &clock_;
     return o;
   }
 
@@ -109,6 +103,7 @@ class VaultTest : public ::testing::Test {
   blob::BlobUri account_;
   offline::proto::Catalogue catalogue_;
   std::vector<blob::BlobUri> images_;
+  FakeClock clock_{absl::FromUnixSeconds(1700000000)};
 };
 
 TEST_F(VaultTest, SeedIncrementalAndRestoreByteForByte) {
@@ -120,8 +115,11 @@ TEST_F(VaultTest, SeedIncrementalAndRestoreByteForByte) {
   EXPECT_EQ(seeded->point.number(), 1);
   EXPECT_EQ(seeded->point.kind(), "Seeded");
   EXPECT_EQ(seeded->point.files(), 102u);
+  EXPECT_EQ(seeded->point.createdat(), "2023-11-14T22:13:20Z");  // the vault's clock stamps the point
   EXPECT_EQ(vault.bytes_uploaded(), 0u);  // the seed comes from the import, not over the network
-  EXPECT_THAT(vault.Seed(images_, catalogue_), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(vault.Seed(images_, catalogue_),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("seedjob1 already has 1 recovery point(s); the offline seed is copied only once")));
 
   ASSERT_THAT(vault.Restore(1, dir_ + "/rp1"), IsOk());
   EXPECT_EQ(offline::testing::ExpectSameTree(src_, dir_ + "/rp1/0"), 106);
@@ -134,6 +132,7 @@ TEST_F(VaultTest, SeedIncrementalAndRestoreByteForByte) {
   ASSERT_TRUE(incremental.ok()) << incremental.status();
   EXPECT_EQ(incremental->point.number(), 2);
   EXPECT_EQ(incremental->point.kind(), "Incremental");
+  EXPECT_EQ(incremental->point.createdat(), "2023-11-14T22:13:20Z");
   EXPECT_GT(incremental->point.bytesuploaded(), 150u << 10);                        // the changed file went
   EXPECT_LE(incremental->point.bytesuploaded(), incremental->point.sourcebytes() / 50);  // and little else
   EXPECT_EQ(incremental->files_unchanged, 101u);  // every other file was not even read
@@ -302,6 +301,10 @@ TEST_F(VaultTest, DamagedImportIsRefusedUntilRepaired) {
   std::string good = *client_->GetBlob(images_[1], blob::ByteRange{0, 4096});
   ASSERT_THAT(client_->ClearPages(images_[1], 0, 4096), IsOk());
   Vault vault(Options(client_.get()));
+  ASSERT_GT(images_.size(), 1u);
+  EXPECT_THAT(vault.Seed({images_[0]}, catalogue_),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("the catalogue names image 1 but only 1 imported image(s) were given")));
   EXPECT_THAT(vault.Seed(images_, catalogue_),
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("seedjob1/image-0001.vhd at offset 0")));
   EXPECT_TRUE(vault.List()->empty());

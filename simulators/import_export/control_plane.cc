@@ -212,7 +212,7 @@ void ControlPlane::Stop() {
 }
 
 void ControlPlane::Expire() {
-  const int64_t now = absl::ToUnixMillis(options_.now());
+  const int64_t now = absl::ToUnixMillis(options_.clock->Now());
   std::lock_guard<std::mutex> lock(mu_);
   auto* jobs = state_.mutable_jobs();
   bool changed = false;
@@ -390,7 +390,7 @@ void ControlPlane::Routes() {
       job.mutable_properties()->set_state("Creating");
       job.mutable_properties()->set_provisioningstate("Succeeded");
       for (auto& d : *job.mutable_properties()->mutable_drivelist()) d.set_state("Specified");
-      (*st.mutable_createdunixms())[job.id()] = absl::ToUnixMillis(options_.now());
+      (*st.mutable_createdunixms())[job.id()] = absl::ToUnixMillis(options_.clock->Now());
       *st.add_jobs() = job;
       stored = job;
       return absl::OkStatus();
@@ -531,7 +531,7 @@ void ControlPlane::Routes() {
         }
         job->mutable_properties()->set_cancelrequested(true);
         job->mutable_properties()->set_state("Closed");
-        (*st.mutable_endedunixms())[id] = absl::ToUnixMillis(options_.now());
+        (*st.mutable_endedunixms())[id] = absl::ToUnixMillis(options_.clock->Now());
       }
       if (!p.state().empty()) {
         if (p.state() != "Shipping" || job->properties().state() != "Creating") {
@@ -565,7 +565,7 @@ void ControlPlane::Routes() {
                      if (j.id() != id) continue;
                      const std::string& next = update.properties().state();
                      if ((next == "Completed" || next == "Closed") && next != j.properties().state()) {
-                       (*st.mutable_endedunixms())[id] = absl::ToUnixMillis(options_.now());
+                       (*st.mutable_endedunixms())[id] = absl::ToUnixMillis(options_.clock->Now());
                      }
                      j.mutable_properties()->set_state(next);
                      j.mutable_properties()->set_percentcomplete(update.properties().percentcomplete());

@@ -20,10 +20,10 @@
 #include <vector>
 #include <functional>
 
-#include "absl/time/time.h"
-
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/time/clock.h"
 #include "simulators/import_export/state.pb.h"
 
 namespace httplib {
@@ -36,8 +36,8 @@ struct ControlPlaneOptions {
   std::string state_dir;
   std::string token;
   // The service's clock: Azure deletes a Creating job left without shipping details for two weeks, and a Completed
-  // or Closed job 90 days after it ended. Tests move it.
-  std::function<absl::Time()> now = [] { return absl::Now(); };
+  // or Closed job 90 days after it ended. Tests move it (FakeClock::Advance).
+  Clock* clock = &RealClock();
 };
 
 inline constexpr absl::Duration kCreatingExpiry = absl::Hours(24 * 14);

@@ -1,12 +1,11 @@
 // The control plane over real HTTP on loopback, through the tools' own client (ArmImportJobClient, DirectoryClient)
 // and raw requests for what the client never sends. Microsoft's SDK judges the same surface in
 // //tools/azure_sdk_judge:import_export_sdk_e2e_test.
-#include <cstdlib>
-
 #include "absl/strings/str_cat.h"
-#include "common/http/curl_transport.h"
 #include "common/status/http_status.h"
 #include "common/testing/status_matchers.h"
+#include "common/testing/temp_dir.h"
+#include "common/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "offline_seed/import_job/arm_call.h"
@@ -14,22 +13,38 @@
 #include "offline_seed/import_job/directory_client.h"
 #include "simulators/import_export/control_plane.h"
 #include "simulators/import_export/sim_admin.h"
+#include "simulators/import_export/testing/control_plane_fixture.h"
 
 namespace vmb::ie {
 namespace {
 
 using ::testing::HasSubstr;
+using ::vmb::ie::testing::ControlPlaneFixture;
+using ::vmb::ie::testing::ControlPlaneFixtureOptions;
+using ::vmb::testing::IsOk;
 using ::vmb::testing::StatusIs;
 
 class ControlPlaneTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::string(std::getenv("TEST_TMPDIR")) + "/" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    plane_ = std::make_unique<ControlPlane>(ControlPlaneOptions{dir_, "tok"});
-    url_ = *plane_->Start();
-    transport_ = http::NewCurlTransport();
-    client_ = std::make_unique<ArmImportJobClient>(transport_.get(), url_, "tok");
-    account_ = *SimAdmin(transport_.get(), url_, "tok").PutStorageAccount("sub1", "rg1", "seedacct", "westeurope");
+    dir_ = vmb::testing::PerTestDir();
+    ASSERT_NO_FATAL_FAILURE(Serve(&RealClock()));
+    absl::StatusOr<proto::StorageAccount> account =
+        SimAdmin(plane_->transport(), plane_->url(), "tok").PutStorageAccount("sub1", "rg1", "seedacct", "westeurope");
+    ASSERT_THAT(account.status(), IsOk());
+    account_ = *account;
+  }
+
+  // (Re)starts the simulator on dir_ with `clock`, and client_ pointed at it.
+  void Serve(Clock* clock) {
+    plane_.reset();  // one server on the state folder at a time
+    ControlPlaneFixtureOptions o;
+    o.state_dir = dir_;
+    o.clock = clock;
+    absl::StatusOr<std::unique_ptr<ControlPlaneFixture>> plane = ControlPlaneFixture::Start(o);
+    ASSERT_THAT(plane.status(), IsOk());
+    plane_ = std::move(*plane);
+    client_ = std::make_unique<ArmImportJobClient>(plane_->Arm());
   }
 
   proto::Job NewJob(const std::string& drive, int drives = 1) {
@@ -53,17 +68,16 @@ class ControlPlaneTest : public ::testing::Test {
   std::pair<int, std::string> Raw(const std::string& method, const std::string& path, const std::string& body = "") {
     http::HttpRequest req;
     req.method = method;
-    req.url = url_ + path;
+    req.url = plane_->url() + path;
     req.headers = {{"Authorization", "Bearer tok"}, {"Content-Type", "application/json"}};
     req.body = body;
-    absl::StatusOr<http::HttpResponse> r = transport_->Send(req);
+    absl::StatusOr<http::HttpResponse> r = plane_->transport()->Send(req);
     if (!r.ok()) return {0, std::string(r.status().message())};
     return {r->status, r->body};
   }
 
-  std::string dir_, url_;
-  std::unique_ptr<ControlPlane> plane_;
-  std::unique_ptr<http::HttpTransport> transport_;
+  std::string dir_;
+  std::unique_ptr<ControlPlaneFixture> plane_;
   std::unique_ptr<ArmImportJobClient> client_;
   proto::StorageAccount account_;
 };
@@ -172,12 +186,9 @@ TEST_F(ControlPlaneTest, ListsArePagedWithNextLink) {
 // Azure's retention: a Creating job left without shipping details goes after two weeks, a Completed or Closed one
 // 90 days after it ended; a Shipping job stays. The tools then hear 404.
 TEST_F(ControlPlaneTest, CreatingJobsExpireAndEndedJobsAreDeletedAfter90Days) {
-  plane_->Stop();
-  absl::Time now = absl::Now();
-  plane_ = std::make_unique<ControlPlane>(ControlPlaneOptions{dir_, "tok", [&now] { return now; }});
-  url_ = *plane_->Start();
-  client_ = std::make_unique<ArmImportJobClient>(transport_.get(), url_, "tok");
-  SimAdmin admin(transport_.get(), url_, "tok");
+  FakeClock clock;
+  ASSERT_NO_FATAL_FAILURE(Serve(&clock));
+  SimAdmin admin(plane_->transport(), plane_->url(), "tok");
   JobRef idle{"sub1", "rg1", "idle"}, shipped{"sub1", "rg1", "shipped"}, done{"sub1", "rg1", "done"};
   for (const JobRef& r : {idle, shipped, done}) ASSERT_TRUE(client_->CreateJob(r, NewJob(r.name)).ok());
   proto::UpdateJobParameters details;
@@ -188,13 +199,13 @@ TEST_F(ControlPlaneTest, CreatingJobsExpireAndEndedJobsAreDeletedAfter90Days) {
   finished.mutable_properties()->set_state("Completed");
   ASSERT_TRUE(admin.DatacenterUpdate(done, finished).ok());
 
-  now += absl::Hours(24 * 13);
+  clock.Advance(absl::Hours(24 * 13));
   EXPECT_TRUE(client_->GetJob(idle).ok());
-  now += absl::Hours(24 * 2);
+  clock.Advance(absl::Hours(24 * 2));
   EXPECT_EQ(HttpStatusOf(client_->GetJob(idle).status()).value_or(0), 404) << "Creating for 15 days: expired";
   EXPECT_TRUE(client_->GetJob(shipped).ok());
   EXPECT_TRUE(client_->GetJob(done).ok());
-  now += absl::Hours(24 * 76);  // 91 days after it ended
+  clock.Advance(absl::Hours(24 * 76));  // 91 days after it ended
   EXPECT_EQ(HttpStatusOf(client_->GetJob(done).status()).value_or(0), 404);
   EXPECT_TRUE(client_->GetJob(shipped).ok()) << "a Shipping job is never expired";
 }
@@ -206,11 +217,11 @@ TEST_F(ControlPlaneTest, ErrorsAuthAndPersistence) {
   proto::Job bad = NewJob("D1");
   bad.mutable_properties()->set_storageaccountid("/subscriptions/sub1/resourceGroups/rg1/providers/Microsoft.Storage/storageAccounts/ghost");
   EXPECT_EQ(AzureErrorCodeOf(client_->CreateJob({"sub1", "rg1", "jj"}, bad).status()), "StorageAccountNotFound");
-  ArmImportJobClient wrong(transport_.get(), url_, "not-the-token");
+  ArmImportJobClient wrong(plane_->transport(), plane_->url(), "not-the-token");
   EXPECT_THAT(wrong.ListJobs("sub1"), StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("InvalidAuthenticationToken")));
 
   ASSERT_TRUE(client_->CreateJob({"sub1", "rg1", "kept"}, NewJob("D9")).ok());
-  DirectoryClient directory(transport_.get(), url_, "tok");
+  DirectoryClient directory = plane_->Directory();
   proto::Application app;
   app.set_displayname("AzureOfflineBackup_1234");
   absl::StatusOr<proto::Application> created = directory.CreateApplication(app);
@@ -218,12 +229,10 @@ TEST_F(ControlPlaneTest, ErrorsAuthAndPersistence) {
   proto::KeyCredential key;
   key.set_customkeyidentifier("ABCD");
   ASSERT_TRUE(directory.SetKeyCredentials(created->id(), {key}).ok());
-  plane_->Stop();
-  plane_ = std::make_unique<ControlPlane>(ControlPlaneOptions{dir_, "tok"});
-  url_ = *plane_->Start();
-  ArmImportJobClient again(transport_.get(), url_, "tok");
+  ASSERT_THAT(plane_->Restart(), IsOk());
+  ArmImportJobClient again = plane_->Arm();
   EXPECT_EQ(again.GetJob({"sub1", "rg1", "kept"})->properties().drivelist(0).driveid(), "D9");
-  DirectoryClient directory_again(transport_.get(), url_, "tok");
+  DirectoryClient directory_again = plane_->Directory();
   absl::StatusOr<proto::Application> found = directory_again.FindApplication("AzureOfflineBackup_1234");
   ASSERT_TRUE(found.ok()) << found.status();
   EXPECT_FALSE(found->appid().empty());

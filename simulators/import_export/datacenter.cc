@@ -72,6 +72,7 @@ std::string DriveLogXml(const std::string& drive_id, const std::vector<RangeLog>
 }  // namespace
 
 absl::StatusOr<ReceiveResult> ReceivePackage(const ReceiveOptions& o) {
+  const absl::Time now = o.now.has_value() ? *o.now : o.clock->Now();
   ArmImportJobClient client(o.transport, o.control_plane, o.token);
   SimAdmin admin(o.transport, o.control_plane, o.token);
   JobRef ref{o.subscription, o.resource_group, o.job_name};
@@ -94,8 +95,8 @@ absl::StatusOr<ReceiveResult> ReceivePackage(const ReceiveOptions& o) {
   std::string err;
   if (!resuming &&
       absl::ParseTime("%Y-%m-%d", job.properties().deliverypackage().shipdate(), absl::UTCTimeZone(), &shipped, &err) &&
-      o.now - shipped > absl::Hours(24 * 14)) {
-    std::string why = absl::StrCat("Not processed: the drives arrived ", absl::ToInt64Hours(o.now - shipped) / 24,
+      now - shipped > absl::Hours(24 * 14)) {
+    std::string why = absl::StrCat("Not processed: the drives arrived ", absl::ToInt64Hours(now - shipped) / 24,
                                    " days after the ship date; the limit is 14 days");
     for (auto& d : *job.mutable_properties()->mutable_drivelist()) d.set_copystatus(why);
     (void)admin.DatacenterUpdate(ref, job);
@@ -147,7 +148,7 @@ absl::StatusOr<ReceiveResult> ReceivePackage(const ReceiveOptions& o) {
       ds->set_percentcomplete(100);
       ds->set_copystatus(error.empty() ? "Completed" : error);
       std::string base = absl::StrCat("waies/", o.job_name, "_", ds->driveid(), "_",
-                                      absl::FormatTime("%Y%m%d%H%M%S", o.now, absl::UTCTimeZone()));
+                                      absl::FormatTime("%Y%m%d%H%M%S", now, absl::UTCTimeZone()));
       blob::BlobUri err_log = endpoint.WithContainer(logs_container).WithBlob(base + "_error.xml");
       blob::BlobUri verbose_log = endpoint.WithContainer(logs_container).WithBlob(base + "_verbose.xml");
       std::string status = error.empty() ? "Completed" : error;

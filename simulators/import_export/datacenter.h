@@ -12,7 +12,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "absl/types/optional.h"
 #include "common/http/http_transport.h"
+#include "common/time/clock.h"
 #include "offline_seed/import_job/model.pb.h"
 
 namespace vmb::ie {
@@ -26,7 +28,11 @@ struct ReceiveOptions {
   std::vector<std::string> drive_images;  // raw images of the received drives
   std::string blob_endpoint;              // the job's storage account (Azurite)
   std::string account_key;                // its key; the development key when empty
-  absl::Time now = absl::Now();
+  // The datacenter's clock: when the package arrived (the 14-day ship-date rule) and the drive logs' names.
+  Clock* clock = &RealClock();
+  // Deprecated: set `clock` (a FakeClock) instead. When set, it is the arrival time and `clock` is not read. Kept
+  // until offline_seed/diskprep/diskprep_test.cc moves to `clock`.
+  absl::optional<absl::Time> now;
   int parallelism = 4;                    // concurrent Put Page calls
   absl::Duration request_timeout = absl::Seconds(120);  // per storage call; a call that takes longer is retried
   http::HttpTransport* transport = nullptr;

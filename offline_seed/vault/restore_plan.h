@@ -1,0 +1,62 @@
+// How a restore reads the vault: every distinct chunk the files need, fetched and checked once however many files
+// (or places in a file) use it, in pack order, in ranges of up to 8 MiB that span files. Azurite spends about as much
+// on a request as on 4 MiB of data, so a file at a time (a request per small file) would halve the throughput; a
+// gap of up to 1 MiB between needed chunks is read and skipped rather than costing another request.
+#ifndef VMBACKUP_OFFLINE_SEED_VAULT_RESTORE_PLAN_H_
+#define VMBACKUP_OFFLINE_SEED_VAULT_RESTORE_PLAN_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "offline_seed/agent/tree.h"
+#include "offline_seed/vault/recovery_points.h"
+
+namespace vmb::vault {
+
+inline constexpr uint64_t kMaxRangeBytes = 8u << 20;
+inline constexpr uint64_t kMaxGapBytes = 1u << 20;
+
+// One place a chunk's bytes go: file `file` (an index into the planned files) at `at` in its stored stream.
+struct ChunkUse {
+  size_t file;
+  uint64_t at;
+};
+
+// A distinct chunk (its place in the vault) and every use of it.
+struct ChunkPiece {
+  const offline::proto::Chunk* chunk = nullptr;
+  std::vector<ChunkUse> uses;
+};
+
+// One read: pack bytes [begin, end) holding the pieces order[first, last).
+struct PackRange {
+  size_t first, last;
+  uint64_t begin, end;
+};
+
+// The pointers refer into the files and the index given to PlanRestore, which must outlive the plan. Not copyable
+// (order points into pieces); movable.
+struct RestorePlan {
+  std::map<absl::string_view, ChunkPiece> pieces;    // by SHA-256
+  std::vector<const ChunkPiece*> order;               // by pack, then offset
+  std::vector<PackRange> ranges;
+  std::vector<offline::StoredLayout> layouts;         // where each file's stored bytes go (holes stay holes)
+
+  RestorePlan() = default;
+  RestorePlan(RestorePlan&&) = default;
+  RestorePlan& operator=(RestorePlan&&) = default;
+  RestorePlan(const RestorePlan&) = delete;
+  RestorePlan& operator=(const RestorePlan&) = delete;
+};
+
+// kDataLoss naming `target`/<path> and the chunk when a file's chunk is not in `index`.
+absl::StatusOr<RestorePlan> PlanRestore(const std::vector<const offline::proto::Entry*>& files,
+                                        const ChunkIndex& index, const std::string& target);
+
+}  // namespace vmb::vault
+
+#endif  // VMBACKUP_OFFLINE_SEED_VAULT_RESTORE_PLAN_H_
