@@ -1,3 +1,4 @@
+#include "offline_seed/testing/initiate_options.h"
 #include "offline_seed/agent/staging.h"
 
 #include "offline_seed/agent/tree.h"
@@ -35,15 +36,7 @@ void Write(const std::string& path, const std::string& data, mode_t mode = 0644)
 }
 
 InitiateOptions Options(const std::string& src, const std::string& staging) {
-  InitiateOptions o;
-  o.sources = {src};
-  o.staging = staging;
-  o.job.set_jobname("seedjob1");
-  o.job.set_subscriptionid("sub-123");
-  o.job.set_storageaccount("seedacct");
-  o.job.set_container("offline");
-  o.image_size = 2u << 20;  // small images, so several are used
-  return o;
+  return testing::TestInitiateOptions({src}, staging);  // small images, so several are used
 }
 
 TEST(Staging, RoundTripKeepsEverythingAndCompressesAndDedupes) {

@@ -31,7 +31,9 @@
 #include "offline_seed/import_job/arm_client.h"
 #include "simulators/import_export/sim_admin.h"
 #include "simulators/sata/bay_drives.h"
-#include "simulators/import_export/control_plane.h"
+#include "simulators/import_export/testing/control_plane_fixture.h"
+#include "common/time/clock.h"
+#include "offline_seed/testing/initiate_options.h"
 #include "simulators/import_export/datacenter.h"
 #include "common/blob/blob_client.h"
 #include "common/testing/azurite.h"
@@ -48,11 +50,14 @@ class DiskPrepTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = vmb::testing::PerTestDir();
-    plane_ = std::make_unique<ie::ControlPlane>(ie::ControlPlaneOptions{dir_ + "/plane", "tok"});
-    url_ = *plane_->Start();
-    transport_ = http::NewCurlTransport();
-    ie::ArmImportJobClient client(transport_.get(), url_, "tok");
-    ie::SimAdmin admin(transport_.get(), url_, "tok");
+    absl::StatusOr<std::unique_ptr<ie::testing::ControlPlaneFixture>> plane =
+        ie::testing::ControlPlaneFixture::Start(dir_ + "/plane");
+    ASSERT_TRUE(plane.ok()) << plane.status();
+    plane_ = std::move(*plane);
+    url_ = plane_->url();
+    transport_ = plane_->transport();
+    ie::ArmImportJobClient client(transport_, url_, "tok");
+    ie::SimAdmin admin(transport_, url_, "tok");
     ASSERT_TRUE(admin.PutStorageAccount("sub-123", "offlinebackup", "seedacct", "westeurope").ok());
 
     // certgen prepares the server.
@@ -64,7 +69,7 @@ class DiskPrepTest : public ::testing::Test {
     cg.config_dir = dir_ + "/config";
     cg.scratch_dir = dir_ + "/scratch";
     cg.output_dir = dir_;
-    cg.transport = transport_.get();
+    cg.transport = transport_;
     ASSERT_TRUE(file::MakeDirs(dir_).ok());
     absl::StatusOr<CreateResult> app = CreateNewApplication(cg, "sub-123");
     ASSERT_TRUE(app.ok()) << app.status();
@@ -88,15 +93,8 @@ class DiskPrepTest : public ::testing::Test {
     ASSERT_TRUE(file::WriteFileAtomic(src + "/db.bin", crypto::SecureRandom().Bytes(9u << 20), 0644).ok());
     ASSERT_TRUE(file::WriteFileAtomic(src + "/log.txt", std::string(2u << 20, 'x'), 0644).ok());
     staging_ = dir_ + "/staging";
-    InitiateOptions io;
-    io.sources = {src};
-    io.staging = staging_;
-    io.job.set_jobname("seedjob1");
-    io.job.set_subscriptionid("sub-123");
-    io.job.set_storageaccount("seedacct");
-    io.job.set_container("offline");
+    InitiateOptions io = testing::TestInitiateOptions({src}, staging_, 4u << 20);
     io.job.set_publishsettingspath(publish_);
-    io.image_size = 4u << 20;
     absl::StatusOr<proto::ImportJobRecord> initiated = InitiateOfflineBackup(io);
     ASSERT_TRUE(initiated.ok()) << initiated.status();
 
@@ -128,7 +126,7 @@ class DiskPrepTest : public ::testing::Test {
     o.control_plane = url_;
     o.token = "tok";
     o.kdf_n = 1u << 10;
-    o.transport = transport_.get();
+    o.transport = transport_;
     return o;
   }
 
@@ -138,7 +136,7 @@ class DiskPrepTest : public ::testing::Test {
     auto drive = *bay_->Open(drive_name);
     std::string key = ds.bitlockerkey();  // a drive the test describes itself carries its key
     if (key.empty()) {
-      ie::ArmImportJobClient service(transport_.get(), url_, "tok");
+      ie::ArmImportJobClient service(transport_, url_, "tok");
       absl::StatusOr<std::vector<ie::proto::DriveBitLockerKey>> keys =
           service.ListBitLockerKeys({"sub-123", "offlinebackup", "seedjob1"});
       EXPECT_TRUE(keys.ok()) << keys.status();
@@ -180,7 +178,7 @@ class DiskPrepTest : public ::testing::Test {
 
   // The shipping details committed (diskprep u:) for every drive of the job.
   void Ship(const std::string& carrier, const std::string& tracking, int drives) {
-    ShippingOptions so{staging_, url_, "tok", "offlinebackup", transport_.get()};
+    ShippingOptions so{staging_, url_, "tok", "offlinebackup", transport_};
     ShippingDetails d{carrier, tracking, absl::FormatTime("%Y-%m-%d", absl::Now(), absl::UTCTimeZone()), drives, {}};
     d.return_address.set_recipientname("Ops");
     d.return_address.set_streetaddress1("Main 1");
@@ -200,7 +198,7 @@ class DiskPrepTest : public ::testing::Test {
     ro.job_name = "seedjob1";
     for (const std::string& d : drives) ro.drive_images.push_back(dir_ + "/bay/" + d + ".img");
     ro.blob_endpoint = azurite.endpoint();
-    ro.transport = transport_.get();
+    ro.transport = transport_;
     return ro;
   }
 
@@ -229,10 +227,10 @@ class DiskPrepTest : public ::testing::Test {
     ASSERT_TRUE(azurite.ok()) << azurite.status();
     ASSERT_TRUE(PrepareDrives(Options({"d2"})).ok());
     Ship("DHL", "JD0146000038283988", 1);
-    ie::ArmImportJobClient client(transport_.get(), url_, "tok");
-    ie::SimAdmin admin(transport_.get(), url_, "tok");
+    ie::ArmImportJobClient client(transport_, url_, "tok");
+    ie::SimAdmin admin(transport_, url_, "tok");
     ie::JobRef ref{"sub-123", "offlinebackup", "seedjob1"};
-    blob::BlobClient storage(transport_.get(),
+    blob::BlobClient storage(transport_,
                              *blob::SharedKeyCredential::Create(vmb::testing::Azurite::kAccount, vmb::testing::Azurite::kKey));
     blob::BlobUri account = *blob::BlobUri::ForAccount((*azurite)->endpoint());
     int completed_first_time = 0, resumed = 0;
@@ -263,7 +261,7 @@ class DiskPrepTest : public ::testing::Test {
         ro.blob_endpoint = storage_proxy->Rewrite(ro.blob_endpoint);
         ro.control_plane = plane_proxy->Rewrite(ro.control_plane);
       } else {
-        faulty = std::make_unique<http::FaultTransport>(transport_.get(), plan);
+        faulty = std::make_unique<http::FaultTransport>(transport_, plan);
         ro.transport = faulty.get();
       }
       absl::StatusOr<ie::ReceiveResult> r = ie::ReceivePackage(ro);
@@ -298,8 +296,8 @@ class DiskPrepTest : public ::testing::Test {
   }
 
   std::string dir_, url_, staging_, publish_;
-  std::unique_ptr<ie::ControlPlane> plane_;
-  std::unique_ptr<http::HttpTransport> transport_;
+  std::unique_ptr<ie::testing::ControlPlaneFixture> plane_;
+  http::HttpTransport* transport_ = nullptr;
   std::unique_ptr<sata::DriveBay> bay_;
   std::unique_ptr<sata::BayDrives> drive_source_;
 };
@@ -455,7 +453,7 @@ TEST_F(DiskPrepTest, WriteProtectedDriveIsRefusedAndTheRunResumesWhenItIsOff) {
 TEST_F(DiskPrepTest, AJobIsCancelledWhileCreating) {
   absl::StatusOr<DiskPrepResult> r = PrepareDrives(Options({"d2"}));
   ASSERT_TRUE(r.ok()) << r.status();
-  ShippingOptions so{staging_, url_, "tok", "offlinebackup", transport_.get()};
+  ShippingOptions so{staging_, url_, "tok", "offlinebackup", transport_};
   absl::StatusOr<ie::proto::Job> cancelled = CancelJob(so);
   ASSERT_TRUE(cancelled.ok()) << cancelled.status();
   EXPECT_EQ(cancelled->properties().state(), "Closed");
@@ -465,7 +463,7 @@ TEST_F(DiskPrepTest, AJobIsCancelledWhileCreating) {
 
 TEST_F(DiskPrepTest, ShippingDetailsMoveTheJobToShipping) {
   ASSERT_TRUE(PrepareDrives(Options({"d2"})).ok());
-  ShippingOptions so{staging_, url_, "tok", "offlinebackup", transport_.get()};
+  ShippingOptions so{staging_, url_, "tok", "offlinebackup", transport_};
   ShippingDetails d;
   d.carrier = "DHL";
   d.tracking_number = "jd0146 00003828398821 ";  // as typed: lower case, spaces; sent as carriers print it
@@ -495,8 +493,8 @@ TEST_F(DiskPrepTest, ShippingDetailsMoveTheJobToShipping) {
   wrong.return_address.clear_email();
   EXPECT_THAT(RecordShipping(so, wrong), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("email")));
   // A tracking number already used by another job is refused by the service.
-  ie::ArmImportJobClient client(transport_.get(), url_, "tok");
-    ie::SimAdmin admin(transport_.get(), url_, "tok");
+  ie::ArmImportJobClient client(transport_, url_, "tok");
+    ie::SimAdmin admin(transport_, url_, "tok");
   ie::proto::Job other;
   other.set_location("westeurope");
   other.mutable_properties()->set_storageaccountid(client.GetStorageAccount("sub-123", "offlinebackup", "seedacct")->id());
@@ -531,7 +529,7 @@ TEST_F(DiskPrepTest, DatacenterImportsTheDrivesIntoStorage) {
   absl::StatusOr<std::unique_ptr<vmb::testing::Azurite>> azurite = vmb::testing::Azurite::Start();
   ASSERT_TRUE(azurite.ok()) << azurite.status();
   ASSERT_TRUE(PrepareDrives(Options({"d1", "d2"})).ok());
-  ShippingOptions so{staging_, url_, "tok", "offlinebackup", transport_.get()};
+  ShippingOptions so{staging_, url_, "tok", "offlinebackup", transport_};
   ie::ReceiveOptions ro;
   ro.control_plane = url_;
   ro.token = "tok";
@@ -539,7 +537,7 @@ TEST_F(DiskPrepTest, DatacenterImportsTheDrivesIntoStorage) {
   ro.job_name = "seedjob1";
   ro.drive_images = {dir_ + "/bay/d1.img", dir_ + "/bay/d2.img"};
   ro.blob_endpoint = (*azurite)->endpoint();
-  ro.transport = transport_.get();
+  ro.transport = transport_;
   EXPECT_THAT(ie::ReceivePackage(ro), StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("not Shipping")));
 
   ShippingDetails d;
@@ -558,7 +556,8 @@ TEST_F(DiskPrepTest, DatacenterImportsTheDrivesIntoStorage) {
   ASSERT_TRUE(RecordShipping(so, d).ok());
 
   ie::ReceiveOptions late = ro;
-  late.now = absl::Now() + absl::Hours(24 * 15);
+  FakeClock late_clock(absl::Now() + absl::Hours(24 * 15));
+  late.clock = &late_clock;
   EXPECT_THAT(ie::ReceivePackage(late), StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("limit is 14 days")));
 
   absl::StatusOr<ie::ReceiveResult> r = ie::ReceivePackage(ro);
@@ -572,7 +571,7 @@ TEST_F(DiskPrepTest, DatacenterImportsTheDrivesIntoStorage) {
   EXPECT_EQ(r->job.properties().drivelist(0).state(), "Completed");
   EXPECT_FALSE(r->job.properties().drivelist(0).verboseloguri().empty());
   // Return shipping: a clean import ends Completed, its drives ShippedBack.
-  ie::ShipBackOptions back{url_, "tok", "sub-123", "offlinebackup", "seedjob1", transport_.get()};
+  ie::ShipBackOptions back{url_, "tok", "sub-123", "offlinebackup", "seedjob1", transport_};
   absl::StatusOr<ie::proto::Job> returned = ie::ShipBack(back);
   ASSERT_TRUE(returned.ok()) << returned.status();
   EXPECT_EQ(returned->properties().state(), "Completed");
@@ -581,7 +580,7 @@ TEST_F(DiskPrepTest, DatacenterImportsTheDrivesIntoStorage) {
   EXPECT_EQ(AzureErrorCodeOf(CancelJob(so).status()), "InvalidStateTransition") << "too late to cancel";
 
   // The page blobs hold exactly the staged images.
-  blob::BlobClient storage(transport_.get(),
+  blob::BlobClient storage(transport_,
                            *blob::SharedKeyCredential::Create(vmb::testing::Azurite::kAccount, vmb::testing::Azurite::kKey));
   blob::BlobUri account = *blob::BlobUri::ForAccount((*azurite)->endpoint());
   EXPECT_GE(ExpectImportEqualsStaging(storage, account), 2);
@@ -598,8 +597,8 @@ TEST_F(DiskPrepTest, DatacenterRefusesADriveWhoseHeaderDoesNotMatchTheJob) {
   ASSERT_TRUE(azurite.ok()) << azurite.status();
   ASSERT_TRUE(PrepareDrives(Options({"d2"})).ok());
   Ship("DHL", "JD0146000038283990", 1);
-  ie::ArmImportJobClient client(transport_.get(), url_, "tok");
-  ie::SimAdmin admin(transport_.get(), url_, "tok");
+  ie::ArmImportJobClient client(transport_, url_, "tok");
+  ie::SimAdmin admin(transport_, url_, "tok");
   ie::JobRef ref{"sub-123", "offlinebackup", "seedjob1"};
   ie::proto::Job job = *client.GetJob(ref);
   job.mutable_properties()->mutable_drivelist(0)->set_driveheaderhash(std::string(64, '0'));
@@ -629,7 +628,7 @@ TEST_F(DiskPrepTest, DatacenterReportsCorruptedRangesAndNeverWritesThem) {
   ASSERT_EQ(r->drives.size(), 1u);
   EXPECT_EQ(r->drives[0].state, "CompletedMoreInfo");
   EXPECT_EQ(r->drives[0].ranges_corrupted, 1);
-  blob::BlobClient storage(transport_.get(),
+  blob::BlobClient storage(transport_,
                            *blob::SharedKeyCredential::Create(vmb::testing::Azurite::kAccount, vmb::testing::Azurite::kKey));
   blob::BlobUri account = *blob::BlobUri::ForAccount((*azurite)->endpoint());
   blob::ListOptions lo;
@@ -650,15 +649,15 @@ TEST_F(DiskPrepTest, DatacenterReportsCorruptedRangesAndNeverWritesThem) {
 
   // The repair step re-sends only that range, from the staging location; it needs no return shipping (the job is
   // still Packaging), and after it the job, shipped back, is Closed: it had errors.
-  EXPECT_EQ(ie::ArmImportJobClient(transport_.get(), url_, "tok").GetJob({"sub-123", "offlinebackup", "seedjob1"})
+  EXPECT_EQ(ie::ArmImportJobClient(transport_, url_, "tok").GetJob({"sub-123", "offlinebackup", "seedjob1"})
                 ->properties().state(), "Packaging");
-  RepairOptions rep{staging_, url_, "tok", "offlinebackup", &storage, account, transport_.get()};
+  RepairOptions rep{staging_, url_, "tok", "offlinebackup", &storage, account, transport_};
   absl::StatusOr<RepairResult> repaired = RepairImport(rep);
   ASSERT_TRUE(repaired.ok()) << repaired.status();
   EXPECT_EQ(repaired->ranges_resent, 1);
   EXPECT_EQ(repaired->drives.size(), 1u);
   EXPECT_GE(ExpectImportEqualsStaging(storage, account), 2);
-  absl::StatusOr<ie::proto::Job> closed = ie::ShipBack({url_, "tok", "sub-123", "offlinebackup", "seedjob1", transport_.get()});
+  absl::StatusOr<ie::proto::Job> closed = ie::ShipBack({url_, "tok", "sub-123", "offlinebackup", "seedjob1", transport_});
   ASSERT_TRUE(closed.ok()) << closed.status();
   EXPECT_EQ(closed->properties().state(), "Closed");
   // Repair still works from the returned drives' logs (ShippedBack keeps the copy status).
@@ -673,8 +672,8 @@ TEST_F(DiskPrepTest, WrongPasswordAndMissingDriveAreRepairedOverTheNetwork) {
   ASSERT_TRUE(azurite.ok()) << azurite.status();
   ASSERT_TRUE(PrepareDrives(Options({"d1", "d2"})).ok());
   Ship("UPS", "1Z999AA10123456799", 2);
-  ie::ArmImportJobClient client(transport_.get(), url_, "tok");
-    ie::SimAdmin admin(transport_.get(), url_, "tok");
+  ie::ArmImportJobClient client(transport_, url_, "tok");
+    ie::SimAdmin admin(transport_, url_, "tok");
   ie::JobRef ref{"sub-123", "offlinebackup", "seedjob1"};
   ie::proto::Job job = *client.GetJob(ref);
   job.mutable_properties()->mutable_drivelist(0)->set_bitlockerkey(
@@ -689,10 +688,10 @@ TEST_F(DiskPrepTest, WrongPasswordAndMissingDriveAreRepairedOverTheNetwork) {
   EXPECT_EQ(r->drives[1].state, "NeverReceived");
   EXPECT_EQ(r->job.properties().drivelist(1).state(), "NeverReceived");
 
-  blob::BlobClient storage(transport_.get(),
+  blob::BlobClient storage(transport_,
                            *blob::SharedKeyCredential::Create(vmb::testing::Azurite::kAccount, vmb::testing::Azurite::kKey));
   blob::BlobUri account = *blob::BlobUri::ForAccount((*azurite)->endpoint());
-  RepairOptions rep{staging_, url_, "tok", "offlinebackup", &storage, account, transport_.get()};
+  RepairOptions rep{staging_, url_, "tok", "offlinebackup", &storage, account, transport_};
   absl::StatusOr<RepairResult> repaired = RepairImport(rep);
   ASSERT_TRUE(repaired.ok()) << repaired.status();
   EXPECT_EQ(repaired->drives.size(), 2u);

@@ -72,7 +72,7 @@ std::string DriveLogXml(const std::string& drive_id, const std::vector<RangeLog>
 }  // namespace
 
 absl::StatusOr<ReceiveResult> ReceivePackage(const ReceiveOptions& o) {
-  const absl::Time now = o.now.has_value() ? *o.now : o.clock->Now();
+  const absl::Time now = o.clock->Now();
   ArmImportJobClient client(o.transport, o.control_plane, o.token);
   SimAdmin admin(o.transport, o.control_plane, o.token);
   JobRef ref{o.subscription, o.resource_group, o.job_name};

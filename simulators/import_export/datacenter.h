@@ -12,7 +12,6 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "absl/types/optional.h"
 #include "common/http/http_transport.h"
 #include "common/time/clock.h"
 #include "offline_seed/import_job/model.pb.h"
@@ -30,9 +29,6 @@ struct ReceiveOptions {
   std::string account_key;                // its key; the development key when empty
   // The datacenter's clock: when the package arrived (the 14-day ship-date rule) and the drive logs' names.
   Clock* clock = &RealClock();
-  // Deprecated: set `clock` (a FakeClock) instead. When set, it is the arrival time and `clock` is not read. Kept
-  // until offline_seed/diskprep/diskprep_test.cc moves to `clock`.
-  absl::optional<absl::Time> now;
   int parallelism = 4;                    // concurrent Put Page calls
   absl::Duration request_timeout = absl::Seconds(120);  // per storage call; a call that takes longer is retried
   http::HttpTransport* transport = nullptr;
