@@ -61,6 +61,7 @@ absl::StatusOr<BackupOutcome> Vault::Seed(const std::vector<blob::BlobUri>& imag
   BackupOutcome out;
   SeedCopyCounts counts;
   for (size_t i = 0; i < images.size(); ++i) {
+    RETURN_IF_ERROR(lease->Check());  // each pack is committed whole: only while this run still holds the item
     RETURN_IF_ERROR(CopySeedPack(*o_.client, images[i], o_.container.WithBlob(packs[i].name), packs[i],
                                  o_.parallelism, on_done, &counts));
   }
@@ -86,7 +87,7 @@ absl::StatusOr<int> Vault::BeginIncremental(std::unique_ptr<WriterLease>* lease)
   return existing.back().number() + 1;
 }
 
-absl::StatusOr<proto::PackIndex> Vault::UploadNewChunks(offline::SourceTree& tree,
+absl::StatusOr<proto::PackIndex> Vault::UploadNewChunks(WriterLease& lease, offline::SourceTree& tree,
                                                         const offline::ChunkOptions& chunk_options, bool full_scan,
                                                         int number, offline::ChunkStats* stats, BackupOutcome* out) {
   ASSIGN_OR_RETURN(ChunkIndex known, points_.LoadChunks(number - 1));
@@ -118,6 +119,9 @@ absl::StatusOr<proto::PackIndex> Vault::UploadNewChunks(offline::SourceTree& tre
   *stats = *chunked;
   out->blocks_uploaded = writer.blocks_uploaded();
   out->blocks_reused = writer.blocks_reused();
+  // Committing the block list replaces the pack blob whole: a run that stalled past its lease while another took the
+  // item over must not replace the pack that run committed under the same name.
+  RETURN_IF_ERROR(lease.Check());
   return writer.Commit();
 }
 
@@ -150,7 +154,7 @@ absl::StatusOr<BackupOutcome> Vault::Backup(offline::SourceTree& tree, const off
   BackupOutcome out;
   offline::ChunkStats stats;
   const uint64_t before = bytes_uploaded_.load();
-  ASSIGN_OR_RETURN(proto::PackIndex index, UploadNewChunks(tree, chunk_options, full_scan, number, &stats, &out));
+  ASSIGN_OR_RETURN(proto::PackIndex index, UploadNewChunks(*lease, tree, chunk_options, full_scan, number, &stats, &out));
   proto::RecoveryPoint rp = IncrementalPoint(number, tree, stats);
   rp.set_bytesuploaded(bytes_uploaded_.load() - before);
   out.files_unchanged = stats.files_unchanged;

@@ -94,7 +94,7 @@ class Vault {
   // point yet.
   absl::StatusOr<int> BeginIncremental(std::unique_ptr<WriterLease>* lease);
   // Chunks `tree` into the pack of point `number`, sending only chunks the vault lacks; the pack's index.
-  absl::StatusOr<proto::PackIndex> UploadNewChunks(offline::SourceTree& tree, const offline::ChunkOptions& chunk_options,
+  absl::StatusOr<proto::PackIndex> UploadNewChunks(WriterLease& lease, offline::SourceTree& tree, const offline::ChunkOptions& chunk_options,
                                                    bool full_scan, int number, offline::ChunkStats* stats,
                                                    BackupOutcome* out);
   // Stamps `point`, checks the lease is still held and commits; the outcome's point is `point` without entries.

@@ -230,6 +230,45 @@ TEST_F(VaultTest, RacingBackupsNeverShareARecoveryPoint) {
   offline::testing::ExpectSameTree(src_, dir_ + "/last/0");
 }
 
+// A writer that stalls past its lease (60 s without renewal) while another backup takes the item over and commits the
+// same recovery point number must not touch what the other committed: not its pack, not its index. Here the stall is
+// simulated as it sends its pack's first block: the lease is broken and a competing backup of changed data commits
+// point 2 (its pack of the same name, its index) before the stalled writer goes on.
+TEST_F(VaultTest, AWriterThatLostItsLeaseNeverOverwritesACommittedPoint) {
+  ASSERT_TRUE(Vault(Options(client_.get())).Seed(images_, catalogue_).ok());
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_THAT(file::WriteFileAtomic(absl::StrFormat("%s/data/f%03d.bin", src_, i), crypto::SecureRandom().Bytes(160u << 10), 0640),
+                IsOk());
+  }
+  const blob::BlobUri lock = account_.WithContainer("recoveryvault").WithBlob("seedjob1/writer.lock");
+  bool competed = false;
+  absl::Status competitor = absl::UnknownError("not run");
+  http::RecordingTransport stalling([&](const http::HttpRequest& r) -> absl::StatusOr<http::HttpResponse> {
+    if (!competed && r.method == "PUT" && absl::StrContains(r.url, "/packs/rp-0002") &&
+        absl::StrContains(r.url, "comp=block") && !absl::StrContains(r.url, "comp=blocklist")) {
+      competed = true;
+      EXPECT_THAT(client_->BreakLease(lock), IsOk());  // what 60 s without renewal amounts to
+      for (int i = 0; i < 10; ++i) {                   // the competitor backs up other data
+        EXPECT_THAT(file::WriteFileAtomic(absl::StrFormat("%s/data/f%03d.bin", src_, i),
+                                          crypto::SecureRandom().Bytes(150u << 10), 0640), IsOk());
+      }
+      offline::SourceTree tree = Walk();
+      competitor = Vault(Options(client_.get())).Backup(tree, {}).status();
+    }
+    return transport_->Send(r);
+  });
+  blob::BlobClient stalled_client(&stalling, cred_);
+  offline::SourceTree tree = Walk();
+  absl::StatusOr<BackupOutcome> stalled = Vault(Options(&stalled_client)).Backup(tree, {});
+  ASSERT_TRUE(competed) << "the pack was never written";
+  ASSERT_THAT(competitor, IsOk());
+  EXPECT_THAT(stalled.status(), StatusIs(absl::StatusCode::kAborted));
+  // Point 2 is the competitor's, whole: it restores to the data the competitor saw.
+  ASSERT_EQ(Vault(Options(client_.get())).List()->size(), 2u);
+  ASSERT_THAT(Vault(Options(client_.get())).Restore(2, dir_ + "/out"), IsOk());
+  EXPECT_EQ(offline::testing::ExpectSameTree(src_, dir_ + "/out/0"), 106);
+}
+
 TEST_F(VaultTest, InterruptedVaultCopyResumesWithoutCopyingAgain) {
   std::unique_ptr<blob::BlobClient> flaky = FailingClient(30);  // part of the way into the second image
   Vault broken(Options(flaky.get()));
