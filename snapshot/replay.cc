@@ -25,6 +25,21 @@
 #include "snapshot/status_report.h"
 
 namespace vmb::snapshot {
+
+std::string FormatTicksLike(const std::string& original, int64_t ticks) {
+  size_t e = original.find_first_of("eE");
+  if (e == std::string::npos) return absl::StrCat(ticks);
+  size_t mantissa_end = original.find_last_of("0123456789.", e) + 1;  // before any blank ahead of the "E"
+  size_t digits = original.find_first_of("0123456789", e);
+  if (mantissa_end == 0 || digits == std::string::npos) return original;  // not a number: keep it as captured
+  size_t dot = original.find('.');
+  int decimals = dot == std::string::npos || dot >= mantissa_end ? 0 : static_cast<int>(mantissa_end - dot - 1);
+  std::string s = absl::StrFormat("%.*E", decimals, static_cast<double>(ticks));  // 6.39012E+17
+  size_t formatted_e = s.find('E');
+  return absl::StrCat(s.substr(0, formatted_e), original.substr(mantissa_end, digits - mantissa_end),
+                      s.substr(s.find_first_of("0123456789", formatted_e)));
+}
+
 namespace {
 
 std::string Basename(const std::string& path) {
@@ -53,16 +68,6 @@ absl::StatusOr<crypto::CertificateAndKey> LoadTestCert(const std::string& dir) {
   ::closedir(d);
   if (thumb.empty()) return absl::NotFoundError(absl::StrCat("no .crt in ", dir));
   return crypto::LoadFromCertDir(dir, thumb);
-}
-
-// Re-issues a time in the same textual form: integer ticks, or the scientific display form with the same digits.
-std::string FormatTicksLike(const std::string& original, int64_t ticks) {
-  size_t e = original.find_first_of("eE");
-  if (e == std::string::npos) return absl::StrCat(ticks);
-  size_t dot = original.find('.');
-  int decimals = dot == std::string::npos || dot > e ? 0 : static_cast<int>(e - dot - 1);
-  std::string s = absl::StrFormat("%.*E", decimals, static_cast<double>(ticks));  // 6.39012E+17
-  return s;
 }
 
 class Mapper {
@@ -162,7 +167,7 @@ absl::Status Prepare(const std::string& fixture_dir, const std::string& work, co
   RETURN_IF_ERROR(file::WriteFileAtomic(work + "/config/0.settings", json::ToJson(settings), 0600));
   RETURN_IF_ERROR(crypto::WriteToCertDir(work + "/certs", cert).status());
   std::string env = absl::StrCat(
-      R"([{"name":"Microsoft.Azure.RecoveryServices.VMSnapshotLinux","version":"1.0.0","handlerEnvironment":{)",
+      R"([{"name":"Microsoft.Azure.RecoveryServices.VMSnapshotLinux","version":1.0,"handlerEnvironment":{)",
       R"("logFolder":")", work, R"(/log","configFolder":")", work, R"(/config","statusFolder":")", work,
       R"(/status","heartbeatFile":")", work, R"(/heartbeat.log"}}])");
   return file::WriteFileAtomic(work + "/HandlerEnvironment.json", env, 0644);
@@ -232,6 +237,7 @@ ReplayOutcome ReplayFixture(const std::string& fixture_dir, const ReplayOptions&
     const auto& st = status->status();
     Check(&out, st.code() == fixture.expectedcode() && st.status() == fixture.expectedstatus(),
           absl::StrCat("status file code ", st.code(), " / ", st.status()));
+    Check(&out, status->version() == kExtensionVersion, absl::StrCat("status version ", status->version()));
     if (!fixture.expectedlang().empty()) {
       Check(&out, st.formattedmessage().lang() == fixture.expectedlang(), absl::StrCat("lang ", st.formattedmessage().lang()));
     }

@@ -12,6 +12,7 @@
 #ifndef VMBACKUP_SNAPSHOT_REPLAY_H_
 #define VMBACKUP_SNAPSHOT_REPLAY_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/status.h"
@@ -31,6 +32,11 @@ struct ReplayOutcome {
   std::string report;  // one line per check, "ok ..." or "FAIL ..."
   int code = -1;
 };
+
+// Re-issues `ticks` in the textual form of `original` (what rebaseTicks writes): integer ticks, or the scientific
+// display form with as many decimals and the same text between the mantissa and the exponent's digits, so the seeds'
+// "6.36458E+17" stays "6.3xxxxE+17" and their sv/fr "6.36458E + 17" keeps its blanks.
+std::string FormatTicksLike(const std::string& original, int64_t ticks);
 
 ReplayOutcome ReplayFixture(const std::string& fixture_dir, const ReplayOptions& options);
 

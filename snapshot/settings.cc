@@ -66,8 +66,53 @@ absl::Time TicksToTime(int64_t ticks) { return absl::FromUnixNanos((ticks - kUni
 
 int64_t TimeToTicks(absl::Time t) { return absl::ToUnixNanos(t) / 100 + kUnixEpochTicks; }
 
+namespace {
+
+// Blanks a translation may put into a number: ASCII space and tab, and the no-break spaces of French typography
+// (U+00A0, U+202F) and the thin space (U+2009), as UTF-8.
+constexpr absl::string_view kBlanks[] = {" ", "\t", "\xc2\xa0", "\xe2\x80\xaf", "\xe2\x80\x89"};
+
+absl::string_view StripLeadingBlanks(absl::string_view s) {
+  for (bool again = true; again;) {
+    again = false;
+    for (absl::string_view b : kBlanks) again = again || absl::ConsumePrefix(&s, b);
+  }
+  return s;
+}
+
+absl::string_view StripTrailingBlanks(absl::string_view s) {
+  for (bool again = true; again;) {
+    again = false;
+    for (absl::string_view b : kBlanks) again = again || absl::ConsumeSuffix(&s, b);
+  }
+  return s;
+}
+
+// The display form with the blanks around "E" and the exponent's sign removed: "6.36458E + 17" -> "6.36458E+17".
+// Blanks anywhere else (inside the mantissa's or the exponent's digits) are kept, so such text stays invalid.
+std::string JoinExponent(absl::string_view s) {
+  size_t e = s.find_first_of("eE");
+  if (e == absl::string_view::npos) return std::string(s);
+  absl::string_view exponent = StripLeadingBlanks(s.substr(e + 1));
+  std::string sign;
+  if (!exponent.empty() && (exponent.front() == '+' || exponent.front() == '-')) {
+    sign = std::string(1, exponent.front());
+    exponent = StripLeadingBlanks(exponent.substr(1));
+  }
+  return absl::StrCat(StripTrailingBlanks(s.substr(0, e)), s.substr(e, 1), sign, exponent);
+}
+
+}  // namespace
+
+// commandStartTimeUTCTicks is a .NET tick count (DateTime.UtcNow.Ticks: 100 ns units since 0001-01-01) that the
+// backup service sends as the integer's digits; the real extension reads it with int() (VMBackup
+// freezesnapshotter.py). The seeds' sample value "6.36458E+17" is such an integer as a spreadsheet displays it (it is
+// 2017-11-09, the day of the samples' SAS tokens). Their Swedish and French translations print it "6.36458E + 17":
+// machine translation and French typography set the exponent's sign apart with spaces (ASCII in sv, no-break
+// U+00A0 in fr). A blank beside "E" or the sign cannot mean anything else, so those are dropped and the text is read
+// as the same number as "6.36458E+17"; blanks inside the digits are still refused.
 absl::StatusOr<CommandTicks> ParseTicks(absl::string_view text) {
-  absl::string_view s = absl::StripAsciiWhitespace(text);
+  absl::string_view s = StripTrailingBlanks(StripLeadingBlanks(absl::StripAsciiWhitespace(text)));
   if (s.empty()) return Bad("commandStartTimeUTCTicks is missing");
   CommandTicks out;
   if (absl::SimpleAtoi(s, &out.ticks)) {
@@ -75,15 +120,17 @@ absl::StatusOr<CommandTicks> ParseTicks(absl::string_view text) {
     return out;
   }
   // Scientific display form: mantissa digits tell the precision.
-  size_t e = s.find_first_of("eE");
+  const std::string joined = JoinExponent(s);
+  absl::string_view n = joined;
+  size_t e = n.find_first_of("eE");
   double value = 0;
-  if (e == absl::string_view::npos || !absl::SimpleAtod(s, &value) || !(value > 0) || value > 9.2e18) {
+  if (e == absl::string_view::npos || !absl::SimpleAtod(n, &value) || !(value > 0) || value > 9.2e18) {
     return Bad(absl::StrCat("commandStartTimeUTCTicks \"", s,
                             "\" is neither an integer tick count nor a number like 6.36458E+17"));
   }
-  absl::string_view mantissa = s.substr(0, e);
+  absl::string_view mantissa = n.substr(0, e);
   int exponent = 0;
-  absl::SimpleAtoi(absl::StripPrefix(s.substr(e + 1), "+"), &exponent);
+  absl::SimpleAtoi(absl::StripPrefix(n.substr(e + 1), "+"), &exponent);
   int decimals = 0;
   size_t dot = mantissa.find('.');
   if (dot != absl::string_view::npos) decimals = static_cast<int>(mantissa.size() - dot - 1);
@@ -116,6 +163,14 @@ absl::StatusOr<ObjectStrContent> ParseObjectStr(absl::string_view text) {
   }
   for (const proto::KeyValue& kv : object.backupmetadata()) out.metadata.emplace_back(kv.key(), kv.value());
   return out;
+}
+
+absl::Status CheckVmType(absl::string_view vm_type) {
+  for (absl::string_view known : {"", kVmTypeArm, kVmTypeClassic}) {
+    if (absl::EqualsIgnoreCase(vm_type, known)) return absl::OkStatus();
+  }
+  return Bad(absl::StrCat("vmType \"", vm_type, "\" is not a VM type this extension serves: expected ", kVmTypeArm,
+                          " (Resource Manager VMs) or ", kVmTypeClassic, " (classic VMs), in any letter case"));
 }
 
 absl::StatusOr<int> LatestSequenceNumber(const std::string& config_folder) {
@@ -185,8 +240,8 @@ absl::StatusOr<proto::ProtectedSettings> DecryptProtectedSettings(const proto::S
   return prot;
 }
 
-// The protected settings into `out`: they override the public blobs, and must name a status blob and the disks.
-absl::Status ApplyProtectedSettings(const proto::ProtectedSettings& prot, JobSettings& out) {
+// The report blobs of the protected settings into `out`: they override the public ones, and a status blob is required.
+absl::Status ApplyReportBlobs(const proto::ProtectedSettings& prot, JobSettings& out) {
   if (!prot.statusbloburi().empty()) {
     ASSIGN_OR_RETURN(out.status_blob, ParseOptionalBlob(prot.statusbloburi(), "statusBlobUri"));
   }
@@ -194,6 +249,11 @@ absl::Status ApplyProtectedSettings(const proto::ProtectedSettings& prot, JobSet
     ASSIGN_OR_RETURN(out.logs_blob, ParseOptionalBlob(prot.logsbloburi(), "logsBlobUri"));
   }
   if (!out.status_blob) return Bad("statusBlobUri is missing from the protected settings");
+  return absl::OkStatus();
+}
+
+// The disks of the protected objectStr (at least one) and its backupMetadata into `out`.
+absl::Status ApplyDisks(const proto::ProtectedSettings& prot, JobSettings& out) {
   ASSIGN_OR_RETURN(ObjectStrContent object, ParseObjectStr(prot.objectstr()));
   if (object.blob_sas_uris.empty()) return Bad("objectStr lists no disks (blobSASUri is empty)");
   for (size_t i = 0; i < object.blob_sas_uris.size(); ++i) {
@@ -206,6 +266,18 @@ absl::Status ApplyProtectedSettings(const proto::ProtectedSettings& prot, JobSet
   }
   for (const auto& [k, v] : object.metadata) out.snapshot_metadata[k] = v;
   return absl::OkStatus();
+}
+
+// What every job's public settings must carry. taskId: the seeds' schema names it among the settings the extension
+// requires (it identifies the backup job that the status answers, and a task is processed once by it). vmType: the
+// seeds do not list it as required, so it may be absent, but when given it must be a type the extension serves.
+absl::Status CheckPublicSettings(const JobSettings& s, absl::string_view path) {
+  if (absl::StripAsciiWhitespace(s.task_id).empty()) {
+    return Bad(absl::StrCat("taskId is missing from the public settings in ", path,
+                            ": it names the backup job this status answers, and the backup service sends it with "
+                            "every job; nothing was frozen or snapshotted, the service must send the job again"));
+  }
+  return CheckVmType(s.vm_type);
 }
 
 }  // namespace
@@ -240,7 +312,10 @@ absl::StatusOr<JobSettings> LoadJobSettings(const std::string& config_folder, in
   settings.mutable_runtimesettings(0)->mutable_handlersettings()->clear_protectedsettings();
   settings.mutable_runtimesettings(0)->mutable_handlersettings()->clear_protectedsettingscertthumbprint();
   RETURN_IF_ERROR(file::WriteFileAtomic(path, json::ToJson(settings), 0600));
-  RETURN_IF_ERROR(ApplyProtectedSettings(prot, out));
+  // The status blob is learned before the public settings are judged, so a refusal reaches the backup service too.
+  RETURN_IF_ERROR(ApplyReportBlobs(prot, out));
+  RETURN_IF_ERROR(CheckPublicSettings(out, path));
+  RETURN_IF_ERROR(ApplyDisks(prot, out));
   return out;
 }
 

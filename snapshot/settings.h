@@ -47,7 +47,9 @@ struct CommandTicks {
   absl::Duration uncertainty;
 };
 
-// Accepts "636458000000000000" and the display form "6.36458E+17" (any case, optional sign on the exponent).
+// Accepts "636458000000000000" and the display form "6.36458E+17" (any case, optional sign on the exponent), also
+// with blanks (spaces, no-break spaces) around the "E" and the sign as the seeds' sv and fr samples print it,
+// "6.36458E + 17", which is the same number. Code 11 otherwise.
 absl::StatusOr<CommandTicks> ParseTicks(absl::string_view text);
 
 struct ObjectStrContent {
@@ -58,6 +60,15 @@ struct ObjectStrContent {
 // objectStr is base64 of JSON (optionally wrapped in single quotes, with whitespace) or the JSON itself, with
 // `\/` escapes allowed. Code 11 when neither decodes to {"blobSASUri":[...]}.
 absl::StatusOr<ObjectStrContent> ParseObjectStr(absl::string_view text);
+
+// publicSettings.vmType values the extension serves, compared ignoring case as Azure compares resource types: the
+// real extension's VmTypeV2 and VmTypeV1 (VMBackup common.py); the seeds' sample is the first.
+inline constexpr char kVmTypeArm[] = "microsoft.compute/virtualmachines";
+inline constexpr char kVmTypeClassic[] = "microsoft.classiccompute/virtualmachines";
+
+// OK for kVmTypeArm, kVmTypeClassic (any case) and an absent vmType (the seeds do not list it among the required
+// settings); code 11 naming the value and the accepted ones otherwise.
+absl::Status CheckVmType(absl::string_view vm_type);
 
 // The highest N of <configFolder>/<N>.settings; code 11 when there is none.
 absl::StatusOr<int> LatestSequenceNumber(const std::string& config_folder);
@@ -78,8 +89,10 @@ struct JobSettings {
 };
 
 // Reads <configFolder>/<seq>.settings, decrypts the protected settings with <cert_dir>/<THUMBPRINT>.crt/.prv, and
-// (when it held protected settings) rewrites the file without them, mode 0600. On error, `partial` (if non-null)
-// receives whatever was readable (locale, task id, status blob) so the failure can still be reported.
+// (when it held protected settings) rewrites the file without them, mode 0600. Code 11 when publicSettings.taskId is
+// missing or vmType is not one CheckVmType accepts (both judged once the status blob is known, so the refusal reaches
+// it). On error, `partial` (if non-null) receives whatever was readable (locale, task id, status blob) so the failure
+// can still be reported.
 absl::StatusOr<JobSettings> LoadJobSettings(const std::string& config_folder, int seq, const std::string& cert_dir,
                                             JobSettings* partial = nullptr);
 

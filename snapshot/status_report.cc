@@ -8,6 +8,7 @@
 #include "common/status/status_macros.h"
 #include "snapshot/error_codes.h"
 #include "snapshot/proto/handler.pb.h"
+#include "snapshot/settings.h"
 
 namespace vmb::snapshot {
 namespace {

@@ -21,12 +21,9 @@ namespace vmb::snapshot {
 // The name reported when HandlerEnvironment.json names no handler (the agent always names it: status.name is the
 // handler's name, e.g. Microsoft.Azure.RecoveryServices.VMSnapshotLinux).
 inline constexpr char kExtensionName[] = "Microsoft.Azure.RecoveryServices.VMSnapshot";
-// The handler version: snapshot/version.bzl, the package name and the status documents all carry it.
+// The handler version, from snapshot/version.bzl alone: the package name, manifest.xml, `vmsnapshot --version`, the
+// status documents and the backup service simulator's `extension list` all carry it.
 inline constexpr char kExtensionVersion[] = VMSNAPSHOT_VERSION;
-// vmType of Azure Resource Manager VMs: for these the real extension reports a terminal outcome as "success" at the
-// top of the status file (the outcome itself travels in substatus[0] to the host), so the agent does not mark the
-// handler failed.
-inline constexpr char kVmTypeArm[] = "microsoft.compute/virtualmachines";
 
 struct SnapshotInfo {
   bool is_successful = false;
@@ -55,7 +52,9 @@ struct JobStatus {
 // telemetryData; timestampUTC as "\/Date(ms)\/").
 // kFile: what the guest agent reads from <statusFolder>/<N>.status, shaped as the real extension writes it: name,
 // operation, status, code, formattedMessage, taskId, commandStartTimeUTCTicks, and substatus[0] = {code "0",
-// status "success", name = the kBlob document as text}; for vmType kVmTypeArm a terminal status reads "success".
+// status "success", name = the kBlob document as text}; for vmType kVmTypeArm (settings.h: Azure Resource Manager
+// VMs) a terminal status reads "success", as the real extension writes it, so the agent does not mark the handler
+// failed (the outcome itself travels to the host in substatus[0]).
 enum class StatusForm { kFile, kBlob };
 
 std::string RenderStatus(const JobStatus& status, absl::Time now, StatusForm form);

@@ -1,6 +1,10 @@
 """The handler version: one place for the package name, the status documents and `vmsnapshot --version`."""
 
-VMSNAPSHOT_VERSION = "1.0.9"
+# The seeds (Azure's VMSnapshot extension page, in every language) show the service deploying the extension with
+# "typeHandlerVersion": "1.9", and `az vm extension list` lists that version. The backup service simulator lists the
+# version the installed binary reports (`vmsnapshot --version`), so it shows this value too; //snapshot:cli_test and
+# //simulators/backup_service:service_test check they agree with it and with the seeds.
+VMSNAPSHOT_VERSION = "1.9"
 
 # Link options of the shipped extension binary (see //snapshot:vmsnapshot): these archives come before the shared
 # libraries the dependencies name, and --as-needed then drops those shared libraries from the binary's needs.

@@ -36,6 +36,12 @@ run "$BACKUPSVC" backup --vm myVM --vmsnapshot "$VMSNAPSHOT" --resource-group my
 
 run "$BACKUPSVC" vm extension list --resource-group myResourceGroup --vm-name myVM -o table
 grep -q '^VMSnapshot .*Succeeded .*Microsoft.Azure.RecoveryServices' <<<"$OUT" || fail "after a backup: $OUT"
+# The version the seeds show the service deploying ("typeHandlerVersion": "1.9"), which is the handler's own
+# (snapshot/version.bzl, passed as $1) and what the installed binary says.
+VERSION="${1:?the handler version (snapshot/version.bzl)}"
+[ "$VERSION" = 1.9 ] || fail "snapshot/version.bzl says $VERSION, the seeds' typeHandlerVersion is 1.9"
+[ "$("$VMSNAPSHOT" --version)" = "Microsoft.Azure.RecoveryServices.VMSnapshot $VERSION" ] || fail "vmsnapshot --version"
+grep -q "^VMSnapshot .* $VERSION  *True" <<<"$OUT" || fail "extension list does not show version $VERSION: $OUT"
 run "$BACKUPSVC" vm extension list --resource-group myResourceGroup --vm-name myVM -o json
 [ "$RC" = 0 ] || fail "-o json: exit $RC: $OUT"
 python3 -c '
@@ -45,7 +51,8 @@ assert isinstance(ext, list) and len(ext) == 1, ext
 e = ext[0]
 assert e["name"] == "VMSnapshot" and e["provisioningState"] == "Succeeded", e
 assert e["publisher"] == "Microsoft.Azure.RecoveryServices" and e["resourceGroup"] == "myResourceGroup", e
-' "$OUT" || fail "-o json printed: $OUT"
+assert e["typeHandlerVersion"] == sys.argv[2], e
+' "$OUT" "$VERSION" || fail "-o json printed: $OUT"
 
 # Mistakes an admin makes with these commands: each refused with what to fix, nothing changed.
 run "$BACKUPSVC" vm extension list --resource-group otherGroup --vm-name myVM -o table

@@ -49,6 +49,11 @@ TEST(BackupService, ProtectBackupListRestore) {
   EXPECT_THAT(table, HasSubstr("VMSnapshot"));
   EXPECT_THAT(table, HasSubstr("Succeeded"));
   EXPECT_THAT(table, HasSubstr("Microsoft.Azure.RecoveryServices"));
+  // One version everywhere (issue 18): the seeds show the service deploying "typeHandlerVersion": "1.9"; the
+  // service lists the version of the handler it installed (`vmsnapshot --version`), built from snapshot/version.bzl.
+  EXPECT_STREQ(VMSNAPSHOT_VERSION, "1.9") << "snapshot/version.bzl no longer matches the seeds' typeHandlerVersion";
+  EXPECT_THAT(table, ::testing::ContainsRegex(" " VMSNAPSHOT_VERSION " +True"));
+  EXPECT_THAT(*ExtensionListJson(so, "web01"), HasSubstr("\"typeHandlerVersion\": \"" VMSNAPSHOT_VERSION "\""));
 
   // Change the disk after the first backup; the second recovery point sees the change, the first does not.
   blob::BlobClient admin(transport.get(),
