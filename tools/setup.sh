@@ -11,6 +11,7 @@ APT_PACKAGES=(
   libzstd-dev zstd libpugixml-dev libcpp-httplib-dev libbrotli-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev
   qemu-utils clang libclang-rt-14-dev gnuplot-nox time xfsprogs e2fsprogs util-linux
   python3 python3-distro python3-distutils
+  restic borgbackup
 )
 
 SUDO=""

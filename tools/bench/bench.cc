@@ -2,7 +2,7 @@
 // in the same run) into one table, and writes it as JSON and as a PNG chart (each figure's score against its target;
 // >= 1 meets it). Run:  bazel run -c opt //tools/bench -- --quick   (or without --quick for the full sizes)
 //   --out DIR   where bench.json, bench.png and each benchmark's own JSON go (default: <workspace>/bench-results)
-//   --only NAME run just that benchmark (crypto, snapshot, offline, flow)
+//   --only NAME run just that benchmark (crypto, snapshot, offline, flow, scale)
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--help") {
-      std::printf("usage: bench [--quick] [--out DIR] [--only crypto|snapshot|offline|flow]\n");
+      std::printf("usage: bench [--quick] [--out DIR] [--only crypto|snapshot|offline|flow|scale]\n");
       return 0;
     } else if (a == "--quick") {
       quick = true;
@@ -54,6 +54,9 @@ int main(int argc, char** argv) {
       {"snapshot", "snapshot/snapshot_bench", {}, {"--rounds=5"}},
       {"offline", "offline_seed/bench/offline_bench", {}, {"--gib=1"}},
       {"flow", "offline_seed/bench/flow_bench", {}, {"--gib=1"}},
+      // Ours beside restic, borg and tar | zstd on small files, large files and a sparse image at three sizes each
+      // (--quick: up to 100k files / 256 MiB / 4 GiB apparent; full: up to 1M files / 2 GiB / 100 GiB apparent).
+      {"scale", "offline_seed/bench/scale_bench", {}, {}},
   };
   if (!quick) benches.push_back({"offline-8g", "offline_seed/bench/offline_bench", {}, {"--gib=8"}});
   vmb::bench::proto::Report all;
