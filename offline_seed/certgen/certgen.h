@@ -1,14 +1,18 @@
 // AzureOfflineBackupCertGen for Linux: prepares a server for offline backup (seed 004).
 //
 //   CreateNewApplication SubscriptionId:<id>
-//     creates (or reuses) the directory application AzureOfflineBackup_<user id> with a new self-signed certificate
+//     creates (or reuses) the directory application AzureOfflineBackup_<Azure user id> (the signed-in user's object
+//     id: --user-id, else the token's oid claim, else Graph's GET /me) with a self-signed certificate
 //     CB_AzureADCertforOfflineSeeding_<resource id> (key 0600 in the agent's certificate store) and writes
-//     OfflineApplicationParams.xml. If the application exists with other credentials, it exports the certificate
-//     (.cer, public part only) and returns the manual steps instead (kFailedPrecondition, exit 3).
+//     OfflineApplicationParams.xml. A usable certificate already in the store (private key present, not expired) is
+//     reused; a new key pair is made only when there is none. If the application exists without that certificate,
+//     it exports the certificate (.cer, public part only) and returns the manual steps instead (kFailedPrecondition,
+//     exit 3); after the upload in the portal, running it again finishes.
 //   AddRegistryEntries SubscriptionId:<id> xmlfilepath:<file> storageaccountname:<name>
 //     writes OfflineApplicationParams_<storage account>.xml into the agent's scratch folder, and records
 //     AzureADAppCertThumbprint_<user id> in the agent's configuration folder (the Linux stand-ins for the
-//     Scratch\MicrosoftBackupProvider folder and the CloudBackupProvider registry key).
+//     Scratch\MicrosoftBackupProvider folder and the CloudBackupProvider registry key). The agent reads that file
+//     when it initiates an offline backup to the account (ReadRegisteredApplication; seedagent initiate).
 #ifndef VMBACKUP_OFFLINE_SEED_CERTGEN_CERTGEN_H_
 #define VMBACKUP_OFFLINE_SEED_CERTGEN_CERTGEN_H_
 
@@ -27,7 +31,7 @@ struct CertGenOptions {
   std::string token;          // bearer token (ARM)
   std::string graph_url;      // the directory (Microsoft Graph); empty: the control plane's URL (a simulator)
   std::string graph_token;    // bearer token for Graph; empty: `token`
-  std::string user_id;        // the Azure user id the application is named after
+  std::string user_id;        // the Azure user id the application is named after; empty: from the token or /me
   std::string cert_store = "/var/lib/vmbackup/certs";
   std::string config_dir = "/etc/vmbackup/CloudBackupProvider";
   std::string scratch_dir = "/var/lib/vmbackup/Scratch/MicrosoftBackupProvider";
@@ -43,6 +47,8 @@ struct OfflineApplicationParams {
   std::string application_id;
   std::string thumbprint;  // 40 hex digits
   std::string storage_account;  // empty until AddRegistryEntries
+  std::string user_id;          // the Azure user id (<UserId>, else the display name's suffix)
+  std::string application_name;  // AzureOfflineBackup_<user id>
 };
 // Reads OfflineApplicationParams.xml (as CreateNewApplication writes it). kInvalidArgument naming `name` and the
 // problem when it is not that file or a field is missing or malformed.
@@ -53,7 +59,9 @@ absl::StatusOr<std::map<std::string, std::string>> ParseKeyValueArgs(const std::
 struct CreateResult {
   std::string params_path;
   std::string thumbprint;
-  bool reused = false;
+  std::string user_id;  // the Azure user id the application is named after
+  bool reused = false;  // the certificate was already in the store (no new key pair)
+  std::string note;     // which happened: "reused certificate ... from ...", or "made a new certificate: <why>"
 };
 
 absl::StatusOr<CreateResult> CreateNewApplication(const CertGenOptions& o, const std::string& subscription_id);
@@ -61,6 +69,14 @@ absl::StatusOr<CreateResult> CreateNewApplication(const CertGenOptions& o, const
 // Returns the path written.
 absl::StatusOr<std::string> AddRegistryEntries(const CertGenOptions& o, const std::string& subscription_id,
                                                const std::string& xml_path, const std::string& storage_account);
+
+// The offline application AddRegistryEntries registered for `storage_account`
+// (`<scratch_dir>/OfflineApplicationParams_<storage_account>.xml`), as the agent reads it when it initiates an
+// offline backup to that account. kNotFound (naming the file and the AddRegistryEntries command to run) when there
+// is none; kInvalidArgument when it was made for another subscription or account, or is not that file.
+absl::StatusOr<OfflineApplicationParams> ReadRegisteredApplication(const std::string& scratch_dir,
+                                                                   const std::string& subscription_id,
+                                                                   const std::string& storage_account);
 
 }  // namespace vmb::offline
 

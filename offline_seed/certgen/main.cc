@@ -25,7 +25,8 @@ Options:
                         https://graph.microsoft.com when --control-plane is https://management.azure.com, else
                         the --control-plane URL: the simulator serves both)
   --graph-token TOKEN   bearer token for Graph (default: $VMBACKUP_GRAPH_TOKEN, else --token)
-  --user-id ID          the Azure user id the application is named after (default: $USER)
+  --user-id ID          the Azure user id (object id) the application is named after (default:
+                        $VMBACKUP_USER_ID, else the token's oid claim, else Graph's GET /me)
   --cert-store DIR      the agent's certificate store (default: /var/lib/vmbackup/certs)
   --config-dir DIR      stands in for HKLM\...\Windows Azure Backup\Config\CloudBackupProvider
                         (default: /etc/vmbackup/CloudBackupProvider)
@@ -50,7 +51,7 @@ int main(int argc, char** argv) {
   o.token = Env("VMBACKUP_TOKEN");
   o.graph_url = Env("VMBACKUP_GRAPH_URL");
   o.graph_token = Env("VMBACKUP_GRAPH_TOKEN");
-  o.user_id = Env("USER");
+  o.user_id = Env("VMBACKUP_USER_ID");
   std::vector<std::string> words;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -92,10 +93,10 @@ int main(int argc, char** argv) {
     auto r = vmb::offline::CreateNewApplication(o, need("subscriptionid"));
     if (!r.ok()) {
       std::fprintf(stderr, "certgen: %s\n", std::string(r.status().message()).c_str());
-      return r.status().code() == absl::StatusCode::kFailedPrecondition ? 3 : 1;
+      return r.status().code() == absl::StatusCode::kFailedPrecondition ? 3 : 1;  // 3: the manual steps
     }
-    std::printf("%s application AzureOfflineBackup_%s with certificate %s\nwrote %s\n",
-                r->reused ? "reused" : "created", o.user_id.c_str(), r->thumbprint.c_str(), r->params_path.c_str());
+    std::printf("application AzureOfflineBackup_%s, certificate %s: %s\nwrote %s\n", r->user_id.c_str(),
+                r->thumbprint.c_str(), r->note.c_str(), r->params_path.c_str());
     return 0;
   }
   if (command == "addregistryentries") {

@@ -21,16 +21,23 @@
 #include "common/http/curl_transport.h"
 #include "common/file/file_util.h"
 #include "common/json/json.h"
+#include "offline_seed/diskprep/dialogue.h"
 #include "offline_seed/diskprep/diskprep.h"
 #include "offline_seed/diskprep/diskprep_output.pb.h"
+#include "offline_seed/diskprep/prepare_dialogue.h"
+#include "offline_seed/diskprep/ship_dialogue.h"
+#include "offline_seed/diskprep/ship_target.h"
 #include "offline_seed/diskprep/shipping.h"
+#include "offline_seed/publish/publish_settings.h"
 
 namespace vmb::offline {
 namespace {
 
 constexpr char kUsage[] = R"(usage: diskprep s:<staging location> [p:<publish settings file>] [options]
        diskprep u: [s:<staging location> p:<publish settings file>] [shipping options]
-  prepares encrypted drives from the staging location and creates the import job
+  prepares encrypted drives from the staging location and creates the import job; on a terminal without --drive
+  it asks as seed 004's tool does: the import job (s: may name a share holding several), the drive, to format it,
+  another drive while the data does not fit, then the shipping details
   (p: is required when this is not the computer that wrote the staging location)
 
 Options:
@@ -50,10 +57,20 @@ Shipping (u:): asks for what is missing, shows it for review and commits on "yes
   --contact NAME --street S --city C --state S --postal-code P --country C --phone P --email E
   --return-account N    the carrier account Azure bills the drives' return to (the job's returnShipping);
                         --return-carrier NAME: its carrier (default: --carrier)
-  --status              only show the job's status (state, each drive's state and progress, logs)
+  --status              only show the job's status (state, each drive's state and progress, logs); u: with no
+                        shipping details to send shows it too
   --cancel              cancel the import job (Azure allows it while the job is Creating or Shipping); the
                         prepared drives and the staging location are kept
-u: alone finds the job this computer prepared ($VMBACKUP_AGENT_DIR, default /var/lib/vmbackup).
+  --job NAME            the import job's name, as entered at "Initiate offline backup" (with p:)
+  Running u: again corrects the details (one update, while the job is Creating or Shipping: once the datacenter
+  has the package they can no longer change); the drives must reach the datacenter within two weeks of the
+  details being first entered. The local record is written only after Azure accepted the details.
+u: finds its job: the staging location's (s:); else the one `diskprep s:` prepared on this computer
+($VMBACKUP_AGENT_DIR, default /var/lib/vmbackup); else, on the source computer, with p:<file>, the job in the
+file's subscription prepared from this computer's staging location (or named with --job).
+p:<file> is checked first (it must exist and parse) and must hold the job's subscription. Its management
+certificate is not used to sign in: the Import/Export API these tools speak (Azure Resource Manager) accepts only
+Azure AD bearer tokens, so --token / $VMBACKUP_TOKEN replaces it (e.g. `az account get-access-token`).
 )";
 
 int Usage(const std::string& p) {
@@ -69,15 +86,6 @@ int Failed(const absl::Status& s, const char* what = "") {
 
 std::string Env(const char* n) { return std::getenv(n) ? std::getenv(n) : ""; }
 
-// One rule for every confirmation on the terminal: the answer "yes", in any case, around spaces.
-bool Confirmed(const std::string& question) {
-  std::printf("%s Type yes to continue: ", question.c_str());
-  std::fflush(stdout);
-  char answer[64] = {0};
-  if (!std::fgets(answer, sizeof(answer), stdin)) return false;
-  return absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(answer), "yes");
-}
-
 // The command line, parsed.
 struct Args {
   DiskPrepOptions o;
@@ -85,6 +93,7 @@ struct Args {
   std::string source_value;
   bool yes = false, json = false, list = false, ship = false, status_only = false, cancel = false;
   std::map<std::string, std::string> shipping;  // u:'s details, by flag name without "--"
+  std::string job;                              // u: --job NAME
 };
 
 constexpr const char* kShipFlags[] = {"carrier", "tracking-number", "ship-date", "drive-count", "contact", "street",
@@ -140,7 +149,8 @@ std::string* ValueOf(const std::string& a, Args& args, std::string* missing) {
     const char* missing;
   } valued[] = {{"--control-plane", &args.o.control_plane, "--control-plane needs a URL"},
                 {"--token", &args.o.token, "--token needs a value"},
-                {"--resource-group", &args.o.resource_group, "--resource-group needs a name"}};
+                {"--resource-group", &args.o.resource_group, "--resource-group needs a name"},
+                {"--job", &args.job, "--job needs the import job's name"}};
   for (const auto& f : valued) {
     if (a == f.flag) {
       *missing = f.missing;
@@ -168,6 +178,15 @@ std::optional<int> ParseArgs(int argc, char** argv, const std::vector<DriveSourc
     *value = argv[++i];
     if (flagged != nullptr) args.source = flagged;
   }
+  // p: before anything else is done (a drive formatted, a job looked up): a file that is missing or no publish
+  // settings file ends the command, naming it.
+  if (!args.o.publish_settings.empty()) {
+    absl::Status publish = ReadPublishSettings(args.o.publish_settings).status();
+    if (!publish.ok()) {
+      return Usage(absl::StrCat("p:", args.o.publish_settings, ": ", publish.message(),
+                                "; give the publish settings file entered at \"Initiate offline backup\""));
+    }
+  }
   return std::nullopt;
 }
 
@@ -188,59 +207,6 @@ int StatusCommand(const ShippingOptions& so) {
   return 0;
 }
 
-// Asks on the terminal for each required shipping detail no flag gave; the exit status when it cannot.
-std::optional<int> AskMissing(std::map<std::string, std::string>& shipping, const ie::proto::Location& where) {
-  std::string carriers;
-  for (const auto& c : where.properties().supportedcarriers()) carriers += (carriers.empty() ? "" : ", ") + c;
-  static const std::pair<const char*, const char*> kQuestions[] = {
-      {"carrier", "Carrier"}, {"tracking-number", "Tracking number"}, {"ship-date", "Ship date (YYYY-MM-DD)"},
-      {"drive-count", "Number of drives"}, {"contact", "Return address: contact name"}, {"street", "Street address"},
-      {"city", "City"}, {"state", "State or province"}, {"postal-code", "Postal code"},
-      {"country", "Country or region"}, {"phone", "Phone"}, {"email", "Email"}};
-  for (const auto& [key, question] : kQuestions) {
-    if (!shipping[key].empty() || std::string(key) == "state") continue;  // (state, return shipping: optional)
-    if (!::isatty(0)) return Usage(absl::StrCat("--", key, " is required (no terminal to ask on)"));
-    std::printf("%s%s: ", question, std::string(key) == "carrier" ? (" [" + carriers + "]").c_str() : "");
-    std::fflush(stdout);
-    char line[512] = {0};
-    if (!std::fgets(line, sizeof(line), stdin)) return 1;
-    shipping[key] = std::string(absl::StripAsciiWhitespace(line));
-  }
-  return std::nullopt;
-}
-
-// The shipping details the flags and answers give; kInvalidArgument (the usage message) for a bad drive count.
-absl::StatusOr<ShippingDetails> DetailsOf(std::map<std::string, std::string>& shipping) {
-  ShippingDetails d;
-  d.carrier = shipping["carrier"];
-  d.tracking_number = shipping["tracking-number"];
-  d.ship_date = shipping["ship-date"];
-  if (!absl::SimpleAtoi(shipping["drive-count"], &d.drive_count)) {
-    return absl::InvalidArgumentError("--drive-count needs a number");
-  }
-  auto* a = &d.return_address;
-  a->set_recipientname(shipping["contact"]);
-  a->set_streetaddress1(shipping["street"]);
-  a->set_city(shipping["city"]);
-  a->set_stateorprovince(shipping["state"]);
-  a->set_postalcode(shipping["postal-code"]);
-  a->set_countryorregion(shipping["country"]);
-  a->set_phone(shipping["phone"]);
-  a->set_email(shipping["email"]);
-  d.return_account = shipping["return-account"];
-  d.return_carrier = shipping["return-carrier"];
-  return d;
-}
-
-void PrintReview(const ie::proto::Job& job, const ShippingDetails& d) {
-  const ie::proto::ReturnAddress& a = d.return_address;
-  std::printf("Import job %s: %d drive(s) by %s, tracking number %s, shipped %s\nReturn to: %s, %s, %s %s, %s, "
-              "%s, %s\n",
-              job.name().c_str(), d.drive_count, d.carrier.c_str(), d.tracking_number.c_str(), d.ship_date.c_str(),
-              a.recipientname().c_str(), a.streetaddress1().c_str(), a.postalcode().c_str(), a.city().c_str(),
-              a.countryorregion().c_str(), a.phone().c_str(), a.email().c_str());
-}
-
 void PrintShipped(const ShippingResult& r, bool json) {
   if (json) {
     proto::DiskPrepOutput out;
@@ -251,36 +217,57 @@ void PrintShipped(const ShippingResult& r, bool json) {
     return;
   }
   std::printf("job %s is now %s; the shipping details are saved in %s\n"
-              "The drives must reach the datacenter within two weeks, or they are not processed.\n",
-              r.job.name().c_str(), r.job.properties().state().c_str(), r.details_path.c_str());
+              "The drives must reach the datacenter by %s (two weeks after the details were first entered), or "
+              "they are not processed.\n",
+              r.job.name().c_str(), r.job.properties().state().c_str(), r.details_path.c_str(),
+              absl::FormatTime("%Y-%m-%d %H:%M UTC", r.arrive_by, absl::UTCTimeZone()).c_str());
 }
 
-// u: the shipping details (asked for what no flag gave, shown for review, committed on "yes"), or --cancel, or
-// --status. The job is the staging location's (s:), or the one this computer prepared last.
-int ShipCommand(Args& args, const std::string& agent_dir) {
-  if (args.o.staging.empty()) {
-    absl::StatusOr<std::string> pending = file::ReadFile(agent_dir + "/pending-import");
-    if (!pending.ok()) {
-      return Usage("no import job is waiting on this computer; from another computer use u: s:<staging> p:<file>");
-    }
-    args.o.staging = std::string(absl::StripAsciiWhitespace(*pending));
+// u: with no details to send: the job's status (the seed's way to follow the job), then, on a terminal and while
+// Azure still takes them, on to the questions; 0 when that ends the command, -1 to go on.
+int StatusFirst(const Args& args, const ShippingOptions& so, const ie::proto::Job& job, Prompter* prompter) {
+  if (!args.shipping.empty() || args.yes) return -1;
+  if (int shown = StatusCommand(so); shown != 0) return shown;
+  if (!CheckShippingUpdatable(job).ok()) return 0;
+  if (prompter == nullptr) {
+    std::printf("To enter or correct the shipping details, run u: on a terminal or with --carrier ... --yes "
+                "(see --help).\n");
+    return 0;
   }
-  if (args.o.control_plane.empty()) return Usage("no management endpoint: --control-plane URL");
+  return -1;
+}
+
+// u: the shipping details (asked for what no flag gave, each checked as typed, shown for review, committed on
+// "yes"), or --cancel, or --status; with nothing to send, the status. The job: see ResolveShippingTarget.
+// `prompter`: the terminal, or null when there is none to ask on.
+int ShipCommand(Args& args, const std::string& agent_dir, Prompter* prompter) {
   auto transport = http::NewCurlTransport();
-  ShippingOptions so{args.o.staging, args.o.control_plane, args.o.token, args.o.resource_group, transport.get()};
+  ShippingOptions so{"", args.o.control_plane, args.o.token, args.o.resource_group, transport.get()};
+  absl::Status found = ResolveShippingTarget({args.o.staging, args.o.publish_settings, args.job, agent_dir}, so);
+  if (absl::IsNotFound(found) || absl::IsInvalidArgument(found) || absl::IsFailedPrecondition(found)) {
+    return Usage(std::string(found.message()));
+  }
+  if (!found.ok()) return Failed(found);
+  if (args.o.control_plane.empty()) return Usage("no management endpoint: --control-plane URL");
   if (args.cancel) return CancelCommand(so);
   if (args.status_only) return StatusCommand(so);
   auto loaded = LoadJob(so);
   if (!loaded.ok()) return Failed(loaded.status());
-  if (std::optional<int> stop = AskMissing(args.shipping, loaded->second)) return *stop;
-  absl::StatusOr<ShippingDetails> d = DetailsOf(args.shipping);
+  if (int done = StatusFirst(args, so, loaded->first, prompter); done >= 0) return done;
+  // Refused before a question is asked or anything is sent: the job's state no longer takes details.
+  if (absl::Status updatable = CheckShippingUpdatable(loaded->first); !updatable.ok()) return Failed(updatable);
+  absl::Status asked = AskShippingDetails(prompter, args.shipping, loaded->first, loaded->second);
+  if (absl::IsCancelled(asked)) return Failed(asked, "nothing was changed: ");
+  if (!asked.ok()) return Usage(std::string(asked.message()));
+  absl::StatusOr<ShippingDetails> d = ShippingDetailsOf(args.shipping);
   if (!d.ok()) return Usage(std::string(d.status().message()));
-  absl::Status checked = CheckShippingDetails(*d, loaded->first, loaded->second);
+  absl::Status checked = CheckShippingDetails(*d, loaded->first, loaded->second, so.clock->Now());
   if (!checked.ok()) return Usage(std::string(checked.message()));
-  PrintReview(loaded->first, *d);
+  std::printf("%s\n", ShippingReview(loaded->first, *d).c_str());
   if (!args.yes) {
-    if (!::isatty(0)) return Usage("confirm with --yes (no terminal to ask on)");
-    if (!Confirmed("Commit these shipping details?")) {
+    if (prompter == nullptr) return Usage("confirm with --yes (no terminal to ask on)");
+    absl::StatusOr<bool> commit = prompter->Confirm("Are these shipping details correct? Commit them?");
+    if (!commit.ok() || !*commit) {
       std::printf("nothing was changed\n");
       return 1;
     }
@@ -333,8 +320,8 @@ class ProgressLine {
   absl::Time last_ = start_;
 };
 
-void PrintPrepared(const DiskPrepResult& r, bool json, const std::string& staging) {
-  if (json) {
+void PrintPrepared(const DiskPrepResult& r, const Args& args, bool dialogue) {
+  if (args.json) {
     proto::DiskPrepOutput out;
     out.set_job(r.job.name());
     out.set_state(r.job.properties().state());
@@ -348,40 +335,71 @@ void PrintPrepared(const DiskPrepResult& r, bool json, const std::string& stagin
     std::printf("%s\n", json::ToJsonCompact(out).c_str());
     return;
   }
+  const std::string& staging = args.o.staging;
   for (const auto& d : r.drives) {
     // The recovery password is a secret: never printed; it lives in a 0600 file and in the import job.
     std::printf("drive %s: id %s, %.2f GB in %d range(s), verified; recovery password in %s/diskprep/%s.recovery-password\n",
                 d.name.c_str(), d.drive_id.c_str(), d.bytes / 1e9, d.ranges, staging.c_str(), d.name.c_str());
   }
+  for (const std::string& rejected : r.rejected) {  // (the dialogue said these as they happened)
+    if (!dialogue) std::printf("%s; it is not part of the job: do not ship it\n", RejectionReason(rejected).c_str());
+  }
   const auto& a = r.location.properties();
-  std::printf("import job %s created (state %s).\nShip the drives to:\n  %s\n  %s\n  %s %s\n  %s\n  %s\n"
+  std::printf("import job %s created (state %s).\nShip the drives to:\n  %s\n  %s\n  %s %s %s\n  %s\n  %s\n"
               "Supported carriers:", r.job.name().c_str(), r.job.properties().state().c_str(),
               a.recipientname().c_str(), a.streetaddress1().c_str(), a.postalcode().c_str(), a.city().c_str(),
-              a.countryorregion().c_str(), a.phone().c_str());
+              a.stateorprovince().c_str(), a.countryorregion().c_str(), a.phone().c_str());
   for (const auto& c : a.supportedcarriers()) std::printf(" %s", c.c_str());
-  std::printf("\nThen enter the shipping details with `diskprep u:`.\n");
+  std::printf("\n%s", dialogue ? "" : "Then enter the shipping details with `diskprep u:`.\n");
 }
 
-// s: prepares the chosen drives (confirmed with --yes or on the terminal) and creates the import job.
+// After the dialogue: the seed's offer to enter the shipping details at once (then what `u:` does).
+int OfferShipping(Args& args, const std::string& agent_dir, Prompter& prompter) {
+  absl::StatusOr<bool> ship = prompter.Confirm(
+      "Do you want to enter the shipping details now? (If you do not know the tracking number or other shipping "
+      "details yet, answer no and run `diskprep u:` when you do.)");
+  if (!ship.ok() || !*ship) {
+    std::printf("Enter the shipping details later with `diskprep u:`.\n");
+    return 0;
+  }
+  return ShipCommand(args, agent_dir, &prompter);
+}
+
+// s: prepares the drives and creates the import job: from the flags (--drive, formatting confirmed with --yes or on
+// the terminal), or, on a terminal without --drive, by the seed's dialogue (which import job, which drive, format
+// it, another drive while the data does not fit, then the shipping details).
 int PrepareCommand(Args& args, const std::string& agent_dir) {
   DiskPrepOptions& o = args.o;
   if (o.staging.empty()) return Usage("s:<staging location> is required");
-  if (o.drives.empty()) return Usage("choose the drives with --drive NAME (see --list)");
-  if (!args.yes) {
-    if (!::isatty(0)) return Usage("formatting erases the chosen drives: confirm with --yes");
-    if (!Confirmed(absl::StrCat("Format ", o.drives.size(), " drive(s) (everything on them is lost)?"))) {
+  TerminalPrompter terminal;
+  Prompter* prompter = StdinIsTerminal() ? &terminal : nullptr;
+  const bool dialogue = prompter != nullptr && o.drives.empty();
+  if (!dialogue && o.drives.empty()) return Usage("choose the drives with --drive NAME (see --list)");
+  if (!dialogue && !args.yes) {
+    if (prompter == nullptr) return Usage("formatting erases the chosen drives: confirm with --yes");
+    absl::StatusOr<bool> format =
+        prompter->Confirm(absl::StrCat("Format ", o.drives.size(), " drive(s) (everything on them is lost)?"));
+    if (!format.ok() || !*format) {
       std::printf("nothing was changed\n");
       return 1;
     }
   }
   if (o.control_plane.empty()) return Usage("no management endpoint: --control-plane URL");
+  absl::StatusOr<std::string> staging = ChooseImportJob(dialogue ? prompter : nullptr, o.staging);
+  if (absl::IsFailedPrecondition(staging.status())) return Usage(std::string(staging.status().message()));
+  if (dialogue && !staging.ok()) return Failed(staging.status());
+  if (staging.ok()) o.staging = *staging;  // (from flags, a staging location that is none: PrepareDrives says so)
   auto transport = http::NewCurlTransport();
   o.transport = transport.get();
   const bool tty = ::isatty(2);
   ProgressLine line(tty);
   o.progress = [&line](const std::string& drive, uint64_t done, uint64_t total) { line.Show(drive, done, total); };
-  absl::StatusOr<DiskPrepResult> r = PrepareDrives(o);
-  if (tty) std::fprintf(stderr, "\n");
+  Preparer prepare = [tty](const DiskPrepOptions& with) {
+    absl::StatusOr<DiskPrepResult> r = PrepareDrives(with);
+    if (tty) std::fprintf(stderr, "\n");  // ends the progress line
+    return r;
+  };
+  absl::StatusOr<DiskPrepResult> r = dialogue ? PrepareInteractively(*prompter, o, prepare) : prepare(o);
   if (!r.ok()) return Failed(r.status());
   // So that `diskprep u:` on this computer finds the job.
   if (!file::MakeDirs(agent_dir, 0700).ok() ||
@@ -389,8 +407,9 @@ int PrepareCommand(Args& args, const std::string& agent_dir) {
     std::fprintf(stderr, "diskprep: note: cannot record the job in %s; use u: s:%s later\n", agent_dir.c_str(),
                  o.staging.c_str());
   }
-  PrintPrepared(*r, args.json, o.staging);
-  return 0;
+  PrintPrepared(*r, args, dialogue);
+  if (!dialogue || args.json) return 0;
+  return OfferShipping(args, agent_dir, *prompter);
 }
 
 }  // namespace
@@ -401,7 +420,10 @@ int RunDiskPrep(int argc, char** argv, const std::vector<DriveSourceFlag>& sourc
   args.o.token = Env("VMBACKUP_TOKEN");
   if (std::optional<int> done = ParseArgs(argc, argv, sources, args)) return *done;
   const std::string agent_dir = Env("VMBACKUP_AGENT_DIR").empty() ? "/var/lib/vmbackup" : Env("VMBACKUP_AGENT_DIR");
-  if (args.ship) return ShipCommand(args, agent_dir);
+  if (args.ship) {
+    TerminalPrompter terminal;
+    return ShipCommand(args, agent_dir, StdinIsTerminal() ? &terminal : nullptr);
+  }
   absl::StatusOr<std::unique_ptr<DriveEnumerator>> source = OpenDriveSource(args);
   if (!source.ok()) return Usage(std::string(source.status().message()));
   args.o.drive_source = source->get();

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/file/file_util.h"
 #include "common/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -112,7 +113,9 @@ TEST_F(CliTest, AFailedPreparationExitsWith1) {
 }
 
 TEST_F(CliTest, ShippingFindsTheJobThisComputerPrepared) {
-  ExpectUsage({"u:"}, "no import job is waiting on this computer; from another computer use u: s:<staging> p:<file>");
+  ExpectUsage({"u:"}, "no import job is recorded on this computer; on the source computer give the publish settings "
+                      "file entered at \"Initiate offline backup\" (u: p:<file>; the job is then found in its "
+                      "subscription), or from any computer u: s:<staging> p:<file>");
   ExpectUsage({"U:", "s:" + dir_ + "/staging"}, "no management endpoint: --control-plane URL");
   Outcome r = Diskprep({"u:", "s:" + dir_ + "/staging", "--control-plane", "http://127.0.0.1:1", "--cancel"});
   EXPECT_EQ(r.status, 1);
@@ -122,6 +125,33 @@ TEST_F(CliTest, ShippingFindsTheJobThisComputerPrepared) {
   r = Diskprep({"u:", "s:" + dir_ + "/staging", "--control-plane", "http://127.0.0.1:1", "--carrier", "DHL"});
   EXPECT_EQ(r.status, 1);
   EXPECT_THAT(r.err, StartsWith("diskprep: "));
+}
+
+// p: is checked before anything else (before a drive is formatted or a job looked up): a file that is missing or
+// is no publish settings file ends the command with exit status 2, naming it.
+TEST_F(CliTest, APublishSettingsFileThatDoesNotLoadIsRefusedFirst) {
+  const std::string missing = dir_ + "/nowhere.publishsettings";
+  for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
+           {"u:", "p:" + missing}, {"s:" + dir_ + "/staging", "p:" + missing, "--mem", "bay", "--drive", "d1", "--yes"}}) {
+    Outcome r = Diskprep(args);
+    EXPECT_EQ(r.status, 2) << r.err;
+    EXPECT_THAT(r.err, StartsWith("diskprep: p:" + missing + ": cannot read the publish settings file: "));
+    EXPECT_THAT(r.err, HasSubstr(missing + ": No such file or directory"));
+    EXPECT_THAT(r.err, HasSubstr("give the publish settings file entered at \"Initiate offline backup\""));
+  }
+  const std::string bad = dir_ + "/bad.publishsettings";
+  ASSERT_TRUE(file::WriteFileAtomic(bad, "<html>not it</html>", 0600).ok());
+  ExpectUsage({"u:", "p:" + bad, "--status"},
+              "p:" + bad + ": " + bad + " is not a .publishsettings file (no <PublishData>); give the publish "
+              "settings file entered at \"Initiate offline backup\"");
+}
+
+TEST_F(CliTest, HelpSaysWhatReplacesTheManagementCertificate) {
+  Outcome r = Diskprep({"--help"});
+  EXPECT_THAT(r.out, HasSubstr("Its management\ncertificate is not used to sign in: the Import/Export API these tools "
+                               "speak (Azure Resource Manager) accepts only\nAzure AD bearer tokens, so --token / "
+                               "$VMBACKUP_TOKEN replaces it"));
+  EXPECT_THAT(r.out, HasSubstr("--job NAME"));
 }
 
 }  // namespace

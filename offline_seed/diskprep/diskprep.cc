@@ -7,6 +7,7 @@
 #include <memory>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/cli/sizes.h"
@@ -38,6 +39,16 @@ absl::StatusOr<proto::ImportJobRecord> LoadStagedJob(const DiskPrepOptions& o) {
   }
   RETURN_IF_ERROR(LoadSubscription(publish, staged.subscriptionid()).status());
   return staged;
+}
+
+// Why a run ends with data on no drive: the drives rejected in it, by their reasons (a counterfeit drive is not
+// "full"), else the chosen drives are full; then what remains and the way out.
+std::string ShortOfRoom(const DiskPrepResult& result, uint64_t remaining) {
+  std::string why;
+  for (const std::string& r : result.rejected) absl::StrAppend(&why, why.empty() ? "" : "; ", RejectionReason(r));
+  if (why.empty()) why = "the chosen drives are full";
+  return absl::StrCat(why, "; ", cli::HumanBytes(remaining), " of staged data remain. Attach another drive and run "
+                      "the same command with it added (--drive NAME): the prepared drives are kept");
 }
 
 // Threads for reading and hashing (or checking) per drive while `drives` drives work at once: every core, shared.
@@ -104,7 +115,7 @@ absl::Status Preparation::Reject(DriveState& d, const absl::Status& why) {
   RETURN_IF_ERROR(AppendRecord(*d.journal, rej));
   ledger_.Forget(d.ranges);
   d.rejected = true;
-  result_.rejected.push_back(absl::StrCat(d.name, ": ", why.message()));
+  result_.rejected.push_back(absl::StrCat(d.name, ": ", why.message()));  // RejectionReason() takes the name off
   return absl::OkStatus();
 }
 
@@ -178,6 +189,14 @@ std::vector<PreparedDrive> Preparation::Prepared() {
 
 }  // namespace
 
+std::string RejectionReason(const std::string& rejected) {
+  const size_t colon = rejected.find(": ");
+  if (colon == std::string::npos) return rejected;
+  const std::string name = rejected.substr(0, colon), why = rejected.substr(colon + 2);
+  if (absl::StrContains(why, "drive " + name)) return why;
+  return absl::StrCat("drive ", name, " was rejected: ", why);
+}
+
 absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
   ASSIGN_OR_RETURN(proto::ImportJobRecord staged, LoadStagedJob(o));
   if (o.drives.empty()) return absl::InvalidArgumentError("no drive chosen (--drive NAME, repeatable)");
@@ -195,9 +214,11 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
   RETURN_IF_ERROR(preparation.CopyAndVerify());
   result.drives = preparation.Prepared();
   if (uint64_t remaining = ledger.RemainingBytes(); remaining > 0) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "the chosen drives are full; ", cli::HumanBytes(remaining), " of staged data remain. Attach another drive "
-        "and run the same command with it added (--drive NAME): the prepared drives are kept"));
+    if (o.return_when_full) {
+      result.remaining_bytes = remaining;
+      return result;
+    }
+    return absl::ResourceExhaustedError(ShortOfRoom(result, remaining));
   }
   ie::ArmImportJobClient service(o.transport, o.control_plane, o.token);
   ASSIGN_OR_RETURN(SubmittedJob submitted, SubmitImportJob(service, staged, o.resource_group, result.drives));

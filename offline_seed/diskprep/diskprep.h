@@ -43,6 +43,10 @@ struct DiskPrepOptions {
   uint64_t kdf_n = 1u << 15;
   http::HttpTransport* transport = nullptr;
   std::function<void(const std::string& drive, uint64_t done, uint64_t total)> progress;
+  // When the drives are full before every range is on one: false (scripts) returns kResourceExhausted saying what
+  // remains and why (a rejected drive is named with its reason, e.g. counterfeit); true (the dialogue, which asks
+  // for another drive) returns the result so far with remaining_bytes set and no import job.
+  bool return_when_full = false;
 };
 
 struct DiskPrepResult {
@@ -51,11 +55,16 @@ struct DiskPrepResult {
   ie::proto::Location location;
   bool resumed = false;
   std::vector<std::string> rejected;  // drives given up on, with the reason (their data went to other drives)
+  uint64_t remaining_bytes = 0;       // staged data on no drive yet (only with return_when_full)
   absl::Duration copy_time;           // copy pass (read staging, MD5, XTS, write, flush) across drives
   absl::Duration verify_time;         // verify pass
 };
 
 absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& options);
+
+// A rejected drive's entry (DiskPrepResult::rejected, "<drive>: <reason>") as a sentence that names the drive, e.g.
+// "drive d1 (serial S) is counterfeit: it holds at most ... of the ... it claims ...; use another drive".
+std::string RejectionReason(const std::string& rejected);
 
 }  // namespace vmb::offline
 

@@ -185,7 +185,7 @@ class DiskPrepTest : public ::testing::Test {
     d.return_address.set_city("Utrecht");
     d.return_address.set_postalcode("3511");
     d.return_address.set_countryorregion("NL");
-    d.return_address.set_phone("+31");
+    d.return_address.set_phone("+31 30 000 0000");
     d.return_address.set_email("ops@example.com");
     ASSERT_TRUE(RecordShipping(so, d).ok());
   }
@@ -433,6 +433,29 @@ TEST_F(DiskPrepTest, CounterfeitDriveIsFoundBeforeDataIsTrustedToIt) {
   EXPECT_EQ(shipped, staged);
 }
 
+// Alone, a counterfeit drive is reported by name and by what it really holds, never as "the chosen drives are full"
+// (issue 18); with return_when_full (the dialogue) the run returns what remains and the rejection instead, and no job.
+TEST_F(DiskPrepTest, ACounterfeitDriveAloneIsNamedWithItsReasonNotFull) {
+  AddDrive("fake", 64u << 20, "sata3", "2.5", "ssd");
+  sata::proto::DriveSpec fake = *bay_->Get("fake");
+  fake.set_realcapacity(20u << 20);
+  ASSERT_THAT(bay_->Update(fake), IsOk());
+  EXPECT_THAT(PrepareDrives(Options({"fake"})),
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       ::testing::AllOf(HasSubstr("drive fake (serial SN-fake) is counterfeit: it holds at most 23.1 MB "
+                                                  "(23064576 bytes) of the 67.1 MB (67108864 bytes) it claims"),
+                                        HasSubstr("use another drive"), ::testing::Not(HasSubstr("full")))));
+  std::filesystem::remove_all(staging_ + "/diskprep");  // (its journal says rejected: a new run would skip it)
+  DiskPrepOptions dialogue = Options({"fake"});
+  dialogue.return_when_full = true;
+  absl::StatusOr<DiskPrepResult> r = PrepareDrives(dialogue);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->remaining_bytes, StagedBytes());
+  ASSERT_EQ(r->rejected.size(), 1u);
+  EXPECT_THAT(RejectionReason(r->rejected[0]), ::testing::StartsWith("drive fake (serial SN-fake) is counterfeit"));
+  EXPECT_TRUE(r->job.name().empty());
+}
+
 // A write-protected drive (a read-only target): refused with its name and the way out, nothing journaled as
 // prepared, and the same command succeeds once the protection is off.
 TEST_F(DiskPrepTest, WriteProtectedDriveIsRefusedAndTheRunResumesWhenItIsOff) {
@@ -551,7 +574,7 @@ TEST_F(DiskPrepTest, DatacenterImportsTheDrivesIntoStorage) {
   a->set_city("Utrecht");
   a->set_postalcode("3511");
   a->set_countryorregion("NL");
-  a->set_phone("+31");
+  a->set_phone("+31 30 000 0000");
   a->set_email("ops@example.com");
   ASSERT_TRUE(RecordShipping(so, d).ok());
 

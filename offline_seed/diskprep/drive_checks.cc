@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/cli/sizes.h"
 #include "common/crypto/encoding.h"
 #include "common/crypto/random.h"
 #include "common/status/status_macros.h"
@@ -39,15 +40,31 @@ absl::Status ProbeCapacity(io::BlockDevice& device, const std::string& name) {
     m.resize(kUnit, '\x5a');
     return m;
   };
-  for (uint64_t offset : at) RETURN_IF_ERROR(device.Write(offset, marker(offset)));
+  // From the end down: on a drive that wraps, what it really keeps is written last, so only the markers past its
+  // real size are lost.
+  for (auto it = at.rbegin(); it != at.rend(); ++it) RETURN_IF_ERROR(device.Write(*it, marker(*it)));
   RETURN_IF_ERROR(device.Flush());
+  std::vector<bool> kept;
   for (uint64_t offset : at) {
     std::string back;
     RETURN_IF_ERROR(device.Read(offset, kUnit, &back));
-    if (back != marker(offset)) {
+    kept.push_back(back == marker(offset));
+  }
+  // The markers lost from some place to the end: it keeps less than it claims (what is written past its real size
+  // wraps onto its start or is dropped). Lost markers elsewhere: it fails.
+  size_t lost_from = kept.size();
+  while (lost_from > 0 && !kept[lost_from - 1]) --lost_from;
+  if (lost_from > 0 && lost_from < kept.size()) {
+    return absl::DataLossError(absl::StrFormat(
+        "drive %s is counterfeit: it holds at most %s (%u bytes) of the %s (%u bytes) it claims (what is written "
+        "past that is lost); use another drive",
+        name, cli::HumanBytes(at[lost_from]), at[lost_from], cli::HumanBytes(device.size()), device.size()));
+  }
+  for (size_t i = 0; i < kept.size(); ++i) {
+    if (!kept[i]) {
       return absl::DataLossError(absl::StrFormat(
-          "drive %s reports %.1f GB but does not keep what is written at %.1f GB (a counterfeit or failing drive); "
-          "use another drive", name, device.size() / 1e9, offset / 1e9));
+          "drive %s reports %s but does not keep what is written at %s (a counterfeit or failing drive); use "
+          "another drive", name, cli::HumanBytes(device.size()), cli::HumanBytes(at[i])));
     }
   }
   return absl::OkStatus();

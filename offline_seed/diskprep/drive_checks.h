@@ -20,8 +20,10 @@ inline constexpr uint64_t kMaxDriveBytes = 10'000'000'000'000ull;  // 10 TB
 std::string DriveRefusal(const drives::proto::DriveInfo& drive);
 
 // 4 KiB markers, each unique, written at 33 places spread over the device's whole reported capacity (the last one
-// at its very end), flushed and read back. kDataLoss (naming `name`, "counterfeit") when one does not come back: a
-// counterfeit drive that wraps or drops writes past its real size fails here, before any data is trusted to it.
+// at its very end), flushed and read back. kDataLoss naming `name` (e.g. "d1 (serial S)") when one does not come
+// back: "drive <name> is counterfeit: it holds at most N of the M it claims ...; use another drive" when the
+// markers are lost from some place to the end (a drive that wraps or drops writes past its real size), else "does
+// not keep what is written at ..." - either way before any data is trusted to it.
 // The device's own errors are returned as they are. What was on the device is overwritten.
 absl::Status ProbeCapacity(io::BlockDevice& device, const std::string& name);
 

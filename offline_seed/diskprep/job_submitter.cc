@@ -13,6 +13,7 @@ ie::proto::Job NewJob(const proto::ImportJobRecord& staged, const ie::proto::Sto
   ie::proto::Job job;
   job.set_location(account.location());
   (*job.mutable_tags())[kItemTag] = staged.itemid();  // ties the job to this staging location
+  if (!staged.sourcehost().empty()) (*job.mutable_tags())[kSourceHostTag] = staged.sourcehost();
   auto* p = job.mutable_properties();
   p->set_storageaccountid(account.id());
   p->set_jobtype("Import");

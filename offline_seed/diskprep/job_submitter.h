@@ -18,6 +18,10 @@
 
 namespace vmb::offline {
 
+// The job's tag naming the source computer (the staging location's sourceHost), so `diskprep u:` on that computer
+// finds the job it waits for when another computer prepared the drives (ship_target.h).
+inline constexpr char kSourceHostTag[] = "vmbackupSourceHost";
+
 struct SubmittedJob {
   ie::proto::Job job;
   ie::proto::Location location;  // the datacenter the drives go to

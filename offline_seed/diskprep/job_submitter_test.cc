@@ -70,6 +70,7 @@ proto::ImportJobRecord Staged() {
   staged.set_jobname("seedjob1");
   staged.set_subscriptionid("sub-123");
   staged.set_storageaccount("seedacct");
+  staged.set_sourcehost("source-pc");
   staged.set_itemid("item-42");
   return staged;
 }
@@ -98,6 +99,7 @@ TEST(SubmitImportJob, CreatesTheJobWithEveryDrive) {
   EXPECT_EQ(s->job.name(), "seedjob1");
   EXPECT_EQ(job.location(), "westeurope");
   EXPECT_EQ(job.tags().at(kItemTag), "item-42");
+  EXPECT_EQ(job.tags().at(kSourceHostTag), "source-pc") << "so u: on the source computer finds it";
   const auto& p = job.properties();
   EXPECT_EQ(p.storageaccountid(), "/subscriptions/sub-123/resourceGroups/offlinebackup/providers/Microsoft.Storage/"
                                   "storageAccounts/seedacct");

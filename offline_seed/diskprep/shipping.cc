@@ -1,119 +1,151 @@
 #include "offline_seed/diskprep/shipping.h"
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
+#include <unistd.h>
+
 #include "absl/strings/str_cat.h"
-#include "absl/time/civil_time.h"
-#include "absl/time/clock.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "common/file/file_util.h"
 #include "common/json/json.h"
+#include "common/status/http_status.h"
 #include "common/status/status_macros.h"
 #include "offline_seed/agent/staging.h"
+#include "offline_seed/diskprep/shipping_record.pb.h"
 #include "offline_seed/import_job/arm_client.h"
 #include "offline_seed/import_job/job_progress.h"
-#include "common/status/http_status.h"
-#include <unistd.h>
 
 namespace vmb::offline {
+namespace {
+
+constexpr char kUtc[] = "%Y-%m-%dT%H:%M:%SZ";  // RFC 3339 in UTC
+
+// The job `o` names: the staging location's record, else job_name in subscription.
+absl::StatusOr<ie::JobRef> JobRefOf(const ShippingOptions& o) {
+  if (o.staging.empty()) {
+    if (o.job_name.empty() || o.subscription.empty()) {
+      return absl::InvalidArgumentError("no import job: give s:<staging location> or the job's name");
+    }
+    return ie::JobRef{o.subscription, o.resource_group, o.job_name};
+  }
+  ASSIGN_OR_RETURN(proto::ImportJobRecord staged, ReadStagedJob(o.staging));
+  return ie::JobRef{staged.subscriptionid(), o.resource_group, staged.jobname()};
+}
+
+std::string RecordPath(const ShippingOptions& o, const std::string& job) {
+  if (!o.staging.empty()) return o.staging + "/shipping.json";
+  return absl::StrCat(o.record_dir.empty() ? "." : o.record_dir, "/shipping-", job, ".json");
+}
+
+// When the details were first entered: the earlier record's, else `now` (a correction keeps the first deadline:
+// fixing a typo gives the drives no more time).
+absl::Time FirstEntered(const std::string& record_path, absl::Time now) {
+  absl::StatusOr<std::string> text = file::ReadFile(record_path);
+  proto::ShippingRecord earlier;
+  absl::Time at;
+  std::string err;
+  if (text.ok() && json::Parse(*text, &earlier, record_path).ok() &&
+      absl::ParseTime(absl::RFC3339_full, earlier.enteredat(), &at, &err) && at <= now) {
+    return at;
+  }
+  return now;
+}
+
+ie::proto::UpdateJobParameters ShippingUpdate(const ie::proto::Job& job, const ShippingDetails& d) {
+  ie::proto::UpdateJobParameters patch;
+  auto* p = patch.mutable_properties();
+  auto* pkg = p->mutable_deliverypackage();
+  pkg->set_carriername(d.carrier);
+  pkg->set_trackingnumber(NormalTrackingNumber(d.tracking_number));  // "1z 999 aa1 " is 1Z999AA1, as carriers print it
+  pkg->set_drivecount(d.drive_count);
+  pkg->set_shipdate(d.ship_date);
+  *p->mutable_returnaddress() = d.return_address;
+  if (!d.return_account.empty()) {
+    auto* back = p->mutable_returnshipping();
+    back->set_carriername(d.return_carrier.empty() ? d.carrier : d.return_carrier);
+    back->set_carrieraccountnumber(d.return_account);
+  }
+  // UpdateJobParameters.state: "Shipping" tells the service the package is on its way; the delivery package and
+  // return address may come in the same request. Sent once: a Shipping job is only corrected.
+  if (job.properties().state() == "Creating") p->set_state("Shipping");
+  return patch;
+}
+
+absl::Status WriteRecord(const std::string& path, const ie::JobRef& ref, const ie::proto::Job& accepted,
+                         absl::Time entered) {
+  proto::ShippingRecord record;
+  record.set_name(accepted.name().empty() ? ref.name : accepted.name());
+  record.set_subscription(ref.subscription);
+  const auto& p = accepted.properties();
+  record.mutable_properties()->set_state(p.state());
+  *record.mutable_properties()->mutable_deliverypackage() = p.deliverypackage();
+  *record.mutable_properties()->mutable_returnaddress() = p.returnaddress();
+  *record.mutable_properties()->mutable_returnshipping() = p.returnshipping();
+  record.set_enteredat(absl::FormatTime(kUtc, entered, absl::UTCTimeZone()));
+  record.set_arriveby(absl::FormatTime(kUtc, entered + kArrivalWindow, absl::UTCTimeZone()));
+  absl::Status written = file::WriteFileAtomic(path, json::ToJson(record, true), 0600);
+  if (written.ok()) return written;
+  return absl::Status(written.code(), absl::StrCat("import job ", record.name(), " has the new shipping details, but "
+                                                   "the local record could not be written: ", written.message()));
+}
+
+}  // namespace
 
 absl::StatusOr<std::pair<ie::proto::Job, ie::proto::Location>> LoadJob(const ShippingOptions& o) {
-  ASSIGN_OR_RETURN(proto::ImportJobRecord staged, ReadStagedJob(o.staging));
+  ASSIGN_OR_RETURN(ie::JobRef ref, JobRefOf(o));
   ie::ArmImportJobClient client(o.transport, o.control_plane, o.token);
-  absl::StatusOr<ie::proto::Job> job = client.GetJob({staged.subscriptionid(), o.resource_group, staged.jobname()});
+  absl::StatusOr<ie::proto::Job> job = client.GetJob(ref);
   if (!job.ok()) {
     // The job was made by `diskprep s:` (this staging location records it): a 404 now means Azure deleted it.
-    if (HttpStatusOf(job.status()).value_or(0) == 404 && ::access((o.staging + "/diskprep").c_str(), F_OK) == 0) {
-      return absl::NotFoundError(ie::JobGoneExplanation(staged.jobname()));
+    if (HttpStatusOf(job.status()).value_or(0) == 404 && !o.staging.empty() &&
+        ::access((o.staging + "/diskprep").c_str(), F_OK) == 0) {
+      return absl::NotFoundError(ie::JobGoneExplanation(ref.name));
     }
-    return absl::Status(job.status().code(), absl::StrCat("import job ", staged.jobname(), ": ", job.status().message(),
+    return absl::Status(job.status().code(), absl::StrCat("import job ", ref.name, ": ", job.status().message(),
                                                           " (prepare the drives with `diskprep s:` first)"));
   }
   ASSIGN_OR_RETURN(ie::proto::Location where, client.GetLocation(job->location()));
   return std::make_pair(*job, where);
 }
 
-std::string NormalTrackingNumber(const std::string& typed) {
-  std::string out;
-  for (char c : typed) {
-    if (!absl::ascii_isspace(static_cast<unsigned char>(c))) out.push_back(absl::ascii_toupper(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
-
-absl::Status CheckShippingDetails(const ShippingDetails& d, const ie::proto::Job& job, const ie::proto::Location& where) {
-  bool carrier_ok = false;
-  for (const auto& c : where.properties().supportedcarriers()) carrier_ok |= absl::EqualsIgnoreCase(c, d.carrier);
-  if (!carrier_ok) {
-    return absl::InvalidArgumentError(absl::StrCat("carrier \"", d.carrier, "\" does not serve ", where.name(),
-                                                   "; choose one of ",
-                                                   absl::StrJoin(where.properties().supportedcarriers(), ", ")));
-  }
-  if (NormalTrackingNumber(d.tracking_number).size() < 5) {
-    return absl::InvalidArgumentError("the tracking number looks too short");
-  }
-  absl::Time date;
-  std::string err;
-  if (!absl::ParseTime("%Y-%m-%d", d.ship_date, absl::UTCTimeZone(), &date, &err)) {
-    return absl::InvalidArgumentError(absl::StrCat("ship date \"", d.ship_date, "\" is not YYYY-MM-DD"));
-  }
-  // The drives must reach the datacenter within two weeks of the details being entered (now): a ship date outside
-  // two weeks either side of today is a typo, or a package that cannot arrive in time.
-  const absl::Time today = absl::FromCivil(absl::ToCivilDay(absl::Now(), absl::UTCTimeZone()), absl::UTCTimeZone());
-  if (date < today - absl::Hours(24 * 14) || date > today + absl::Hours(24 * 14)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "ship date ", d.ship_date, " is more than two weeks from today (",
-        absl::FormatTime("%Y-%m-%d", today, absl::UTCTimeZone()),
-        "): the drives must reach the datacenter within two weeks of these details; enter the date you ship them"));
-  }
-  int drives = job.properties().drivelist_size();
-  if (d.drive_count != drives) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the package holds ", d.drive_count, " drive(s) but import job ", job.name(), " has ", drives,
-        "; a package carries exactly the drives of one job (do not mix drives of different jobs)"));
-  }
-  const auto& a = d.return_address;
-  for (const auto& [field, value] : std::vector<std::pair<const char*, std::string>>{
-           {"contact name", a.recipientname()}, {"street address", a.streetaddress1()}, {"city", a.city()},
-           {"postal code", a.postalcode()}, {"country or region", a.countryorregion()}, {"phone", a.phone()},
-           {"email", a.email()}}) {
-    if (value.empty()) return absl::InvalidArgumentError(absl::StrCat("the return address needs a ", field));
-  }
-  if (a.email().find('@') == std::string::npos) return absl::InvalidArgumentError("the email address has no '@'");
+absl::Status CheckShippingDetails(const ShippingDetails& d, const ie::proto::Job& job, const ie::proto::Location& where,
+                                  absl::Time entered) {
+  const ie::proto::ReturnAddress& a = d.return_address;
+  // Each detail by the rule the dialogue checks it with as it is typed (shipping_checks.h).
+  const std::pair<const char*, std::string> fields[] = {
+      {"carrier", d.carrier}, {"tracking-number", d.tracking_number}, {"ship-date", d.ship_date},
+      {"drive-count", absl::StrCat(d.drive_count)}, {"contact", a.recipientname()}, {"street", a.streetaddress1()},
+      {"city", a.city()}, {"state", a.stateorprovince()}, {"postal-code", a.postalcode()},
+      {"country", a.countryorregion()}, {"phone", a.phone()}, {"email", a.email()}};
+  for (const auto& [field, value] : fields) RETURN_IF_ERROR(CheckShippingField(field, value, job, where, entered));
   return absl::OkStatus();
 }
 
-absl::StatusOr<ShippingResult> RecordShipping(const ShippingOptions& o, const ShippingDetails& d) {
-  ASSIGN_OR_RETURN(auto loaded, LoadJob(o));
-  RETURN_IF_ERROR(CheckShippingDetails(d, loaded.first, loaded.second));
-  ASSIGN_OR_RETURN(proto::ImportJobRecord staged, ReadStagedJob(o.staging));
-  ie::ArmImportJobClient client(o.transport, o.control_plane, o.token);
-  ie::JobRef ref{staged.subscriptionid(), o.resource_group, staged.jobname()};
-  ie::proto::UpdateJobParameters patch;
-  auto* pkg = patch.mutable_properties()->mutable_deliverypackage();
-  pkg->set_carriername(d.carrier);
-  pkg->set_trackingnumber(NormalTrackingNumber(d.tracking_number));  // "1z 999 aa1 " is 1Z999AA1, as carriers print it
-  pkg->set_drivecount(d.drive_count);
-  pkg->set_shipdate(d.ship_date);
-  *patch.mutable_properties()->mutable_returnaddress() = d.return_address;
-  if (!d.return_account.empty()) {
-    auto* back = patch.mutable_properties()->mutable_returnshipping();
-    back->set_carriername(d.return_carrier.empty() ? d.carrier : d.return_carrier);
-    back->set_carrieraccountnumber(d.return_account);
+absl::Status CheckShippingUpdatable(const ie::proto::Job& job) {
+  const std::string& state = job.properties().state();
+  if (state == "Creating" || state == "Shipping") return absl::OkStatus();
+  std::string next = "nothing can be changed any more; `diskprep u:` shows its status";
+  if (state == "Received" || state == "Transferring" || state == "Packaging") {
+    next = "the datacenter has the package, so the details can no longer change; `diskprep u:` shows its progress";
   }
-  RETURN_IF_ERROR(client.UpdateJob(ref, patch).status());
-  ie::proto::UpdateJobParameters to_shipping;
-  to_shipping.mutable_properties()->set_state("Shipping");
+  return absl::FailedPreconditionError(absl::StrCat("import job ", job.name(), " is ", state,
+                                                    ": Azure takes shipping details only while a job is Creating or "
+                                                    "Shipping; ", next, ". Nothing was changed"));
+}
+
+absl::StatusOr<ShippingResult> RecordShipping(const ShippingOptions& o, const ShippingDetails& d) {
+  ASSIGN_OR_RETURN(ie::JobRef ref, JobRefOf(o));
+  ASSIGN_OR_RETURN(auto loaded, LoadJob(o));
+  const ie::proto::Job& job = loaded.first;
+  RETURN_IF_ERROR(CheckShippingUpdatable(job));
   ShippingResult r;
-  ASSIGN_OR_RETURN(r.job, client.UpdateJob(ref, to_shipping));
-  r.details_path = o.staging + "/shipping.json";
-  ie::proto::Job local;
-  *local.mutable_properties()->mutable_deliverypackage() = *pkg;
-  *local.mutable_properties()->mutable_returnaddress() = d.return_address;
-  local.set_name(r.job.name());
-  RETURN_IF_ERROR(file::WriteFileAtomic(r.details_path, json::ToJson(local, true), 0600));
+  r.details_path = RecordPath(o, ref.name);
+  const absl::Time entered = FirstEntered(r.details_path, o.clock->Now());
+  RETURN_IF_ERROR(CheckShippingDetails(d, job, loaded.second, entered));
+  ie::ArmImportJobClient client(o.transport, o.control_plane, o.token);
+  // One request: the service applies all of it or none, so it never holds half an update.
+  ASSIGN_OR_RETURN(r.job, client.UpdateJob(ref, ShippingUpdate(job, d)));
+  RETURN_IF_ERROR(WriteRecord(r.details_path, ref, r.job, entered));
+  r.arrive_by = entered + kArrivalWindow;
   return r;
 }
 
@@ -140,11 +172,11 @@ absl::StatusOr<std::string> JobStatusText(const ShippingOptions& o) {
 }
 
 absl::StatusOr<ie::proto::Job> CancelJob(const ShippingOptions& o) {
-  ASSIGN_OR_RETURN(proto::ImportJobRecord staged, ReadStagedJob(o.staging));
+  ASSIGN_OR_RETURN(ie::JobRef ref, JobRefOf(o));
   ie::ArmImportJobClient client(o.transport, o.control_plane, o.token);
   ie::proto::UpdateJobParameters cancel;
   cancel.mutable_properties()->set_cancelrequested(true);
-  return client.UpdateJob({staged.subscriptionid(), o.resource_group, staged.jobname()}, cancel);
+  return client.UpdateJob(ref, cancel);
 }
 
 }  // namespace vmb::offline

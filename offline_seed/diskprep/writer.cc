@@ -26,7 +26,8 @@ namespace {
 
 // A new drive: the capacity probe, a volume with a new recovery password (kept at `key_path`), "formatted".
 absl::Status Format(DriveState& d, const std::string& key_path, const std::string& job_name, uint64_t kdf_n) {
-  absl::Status probed = ProbeCapacity(*d.device, d.name);
+  absl::Status probed =
+      ProbeCapacity(*d.device, d.serial_id.empty() ? d.name : absl::StrCat(d.name, " (serial ", d.serial_id, ")"));
   if (!probed.ok()) return WithReattachHint(probed);
   // The drive's id in the job is its hardware serial (a drive that reports none gets a random one).
   FormatOptions fo{d.serial_id.empty() ? crypto::Base16Encode(crypto::SecureRandom().Bytes(4), true) : d.serial_id,

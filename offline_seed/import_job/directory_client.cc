@@ -5,6 +5,7 @@
 #include "common/http/url.h"
 #include "common/json/json.h"
 #include "common/status/status_macros.h"
+#include "google/protobuf/struct.pb.h"
 
 namespace vmb::ie {
 
@@ -48,6 +49,17 @@ absl::Status DirectoryClient::DeleteApplication(const std::string& object_id) {
   return CallRest(graph_, "DELETE", absl::StrCat("/v1.0/applications/", http::PercentEncode(object_id)), "",
                   "delete application " + object_id)
       .status();
+}
+
+absl::StatusOr<std::string> DirectoryClient::SignedInUserId() {
+  ASSIGN_OR_RETURN(std::string body, CallRest(graph_, "GET", "/v1.0/me?$select=id", "", "get the signed-in user"));
+  google::protobuf::Struct user;
+  RETURN_IF_ERROR(json::Parse(body, &user, "the signed-in user"));
+  auto id = user.fields().find("id");
+  if (id == user.fields().end() || id->second.string_value().empty()) {
+    return absl::NotFoundError("the directory's answer to GET /me has no id");
+  }
+  return id->second.string_value();
 }
 
 }  // namespace vmb::ie

@@ -29,6 +29,9 @@ class DirectoryClient {
   absl::Status SetKeyCredentials(const std::string& object_id, const std::vector<proto::KeyCredential>& keys);
   // DELETE /v1.0/applications/{id}.
   absl::Status DeleteApplication(const std::string& object_id);
+  // GET /v1.0/me?$select=id: the signed-in user's object id (the "Azure user id"). kNotFound when the answer has no
+  // id; the service's status otherwise (e.g. a token without a user).
+  absl::StatusOr<std::string> SignedInUserId();
 
  private:
   RestEndpoint graph_;

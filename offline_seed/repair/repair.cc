@@ -79,6 +79,44 @@ absl::StatusOr<std::vector<Range>> CorruptedRanges(const std::string& xml) {
   return out;
 }
 
+// A range's line in the repair record: the job it repaired and the range (blob paths and job names have no spaces).
+std::string RecordOf(const std::string& job, const Range& r) {
+  return absl::StrCat(job, " ", r.blob, " ", r.offset, " ", r.length, " ", absl::AsciiStrToUpper(r.md5));
+}
+
+// Sends one range from the staged image after checking it against the MD5 diskprep recorded (creating its page blob
+// first if the import never did). False when the range is all zeros (nothing to send); `ready` remembers the blobs
+// known to exist.
+absl::StatusOr<bool> SendRange(const RepairOptions& o, const Range& r, std::set<std::string>* ready_blobs) {
+  std::set<std::string>& ready = *ready_blobs;
+  std::string image = o.staging + "/images/" + r.blob.substr(r.blob.rfind('/') + 1);
+  struct stat st;
+  if (::stat(image.c_str(), &st) != 0) return file::ErrnoStatus(errno, "cannot read the staged image", image);
+  int fd = ::open(image.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return file::ErrnoStatus(errno, "cannot open", image);
+  std::string data(r.length, '\0');
+  ssize_t n = ::pread(fd, data.data(), data.size(), static_cast<off_t>(r.offset));
+  ::close(fd);
+  if (n != static_cast<ssize_t>(data.size()) ||
+      (!r.md5.empty() && crypto::Base16Encode(crypto::Md5(data), true) != absl::AsciiStrToUpper(r.md5))) {
+    return absl::DataLossError(absl::StrCat("the staged bytes of ", r.blob, " at offset ", r.offset,
+                                            " no longer match what diskprep recorded; the staging location changed "
+                                            "and cannot repair this import"));
+  }
+  blob::BlobUri target = o.account.WithContainer(r.blob.substr(0, r.blob.find('/'))).WithBlob(r.blob.substr(r.blob.find('/') + 1));
+  if (!ready.count(r.blob)) {
+    if (!o.storage->GetProperties(target).ok()) {
+      RETURN_IF_ERROR(o.storage->CreateContainer(o.account.WithContainer(target.container())));
+      RETURN_IF_ERROR(o.storage->CreatePageBlob(target, (static_cast<uint64_t>(st.st_size) + 511) / 512 * 512));
+    }
+    ready.insert(r.blob);
+  }
+  if (data.find_first_not_of('\0') == std::string::npos) return false;  // the page blob is zero there already
+  data.resize((data.size() + 511) / 512 * 512, '\0');
+  RETURN_IF_ERROR(o.storage->PutPages(target, r.offset, data));
+  return true;
+}
+
 }  // namespace
 
 absl::StatusOr<RepairResult> RepairImport(const RepairOptions& o) {
@@ -124,33 +162,21 @@ absl::StatusOr<RepairResult> RepairImport(const RepairOptions& o) {
     result.drives.push_back(absl::StrCat(d.driveid(), ": ", d.state(), " ", d.copystatus().substr(0, d.copystatus().find(':')),
                                          ", all ", it->second.size(), " range(s)"));
   }
+  if (todo.empty()) return result;
+  // What an earlier repair of this job already sent (an explicit `seedagent repair`, then the first backup, or an
+  // interrupted run): each range goes once.
+  ASSIGN_OR_RETURN(std::unique_ptr<Journal> record, Journal::Open(o.staging + "/" + kRepairRecord));
+  const std::set<std::string> sent(record->records().begin(), record->records().end());
   std::set<std::string> ready;  // page blobs known to exist
   for (const Range& r : todo) {
-    std::string image = o.staging + "/images/" + r.blob.substr(r.blob.rfind('/') + 1);
-    struct stat st;
-    if (::stat(image.c_str(), &st) != 0) return file::ErrnoStatus(errno, "cannot read the staged image", image);
-    int fd = ::open(image.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return file::ErrnoStatus(errno, "cannot open", image);
-    std::string data(r.length, '\0');
-    ssize_t n = ::pread(fd, data.data(), data.size(), static_cast<off_t>(r.offset));
-    ::close(fd);
-    if (n != static_cast<ssize_t>(data.size()) ||
-        (!r.md5.empty() && crypto::Base16Encode(crypto::Md5(data), true) != absl::AsciiStrToUpper(r.md5))) {
-      return absl::DataLossError(absl::StrCat("the staged bytes of ", r.blob, " at offset ", r.offset,
-                                              " no longer match what diskprep recorded; the staging location changed "
-                                              "and cannot repair this import"));
+    const std::string line = RecordOf(staged.jobname(), r);
+    if (sent.count(line)) {
+      ++result.ranges_already_sent;
+      continue;
     }
-    blob::BlobUri target = o.account.WithContainer(r.blob.substr(0, r.blob.find('/'))).WithBlob(r.blob.substr(r.blob.find('/') + 1));
-    if (!ready.count(r.blob)) {
-      if (!o.storage->GetProperties(target).ok()) {
-        RETURN_IF_ERROR(o.storage->CreateContainer(o.account.WithContainer(target.container())));
-        RETURN_IF_ERROR(o.storage->CreatePageBlob(target, (static_cast<uint64_t>(st.st_size) + 511) / 512 * 512));
-      }
-      ready.insert(r.blob);
-    }
-    if (data.find_first_not_of('\0') == std::string::npos) continue;  // the page blob is zero there already
-    data.resize((data.size() + 511) / 512 * 512, '\0');
-    RETURN_IF_ERROR(o.storage->PutPages(target, r.offset, data));
+    ASSIGN_OR_RETURN(bool put, SendRange(o, r, &ready));
+    if (!put) continue;  // all zeros: the page blob is zero there already
+    RETURN_IF_ERROR(record->Append(line));
     ++result.ranges_resent;
     result.bytes_resent += r.length;
   }

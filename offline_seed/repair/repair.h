@@ -6,7 +6,9 @@
 //   - a drive that could not be read at all (BitLockerKeyInvalid, ManifestCorrupted) or never arrived
 //     (NeverReceived): every range diskprep journaled onto that drive.
 // Each range's staged bytes are checked against the MD5 recorded for it before they are sent, so a staging location
-// that changed since diskprep is refused (kDataLoss) rather than imported.
+// that changed since diskprep is refused (kDataLoss) rather than imported. Each range sent is recorded (durably,
+// before the next) in the staging location's repair record, and never sent again for that job: the first backup
+// after an explicit `seedagent repair`, or a run after an interrupted one, sends only what is still missing.
 #ifndef VMBACKUP_OFFLINE_SEED_REPAIR_REPAIR_H_
 #define VMBACKUP_OFFLINE_SEED_REPAIR_REPAIR_H_
 
@@ -18,6 +20,9 @@
 #include "common/http/http_transport.h"
 
 namespace vmb::offline {
+
+// The repair record, in the staging location: one line per range sent ("<job> <blob> <offset> <length> <md5>").
+inline constexpr char kRepairRecord[] = "repair.journal";
 
 struct RepairOptions {
   std::string staging;
@@ -34,6 +39,7 @@ struct RepairResult {
   std::vector<std::string> drives;  // "<drive id>: <why>" for each drive repaired
   int ranges_resent = 0;
   uint64_t bytes_resent = 0;
+  int ranges_already_sent = 0;  // by an earlier repair of this job (the repair record), so not sent again
 };
 
 // kFailedPrecondition when the import job has not completed yet (nothing to repair until the datacenter is done).

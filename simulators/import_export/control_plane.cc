@@ -14,6 +14,7 @@
 #include "httplib.h"
 #include "offline_seed/import_job/import_job_service.h"
 #include "simulators/http_server/bind_loopback.h"
+#include "simulators/import_export/replies.h"
 
 namespace vmb::ie {
 namespace {
@@ -23,24 +24,6 @@ constexpr char kJobsPath[] =
 constexpr char kAccountPath[] =
     R"(/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/Microsoft\.Storage/storageAccounts/([^/?]+))";
 constexpr int kMaxDrives = 10;
-
-void Reply(httplib::Response& res, int status, const google::protobuf::Message& body) {
-  res.status = status;
-  std::string text = json::ToJsonCompact(body);
-  // A list with nothing in it still says so: {"value": []}, as ARM and Graph answer (the compact printer omits it).
-  const google::protobuf::FieldDescriptor* value = body.GetDescriptor()->FindFieldByName("value");
-  if (value != nullptr && value->is_repeated() && body.GetReflection()->FieldSize(body, value) == 0) {
-    text = text == "{}" ? R"({"value":[]})" : absl::StrCat(R"({"value":[],)", text.substr(1));
-  }
-  res.set_content(text, "application/json");
-}
-
-void Error(httplib::Response& res, int status, const std::string& code, const std::string& message) {
-  proto::ErrorBody e;
-  e.mutable_error()->set_code(code);
-  e.mutable_error()->set_message(message);
-  Reply(res, status, e);
-}
 
 std::string JobId(const std::string& sub, const std::string& rg, const std::string& name) {
   return absl::StrCat("/subscriptions/", sub, "/resourceGroups/", rg, "/providers/Microsoft.ImportExport/jobs/", name);
@@ -147,6 +130,20 @@ proto::JobList Page(const std::vector<proto::Job>& all, const httplib::Request& 
                                    "&$skiptoken=", skip + top));
   }
   return list;
+}
+
+// Shipping details (delivery package, return address and shipping) change only until the datacenter has the
+// package: while the job is Creating or Shipping.
+absl::Status ShippingDetailsOpen(const proto::Job& job, const proto::UpdateJobParameters& patch,
+                                 const std::string& name) {
+  const auto& p = patch.properties();
+  const std::string& state = job.properties().state();
+  if (!(p.has_deliverypackage() || p.has_returnaddress() || p.has_returnshipping()) || state == "Creating" ||
+      state == "Shipping") {
+    return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat("The job ", name, " is ", state, "; shipping details can change only while it is Creating or Shipping."));
 }
 
 }  // namespace
@@ -499,6 +496,10 @@ void ControlPlane::Routes() {
         return absl::NotFoundError(absl::StrCat("import job ", std::string(req.matches[3]), " was not found"));
       }
       const auto& p = patch.properties();
+      if (absl::Status open = ShippingDetailsOpen(*job, patch, req.matches[3]); !open.ok()) {
+        code = 409, err_code = "JobNotUpdatable";
+        return open;
+      }
       if (p.has_deliverypackage()) {
         const std::string& tracking = p.deliverypackage().trackingnumber();
         for (const auto& other : st.jobs()) {
@@ -586,70 +587,8 @@ void ControlPlane::Routes() {
                  Reply(res, 200, result);
                });
 
-  // Microsoft Graph v1.0 applications (the directory), for certgen.
-  server_->Get(R"(/v1\.0/applications)", [this](const httplib::Request& req, httplib::Response& res) {
-    // $filter=displayName eq '<name>' (quotes doubled inside), the only filter the tools use.
-    std::string filter = req.get_param_value("$filter");
-    std::string name;
-    if (!filter.empty()) {
-      constexpr absl::string_view kPrefix = "displayName eq '";
-      if (!absl::StartsWith(filter, kPrefix) || filter.size() < kPrefix.size() + 1 || filter.back() != '\'') {
-        return Error(res, 400, "Request_UnsupportedQuery", absl::StrCat("Unsupported query: ", filter));
-      }
-      name = absl::StrReplaceAll(filter.substr(kPrefix.size(), filter.size() - kPrefix.size() - 1), {{"''", "'"}});
-    }
-    proto::ApplicationList list;
-    const proto::ServerState snapshot = state();
-    for (const auto& a : snapshot.applications()) {
-      if (filter.empty() || a.displayname() == name) *list.add_value() = a;
-    }
-    Reply(res, 200, list);
-  });
-  server_->Post(R"(/v1\.0/applications)", [this](const httplib::Request& req, httplib::Response& res) {
-    proto::Application a;
-    if (!json::Parse(req.body, &a, "application").ok() || a.displayname().empty()) {
-      return Error(res, 400, "Request_BadRequest", "an application needs a displayName");
-    }
-    a.set_id(crypto::Base16Encode(crypto::SecureRandom().Bytes(16)));
-    a.set_appid(crypto::Base16Encode(crypto::SecureRandom().Bytes(16)));
-    absl::Status s = Mutate([&](proto::ServerState& st) {
-      *st.add_applications() = a;  // Graph allows several applications with one display name
-      return absl::OkStatus();
-    });
-    if (!s.ok()) return Error(res, 500, "InternalServerError", std::string(s.message()));
-    Reply(res, 201, a);
-  });
-  server_->Patch(R"(/v1\.0/applications/([^/?]+))", [this](const httplib::Request& req, httplib::Response& res) {
-    proto::Application patch;
-    if (!json::Parse(req.body, &patch, "application").ok()) return Error(res, 400, "Request_BadRequest", "bad body");
-    std::string id = req.matches[1];
-    absl::Status s = Mutate([&](proto::ServerState& st) {
-      for (auto& a : *st.mutable_applications()) {
-        if (a.id() != id) continue;
-        if (patch.keycredentials_size() > 0) *a.mutable_keycredentials() = patch.keycredentials();
-        if (!patch.displayname().empty()) a.set_displayname(patch.displayname());
-        return absl::OkStatus();
-      }
-      return absl::NotFoundError(absl::StrCat("Resource '", id, "' does not exist."));
-    });
-    if (!s.ok()) return Error(res, 404, "Request_ResourceNotFound", std::string(s.message()));
-    res.status = 204;
-  });
-  server_->Delete(R"(/v1\.0/applications/([^/?]+))", [this](const httplib::Request& req, httplib::Response& res) {
-    std::string id = req.matches[1];
-    absl::Status s = Mutate([&](proto::ServerState& st) {
-      auto* apps = st.mutable_applications();
-      for (int i = 0; i < apps->size(); ++i) {
-        if (apps->Get(i).id() == id) {
-          apps->DeleteSubrange(i, 1);
-          return absl::OkStatus();
-        }
-      }
-      return absl::NotFoundError(absl::StrCat("Resource '", id, "' does not exist."));
-    });
-    if (!s.ok()) return Error(res, 404, "Request_ResourceNotFound", std::string(s.message()));
-    res.status = 204;
-  });
+  // Microsoft Graph v1.0 (the directory), for certgen and the portal: directory_routes.cc.
+  DirectoryRoutes();
 }
 
 }  // namespace vmb::ie

@@ -6,7 +6,8 @@
 //     drives), Jobs_Update (PATCH of UpdateJobParameters), Jobs_Delete (Creating, Completed or Closed jobs),
 //     BitLockerKeys_List (the only answer that carries drive keys);
 //   Microsoft.Storage storage accounts (create, get), as the portal and the tools use them;
-//   Microsoft Graph v1.0 applications ($filter=displayName eq '...', create, update keys, delete);
+//   Microsoft Graph v1.0: the signed-in user (/me) and applications ($filter=displayName eq '...', get, create,
+//     update keys, delete), as certgen and the portal's manual path use them (directory_routes.cc);
 //   /internal/datacenter/...: the datacenter simulator's private updates (not part of any public API).
 // Every request needs "Authorization: Bearer <token>"; errors are ARM's {"error": {"code", "message"}}, unknown
 // routes included. State persists in a folder (state.json, 0600, written atomically).
@@ -32,12 +33,17 @@ class Server;
 
 namespace vmb::ie {
 
+inline constexpr char kSimulatedUserObjectId[] = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
+
 struct ControlPlaneOptions {
   std::string state_dir;
   std::string token;
   // The service's clock: Azure deletes a Creating job left without shipping details for two weeks, and a Completed
   // or Closed job 90 days after it ended. Tests move it (FakeClock::Advance).
   Clock* clock = &RealClock();
+  // The signed-in user Graph's GET /me answers with (whatever the token): the "Azure user id" of seed 004.
+  std::string user_object_id = kSimulatedUserObjectId;
+  std::string user_principal_name = "backupadmin@contoso.onmicrosoft.com";
 };
 
 inline constexpr absl::Duration kCreatingExpiry = absl::Hours(24 * 14);
@@ -58,6 +64,7 @@ class ControlPlane {
 
  private:
   void Routes();
+  void DirectoryRoutes();  // Graph (directory_routes.cc)
   absl::Status Save() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Applies the expiry and retention rules as of now (on every request, before it is served).
   void Expire();

@@ -137,6 +137,43 @@ TEST_F(ControlPlaneTest, JobLifecycleAndShippingRules) {
   EXPECT_EQ(client_->ListJobs("sub1")->size(), 1u);
 }
 
+// A Shipping job's details may be corrected (one PATCH applies whole or not at all); once the datacenter has the
+// package (Received and later) they are refused, and the job keeps what it had.
+TEST_F(ControlPlaneTest, ShippingDetailsChangeOnlyWhileCreatingOrShipping) {
+  JobRef a{"sub1", "rg1", "seedjob1"};
+  ASSERT_THAT(client_->CreateJob(a, NewJob("D1")).status(), IsOk());
+  proto::UpdateJobParameters ship;
+  auto* pkg = ship.mutable_properties()->mutable_deliverypackage();
+  pkg->set_carriername("DHL");
+  pkg->set_trackingnumber("JD0146000038");
+  pkg->set_drivecount(1);
+  ship.mutable_properties()->set_state("Shipping");
+  ASSERT_EQ(client_->UpdateJob(a, ship)->properties().state(), "Shipping") << "details and state in one request";
+  proto::UpdateJobParameters fix;
+  *fix.mutable_properties()->mutable_deliverypackage() = *pkg;
+  fix.mutable_properties()->mutable_deliverypackage()->set_trackingnumber("JD0146000039");
+  ASSERT_EQ(client_->UpdateJob(a, fix)->properties().deliverypackage().trackingnumber(), "JD0146000039");
+  // A half-valid request changes nothing: the state is refused, so the package is not taken either.
+  proto::UpdateJobParameters both = fix;
+  both.mutable_properties()->mutable_deliverypackage()->set_trackingnumber("JD0146000040");
+  both.mutable_properties()->set_state("Shipping");
+  EXPECT_EQ(AzureErrorCodeOf(client_->UpdateJob(a, both).status()), "InvalidStateTransition");
+  EXPECT_EQ(client_->GetJob(a)->properties().deliverypackage().trackingnumber(), "JD0146000039");
+  for (const char* later : {"Received", "Transferring", "Packaging", "Completed", "Closed"}) {
+    ASSERT_THAT(plane_->plane().Mutate([&](proto::ServerState& st) {
+      st.mutable_jobs(0)->mutable_properties()->set_state(later);
+      return absl::OkStatus();
+    }), IsOk());
+    absl::StatusOr<proto::Job> r = client_->UpdateJob(a, fix);
+    EXPECT_EQ(AzureErrorCodeOf(r.status()), "JobNotUpdatable") << later;
+    EXPECT_THAT(std::string(r.status().message()), HasSubstr(absl::StrCat("is ", later))) << later;
+    proto::UpdateJobParameters address;
+    address.mutable_properties()->mutable_returnaddress()->set_recipientname("Someone else");
+    EXPECT_EQ(AzureErrorCodeOf(client_->UpdateJob(a, address).status()), "JobNotUpdatable") << later;
+  }
+  EXPECT_EQ(client_->GetJob(a)->properties().returnaddress().recipientname(), "Ops");
+}
+
 TEST_F(ControlPlaneTest, ArmRulesForBadInput) {
   const std::string jobs = "/subscriptions/sub1/resourceGroups/rg1/providers/Microsoft.ImportExport/jobs/j1";
   EXPECT_THAT(Raw("GET", jobs), ::testing::Pair(400, HasSubstr("MissingApiVersionParameter")));

@@ -14,6 +14,7 @@
 #include "common/crypto/digest.h"
 #include "common/crypto/encoding.h"
 #include "common/crypto/recovery_password.h"
+#include "common/file/file_util.h"
 #include "common/json/json.h"
 #include "common/status/status_macros.h"
 #include "offline_seed/volume/volume.pb.h"
@@ -21,6 +22,8 @@
 #include "offline_seed/manifest/drive_manifest.h"
 #include "offline_seed/volume/encrypted_volume.h"
 #include "pugixml.hpp"
+#include "absl/strings/strip.h"
+#include "simulators/sata/drive.pb.h"
 #include "offline_seed/import_job/arm_client.h"
 #include "simulators/import_export/sim_admin.h"
 
@@ -67,6 +70,186 @@ std::string DriveLogXml(const std::string& drive_id, const std::vector<RangeLog>
   std::ostringstream out;
   doc.save(out, "  ");
   return out.str();
+}
+
+// What one package's processing shares: the job, the storage account, and the outcomes so far.
+struct Package {
+  const ReceiveOptions& o;
+  absl::Time now;
+  proto::Job& job;
+  blob::BlobClient& storage;
+  blob::BlobUri endpoint;
+  std::string logs_container;
+  ReceiveResult& result;
+};
+
+// The serial number on a drive's label, for a drive whose volume header cannot be read: the simulated bay keeps it
+// beside the image (<name>.drive.json). Empty when there is no label.
+std::string LabelSerial(const std::string& image) {
+  absl::string_view stem = image;
+  absl::ConsumeSuffix(&stem, ".img");
+  absl::StatusOr<std::string> text = file::ReadFile(absl::StrCat(stem, ".drive.json"));
+  sata::proto::DriveSpec spec;
+  if (!text.ok() || !json::Parse(*text, &spec, "drive label").ok()) return "";
+  return spec.serial();
+}
+
+// A drive has finished: its state, copy status and drive logs (error and verbose) in the logs container.
+absl::Status Finish(Package& p, proto::DriveStatus* ds, DriveOutcome out, const std::vector<RangeLog>& logs,
+                    const std::string& state, const std::string& error, const std::string& why = "") {
+  out.drive_id = ds->driveid();
+  out.state = state;
+  out.error = error;
+  ds->set_state(state);
+  ds->set_percentcomplete(100);
+  ds->set_copystatus(error.empty() ? "Completed" : why.empty() ? error : absl::StrCat(error, ": ", why));
+  std::string base = absl::StrCat("waies/", p.o.job_name, "_", ds->driveid(), "_",
+                                  absl::FormatTime("%Y%m%d%H%M%S", p.now, absl::UTCTimeZone()));
+  blob::BlobUri err_log = p.endpoint.WithContainer(p.logs_container).WithBlob(base + "_error.xml");
+  blob::BlobUri verbose_log = p.endpoint.WithContainer(p.logs_container).WithBlob(base + "_verbose.xml");
+  std::string status = error.empty() ? "Completed" : error;
+  RETURN_IF_ERROR(p.storage.PutBlockBlob(err_log, DriveLogXml(ds->driveid(), logs, status, true), {}, "application/xml"));
+  RETURN_IF_ERROR(
+      p.storage.PutBlockBlob(verbose_log, DriveLogXml(ds->driveid(), logs, status, false), {}, "application/xml"));
+  ds->set_errorloguri(err_log.ResourceUrl());
+  ds->set_verboseloguri(verbose_log.ResourceUrl());
+  p.result.drives.push_back(out);
+  return absl::OkStatus();
+}
+
+proto::DriveStatus* JobDrive(proto::Job& job, const std::string& drive_id) {
+  for (auto& d : *job.mutable_properties()->mutable_drivelist()) {
+    if (!drive_id.empty() && d.driveid() == drive_id) return &d;
+  }
+  return nullptr;
+}
+
+// Reads, checks and writes every range of an unlocked drive's manifest into the storage account.
+absl::Status ImportRanges(Package& p, offline::EncryptedVolume& volume, const offline::proto::DriveContents& contents,
+                          const offline::manifest::DriveManifest& manifest, DriveOutcome& out,
+                          std::vector<RangeLog>& logs) {
+  std::map<std::string, std::map<uint64_t, uint64_t>> where;  // blob -> range offset -> volume offset
+  for (const auto& r : contents.regions()) where[r.blob()][r.offset()] = r.volumeoffset();
+  for (const auto& b : manifest.blobs) {
+    std::string container = b.blob_path.substr(0, b.blob_path.find('/'));
+    blob::BlobUri target = p.endpoint.WithContainer(container).WithBlob(b.blob_path.substr(b.blob_path.find('/') + 1));
+    RETURN_IF_ERROR(p.storage.CreateContainer(p.endpoint.WithContainer(container)));
+    absl::StatusOr<blob::BlobProperties> existing = p.storage.GetProperties(target);
+    if (!existing.ok()) RETURN_IF_ERROR(p.storage.CreatePageBlob(target, b.length));
+    // Ranges are read, decrypted and checked here, in order; the Put Page calls run on a few threads.
+    concurrent::BoundedPool writers(p.o.parallelism);
+    for (const auto& r : b.ranges) {
+      RangeLog log{b.blob_path, b.file_path, r.offset, r.length, r.md5_hex, "Completed"};
+      std::string data;
+      auto vol = where[b.blob_path].find(r.offset);
+      if (vol == where[b.blob_path].end() || !volume.Read(vol->second, (r.length + 4095) / 4096 * 4096, &data).ok()) {
+        log.status = "Corrupted";
+      } else {
+        data.resize(r.length);
+        if (crypto::Base16Encode(crypto::Md5(data), true) != absl::AsciiStrToUpper(r.md5_hex)) log.status = "Corrupted";
+      }
+      if (log.status == "Corrupted") {
+        ++out.ranges_corrupted;
+      } else if (data.find_first_not_of('\0') == std::string::npos) {
+        ++out.ranges_skipped_zero;
+      } else {
+        writers.Submit([&storage = p.storage, target, offset = r.offset, data = std::move(data)] {
+          return storage.PutPages(target, offset, data);
+        });
+        ++out.ranges_written;
+      }
+      logs.push_back(log);
+    }
+    RETURN_IF_ERROR(writers.Wait());
+  }
+  return absl::OkStatus();
+}
+
+// One drive of the package whose header was read: checked against the job, unlocked, its manifest read, imported.
+// A drive that cannot be used ends CompletedMoreInfo with the reason; only the storage account's and the control
+// plane's failures stop the package.
+absl::Status ImportDrive(Package& p, offline::RawBlockDevice& raw, const offline::proto::VolumeHeader& header,
+                         proto::DriveStatus* ds) {
+  DriveOutcome out;
+  ds->set_state("Transferring");
+  std::vector<RangeLog> logs;
+  // The drive in hand must be the one the job describes (its header as diskprep wrote it).
+  if (!ds->driveheaderhash().empty() && offline::DriveHeaderHash(header) != ds->driveheaderhash()) {
+    return Finish(p, ds, out, logs, "CompletedMoreInfo", "DriveHeaderHashMismatch");
+  }
+  absl::StatusOr<crypto::RecoveryPassword> password = crypto::RecoveryPassword::Parse(ds->bitlockerkey());
+  absl::StatusOr<std::unique_ptr<offline::EncryptedVolume>> volume =
+      password.ok() ? offline::EncryptedVolume::Unlock(raw, *password)
+                    : absl::StatusOr<std::unique_ptr<offline::EncryptedVolume>>(password.status());
+  if (!volume.ok()) return Finish(p, ds, out, logs, "CompletedMoreInfo", "BitLockerKeyInvalid");
+  std::string area;
+  if (absl::Status read = (*volume)->Read(0, offline::kManifestArea, &area); !read.ok()) {
+    return Finish(p, ds, out, logs, "CompletedMoreInfo", "DriveReadError",
+                  absl::StrCat("the drive's manifest area cannot be read (", read.message(),
+                               "); its data is not imported (repair it over the network with `seedagent repair`)"));
+  }
+  area.resize(area.find('\0') == std::string::npos ? area.size() : area.find('\0'));
+  offline::proto::DriveContents contents;
+  absl::StatusOr<offline::manifest::DriveManifest> manifest = absl::DataLossError("no manifest");
+  if (json::Parse(area, &contents, "drive contents").ok() &&
+      crypto::Base16Encode(crypto::Md5(contents.manifestxml()), true) == ds->manifesthash()) {
+    manifest = offline::manifest::Parse(contents.manifestxml());
+  }
+  if (!manifest.ok()) return Finish(p, ds, out, logs, "CompletedMoreInfo", "ManifestCorrupted");
+  RETURN_IF_ERROR(ImportRanges(p, **volume, contents, *manifest, out, logs));
+  return Finish(p, ds, out, logs, out.ranges_corrupted ? "CompletedMoreInfo" : "Completed",
+                out.ranges_corrupted ? absl::StrCat(out.ranges_corrupted, " range(s) Corrupted") : "");
+}
+
+// A drive whose volume header cannot be read (no volume, a damaged header, unreadable sectors) imports nothing and
+// ends CompletedMoreInfo naming the problem; the rest of the package goes on.
+absl::Status UnreadableDrive(Package& p, proto::DriveStatus* ds, const std::string& image, const absl::Status& why) {
+  return Finish(p, ds, DriveOutcome{}, {}, "CompletedMoreInfo", "BitLockerVolumeNotFound",
+                absl::StrCat("the drive's volume header cannot be read (", why.message(), "; ", image,
+                             "); its data is not imported (repair it over the network with `seedagent repair`)"));
+}
+
+// The drives of the package, one by one. A drive whose header cannot be read is matched to the job by the serial on
+// its label, else (after the others) by elimination: the one drive of the job still unaccounted for.
+absl::Status ImportDrives(Package& p) {
+  std::vector<std::pair<std::string, absl::Status>> unidentified;  // image, why its header is unreadable
+  for (const std::string& image : p.o.drive_images) {
+    struct stat st;
+    if (::stat(image.c_str(), &st) != 0) return absl::NotFoundError(absl::StrCat("no drive image ", image));
+    absl::StatusOr<std::unique_ptr<offline::RawBlockDevice>> raw =
+        offline::RawBlockDevice::Open(image, static_cast<uint64_t>(st.st_size) / 4096 * 4096);
+    absl::StatusOr<offline::proto::VolumeHeader> header =
+        raw.ok() ? offline::ReadVolumeHeader(**raw) : absl::StatusOr<offline::proto::VolumeHeader>(raw.status());
+    if (!header.ok()) {
+      if (proto::DriveStatus* ds = JobDrive(p.job, LabelSerial(image))) {
+        RETURN_IF_ERROR(UnreadableDrive(p, ds, image, header.status()));
+      } else {
+        unidentified.emplace_back(image, header.status());
+      }
+      continue;
+    }
+    proto::DriveStatus* ds = JobDrive(p.job, header->driveid());
+    if (ds == nullptr) {
+      return absl::FailedPreconditionError(absl::StrCat("drive ", header->driveid(), " (", image,
+                                                        ") is not part of import job ", p.o.job_name,
+                                                        "; a package must not mix drives of different jobs"));
+    }
+    RETURN_IF_ERROR(ImportDrive(p, **raw, *header, ds));
+  }
+  std::vector<proto::DriveStatus*> unaccounted;
+  for (auto& d : *p.job.mutable_properties()->mutable_drivelist()) {
+    bool done = false;
+    for (const DriveOutcome& out : p.result.drives) done |= out.drive_id == d.driveid();
+    if (!done) unaccounted.push_back(&d);
+  }
+  if (unidentified.size() == 1 && unaccounted.size() == 1) {
+    return UnreadableDrive(p, unaccounted[0], unidentified[0].first, unidentified[0].second);
+  }
+  for (const auto& [image, why] : unidentified) {
+    p.result.unidentified.push_back(absl::StrCat(image, ": the volume header cannot be read (", why.message(),
+                                                 ") and the drive has no label naming its serial number"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -122,107 +305,8 @@ absl::StatusOr<ReceiveResult> ReceivePackage(const ReceiveOptions& o) {
   RETURN_IF_ERROR(admin.DatacenterUpdate(ref, job).status());
 
   ReceiveResult result;
-  for (const std::string& image : o.drive_images) {
-    struct stat st;
-    if (::stat(image.c_str(), &st) != 0) return absl::NotFoundError(absl::StrCat("no drive image ", image));
-    ASSIGN_OR_RETURN(std::unique_ptr<offline::RawBlockDevice> raw,
-                     offline::RawBlockDevice::Open(image, static_cast<uint64_t>(st.st_size) / 4096 * 4096));
-    ASSIGN_OR_RETURN(offline::proto::VolumeHeader header, offline::ReadVolumeHeader(*raw));
-    proto::DriveStatus* ds = nullptr;
-    for (auto& d : *job.mutable_properties()->mutable_drivelist()) {
-      if (d.driveid() == header.driveid()) ds = &d;
-    }
-    if (ds == nullptr) {
-      return absl::FailedPreconditionError(absl::StrCat("drive ", header.driveid(), " (", image,
-                                                        ") is not part of import job ", o.job_name,
-                                                        "; a package must not mix drives of different jobs"));
-    }
-    DriveOutcome out;
-    out.drive_id = ds->driveid();
-    ds->set_state("Transferring");
-    std::vector<RangeLog> logs;
-    auto finish = [&](const std::string& state, const std::string& error) -> absl::Status {
-      out.state = state;
-      out.error = error;
-      ds->set_state(state);
-      ds->set_percentcomplete(100);
-      ds->set_copystatus(error.empty() ? "Completed" : error);
-      std::string base = absl::StrCat("waies/", o.job_name, "_", ds->driveid(), "_",
-                                      absl::FormatTime("%Y%m%d%H%M%S", now, absl::UTCTimeZone()));
-      blob::BlobUri err_log = endpoint.WithContainer(logs_container).WithBlob(base + "_error.xml");
-      blob::BlobUri verbose_log = endpoint.WithContainer(logs_container).WithBlob(base + "_verbose.xml");
-      std::string status = error.empty() ? "Completed" : error;
-      RETURN_IF_ERROR(storage.PutBlockBlob(err_log, DriveLogXml(ds->driveid(), logs, status, true), {}, "application/xml"));
-      RETURN_IF_ERROR(storage.PutBlockBlob(verbose_log, DriveLogXml(ds->driveid(), logs, status, false), {}, "application/xml"));
-      ds->set_errorloguri(err_log.ResourceUrl());
-      ds->set_verboseloguri(verbose_log.ResourceUrl());
-      result.drives.push_back(out);
-      return absl::OkStatus();
-    };
-    // The drive in hand must be the one the job describes (its header as diskprep wrote it).
-    if (!ds->driveheaderhash().empty() && offline::DriveHeaderHash(header) != ds->driveheaderhash()) {
-      RETURN_IF_ERROR(finish("CompletedMoreInfo", "DriveHeaderHashMismatch"));
-      continue;
-    }
-    absl::StatusOr<crypto::RecoveryPassword> password = crypto::RecoveryPassword::Parse(ds->bitlockerkey());
-    absl::StatusOr<std::unique_ptr<offline::EncryptedVolume>> volume =
-        password.ok() ? offline::EncryptedVolume::Unlock(*raw, *password)
-                      : absl::StatusOr<std::unique_ptr<offline::EncryptedVolume>>(password.status());
-    if (!volume.ok()) {
-      RETURN_IF_ERROR(finish("CompletedMoreInfo", "BitLockerKeyInvalid"));
-      continue;
-    }
-    std::string area;
-    RETURN_IF_ERROR((*volume)->Read(0, offline::kManifestArea, &area));
-    area.resize(area.find('\0') == std::string::npos ? area.size() : area.find('\0'));
-    offline::proto::DriveContents contents;
-    absl::StatusOr<offline::manifest::DriveManifest> manifest = absl::DataLossError("no manifest");
-    if (json::Parse(area, &contents, "drive contents").ok() &&
-        crypto::Base16Encode(crypto::Md5(contents.manifestxml()), true) == ds->manifesthash()) {
-      manifest = offline::manifest::Parse(contents.manifestxml());
-    }
-    if (!manifest.ok()) {
-      RETURN_IF_ERROR(finish("CompletedMoreInfo", "ManifestCorrupted"));
-      continue;
-    }
-    std::map<std::string, std::map<uint64_t, uint64_t>> where;  // blob -> range offset -> volume offset
-    for (const auto& r : contents.regions()) where[r.blob()][r.offset()] = r.volumeoffset();
-    for (const auto& b : manifest->blobs) {
-      std::string container = b.blob_path.substr(0, b.blob_path.find('/'));
-      blob::BlobUri target = endpoint.WithContainer(container).WithBlob(b.blob_path.substr(b.blob_path.find('/') + 1));
-      RETURN_IF_ERROR(storage.CreateContainer(endpoint.WithContainer(container)));
-      absl::StatusOr<blob::BlobProperties> existing = storage.GetProperties(target);
-      if (!existing.ok()) RETURN_IF_ERROR(storage.CreatePageBlob(target, b.length));
-      // Ranges are read, decrypted and checked here, in order; the Put Page calls run on a few threads.
-      concurrent::BoundedPool writers(o.parallelism);
-      for (const auto& r : b.ranges) {
-        RangeLog log{b.blob_path, b.file_path, r.offset, r.length, r.md5_hex, "Completed"};
-        std::string data;
-        auto vol = where[b.blob_path].find(r.offset);
-        if (vol == where[b.blob_path].end() ||
-            !(*volume)->Read(vol->second, (r.length + 4095) / 4096 * 4096, &data).ok()) {
-          log.status = "Corrupted";
-        } else {
-          data.resize(r.length);
-          if (crypto::Base16Encode(crypto::Md5(data), true) != absl::AsciiStrToUpper(r.md5_hex)) log.status = "Corrupted";
-        }
-        if (log.status == "Corrupted") {
-          ++out.ranges_corrupted;
-        } else if (data.find_first_not_of('\0') == std::string::npos) {
-          ++out.ranges_skipped_zero;
-        } else {
-          writers.Submit([&storage, target, offset = r.offset, data = std::move(data)] {
-            return storage.PutPages(target, offset, data);
-          });
-          ++out.ranges_written;
-        }
-        logs.push_back(log);
-      }
-      RETURN_IF_ERROR(writers.Wait());
-    }
-    RETURN_IF_ERROR(finish(out.ranges_corrupted ? "CompletedMoreInfo" : "Completed",
-                           out.ranges_corrupted ? absl::StrCat(out.ranges_corrupted, " range(s) Corrupted") : ""));
-  }
+  Package package{o, now, job, storage, endpoint, logs_container, result};
+  RETURN_IF_ERROR(ImportDrives(package));
   // Drives of the job that were not in the package.
   for (auto& d : *job.mutable_properties()->mutable_drivelist()) {
     bool received = false;

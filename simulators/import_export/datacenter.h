@@ -46,8 +46,16 @@ struct DriveOutcome {
 struct ReceiveResult {
   proto::Job job;
   std::vector<DriveOutcome> drives;
+  // Drive images whose header could not be read and that could not be matched to a drive of the job (no label, and
+  // more than one drive unaccounted for), with why; the job's drives they may be stay NeverReceived.
+  std::vector<std::string> unidentified;
 };
 
+// A drive that cannot be used does not stop the package: a volume header that cannot be read (no volume, a damaged
+// header, unreadable sectors: BitLockerVolumeNotFound; the drive is matched to the job by the serial on its label,
+// <image stem>.drive.json, else by elimination), a header that is not the job's (DriveHeaderHashMismatch), a wrong
+// key (BitLockerKeyInvalid), an unreadable manifest area (DriveReadError) or a bad manifest (ManifestCorrupted) ends
+// that drive CompletedMoreInfo with its drive logs naming the problem, and the other drives import.
 // Errors: kFailedPrecondition when the job is not Shipping or the drives arrive more than two weeks after the
 // ship date (nothing is processed; the job's drives say why), kNotFound for an unknown job. A job left Transferring
 // by an interrupted run is processed again from the start (same bytes to the same pages).

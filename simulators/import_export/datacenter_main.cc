@@ -87,6 +87,7 @@ int main(int argc, char** argv) {
                 d.state.c_str(), d.error.empty() ? "" : ": ", d.error.c_str(), d.ranges_written, d.ranges_skipped_zero,
                 d.ranges_corrupted);
   }
+  for (const std::string& u : r->unidentified) std::printf("unidentified drive %s\n", u.c_str());
   std::printf("import job %s: %s\n", r->job.name().c_str(), r->job.properties().state().c_str());
   return 0;
 }
