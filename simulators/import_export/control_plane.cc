@@ -1,4 +1,3 @@
-#include <mutex>
 
 #include "simulators/import_export/control_plane.h"
 
@@ -166,12 +165,12 @@ ControlPlane::ControlPlane(ControlPlaneOptions options) : options_(std::move(opt
 ControlPlane::~ControlPlane() { Stop(); }
 
 proto::ServerState ControlPlane::state() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return state_;
 }
 
 absl::Status ControlPlane::Mutate(const std::function<absl::Status(proto::ServerState&)>& change) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   proto::ServerState copy = state_;
   absl::Status s = change(copy);
   if (!s.ok()) return s;
@@ -189,7 +188,7 @@ absl::StatusOr<std::string> ControlPlane::Start(int port) {
   if (!dir.ok()) return dir;
   absl::StatusOr<std::string> saved = file::ReadFile(options_.state_dir + "/state.json");
   if (saved.ok()) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     absl::Status parsed = json::Parse(*saved, &state_, options_.state_dir + "/state.json");
     if (!parsed.ok()) return parsed;
   }
@@ -210,7 +209,7 @@ void ControlPlane::Stop() {
 
 void ControlPlane::Expire() {
   const int64_t now = absl::ToUnixMillis(options_.clock->Now());
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto* jobs = state_.mutable_jobs();
   bool changed = false;
   for (int i = jobs->size() - 1; i >= 0; --i) {

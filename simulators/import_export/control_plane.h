@@ -14,7 +14,6 @@
 #ifndef VMBACKUP_SIMULATORS_IMPORT_EXPORT_CONTROL_PLANE_H_
 #define VMBACKUP_SIMULATORS_IMPORT_EXPORT_CONTROL_PLANE_H_
 
-#include <mutex>
 #include <memory>
 #include <string>
 #include <thread>
@@ -22,7 +21,7 @@
 #include <functional>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "common/concurrent/mutex.h"
 #include "absl/time/time.h"
 #include "common/time/clock.h"
 #include "simulators/import_export/state.pb.h"
@@ -72,7 +71,7 @@ class ControlPlane {
   ControlPlaneOptions options_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
-  std::mutex mu_;
+  Mutex mu_;
   proto::ServerState state_ ABSL_GUARDED_BY(mu_);
 };
 
