@@ -1,18 +1,19 @@
-// Fuzzes the staging catalogue / recovery point entries as a restore reads them: an accepted set of entries never
-// names a path outside the restore target (absolute, "..", ".", empty components, NUL) and never a path beneath a
-// symlink or file entry.
+// Fuzzes the staging catalogue (compressed JSON lines, or one plain JSON object) / recovery point entries as a
+// restore reads them: an accepted set of entries never names a path outside the restore target (absolute, "..",
+// ".", empty components, NUL) and never a path beneath a symlink or file entry.
 #include <cstdint>
 #include <cstdlib>
 #include <set>
 
-#include "common/json/json.h"
+#include "offline_seed/agent/catalogue_file.h"
 #include "offline_seed/agent/staging.pb.h"
 #include "offline_seed/agent/tree.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  absl::string_view text(reinterpret_cast<const char*>(data), size);
-  vmb::offline::proto::Catalogue cat;
-  if (!vmb::json::Parse(text, &cat, "catalogue.json").ok()) return 0;
+  absl::string_view bytes(reinterpret_cast<const char*>(data), size);
+  absl::StatusOr<vmb::offline::proto::Catalogue> parsed = vmb::offline::ParseCatalogue(bytes);
+  if (!parsed.ok()) return 0;
+  const vmb::offline::proto::Catalogue& cat = *parsed;
   std::vector<vmb::offline::proto::Entry> entries(cat.entries().begin(), cat.entries().end());
   if (!vmb::offline::ValidateEntries(entries).ok()) return 0;
   std::set<std::string> not_dirs;

@@ -1,7 +1,6 @@
 #include "offline_seed/agent/packer.h"
 
 #include <fcntl.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,6 +11,11 @@
 #include "common/status/status_macros.h"
 
 namespace vmb::offline {
+namespace {
+
+constexpr size_t kFlushBytes = 1 << 20;
+
+}  // namespace
 
 ImageWriter::~ImageWriter() {
   if (fd_ >= 0) ::close(fd_);
@@ -24,49 +28,47 @@ absl::Status ImageWriter::StartImage() {
   if (fd_ < 0) return file::ErrnoStatus(errno, "cannot create", path);
   image_ = next_image_++;
   offset_ = 0;
+  pending_at_ = 0;
   return absl::OkStatus();
 }
 
-// The frame and its zero padding in one write, without copying the frame.
-absl::Status ImageWriter::WritePadded(const std::string& frame, uint64_t padded) {
-  static const char kZeros[512] = {0};
-  iovec parts[2] = {{const_cast<char*>(frame.data()), frame.size()},
-                    {const_cast<char*>(kZeros), static_cast<size_t>(padded - frame.size())}};
-  for (size_t done = 0; done < padded;) {
-    ssize_t n = ::pwritev(fd_, parts, 2, static_cast<off_t>(offset_ + done));
+// Writes the frames gathered since the last flush.
+absl::Status ImageWriter::Flush() {
+  for (size_t done = 0; done < pending_.size();) {
+    ssize_t n = ::pwrite(fd_, pending_.data() + done, pending_.size() - done, static_cast<off_t>(pending_at_ + done));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return file::ErrnoStatus(errno, "cannot write a staging image in", dir_);
     done += static_cast<size_t>(n);
-    for (iovec& v : parts) {  // a short write: skip what went out
-      size_t skip = std::min(v.iov_len, static_cast<size_t>(n));
-      v.iov_base = static_cast<char*>(v.iov_base) + skip;
-      v.iov_len -= skip;
-      n -= static_cast<ssize_t>(skip);
-    }
   }
+  pending_at_ += pending_.size();
+  pending_.clear();
   return absl::OkStatus();
 }
 
 absl::StatusOr<proto::Chunk> ImageWriter::Append(const std::string& frame) {
-  const uint64_t padded = PaddedSize(frame.size());
-  if (fd_ < 0 || offset_ + padded > image_size_) {
+  if (fd_ < 0 || offset_ + frame.size() > image_size_) {
     RETURN_IF_ERROR(StartImage());
   }
-  RETURN_IF_ERROR(WritePadded(frame, padded));
+  pending_.append(frame);
+  if (pending_.size() >= kFlushBytes) RETURN_IF_ERROR(Flush());
   proto::Chunk c;
   c.set_image(image_);
   c.set_offset(offset_);
   c.set_compressedlength(static_cast<uint32_t>(frame.size()));
-  offset_ += padded;
+  offset_ += frame.size();
   return c;
 }
 
 absl::Status ImageWriter::Close() {
   if (fd_ < 0) return absl::OkStatus();
-  int rc = ::fsync(fd_);
+  pending_.append(PaddedSize(offset_) - offset_, '\0');  // the image as a whole fills whole pages
+  absl::Status flushed = Flush();
+  int rc = flushed.ok() ? ::fsync(fd_) : 0;
   int fsync_errno = errno;
   ::close(fd_);
   fd_ = -1;
+  pending_.clear();
+  RETURN_IF_ERROR(flushed);
   if (rc != 0) return file::ErrnoStatus(fsync_errno, "cannot flush a staging image in", dir_);
   return absl::OkStatus();
 }

@@ -19,8 +19,10 @@
 #include "common/file/file_util.h"
 #include "common/json/json.h"
 #include "common/status/status_macros.h"
+#include "offline_seed/agent/catalogue_file.h"
 #include "offline_seed/agent/packer.h"
 #include "offline_seed/agent/tree.h"
+#include "offline_seed/agent/walk_chunker.h"
 
 namespace vmb::offline {
 namespace {
@@ -36,6 +38,18 @@ uint64_t FreeBytes(const InitiateOptions& o) {
   }
   if (::statvfs(at.empty() ? "." : at.c_str(), &vfs) == 0) return static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
   return UINT64_MAX;
+}
+
+// kResourceExhausted when the staging location cannot take `allocated` bytes of source data at worst.
+absl::Status CheckFreeSpace(const InitiateOptions& o, uint64_t allocated) {
+  const uint64_t free_bytes = FreeBytes(o);
+  // Worst case: incompressible data plus overhead. Holes take no space (sparse files are stored by their data).
+  uint64_t need = allocated + allocated / 64 + (16u << 20);
+  if (free_bytes >= need) return absl::OkStatus();
+  return absl::ResourceExhaustedError(absl::StrFormat(
+      "the staging location has %.1f GB free; up to %.1f GB may be needed for %.1f GB of source data. Free "
+      "space or choose a larger staging location",
+      free_bytes / 1e9, need / 1e9, allocated / 1e9));
 }
 
 }  // namespace
@@ -60,6 +74,12 @@ absl::StatusOr<proto::ImportJobRecord> ReadStagedJob(const std::string& staging)
   return job;
 }
 
+std::string CataloguePath(const std::string& staging) { return staging + "/catalogue.json"; }
+
+absl::StatusOr<proto::Catalogue> ReadCatalogue(const std::string& staging) {
+  return ReadCatalogueFile(CataloguePath(staging));
+}
+
 absl::StatusOr<proto::ImportJobRecord> InitiateOfflineBackup(const InitiateOptions& o) {
   if (o.sources.empty()) return absl::InvalidArgumentError("no source folder given");
   if (o.image_size < (1u << 20) || o.image_size % 512) {
@@ -75,44 +95,44 @@ absl::StatusOr<proto::ImportJobRecord> InitiateOfflineBackup(const InitiateOptio
     return absl::AlreadyExistsError(absl::StrCat(o.staging, " already holds an offline backup; use a new staging "
                                                             "location (or finish and clean up that job)"));
   }
-  ASSIGN_OR_RETURN(SourceTree tree, WalkSources(o.sources, o.staging));
-  const uint64_t free_bytes = FreeBytes(o);
-  // Worst case: incompressible data plus overhead. Holes take no space (sparse files are stored by their data).
-  uint64_t need = tree.allocated + tree.allocated / 64 + (16u << 20);
-  if (free_bytes < need) {
-    return absl::ResourceExhaustedError(absl::StrFormat(
-        "the staging location has %.1f GB free; up to %.1f GB may be needed for %.1f GB of source data. Free "
-        "space or choose a larger staging location",
-        free_bytes / 1e9, need / 1e9, tree.allocated / 1e9));
-  }
+  // A first walk only measures (its entries are not kept) for the free-space check; the second streams.
+  ASSIGN_OR_RETURN(SourceTree measured,
+                   WalkSources(o.sources, o.staging, [](proto::Entry, const std::string&) { return true; }));
+  RETURN_IF_ERROR(CheckFreeSpace(o, measured.allocated));
   RETURN_IF_ERROR(file::MakeDirs(o.staging, 0700));
   std::string images_dir = o.staging + "/images";
   RETURN_IF_ERROR(file::MakeDirs(images_dir, 0700));
 
-  proto::Catalogue cat;
-  cat.set_imagesize(o.image_size);
+  // The catalogue streams to disk as the walk goes: the chunk index as chunks are stored, each entry once its chunks
+  // are known. Neither the tree nor the catalogue is ever held whole, as messages or as text.
+  ASSIGN_OR_RETURN(std::unique_ptr<CatalogueWriter> catalogue, CatalogueWriter::Create(CataloguePath(o.staging)));
+  proto::Catalogue head;
+  for (const std::string& r : measured.roots) head.add_roots(r);  // absolute and canonical
+  head.set_imagesize(o.image_size);
+  RETURN_IF_ERROR(catalogue->Add(head));
   ImageWriter writer(images_dir, o.image_size);
   uint64_t staged = 0;
   ChunkOptions co;
   co.threads = o.threads;
   co.zstd_level = o.zstd_level;
   co.progress = o.progress;
-  ASSIGN_OR_RETURN(ChunkStats stats, ChunkTree(tree, co, [&](const std::string& hash, uint32_t length,
-                                                             const std::string& frame) -> absl::Status {
-    ASSIGN_OR_RETURN(proto::Chunk c, writer.Append(frame));
-    c.set_sha256(hash);
-    c.set_length(length);
-    staged += PaddedSize(frame.size());
-    *cat.add_chunks() = c;
-    return absl::OkStatus();
-  }));
+  ASSIGN_OR_RETURN(WalkedTree tree,
+                   WalkAndChunk(
+                       o.sources, o.staging, co, measured.bytes,
+                       [&](const std::string& hash, uint32_t length, const std::string& frame) -> absl::Status {
+                         ASSIGN_OR_RETURN(proto::Chunk c, writer.Append(frame));
+                         c.set_sha256(hash);
+                         c.set_length(length);
+                         staged += frame.size();
+                         return catalogue->AddChunk(std::move(c));
+                       },
+                       [&](proto::Entry e) { return catalogue->AddEntry(std::move(e)); }));
   RETURN_IF_ERROR(writer.Close());
-  for (const std::string& r : tree.roots) cat.add_roots(r);  // absolute and canonical
-  for (proto::Entry& e : tree.entries) *cat.add_entries() = std::move(e);
-  cat.set_images(writer.images());
-  // Compact (fields at their defaults left out): printing every default makes protobuf build a node per field of
-  // every entry first, most of initiate's peak memory on trees of many small files.
-  RETURN_IF_ERROR(file::WriteFileAtomic(o.staging + "/catalogue.json", json::ToJsonCompact(cat), 0600));
+  proto::Catalogue tail;
+  tail.set_images(writer.images());
+  RETURN_IF_ERROR(catalogue->Add(tail));
+  RETURN_IF_ERROR(catalogue->Finish());
+  const ChunkStats& stats = tree.stats;
 
   proto::ImportJobRecord job = o.job;
   if (job.itemid().empty()) job.set_itemid(NewItemId());
@@ -134,9 +154,7 @@ absl::StatusOr<proto::ImportJobRecord> InitiateOfflineBackup(const InitiateOptio
 
 absl::Status RestoreFromStaging(const std::string& staging, const std::string& output, RestoreReport* report) {
   RETURN_IF_ERROR(ReadStagedJob(staging).status());
-  ASSIGN_OR_RETURN(std::string text, file::ReadFile(staging + "/catalogue.json"));
-  proto::Catalogue cat;
-  RETURN_IF_ERROR(json::Parse(text, &cat, "catalogue.json"));
+  ASSIGN_OR_RETURN(proto::Catalogue cat, ReadCatalogue(staging));
   std::map<std::string, const proto::Chunk*> chunks;
   for (const auto& c : cat.chunks()) chunks[c.sha256()] = &c;
   std::vector<int> images(cat.images(), -1);

@@ -1,8 +1,9 @@
 // The backup agent's initial backup to a staging location (seed 004, "Initiate offline backup"): the source trees
 // are cut into content-defined chunks (a gear rolling hash picks boundaries, 16 KiB / 64 KiB / 256 KiB min / avg /
 // max, so an insertion shifts only nearby chunks), each unique chunk (SHA-256) is compressed with zstd on several
-// threads and packed, 512-aligned, into page-blob images of a fixed size; a catalogue records every file, folder
-// and symlink (raw names, sizes, modes, times, targets) and the chunk index; offline-job.json records the job.
+// threads and packed back to back into page-blob images of a fixed size (each padded to 512 bytes as a whole); a
+// catalogue records every entry (raw names, sizes, modes, times, targets) and the chunk index, streamed to disk
+// compressed (catalogue_file.h); offline-job.json records the job.
 #ifndef VMBACKUP_OFFLINE_SEED_AGENT_STAGING_H_
 #define VMBACKUP_OFFLINE_SEED_AGENT_STAGING_H_
 
@@ -43,6 +44,12 @@ inline constexpr char kItemTag[] = "vmbackupItem";
 
 // Reads offline-job.json; kNotFound with a clear message when `staging` is not a staging location.
 absl::StatusOr<proto::ImportJobRecord> ReadStagedJob(const std::string& staging);
+
+// The staging location's catalogue: written record by record at initiate (CatalogueWriter on CataloguePath), read
+// whole by ReadCatalogue (or record by record with a CatalogueReader). kNotFound when there is none; kDataLoss when
+// it is damaged or cut short.
+std::string CataloguePath(const std::string& staging);
+absl::StatusOr<proto::Catalogue> ReadCatalogue(const std::string& staging);
 
 // Rebuilds the source trees under `output` (root i as output/i) from the staging location, verifying every chunk's
 // SHA-256, with owners (as root), xattrs, hard links, holes and times (see RestoreTree; what could not be put back

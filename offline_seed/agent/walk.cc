@@ -14,6 +14,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/status/status_macros.h"
 #include "offline_seed/agent/entry_meta.h"
 
 namespace vmb::offline {
@@ -22,10 +23,11 @@ namespace {
 // The walk's state: the tree it fills, owner names, and the first name of each file with several names.
 class Walker {
  public:
-  explicit Walker(SourceTree* out) : out_(out) {}
+  Walker(SourceTree* out, const EntrySink& sink) : out_(out), sink_(sink) {}
 
   // One entry and, for a folder, everything beneath it. Entries that cannot be read or that vanished are noted.
   void Walk(const std::string& full, const std::string& rel) {
+    if (stopped_) return;
     struct stat st;
     if (::lstat(full.c_str(), &st) != 0) {
       if (errno == ENOENT) return Note(full, "vanished", "deleted before it was read");
@@ -41,18 +43,22 @@ class Walker {
       AddFile(full, rel, st, std::move(e));
     } else if (S_ISDIR(st.st_mode)) {
       e.set_type("dir");
-      out_->entries.push_back(std::move(e));
+      Emit(std::move(e), full);
       WalkChildren(full, rel);
     } else if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
       e.set_type(S_ISFIFO(st.st_mode) ? "fifo" : S_ISCHR(st.st_mode) ? "chardev" : "blockdev");
       if (!S_ISFIFO(st.st_mode)) e.set_rdev(static_cast<uint64_t>(st.st_rdev));
-      out_->entries.push_back(std::move(e));
+      Emit(std::move(e), full);
     } else {
       Note(full, "skipped", S_ISSOCK(st.st_mode) ? "a socket (sockets are not backed up)" : "an unknown kind of entry");
     }
   }
 
  private:
+  void Emit(proto::Entry e, const std::string& full) {
+    if (!stopped_ && !sink_(std::move(e), full)) stopped_ = true;
+  }
+
   void Note(const std::string& path, const char* kind, const std::string& detail) {
     NoteProblem(path, kind, detail, &out_->problems);
   }
@@ -65,7 +71,7 @@ class Walker {
     target.resize(static_cast<size_t>(n));
     e.set_type("symlink");
     e.set_target(target);
-    out_->entries.push_back(std::move(e));
+    Emit(std::move(e), full);
   }
 
   // A regular file, or a "hardlink" entry when it is another name of a file already in the tree.
@@ -76,7 +82,7 @@ class Walker {
         e.set_type("hardlink");
         e.set_target(it->second);
         e.clear_xattrs();
-        out_->entries.push_back(std::move(e));
+        Emit(std::move(e), full);
         return;
       }
     }
@@ -84,8 +90,7 @@ class Walker {
     e.set_size(static_cast<uint64_t>(st.st_size));
     out_->bytes += static_cast<uint64_t>(st.st_size);
     out_->allocated += std::min(static_cast<uint64_t>(st.st_size), static_cast<uint64_t>(st.st_blocks) * 512);
-    out_->files.emplace_back(full, out_->entries.size());
-    out_->entries.push_back(std::move(e));
+    Emit(std::move(e), full);
   }
 
   // A folder's children, by name; a folder that cannot be listed is restored empty.
@@ -104,10 +109,12 @@ class Walker {
     if (errno != 0) Note(full, "unreadable", absl::StrCat("cannot list all of the folder: ", std::strerror(errno)));
     ::closedir(d);
     std::sort(children.begin(), children.end());
-    for (const std::string& n : children) Walk(full + "/" + n, rel + "/" + n);
+    for (size_t i = 0; i < children.size() && !stopped_; ++i) Walk(full + "/" + children[i], rel + "/" + children[i]);
   }
 
   SourceTree* out_;
+  const EntrySink& sink_;
+  bool stopped_ = false;
   OwnerNames names_;
   std::map<std::pair<dev_t, ino_t>, std::string> first_names_;
 };
@@ -162,10 +169,23 @@ void NoteProblem(const std::string& path, const char* kind, const std::string& d
 }
 
 absl::StatusOr<SourceTree> WalkSources(const std::vector<std::string>& sources, const std::string& exclude) {
+  SourceTree tree;
+  ASSIGN_OR_RETURN(SourceTree walked, WalkSources(sources, exclude, [&tree](proto::Entry e, const std::string& full) {
+                     if (e.type() == "file") tree.files.emplace_back(full, tree.entries.size());
+                     tree.entries.push_back(std::move(e));
+                     return true;
+                   }));
+  walked.entries = std::move(tree.entries);
+  walked.files = std::move(tree.files);
+  return walked;
+}
+
+absl::StatusOr<SourceTree> WalkSources(const std::vector<std::string>& sources, const std::string& exclude,
+                                       const EntrySink& sink) {
   if (sources.empty()) return absl::InvalidArgumentError("no source folder given");
   const std::string exclude_real = CanonicalExclude(exclude);
   SourceTree tree;
-  Walker walker(&tree);
+  Walker walker(&tree, sink);
   for (size_t i = 0; i < sources.size(); ++i) {
     char buf[PATH_MAX];
     struct stat st;

@@ -4,6 +4,7 @@
 #define VMBACKUP_OFFLINE_SEED_AGENT_WALK_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -39,6 +40,15 @@ void NoteProblem(const std::string& path, const char* kind, const std::string& d
 // attributes; sockets are skipped and noted. An entry that vanishes or cannot be read is noted in `problems`, not an
 // error. kInvalidArgument when a source is not a folder or `exclude` (the staging location, say) lies inside one.
 absl::StatusOr<SourceTree> WalkSources(const std::vector<std::string>& sources, const std::string& exclude = "");
+
+// Each entry as the walk reaches it (`full`: its path on this computer); false stops the walk.
+using EntrySink = std::function<bool(proto::Entry entry, const std::string& full)>;
+
+// The same walk, streamed: every entry goes to `sink` in walk order instead of into the tree (whose entries and
+// files stay empty; roots, bytes, allocated and problems are filled), so a walk of millions of entries needs no
+// memory for them.
+absl::StatusOr<SourceTree> WalkSources(const std::vector<std::string>& sources, const std::string& exclude,
+                                       const EntrySink& sink);
 
 }  // namespace vmb::offline
 

@@ -1,6 +1,7 @@
 #include "offline_seed/agent/workflow.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -12,6 +13,7 @@
 #include "offline_seed/agent/agent_output.pb.h"
 #include "offline_seed/agent/staging.h"
 #include "offline_seed/agent/tree.h"
+#include "offline_seed/certgen/certgen.h"
 #include "offline_seed/import_job/names.h"
 #include "offline_seed/publish/publish_settings.h"
 #include "offline_seed/repair/repair.h"
@@ -55,8 +57,12 @@ int RunRepair(Staged& s) {
   auto r = RepairImport(RepairFor(s));
   if (!r.ok()) return Fail(s.console, r.status());
   for (const std::string& d : r->drives) std::fprintf(s.console.out, "drive %s\n", d.c_str());
-  std::fprintf(s.console.out, "re-sent %d range(s), %s, from the staging location\n", r->ranges_resent,
+  std::fprintf(s.console.out, "re-sent %d range(s), %s, from the staging location", r->ranges_resent,
                Gb(r->bytes_resent).c_str());
+  if (r->ranges_already_sent > 0) {
+    std::fprintf(s.console.out, " (%d range(s) an earlier repair sent are not sent again)", r->ranges_already_sent);
+  }
+  std::fprintf(s.console.out, "\n");
   return 0;
 }
 
@@ -125,10 +131,9 @@ int RunStatus(Staged& s, const std::vector<vault::proto::RecoveryPoint>& points)
 
 // The staging location's catalogue and the image blobs the import job put into the storage account.
 absl::Status SeededImages(Staged& s, proto::Catalogue* cat, std::vector<blob::BlobUri>* images) {
-  absl::StatusOr<std::string> text = file::ReadFile(s.staging() + "/catalogue.json");
-  if (!text.ok()) return text.status();
-  absl::Status parsed = json::Parse(*text, cat, "catalogue.json");
-  if (!parsed.ok()) return parsed;
+  absl::StatusOr<proto::Catalogue> read = ReadCatalogue(s.staging());
+  if (!read.ok()) return read.status();
+  *cat = *std::move(read);
   for (uint32_t i = 0; i < cat->images(); ++i) {
     images->push_back(s.endpoints.account.WithContainer(s.job.container())
                           .WithBlob(absl::StrFormat("%s/image-%04u.vhd", s.job.jobname(), i)));
@@ -277,12 +282,33 @@ int CheckInitiateUsage(AgentRequest& r, const Console& c) {
   return 0;
 }
 
+// The offline application certgen registered for the storage account (AddRegistryEntries wrote
+// OfflineApplicationParams_<account>.xml into the scratch folder, as on Windows): one made for another subscription
+// or account stops initiate; none is a note (the tools here reach Azure with --token).
+absl::Status CheckOfflineApplication(Flags& opt, const Console& c) {
+  std::string scratch = opt["scratch-dir"];
+  if (scratch.empty()) scratch = std::getenv("VMBACKUP_SCRATCH_DIR") ? std::getenv("VMBACKUP_SCRATCH_DIR") : "";
+  if (scratch.empty()) scratch = "/var/lib/vmbackup/Scratch/MicrosoftBackupProvider";
+  absl::StatusOr<OfflineApplicationParams> app =
+      ReadRegisteredApplication(scratch, opt["subscription-id"], opt["storage-account"]);
+  if (app.status().code() == absl::StatusCode::kNotFound) {
+    std::fprintf(c.err, "seedagent: note: %s\n", std::string(app.status().message()).c_str());
+    return absl::OkStatus();
+  }
+  if (!app.ok()) return app.status();
+  std::fprintf(c.err, "offline application %s (application id %s), certificate %s, for storage account %s\n",
+               app->application_name.c_str(), app->application_id.c_str(), app->thumbprint.c_str(),
+               app->storage_account.c_str());
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 int RunInitiate(AgentRequest& request, const AgentEnv& env) {
   const Console& c = env.console;
   Flags& opt = request.opt;
   if (int usage = CheckInitiateUsage(request, c); usage != 0) return usage;
+  if (absl::Status app = CheckOfflineApplication(opt, c); !app.ok()) return Fail(c, app);
   // The publish settings must hold the subscription (the tools will use its management certificate).
   auto sub = LoadSubscription(opt["publish-settings"], opt["subscription-id"]);
   if (!sub.ok()) return Fail(c, sub.status());

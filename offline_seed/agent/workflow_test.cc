@@ -180,5 +180,30 @@ TEST(Workflow, InitiateWithoutPublishSettingsWritesNothing) {
   EXPECT_FALSE(file::ReadFile(dir + "/staging/offline-job.json").ok());
 }
 
+// initiate reads the offline application AddRegistryEntries registered for the account (scratch folder): one made
+// for another subscription stops it before anything is written; none is a note naming the command to run.
+TEST(Workflow, InitiateReadsTheRegisteredOfflineApplication) {
+  const std::string dir = vmb::testing::PerTestDir();
+  ASSERT_THAT(file::MakeDirs(dir + "/scratch"), IsOk());
+  ASSERT_THAT(file::WriteFileAtomic(dir + "/scratch/OfflineApplicationParams_acct.xml",
+                                    "<OfflineApplicationParams><SubscriptionId>sub-other</SubscriptionId>"
+                                    "<CertificateThumbprint>0123456789ABCDEF0123456789ABCDEF01234567"
+                                    "</CertificateThumbprint><StorageAccountName>acct</StorageAccountName>"
+                                    "</OfflineApplicationParams>", 0644),
+              IsOk());
+  Flags opt{{"staging", dir + "/staging"}, {"publish-settings", dir + "/missing.publishsettings"},
+            {"job-name", "seedjob1"}, {"subscription-id", "sub-123"}, {"storage-account", "acct"},
+            {"container", "offline"}, {"scratch-dir", dir + "/scratch"}};
+  Agent agent;
+  Agent::Result r = agent.Run("initiate", opt, false, {dir});
+  EXPECT_EQ(r.exit, 1);
+  EXPECT_THAT(r.err, HasSubstr("registers the offline application of subscription sub-other, not sub-123"));
+  EXPECT_FALSE(file::ReadFile(dir + "/staging/offline-job.json").ok());
+  opt["storage-account"] = "acct2";
+  r = agent.Run("initiate", opt, false, {dir});
+  EXPECT_THAT(r.err, HasSubstr("note: no offline application registered for storage account acct2"));
+  EXPECT_THAT(r.err, HasSubstr("certgen AddRegistryEntries SubscriptionId:sub-123"));
+}
+
 }  // namespace
 }  // namespace vmb::offline

@@ -171,9 +171,9 @@ int main(int argc, char** argv) {
                                                    "MB/s", Mbps(page_bytes, *plain_put_page), "MB/s plain Put Page x4", 0.8);
 
   // 2. The vault copy (recovery point 1) vs plain Put Block.
-  std::string cat_text = *vmb::file::ReadFile(staging + "/catalogue.json");
-  vmb::offline::proto::Catalogue cat;
-  (void)vmb::json::Parse(cat_text, &cat, "catalogue");
+  absl::StatusOr<vmb::offline::proto::Catalogue> read = vmb::offline::ReadCatalogue(staging);
+  if (!read.ok()) return Fail("catalogue", read.status());
+  const vmb::offline::proto::Catalogue& cat = *read;
   std::vector<BlobUri> images;
   for (uint32_t i = 0; i < cat.images(); ++i) {
     images.push_back(account.WithContainer("offline").WithBlob(absl::StrFormat("benchjob/image-%04u.vhd", i)));

@@ -14,9 +14,6 @@ namespace {
 
 using offline::proto::Chunk;
 
-// The images hold each frame at a 512-byte boundary (page blobs are written in pages).
-uint64_t Padded(uint64_t n) { return (n + 511) / 512 * 512; }
-
 // One image's chunks, by offset, cut into blocks.
 SeedPack PlanOnePack(std::vector<const Chunk*> chunks, std::string name, uint64_t block_bytes,
                      proto::PackIndex* index) {
@@ -30,7 +27,7 @@ SeedPack PlanOnePack(std::vector<const Chunk*> chunks, std::string name, uint64_
       blocks.push_back({begin, begin, {}});
     }
     blocks.back().chunks.push_back(c);
-    blocks.back().end = std::max(blocks.back().end, c->offset() + Padded(c->compressedlength()));
+    blocks.back().end = std::max(blocks.back().end, c->offset() + c->compressedlength());
     Chunk located = *c;
     located.clear_image();
     located.set_pack(pack.name);
@@ -77,7 +74,7 @@ absl::StatusOr<std::vector<SeedPack>> PlanSeedPacks(const offline::proto::Catalo
 
 uint64_t SeedBytes(const offline::proto::Catalogue& catalogue) {
   uint64_t total = 0;
-  for (const Chunk& c : catalogue.chunks()) total += Padded(c.compressedlength());
+  for (const Chunk& c : catalogue.chunks()) total += c.compressedlength();
   return total;
 }
 

@@ -24,39 +24,57 @@ offline::proto::Chunk C(const std::string& sha, uint32_t image, uint64_t offset,
 
 TEST(PlanSeedPacks, OnePackPerImageInBlocksThatEndOnChunkBoundaries) {
   offline::proto::Catalogue cat;
-  // Out of order on purpose: the plan goes by offset. Frames are padded to 512 bytes in the image.
-  *cat.add_chunks() = C("c", 0, 1024, 600, 900);   // 1024 .. 2048
-  *cat.add_chunks() = C("a", 0, 0, 100, 200);      // 0 .. 512
-  *cat.add_chunks() = C("b", 0, 512, 512, 800);    // 512 .. 1024
-  *cat.add_chunks() = C("d", 1, 0, 10, 10);        // image 1: 0 .. 512
+  // Out of order on purpose: the plan goes by offset. Frames lie back to back in the image.
+  *cat.add_chunks() = C("c", 0, 612, 600, 900);    // 612 .. 1212
+  *cat.add_chunks() = C("a", 0, 0, 100, 200);      // 0 .. 100
+  *cat.add_chunks() = C("b", 0, 100, 512, 800);    // 100 .. 612
+  *cat.add_chunks() = C("d", 1, 0, 10, 10);        // image 1: 0 .. 10
   proto::PackIndex index;
-  absl::StatusOr<std::vector<SeedPack>> packs = PlanSeedPacks(cat, 3, "item", /*block_bytes=*/1000, &index);
+  absl::StatusOr<std::vector<SeedPack>> packs = PlanSeedPacks(cat, 3, "item", /*block_bytes=*/600, &index);
   ASSERT_TRUE(packs.ok()) << packs.status();
   ASSERT_EQ(packs->size(), 3u);  // an image without chunks still gets its (empty) pack
   const SeedPack& p0 = (*packs)[0];
   EXPECT_EQ(p0.name, "item/packs/seed-0000");
   ASSERT_EQ(p0.blocks.size(), 2u);  // a block closes once it holds at least block_bytes
   EXPECT_EQ(p0.blocks[0].begin, 0u);
-  EXPECT_EQ(p0.blocks[0].end, 1024u);
+  EXPECT_EQ(p0.blocks[0].end, 612u);
   ASSERT_EQ(p0.blocks[0].chunks.size(), 2u);
   EXPECT_EQ(p0.blocks[0].chunks[0]->sha256(), "a");
   EXPECT_EQ(p0.blocks[0].chunks[1]->sha256(), "b");
-  EXPECT_EQ(p0.blocks[1].begin, 1024u);
-  EXPECT_EQ(p0.blocks[1].end, 2048u);
-  EXPECT_EQ(p0.size(), 2048u);
+  EXPECT_EQ(p0.blocks[1].begin, 612u);
+  EXPECT_EQ(p0.blocks[1].end, 1212u);
+  EXPECT_EQ(p0.size(), 1212u);
   EXPECT_EQ((*packs)[1].name, "item/packs/seed-0001");
-  EXPECT_EQ((*packs)[1].size(), 512u);
+  EXPECT_EQ((*packs)[1].size(), 10u);
   EXPECT_EQ((*packs)[2].size(), 0u);
 
   // The index places every chunk in its pack at its image offset, without the image.
   ASSERT_EQ(index.chunks_size(), 4);
   EXPECT_EQ(index.chunks(0).sha256(), "a");
   EXPECT_EQ(index.chunks(0).pack(), "item/packs/seed-0000");
-  EXPECT_EQ(index.chunks(2).offset(), 1024u);
+  EXPECT_EQ(index.chunks(2).offset(), 612u);
   EXPECT_EQ(index.chunks(3).pack(), "item/packs/seed-0001");
   for (const auto& c : index.chunks()) EXPECT_EQ(c.image(), 0u) << c.sha256();
 
-  EXPECT_EQ(SeedBytes(cat), 512u + 512u + 1024u + 512u);
+  EXPECT_EQ(SeedBytes(cat), 100u + 512u + 600u + 10u);
+}
+
+// Staging locations written before frames were packed back to back hold each frame at a 512-byte boundary: the
+// gaps go with the block before them and every chunk stays at its offset.
+TEST(PlanSeedPacks, FramesAtPageBoundariesStillPlan) {
+  offline::proto::Catalogue cat;
+  *cat.add_chunks() = C("a", 0, 0, 100, 200);
+  *cat.add_chunks() = C("b", 0, 512, 600, 800);
+  *cat.add_chunks() = C("c", 0, 1536, 10, 10);
+  proto::PackIndex index;
+  absl::StatusOr<std::vector<SeedPack>> packs = PlanSeedPacks(cat, 1, "item", /*block_bytes=*/600, &index);
+  ASSERT_TRUE(packs.ok()) << packs.status();
+  const SeedPack& p0 = (*packs)[0];
+  ASSERT_EQ(p0.blocks.size(), 2u);
+  EXPECT_EQ(p0.blocks[0].end, 1112u);
+  EXPECT_EQ(p0.blocks[1].begin, 1112u);
+  EXPECT_EQ(p0.blocks[1].end, 1546u);
+  EXPECT_EQ(index.chunks(2).offset(), 1536u);
 }
 
 TEST(PlanSeedPacks, AChunkOfAnImageNotGivenIsRefused) {

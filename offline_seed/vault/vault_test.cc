@@ -58,7 +58,9 @@ class VaultTest : public ::testing::Test {
     // The initial backup staged, then "imported": each image written into a page blob as the datacenter does.
     staging_ = dir_ + "/staging";
     ASSERT_THAT(offline::InitiateOfflineBackup(offline::testing::TestInitiateOptions({src_}, staging_)).status(), IsOk());
-    ASSERT_THAT(json::Parse(*file::ReadFile(staging_ + "/catalogue.json"), &catalogue_, "catalogue"), IsOk());
+    absl::StatusOr<offline::proto::Catalogue> catalogue = offline::ReadCatalogue(staging_);
+    ASSERT_THAT(catalogue.status(), IsOk());
+    catalogue_ = *std::move(catalogue);
     ASSERT_THAT(client_->CreateContainer(account_.WithContainer("offline")), IsOk());
     for (uint32_t i = 0; i < catalogue_.images(); ++i) {
       std::string image = *file::ReadFile(absl::StrFormat("%s/images/image-%04u.vhd", staging_, i));

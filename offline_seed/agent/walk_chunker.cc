@@ -1,0 +1,140 @@
+#include "offline_seed/agent/walk_chunker.h"
+
+#include <algorithm>
+#include <unordered_set>
+#include <utility>
+
+#include "common/status/status_macros.h"
+
+namespace vmb::offline {
+namespace {
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool Decode(const std::string& hex, std::array<uint8_t, 32>* out) {
+  if (hex.size() != 64) return false;
+  for (size_t i = 0; i < 32; ++i) {
+    int hi = HexDigit(hex[2 * i]), lo = HexDigit(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    (*out)[i] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  return true;
+}
+
+// Gathers the walk's entries into batches and chunks each (see WalkAndChunk).
+class BatchChunker {
+ public:
+  BatchChunker(const ChunkOptions& options, uint64_t total, const ChunkSink& sink, const EntryOut& out,
+               size_t batch_entries)
+      : options_(options), total_(total), sink_(sink), out_(out), batch_entries_(std::max<size_t>(1, batch_entries)) {}
+
+  // The walk's sink: false (stop the walk) once a batch failed.
+  bool Add(proto::Entry e, const std::string& full) {
+    if (e.type() == "hardlink" && dropped_.count(e.target())) return true;  // its file was left out earlier
+    if (e.type() == "file") {
+      batch_.files.emplace_back(full, batch_.entries.size());
+      batch_.bytes += e.size();
+    }
+    batch_.entries.push_back(std::move(e));
+    if (batch_.entries.size() >= batch_entries_) status_ = Flush();
+    return status_.ok();
+  }
+
+  const absl::Status& status() const { return status_; }
+
+  // Chunks the batch and hands its entries on.
+  absl::Status Flush() {
+    if (batch_.entries.empty()) return absl::OkStatus();
+    std::vector<std::string> files;  // the batch's files, to find those ChunkTree left out
+    for (const auto& [full, index] : batch_.files) files.push_back(batch_.entries[index].path());
+    ChunkOptions co = options_;
+    co.known = [this](const std::string& h) { return known_.Contains(h) || (options_.known && options_.known(h)); };
+    co.progress = [this](uint64_t done, uint64_t) {
+      if (options_.progress) options_.progress(std::min(done_ + done, total_), total_);
+    };
+    std::vector<std::string> fresh;  // added to known_ once no worker reads it
+    absl::StatusOr<ChunkStats> s =
+        ChunkTree(batch_, co, [&](const std::string& hash, uint32_t length, const std::string& frame) {
+          fresh.push_back(hash);
+          return sink_(hash, length, frame);
+        });
+    RETURN_IF_ERROR(s.status());
+    for (const std::string& h : fresh) known_.Insert(h);
+    result_.stats.chunks += s->chunks;
+    result_.stats.new_chunks += s->new_chunks;
+    result_.stats.new_bytes += s->new_bytes;
+    result_.stats.files_unchanged += s->files_unchanged;
+    result_.bytes += batch_.bytes;
+    done_ += batch_.bytes;
+    for (proto::Problem& p : batch_.problems) result_.problems.push_back(std::move(p));
+    NoteDropped(files);
+    for (proto::Entry& e : batch_.entries) RETURN_IF_ERROR(out_(std::move(e)));
+    batch_ = SourceTree();
+    return absl::OkStatus();
+  }
+
+  WalkedTree& result() { return result_; }
+
+ private:
+  // Files of `files` no longer in the batch (in order, so one pass) were left out: later hard links go too.
+  void NoteDropped(const std::vector<std::string>& files) {
+    size_t f = 0;
+    for (const proto::Entry& e : batch_.entries) {
+      if (e.type() != "file") continue;
+      while (f < files.size() && files[f] != e.path()) dropped_.insert(files[f++]);
+      if (f < files.size()) ++f;
+    }
+    while (f < files.size()) dropped_.insert(files[f++]);
+  }
+
+  const ChunkOptions& options_;
+  const uint64_t total_;
+  const ChunkSink& sink_;
+  const EntryOut& out_;
+  const size_t batch_entries_;
+  SourceTree batch_;
+  HashSet known_;
+  std::unordered_set<std::string> dropped_;  // paths of files left out (few)
+  uint64_t done_ = 0;
+  WalkedTree result_;
+  absl::Status status_;
+};
+
+}  // namespace
+
+bool HashSet::Insert(const std::string& sha256_hex) {
+  std::array<uint8_t, 32> key;
+  return Decode(sha256_hex, &key) && set_.insert(key).second;
+}
+
+bool HashSet::Contains(const std::string& sha256_hex) const {
+  std::array<uint8_t, 32> key;
+  return Decode(sha256_hex, &key) && set_.contains(key);
+}
+
+absl::StatusOr<WalkedTree> WalkAndChunk(const std::vector<std::string>& sources, const std::string& exclude,
+                                        const ChunkOptions& options, uint64_t total_bytes, const ChunkSink& sink,
+                                        const EntryOut& out, size_t batch_entries) {
+  BatchChunker chunker(options, total_bytes, sink, out, batch_entries);
+  ASSIGN_OR_RETURN(SourceTree walked,
+                   WalkSources(sources, exclude, [&chunker](proto::Entry e, const std::string& full) {
+                     return chunker.Add(std::move(e), full);
+                   }));
+  RETURN_IF_ERROR(chunker.status());
+  RETURN_IF_ERROR(chunker.Flush());
+  WalkedTree& result = chunker.result();
+  result.roots = std::move(walked.roots);
+  // The walk's problems first (it noted them before the reads of the files it reached later).
+  walked.problems.insert(walked.problems.end(), std::make_move_iterator(result.problems.begin()),
+                         std::make_move_iterator(result.problems.end()));
+  result.problems = std::move(walked.problems);
+  if (options.progress) options.progress(result.bytes, result.bytes);
+  return std::move(result);
+}
+
+}  // namespace vmb::offline
