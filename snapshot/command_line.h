@@ -18,9 +18,9 @@ inline constexpr char kDefaultConfigPath[] = "/etc/azure/vmsnapshot.json";
 inline constexpr char kDefaultThawCheckFile[] = "/etc/cron.d/vmsnapshot-thaw-check";
 
 struct CommandLine {
-  bool show_help = false;     // --help, -h or help: print the usage and exit 0 (nothing else was read)
-  bool show_version = false;  // --version: likewise
-  std::string command;        // the first word that is not an option ("" when none)
+  bool show_help = false;               // --help, -h or help: print the usage and exit 0 (nothing else was read)
+  bool show_version = false;            // --version: likewise
+  std::string command;                  // the first word that is not an option ("" when none)
   std::vector<std::string> positional;  // the words after it (replay's fixtures)
 
   EnableOptions options;  // transport and freeze are left for main to fill in

@@ -1,8 +1,8 @@
 #include "snapshot/enable_job.h"
 
 #include <algorithm>
-#include <future>
 #include <cstdlib>
+#include <future>
 #include <vector>
 
 #include "absl/cleanup/cleanup.h"
@@ -213,17 +213,19 @@ absl::Status Job::CheckLateness(const CommandTicks& ticks, std::string* note) {
   absl::Time issued = TicksToTime(ticks.ticks);
   absl::Time latest = issued + ticks.uncertainty, earliest = issued - ticks.uncertainty;
   if (now - latest > o_.max_lateness) {
-    return WithCode(absl::DeadlineExceededError(absl::StrCat(
-                        "the command was issued at ", absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", issued, absl::UTCTimeZone()),
-                        ", more than ", absl::FormatDuration(o_.max_lateness), " ago; the backup service will retry")),
-                    kCommandTooLate);
+    return WithCode(
+        absl::DeadlineExceededError(absl::StrCat(
+            "the command was issued at ", absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", issued, absl::UTCTimeZone()),
+            ", more than ", absl::FormatDuration(o_.max_lateness), " ago; the backup service will retry")),
+        kCommandTooLate);
   }
   if (earliest - now > o_.max_lateness) {
-    return WithCode(absl::FailedPreconditionError(absl::StrCat(
-                        "the command's start time ", absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", issued, absl::UTCTimeZone()),
-                        " is far in the future; check the VM's clock (now ",
-                        absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", now, absl::UTCTimeZone()), ")")),
-                    kWrongTime);
+    return WithCode(
+        absl::FailedPreconditionError(absl::StrCat(
+            "the command's start time ", absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", issued, absl::UTCTimeZone()),
+            " is far in the future; check the VM's clock (now ",
+            absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", now, absl::UTCTimeZone()), ")")),
+        kWrongTime);
   }
   if (ticks.uncertainty > absl::Minutes(1) && note->empty()) {
     *note = absl::StrCat("commandStartTimeUTCTicks \"", settings_.ticks_text, "\" is only precise to +/-",
@@ -411,7 +413,7 @@ EnableResult Job::Summarize(const std::vector<DiskResult>& results) {
   int failed = static_cast<int>(settings_.disks.size()) - ok;
   if (failed == 0) {
     Consistency c = o_.freeze->consistency();
-    const char* kind = c == kApplicationConsistent ? "application-consistent"
+    const char* kind = c == kApplicationConsistent  ? "application-consistent"
                        : c == kFileSystemConsistent ? "file-system-consistent"
                                                     : "crash-consistent";
     return Finish(c == kApplicationConsistent ? kSuccessAppConsistent : kSuccess,

@@ -16,13 +16,13 @@ namespace vmb::snapshot {
 struct EnableOptions {
   std::string handler_environment = "HandlerEnvironment.json";
   std::string cert_dir = "/var/lib/waagent";
-  std::optional<int> seq;                      // else $ConfigSequenceNumber, else the highest N.settings
-  http::HttpTransport* transport = nullptr;    // required
-  FreezeProvider* freeze = nullptr;            // required
-  Clock* clock = nullptr;                      // RealClock() when null
-  absl::Duration deadline = absl::Seconds(270);          // the agent kills handlers at 300 s
+  std::optional<int> seq;                        // else $ConfigSequenceNumber, else the highest N.settings
+  http::HttpTransport* transport = nullptr;      // required
+  FreezeProvider* freeze = nullptr;              // required
+  Clock* clock = nullptr;                        // RealClock() when null
+  absl::Duration deadline = absl::Seconds(270);  // the agent kills handlers at 300 s
   absl::Duration max_lateness = absl::Minutes(140);
-  absl::Duration freeze_budget = absl::Seconds(60);      // freeze-to-thaw, including snapshot retries
+  absl::Duration freeze_budget = absl::Seconds(60);  // freeze-to-thaw, including snapshot retries
   absl::Duration per_call_timeout = absl::Seconds(30);
   int parallelism = 64;
   bool echo_log_to_stderr = false;
@@ -30,10 +30,10 @@ struct EnableOptions {
 
 struct EnableResult {
   int code = 2;
-  std::string status;        // success | error (or "" when nothing could be reported)
-  std::string message;       // the English headline + detail, for the terminal
-  std::string status_file;   // path written, if any
-  int exit_code = 1;         // 0 for success and "already processed"
+  std::string status;       // success | error (or "" when nothing could be reported)
+  std::string message;      // the English headline + detail, for the terminal
+  std::string status_file;  // path written, if any
+  int exit_code = 1;        // 0 for success and "already processed"
   absl::Duration freeze_window;
   int snapshots_taken = 0;
 };

@@ -11,14 +11,14 @@
 #include "absl/strings/str_cat.h"
 #include "common/blob/blob_client.h"
 #include "common/blob/testing/fake_blob_service.h"
-#include "common/http/fault_transport.h"
-#include "common/time/clock.h"
 #include "common/crypto/certificate.h"
 #include "common/crypto/cms.h"
 #include "common/crypto/encoding.h"
 #include "common/file/file_util.h"
+#include "common/http/fault_transport.h"
 #include "common/json/json.h"
 #include "common/testing/temp_dir.h"
+#include "common/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "snapshot/error_codes.h"
@@ -48,8 +48,8 @@ TEST_F(EnableJobTest, SnapshotsEveryDiskAndReportsEverywhere) {
     if (absl::StrContains(req.url, "comp=snapshot")) {
       EXPECT_EQ(req.Header("x-ms-meta-backupJob"), "nightly");
     }
-    report_blob_questions += req.method == "HEAD" && (absl::StrContains(req.url, "vm.Status.txt") ||
-                                                      absl::StrContains(req.url, "vm.Logs.txt"));
+    report_blob_questions += req.method == "HEAD" &&
+                             (absl::StrContains(req.url, "vm.Status.txt") || absl::StrContains(req.url, "vm.Logs.txt"));
   }
   EXPECT_EQ(report_blob_questions, 2);
   EXPECT_EQ(StatusFile(0).status().status(), "success");
@@ -234,8 +234,9 @@ TEST_F(EnableJobTest, ArmVmsReportTheOutcomeInSubstatusOnly) {
 // Bad handler environments: a clear code-11 error, exit 1 (there is no status folder to report in), no snapshot.
 TEST_F(EnableJobTest, MalformedHandlerEnvironmentsAreCode11AndNeverSnapshot) {
   WriteSettings(0, Disks(1));
-  const std::string folders = absl::StrCat(R"("handlerEnvironment": {"logFolder": ")", dir_, R"(/log", "configFolder": ")",
-                                           dir_, R"(/config", "statusFolder": ")", dir_, R"(/status"})");
+  const std::string folders =
+      absl::StrCat(R"("handlerEnvironment": {"logFolder": ")", dir_, R"(/log", "configFolder": ")", dir_,
+                   R"(/config", "statusFolder": ")", dir_, R"(/status"})");
   struct Case {
     std::string text, message;
   } cases[] = {
@@ -312,13 +313,15 @@ TEST_F(EnableJobTest, SoakUnderInjectedFaults) {
     lo.prefix = absl::StrCat("d", disk, ".vhd");
     lo.include_snapshots = true;
     int n = 0;
-    for (const auto& item : admin.ListBlobs(account_.WithContainer("vhds"), lo).value_or(std::vector<blob::BlobItem>{})) {
+    for (const auto& item :
+         admin.ListBlobs(account_.WithContainer("vhds"), lo).value_or(std::vector<blob::BlobItem>{})) {
       n += !item.snapshot.empty();
     }
     return n;
   };
-  const std::set<int> documented = {kSuccessAppConsistent, kSuccess,      kError,          kHttpFailure,
-                                    kSnapshotFailedAll,    kSnapshotFailedSome, kSnapshotRateExceeded, kFreezeTimeout};
+  const std::set<int> documented = {kSuccessAppConsistent, kSuccess,           kError,
+                                    kHttpFailure,          kSnapshotFailedAll, kSnapshotFailedSome,
+                                    kSnapshotRateExceeded, kFreezeTimeout};
   std::map<int, int> outcomes;
   for (int job = 0; job < 200; ++job) {
     clock.Advance(absl::Minutes(1));
@@ -346,8 +349,8 @@ TEST_F(EnableJobTest, SoakUnderInjectedFaults) {
     total += n;
   }
   std::printf("%s\n", summary.c_str());
-  EXPECT_GT(total, 100);                                   // the faults were really there
-  EXPECT_GT(outcomes[kSuccessAppConsistent], 100);         // and most jobs recovered from them
+  EXPECT_GT(total, 100);                            // the faults were really there
+  EXPECT_GT(outcomes[kSuccessAppConsistent], 100);  // and most jobs recovered from them
 }
 
 }  // namespace

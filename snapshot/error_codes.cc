@@ -47,13 +47,14 @@ const std::vector<Entry>& Table() {
         "Den här uppgiften har redan behandlats; ingen ny ögonblicksbild togs",
         "Cette tâche a déjà été traitée ; aucune nouvelle capture instantanée n'a été prise"}},
       {{4, "ExtensionTempTerminalState", false},
-       {"Snapshot in progress", "Momentaufnahme wird erstellt", "Momentopname wordt gemaakt",
-        "Ögonblicksbild pågår", "Capture instantanée en cours"}},
+       {"Snapshot in progress", "Momentaufnahme wird erstellt", "Momentopname wordt gemaakt", "Ögonblicksbild pågår",
+        "Capture instantanée en cours"}},
       {{11, "error_parameter", true},
        {"Invalid extension settings", "Ungültige Erweiterungseinstellungen", "Ongeldige extensie-instellingen",
         "Ogiltiga tilläggsinställningar", "Paramètres d'extension non valides"}},
       {{13, "error_wrong_time", true},
-       {"The VM's clock or the command's start time is wrong", "Die Uhr der VM oder die Startzeit des Befehls ist falsch",
+       {"The VM's clock or the command's start time is wrong",
+        "Die Uhr der VM oder die Startzeit des Befehls ist falsch",
         "De klok van de VM of de starttijd van de opdracht is onjuist",
         "Den virtuella datorns klocka eller kommandots starttid är fel",
         "L'horloge de la machine virtuelle ou l'heure de début de la commande est incorrecte"}},
@@ -98,8 +99,7 @@ const std::vector<Entry>& Table() {
       {{123, "FailedUnableToOpenMount", true},
        {"A mount point could not be opened for freezing",
         "Ein Bereitstellungspunkt konnte zum Einfrieren nicht geöffnet werden",
-        "Een koppelpunt kon niet worden geopend om te bevriezen",
-        "En monteringspunkt kunde inte öppnas för frysning",
+        "Een koppelpunt kon niet worden geopend om te bevriezen", "En monteringspunkt kunde inte öppnas för frysning",
         "Un point de montage n'a pas pu être ouvert pour le gel"}},
       {{125, "ExtensionFailedVssWriterInBadState", true},
        {"An application's VSS writer is in a failed state; restart the application and retry",
@@ -170,11 +170,16 @@ std::string LocalizedMessage(int code, absl::string_view locale, absl::string_vi
 
 std::string LangTag(absl::string_view locale) {
   switch (LangOf(locale)) {
-    case kDe: return "de-DE";
-    case kNl: return "nl-NL";
-    case kSv: return "sv-SE";
-    case kFr: return "fr-FR";
-    default: return "en-US";
+    case kDe:
+      return "de-DE";
+    case kNl:
+      return "nl-NL";
+    case kSv:
+      return "sv-SE";
+    case kFr:
+      return "fr-FR";
+    default:
+      return "en-US";
   }
 }
 

@@ -12,8 +12,9 @@
 namespace vmb::snapshot {
 
 // "none", "fsfreeze" (configured by `fsfreeze`) or "scripts" (pre/post scripts per `script_config`, default
-// /etc/azure/VMSnapshotScriptPluginConfig.json, combined with fsfreeze when the config enables it); kInvalidArgument listing the known names otherwise.
-// or "vss-sim" (the VSS simulator's writers, reached on the Unix socket `vss_socket`).
+// /etc/azure/VMSnapshotScriptPluginConfig.json, combined with fsfreeze when the config enables it); kInvalidArgument
+// listing the known names otherwise. or "vss-sim" (the VSS simulator's writers, reached on the Unix socket
+// `vss_socket`).
 absl::StatusOr<std::unique_ptr<FreezeProvider>> MakeFreezeProvider(const std::string& name,
                                                                    const fsfreeze::FsFreezeOptions& fsfreeze = {},
                                                                    const std::string& script_config = "",

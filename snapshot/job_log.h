@@ -5,10 +5,10 @@
 #define VMBACKUP_SNAPSHOT_JOB_LOG_H_
 
 #include <cstdio>
-#include "common/concurrent/mutex.h"
 #include <string>
 
 #include "absl/base/thread_annotations.h"
+#include "common/concurrent/mutex.h"
 #include "common/log/logger.h"
 #include "common/time/clock.h"
 

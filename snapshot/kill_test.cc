@@ -43,7 +43,8 @@ TEST(KillTest, EnableKilledAtRandomMomentsNeverLeavesTheVmFrozen) {
   spec.blob_endpoint = (*azurite)->endpoint();
   spec.disks = 4;
   spec.disk_size = 1u << 20;
-  absl::StatusOr<DryRunExtension> ext = DryRunExtension::Make(dir, "/dev/sda1 / ext4 rw 0 0\n/dev/sdc1 /data xfs rw 0 0\n");
+  absl::StatusOr<DryRunExtension> ext =
+      DryRunExtension::Make(dir, "/dev/sda1 / ext4 rw 0 0\n/dev/sdc1 /data xfs rw 0 0\n");
   ASSERT_TRUE(ext.ok()) << ext.status();
   const std::string& log = ext->log;
 
@@ -118,7 +119,8 @@ TEST(KillTest, EnableKilledAtRandomMomentsNeverLeavesTheVmFrozen) {
       ++killed_while_frozen;
       absl::Duration thawed_after = absl::Milliseconds(after.last_thaw_ms - kill_ms);
       worst_thaw = std::max(worst_thaw, thawed_after);
-      EXPECT_LT(thawed_after, absl::Seconds(2)) << "round " << i << ": the holder should thaw when the extension dies, "
+      EXPECT_LT(thawed_after, absl::Seconds(2)) << "round " << i
+                                                << ": the holder should thaw when the extension dies, "
                                                    "not wait for its watchdog";
     }
     EXPECT_GE(after.freezes, before.freezes);
@@ -133,10 +135,11 @@ TEST(KillTest, EnableKilledAtRandomMomentsNeverLeavesTheVmFrozen) {
     if (::testing::Test::HasFatalFailure()) return;
   }
   std::printf("kill test: frozen window of the last job: %d-%d ms after its start\n", window_from, window_to);
-  std::printf("kill test: one job %d ms; %d killed (%d while the file systems were frozen, worst thaw %lld ms after "
-              "the kill), %d finished before their kill time; every next job succeeded\n",
-              full_ms, killed, killed_while_frozen, static_cast<long long>(absl::ToInt64Milliseconds(worst_thaw)),
-              finished_first);
+  std::printf(
+      "kill test: one job %d ms; %d killed (%d while the file systems were frozen, worst thaw %lld ms after "
+      "the kill), %d finished before their kill time; every next job succeeded\n",
+      full_ms, killed, killed_while_frozen, static_cast<long long>(absl::ToInt64Milliseconds(worst_thaw)),
+      finished_first);
   EXPECT_EQ(killed, kills) << "after " << i << " rounds";
   EXPECT_GT(killed_while_frozen, kills / 5) << "the frozen window should be hit (aimed at by half the kills)";
 }

@@ -18,7 +18,6 @@
 #include "absl/time/clock.h"
 #include "common/cli/account_key.h"
 #include "common/file/file_util.h"
-#include "snapshot/proto/handler.pb.h"
 #include "common/http/curl_transport.h"
 #include "snapshot/command_line.h"
 #include "snapshot/enable_job.h"
@@ -28,6 +27,7 @@
 #include "snapshot/fsfreeze/fsfreeze_provider.h"
 #include "snapshot/fsfreeze/holder.h"
 #include "snapshot/fsfreeze/syscalls.h"
+#include "snapshot/proto/handler.pb.h"
 #include "snapshot/replay.h"
 #include "snapshot/status_report.h"
 
@@ -125,10 +125,10 @@ std::string InstallThawCheck(const std::string& path, const std::string& lock_fi
     return absl::StrCat("no cron folder ", dir, ": stale freezes are thawed by the next vmsnapshot command only");
   }
   std::string command = absl::StrCat(self, " thaw-stale --freeze-lock-file ", lock_file, " >/dev/null 2>&1");
-  std::string text = absl::StrCat(
-      "# Installed by the VMSnapshot extension (vmsnapshot install), removed by vmsnapshot uninstall.\n",
-      "# Thaws a file-system freeze left behind when every process of a backup died at once.\n",
-      "* * * * * root ", command, "\n@reboot root ", command, "\n");
+  std::string text =
+      absl::StrCat("# Installed by the VMSnapshot extension (vmsnapshot install), removed by vmsnapshot uninstall.\n",
+                   "# Thaws a file-system freeze left behind when every process of a backup died at once.\n",
+                   "* * * * * root ", command, "\n@reboot root ", command, "\n");
   absl::Status s = vmb::file::WriteFileAtomic(path, text, 0644);
   return s.ok() ? absl::StrCat("stale-freeze check installed: ", path) : std::string(s.message());
 }
@@ -163,10 +163,10 @@ int FreezeHolderMain(const std::vector<std::string>& args) {
     }
   }
   for (++i; i < args.size(); ++i) o.mounts.push_back(args[i]);
-  std::unique_ptr<vmb::snapshot::fsfreeze::FreezeSyscalls> sys = FreezeSyscallsFor(dry_run_log, dry_run_fail, trace_log);
+  std::unique_ptr<vmb::snapshot::fsfreeze::FreezeSyscalls> sys =
+      FreezeSyscallsFor(dry_run_log, dry_run_fail, trace_log);
   return vmb::snapshot::fsfreeze::RunHolder(*sys, o, 0, 1);
 }
-
 
 namespace {
 

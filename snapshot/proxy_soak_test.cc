@@ -86,13 +86,15 @@ TEST(ProxySoak, TwoHundredJobsThroughFaultsOnTheWire) {
     ASSERT_EQ(freezes.freezes, freezes.thaws) << "job " << job << " left a freeze behind";
 
     // The local status file always exists and carries the outcome.
-    absl::StatusOr<std::string> status = file::ReadFile(absl::StrCat(spec.vm_dir, "/status/", prepared->seq, ".status"));
+    absl::StatusOr<std::string> status =
+        file::ReadFile(absl::StrCat(spec.vm_dir, "/status/", prepared->seq, ".status"));
     ASSERT_TRUE(status.ok()) << "job " << job << ": no status file";
     int code = -1;
     {
       size_t at = status->find("\"code\":");
       ASSERT_NE(at, std::string::npos) << *status;
-      ASSERT_TRUE(absl::SimpleAtoi(absl::string_view(*status).substr(at + 7, status->find_first_of(",}", at) - at - 7), &code));
+      ASSERT_TRUE(
+          absl::SimpleAtoi(absl::string_view(*status).substr(at + 7, status->find_first_of(",}", at) - at - 7), &code));
     }
     ++outcomes[code];
     EXPECT_TRUE(documented.count(code)) << "job " << job << ": undocumented code " << code << " in " << *status;
@@ -120,8 +122,8 @@ TEST(ProxySoak, TwoHundredJobsThroughFaultsOnTheWire) {
     if (kind != "latency") total += n;
   }
   std::printf("%s\n", summary.c_str());
-  EXPECT_GT(total, jobs / 2);                             // the faults were really there
-  EXPECT_GT(outcomes[kSuccess], jobs / 2);                // and most jobs recovered from them
+  EXPECT_GT(total, jobs / 2);               // the faults were really there
+  EXPECT_GT(outcomes[kSuccess], jobs / 2);  // and most jobs recovered from them
 }
 
 }  // namespace

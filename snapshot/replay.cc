@@ -159,8 +159,8 @@ absl::Status Prepare(const std::string& fixture_dir, const std::string& work, co
       std::string json_text = json::ToJson(out);
       prot.set_objectstr(was_json ? json_text : crypto::Base64Encode(json_text));
     }  // else: malformed on purpose; keep it as captured
-    ASSIGN_OR_RETURN(std::string der, crypto::CmsEncrypt(json::ToJson(prot), cert.certificate,
-                                                         crypto::CmsCipher::kAes256Cbc));
+    ASSIGN_OR_RETURN(std::string der,
+                     crypto::CmsEncrypt(json::ToJson(prot), cert.certificate, crypto::CmsCipher::kAes256Cbc));
     hs->set_protectedsettings(crypto::Base64Encode(der));
   }
   for (const char* sub : {"/config", "/status", "/log", "/certs"}) RETURN_IF_ERROR(file::MakeDirs(work + sub, 0700));
@@ -187,7 +187,8 @@ ReplayOutcome ReplayFixture(const std::string& fixture_dir, const ReplayOptions&
   absl::StrAppend(&out.report, name, ":\n");
   proto::Fixture fixture;
   absl::StatusOr<std::string> fixture_text = file::ReadFile(fixture_dir + "/fixture.json");
-  absl::Status parsed = fixture_text.ok() ? json::Parse(*fixture_text, &fixture, "fixture.json") : fixture_text.status();
+  absl::Status parsed =
+      fixture_text.ok() ? json::Parse(*fixture_text, &fixture, "fixture.json") : fixture_text.status();
   if (!parsed.ok()) {
     Check(&out, false, absl::StrCat("read fixture.json: ", parsed.message()));
     return out;
@@ -195,13 +196,15 @@ ReplayOutcome ReplayFixture(const std::string& fixture_dir, const ReplayOptions&
   absl::StatusOr<blob::SharedKeyCredential> cred;
   absl::StatusOr<blob::BlobUri> account = blob::BlobUri::ForAccount(o.blob_endpoint);
   if (account.ok()) {
-    cred = blob::SharedKeyCredential::Create(account->account(), o.account_key.empty() ? blob::kDevAccountKey : o.account_key);
+    cred = blob::SharedKeyCredential::Create(account->account(),
+                                             o.account_key.empty() ? blob::kDevAccountKey : o.account_key);
   }
   absl::StatusOr<crypto::CertificateAndKey> cert = LoadTestCert(Dirname(fixture_dir) + "/test_cert");
   if (!account.ok() || !cred.ok() || !cert.ok()) {
-    Check(&out, false, absl::StrCat("set-up: ", !account.ok() ? account.status().message()
-                                               : !cred.ok()   ? cred.status().message()
-                                                              : cert.status().message()));
+    Check(&out, false,
+          absl::StrCat("set-up: ", !account.ok() ? account.status().message()
+                                   : !cred.ok()  ? cred.status().message()
+                                                 : cert.status().message()));
     return out;
   }
   blob::BlobClient admin(o.transport, *cred);
@@ -223,15 +226,18 @@ ReplayOutcome ReplayFixture(const std::string& fixture_dir, const ReplayOptions&
   eo.freeze = &freeze;
   EnableResult r = RunEnable(eo);
   out.code = r.code;
-  Check(&out, r.code == fixture.expectedcode(), absl::StrCat("code ", r.code, " (expected ", fixture.expectedcode(), "): ", r.message));
-  Check(&out, r.status == fixture.expectedstatus(), absl::StrCat("status \"", r.status, "\" (expected \"", fixture.expectedstatus(), "\")"));
+  Check(&out, r.code == fixture.expectedcode(),
+        absl::StrCat("code ", r.code, " (expected ", fixture.expectedcode(), "): ", r.message));
+  Check(&out, r.status == fixture.expectedstatus(),
+        absl::StrCat("status \"", r.status, "\" (expected \"", fixture.expectedstatus(), "\")"));
   // As the real extension, enable exits 0 once the outcome is in the status file, whatever the outcome.
   Check(&out, r.exit_code == 0, absl::StrCat("exit code ", r.exit_code));
 
   // The status file says the same (in its substatus[0], what the host receives), in the requested language.
   absl::StatusOr<std::string> status_text = file::ReadFile(work + "/status/0.status");
-  absl::StatusOr<proto::StatusDocument> status =
-      status_text.ok() ? ParseStatus(*status_text, "status file") : absl::StatusOr<proto::StatusDocument>(status_text.status());
+  absl::StatusOr<proto::StatusDocument> status = status_text.ok()
+                                                     ? ParseStatus(*status_text, "status file")
+                                                     : absl::StatusOr<proto::StatusDocument>(status_text.status());
   Check(&out, status.ok(), "status file written and parsable");
   if (status.ok()) {
     const auto& st = status->status();
@@ -239,7 +245,8 @@ ReplayOutcome ReplayFixture(const std::string& fixture_dir, const ReplayOptions&
           absl::StrCat("status file code ", st.code(), " / ", st.status()));
     Check(&out, status->version() == kExtensionVersion, absl::StrCat("status version ", status->version()));
     if (!fixture.expectedlang().empty()) {
-      Check(&out, st.formattedmessage().lang() == fixture.expectedlang(), absl::StrCat("lang ", st.formattedmessage().lang()));
+      Check(&out, st.formattedmessage().lang() == fixture.expectedlang(),
+            absl::StrCat("lang ", st.formattedmessage().lang()));
     }
     if (!fixture.expectedmessagecontains().empty()) {
       Check(&out, absl::StrContains(st.formattedmessage().message(), fixture.expectedmessagecontains()),

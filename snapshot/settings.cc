@@ -222,7 +222,7 @@ absl::Status ApplyPublicSettings(const proto::PublicSettings& pub, JobSettings& 
 // The protected settings, decrypted with the certificate in `cert_dir` they name: code 16 when it is not there (or
 // cannot decrypt them), 11 when they are not CMS of JSON.
 absl::StatusOr<proto::ProtectedSettings> DecryptProtectedSettings(const proto::SettingsFile::HandlerSettings& hs,
-                                                                 const std::string& cert_dir) {
+                                                                  const std::string& cert_dir) {
   absl::StatusOr<crypto::CertificateAndKey> identity =
       crypto::LoadFromCertDir(cert_dir, hs.protectedsettingscertthumbprint());
   if (!identity.ok()) {
@@ -298,12 +298,14 @@ absl::StatusOr<JobSettings> LoadJobSettings(const std::string& config_folder, in
   RETURN_IF_ERROR(ApplyPublicSettings(pub, out));
 
   if (hs.protectedsettings().empty() && pub.commandtoexecute().empty() && pub.taskid().empty()) {
-    return Bad(absl::StrCat(path, " holds no settings (the guest agent writes such a file when the extension has "
-                                  "none): no backup job was sent, so nothing was snapshotted"));
+    return Bad(absl::StrCat(path,
+                            " holds no settings (the guest agent writes such a file when the extension has "
+                            "none): no backup job was sent, so nothing was snapshotted"));
   }
   if (hs.protectedsettings().empty()) {
-    return Bad(absl::StrCat(path, " has no protectedSettings (already consumed by an earlier run, or not sent); "
-                                  "the backup service must send the settings again"));
+    return Bad(absl::StrCat(path,
+                            " has no protectedSettings (already consumed by an earlier run, or not sent); "
+                            "the backup service must send the settings again"));
   }
   out.had_protected_settings = true;
   ASSIGN_OR_RETURN(proto::ProtectedSettings prot, DecryptProtectedSettings(hs, cert_dir));

@@ -53,8 +53,8 @@ struct CommandTicks {
 absl::StatusOr<CommandTicks> ParseTicks(absl::string_view text);
 
 struct ObjectStrContent {
-  std::vector<std::string> blob_sas_uris;                    // as given
-  std::vector<std::pair<std::string, std::string>> metadata; // backupMetadata Key/Value
+  std::vector<std::string> blob_sas_uris;                     // as given
+  std::vector<std::pair<std::string, std::string>> metadata;  // backupMetadata Key/Value
 };
 
 // objectStr is base64 of JSON (optionally wrapped in single quotes, with whitespace) or the JSON itself, with

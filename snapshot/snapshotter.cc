@@ -51,8 +51,8 @@ std::vector<absl::Status> CheckDisks(blob::BlobClient& client, const std::vector
     for (size_t i = next.fetch_add(1); i < disks.size(); i = next.fetch_add(1)) {
       absl::StatusOr<blob::BlobProperties> p = client.GetProperties(disks[i]);
       if (p.ok() && p->blob_type != "PageBlob") {
-        out[i] = absl::FailedPreconditionError(absl::StrCat(disks[i].Redacted(), " is a ", p->blob_type,
-                                                            ", not a page blob (VM disks are page blobs)"));
+        out[i] = absl::FailedPreconditionError(
+            absl::StrCat(disks[i].Redacted(), " is a ", p->blob_type, ", not a page blob (VM disks are page blobs)"));
       } else {
         out[i] = p.status();
       }

@@ -17,8 +17,8 @@ namespace vmb::snapshot {
 
 struct DiskResult {
   blob::BlobUri disk;
-  absl::Status status;    // OK, or the last error (its Azure code tells throttling from other failures)
-  std::string snapshot;   // x-ms-snapshot
+  absl::Status status;   // OK, or the last error (its Azure code tells throttling from other failures)
+  std::string snapshot;  // x-ms-snapshot
   int attempts = 0;
   absl::Duration elapsed;
 };

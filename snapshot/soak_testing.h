@@ -4,18 +4,18 @@
 #ifndef VMBACKUP_SNAPSHOT_SOAK_TESTING_H_
 #define VMBACKUP_SNAPSHOT_SOAK_TESTING_H_
 
+#include <stdlib.h>
+
 #include <climits>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
-#include <stdlib.h>
-
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_split.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/file/file_util.h"
 #include "common/process/subprocess.h"
 
@@ -79,9 +79,18 @@ struct DryRunExtension {
     o.cwd = vm_dir;
     o.extra_env = {absl::StrCat("ConfigSequenceNumber=", seq)};
     o.timeout_ms = timeout_ms;
-    std::vector<std::string> argv = {binary, "enable", "--cert-dir", cert_dir, "--freeze-provider", "fsfreeze",
-                                     "--freeze-dry-run-log", log, "--freeze-mounts-file", mounts,
-                                     "--freeze-lock-file", lock};
+    std::vector<std::string> argv = {binary,
+                                     "enable",
+                                     "--cert-dir",
+                                     cert_dir,
+                                     "--freeze-provider",
+                                     "fsfreeze",
+                                     "--freeze-dry-run-log",
+                                     log,
+                                     "--freeze-mounts-file",
+                                     mounts,
+                                     "--freeze-lock-file",
+                                     lock};
     argv.insert(argv.end(), extra_args.begin(), extra_args.end());
     return process::RunCommand(argv, o);
   }

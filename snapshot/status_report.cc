@@ -87,8 +87,9 @@ absl::Status WriteStatusFile(const std::string& folder, int seq, const std::stri
 
 absl::Status UploadReportBlob(blob::BlobClient& client, const blob::BlobUri& uri, const std::string& data,
                               std::optional<blob::BlobProperties>* known) {
-  absl::StatusOr<blob::BlobProperties> props =
-      known != nullptr && known->has_value() ? absl::StatusOr<blob::BlobProperties>(**known) : client.GetProperties(uri);
+  absl::StatusOr<blob::BlobProperties> props = known != nullptr && known->has_value()
+                                                   ? absl::StatusOr<blob::BlobProperties>(**known)
+                                                   : client.GetProperties(uri);
   if (known != nullptr && props.ok()) *known = *props;
   if (props.ok() && props->blob_type == "PageBlob") {
     uint64_t padded = (data.size() + blob::kPageSize - 1) / blob::kPageSize * blob::kPageSize;

@@ -66,8 +66,7 @@ absl::Status VssSocketFreezeProvider::Freeze(absl::Duration timeout) {
                     kFreezeFailed);
   }
   vss_wire::SendLine(fd_, "freeze");
-  std::string reply =
-      vss_wire::ReadLine(fd_, static_cast<int>(absl::ToInt64Milliseconds(timeout + absl::Seconds(15))));
+  std::string reply = vss_wire::ReadLine(fd_, static_cast<int>(absl::ToInt64Milliseconds(timeout + absl::Seconds(15))));
   if (reply == "frozen") return absl::OkStatus();
   ::close(fd_);
   fd_ = -1;

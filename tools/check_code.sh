@@ -28,7 +28,8 @@ fi
 
 echo "check_code: format (clang-format, buildifier)"
 if ! clang-format --dry-run -Werror "${CXX[@]}" 2>/tmp/check_code_format.$$; then
-  grep -o '^[^:]*:' /tmp/check_code_format.$$ | sort -u | sed 's/:$/: not clang-formatted/' | head -20
+  grep 'code should be clang-formatted' /tmp/check_code_format.$$ | cut -d: -f1 | sort -u |
+    sed "s/$/: not clang-formatted/" | head -20 || true
   echo "  fix: tools/check_code.sh --fix" ; fail=1
 fi
 rm -f /tmp/check_code_format.$$
@@ -42,12 +43,16 @@ mapfile -t GUARDED_H < <(git grep -l -e 'ABSL_GUARDED_BY' -e 'MutexLock' -- '*.h
 PATTERNS=(-e 'ABSL_GUARDED_BY' -e 'MutexLock')
 for h in "${GUARDED_H[@]}"; do PATTERNS+=(-e "#include \"$h\""); done
 mapfile -t LOCKED < <(git grep -l -F "${PATTERNS[@]}" -- '*.cc' | grep -v '^third_party/')
-for f in "${LOCKED[@]}"; do
+analyze_one() {
   if ! clang++ -std=c++17 -fsyntax-only -Wno-everything -Wthread-safety -Werror=thread-safety \
-      -DVMSNAPSHOT_VERSION=\"check\" -I. -I"$BIN" -I"$EXT/com_github_yhirose_cpp_httplib" "$f"; then
-    echo "  $f: a guarded member is used without its lock (see above)"; fail=1
+      -DVMSNAPSHOT_VERSION=\"check\" -I. -I"$BIN" -I"$EXT/com_github_yhirose_cpp_httplib" "$1"; then
+    echo "  $1: a guarded member is used without its lock (see above)"
+    return 1
   fi
-done
+}
+export -f analyze_one
+export BIN EXT
+printf '%s\n' "${LOCKED[@]}" | xargs -P "$(nproc)" -I{} bash -c 'analyze_one "$1"' _ {} || fail=1
 
 echo "check_code: shape"
 tools/check_shape.sh || fail=1

@@ -25,14 +25,19 @@ if [ $# -gt 0 ]; then FILES=("$@"); else mapfile -t FILES < <(production '*.cc')
 BIN=$(bazel info bazel-bin 2>/dev/null || echo bazel-bin)
 EXT=$(bazel info output_base 2>/dev/null)/external
 over=0
-for f in "${FILES[@]}"; do
-  out=$(clang-tidy -quiet -checks='-*,readability-function-size' \
-    -config="{CheckOptions: [{key: readability-function-size.LineThreshold, value: $LIMIT}]}" "$f" -- \
+# One clang-tidy per file, as many at once as there are cores; each prints "function NAME (FILE:LINE): N lines".
+tidy_one() {
+  clang-tidy -quiet -checks='-*,readability-function-size' \
+    -config="{CheckOptions: [{key: readability-function-size.LineThreshold, value: $LIMIT}]}" "$1" -- \
     -std=c++17 -x c++ -DVMSNAPSHOT_VERSION=\"check\" -I. -I"$BIN" -I"$EXT/com_github_yhirose_cpp_httplib" 2>/dev/null |
     grep -e "warning: function" -e "note: [0-9]* lines" | paste - - |
-    sed -E "s/^[^ ]*\/?($(echo "$f" | sed 's/[\/.]/\\&/g')):([0-9]+):.*function '([^']+)'.*note: ([0-9]+) lines.*/function \3 (\1:\2): \4 lines/" || true)
-  if [ -n "$out" ]; then echo "$out"; over=1; fi
-done
+    sed -E "s/^([^:]+):([0-9]+):.*function '([^']+)'.*note: ([0-9]+) lines.*/function \3 (\1:\2): \4 lines/" |
+    sed "s|$PWD/||" || true
+}
+export -f tidy_one
+export LIMIT BIN EXT
+out=$(printf '%s\n' "${FILES[@]}" | xargs -P "$(nproc)" -I{} bash -c 'tidy_one "$1"' _ {})
+if [ -n "$out" ]; then echo "$out"; over=1; fi
 while read -r n f; do
   [ "$f" = total ] && continue
   if [ "$n" -gt "$FILE_LIMIT" ]; then echo "file $f: $n lines"; over=1; fi

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing (tools/setup.sh), then runs every test.
-#   tools/test.sh          every default test and the end-to-end tests (tagged e2e)
+#   tools/test.sh          every default test and the end-to-end tests (tagged e2e), then the code checks
+#                          (tools/check_code.sh) when it ran the whole suite
 #   tools/test.sh --all    also the soak tests (tagged soak: the fault-proxy soak, minutes long)
 #   tools/test.sh --ci     what CI runs (and what CI=true selects): --all, then every default and e2e test again
 #                          under AddressSanitizer + UndefinedBehaviorSanitizer (--config=asan, its own output base),
@@ -43,13 +44,24 @@ TARGETS=(//...)
 for a in "$@"; do
   case "$a" in //*|:*) TARGETS=();; esac
 done
+# After the whole suite (never after a chosen few targets): the code checks, by tools we did not write
+# (tools/check_code.sh: clang-format and buildifier, clang -Wthread-safety, function and file sizes). They read the
+# generated headers the build just made.
+code_checks() {
+  if [ "${TARGETS[*]}" = "//..." ]; then tools/check_code.sh; fi
+}
 if [ "$MODE" != ci ]; then
-  exec bazel test "${ARGS[@]}" "${FILTER[@]}" "$@" "${TARGETS[@]}"
+  rc=0
+  bazel test "${ARGS[@]}" "${FILTER[@]}" "$@" "${TARGETS[@]}" || rc=$?
+  code_checks || rc=1
+  exit $rc
 fi
 
 step() { printf '\n== test.sh --ci: %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
 step "every test, soak included"
 bazel test "${ARGS[@]}" "${FILTER[@]}" "$@" "${TARGETS[@]}"
+step "code checks (format, thread safety, shape)"
+code_checks
 step "every test under AddressSanitizer + UndefinedBehaviorSanitizer (the soak ran above, uninstrumented)"
 # A second output base walking //... would descend into this one's bazel-* links; it gets explicit labels instead.
 ASAN_TARGETS=("${TARGETS[@]}")

@@ -1,7 +1,7 @@
 #include "common/blob/blob_client.h"
 
-#include <mutex>
 #include <atomic>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -97,10 +97,10 @@ absl::StatusOr<http::HttpResponse> BlobClient::Execute(const Call& call) {
   }
   request.body = std::string(call.body);
   if (credential_) credential_->Sign(&request);
-  absl::StatusOr<http::HttpResponse> response =
-      http::SendWithRetry(*transport_, request, options_.retry, *clock_);
+  absl::StatusOr<http::HttpResponse> response = http::SendWithRetry(*transport_, request, options_.retry, *clock_);
   std::string what = absl::StrCat(call.operation, " ", call.uri->Redacted());
-  if (!response.ok()) return absl::Status(response.status().code(), absl::StrCat(what, ": ", response.status().message()));
+  if (!response.ok())
+    return absl::Status(response.status().code(), absl::StrCat(what, ": ", response.status().message()));
   if (response->status < 200 || response->status >= 300) {
     return StatusFromHttpResponse(what, response->status, call.method == "HEAD" ? "" : response->body,
                                   response->Header("x-ms-error-code"));
@@ -164,15 +164,15 @@ absl::Status BlobClient::PutBlockList(const BlobUri& blob, const std::vector<std
   std::ostringstream xml;
   doc.save(xml, "", pugi::format_raw);
   std::string body = xml.str();
-  http::Headers headers = {{"Content-Type", "application/xml"},
-                           {"x-ms-blob-content-type", std::string(content_type)}};
+  http::Headers headers = {{"Content-Type", "application/xml"}, {"x-ms-blob-content-type", std::string(content_type)}};
   RETURN_IF_ERROR(AddMetadata(metadata, &headers));
   return Execute({"Put Block List", &blob, "PUT", {{"comp", "blocklist"}}, headers, body}).status();
 }
 
 absl::StatusOr<std::vector<std::pair<std::string, uint64_t>>> BlobClient::GetUncommittedBlocks(const BlobUri& blob) {
-  ASSIGN_OR_RETURN(http::HttpResponse r, Execute({"Get Block List", &blob, "GET",
-                                                  {{"comp", "blocklist"}, {"blocklisttype", "uncommitted"}}, {}, {}}));
+  ASSIGN_OR_RETURN(
+      http::HttpResponse r,
+      Execute({"Get Block List", &blob, "GET", {{"comp", "blocklist"}, {"blocklisttype", "uncommitted"}}, {}, {}}));
   pugi::xml_document doc;
   RETURN_IF_ERROR(ParseXml(&doc, r.body, "Get Block List").status());
   std::vector<std::pair<std::string, uint64_t>> out;
@@ -264,8 +264,8 @@ absl::StatusOr<std::string> BlobClient::GetBlob(const BlobUri& blob, std::option
   }
   ASSIGN_OR_RETURN(http::HttpResponse r, Execute({"Get Blob", &blob, "GET", {}, headers, {}}));
   if (range && r.body.size() != range->length) {
-    return absl::DataLossError(absl::StrCat("Get Blob ", blob.Redacted(), ": asked for ", range->length,
-                                            " bytes at ", range->offset, ", got ", r.body.size()));
+    return absl::DataLossError(absl::StrCat("Get Blob ", blob.Redacted(), ": asked for ", range->length, " bytes at ",
+                                            range->offset, ", got ", r.body.size()));
   }
   return std::move(r.body);
 }
@@ -284,7 +284,8 @@ absl::Status BlobClient::SetMetadata(const BlobUri& blob, const Metadata& metada
 
 absl::StatusOr<std::string> BlobClient::AcquireLease(const BlobUri& blob, int seconds) {
   http::Headers headers = {{"x-ms-lease-action", "acquire"}, {"x-ms-lease-duration", absl::StrCat(seconds)}};
-  ASSIGN_OR_RETURN(http::HttpResponse r, Execute({"Lease Blob (acquire)", &blob, "PUT", {{"comp", "lease"}}, headers, {}}));
+  ASSIGN_OR_RETURN(http::HttpResponse r,
+                   Execute({"Lease Blob (acquire)", &blob, "PUT", {{"comp", "lease"}}, headers, {}}));
   std::string id = r.Header("x-ms-lease-id");
   if (id.empty()) return absl::DataLossError("Lease Blob (acquire): the answer has no x-ms-lease-id");
   return id;

@@ -39,7 +39,7 @@ struct BlobProperties {
   std::string etag;
   std::string content_md5;  // base64, when the service has one
   absl::Time last_modified;
-  Metadata metadata;        // keys as returned (Azure preserves case)
+  Metadata metadata;  // keys as returned (Azure preserves case)
 };
 
 struct BlobItem {

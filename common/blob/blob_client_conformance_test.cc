@@ -4,18 +4,17 @@
 #include <set>
 
 #include "absl/strings/ascii.h"
-
 #include "common/blob/blob_client.h"
 #include "common/blob/page_blob_device.h"
-#include "common/io/testing/block_device_contract.h"
 #include "common/blob/testing/fake_blob_service.h"
 #include "common/http/curl_transport.h"
+#include "common/io/testing/block_device_contract.h"
 #include "common/status/http_status.h"
 #include "common/testing/azurite.h"
 #include "common/testing/status_matchers.h"
-#include "simulators/faultproxy/fault_proxy.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "simulators/faultproxy/fault_proxy.h"
 
 namespace vmb::blob {
 namespace {
@@ -42,7 +41,9 @@ class Backends {
     static Backends* b = new Backends();
     return *b;
   }
-  Backend Fake() { return {"fake", &fake_, *BlobUri::ForAccount("http://127.0.0.1:1/devstoreaccount1"), false, &fake_}; }
+  Backend Fake() {
+    return {"fake", &fake_, *BlobUri::ForAccount("http://127.0.0.1:1/devstoreaccount1"), false, &fake_};
+  }
   absl::StatusOr<Backend> Azurite() {
     if (!azurite_) {
       absl::StatusOr<std::unique_ptr<vmb::testing::Azurite>> a = vmb::testing::Azurite::Start();
@@ -83,7 +84,8 @@ class BlobConformance : public ::testing::TestWithParam<std::string> {
     if (GetParam() == "fake") {
       backend_ = Backends::Get().Fake();
     } else {
-      absl::StatusOr<Backend> b = GetParam() == "azurite" ? Backends::Get().Azurite() : Backends::Get().AzuriteViaProxy();
+      absl::StatusOr<Backend> b =
+          GetParam() == "azurite" ? Backends::Get().Azurite() : Backends::Get().AzuriteViaProxy();
       ASSERT_TRUE(b.ok()) << b.status();
       backend_ = *b;
     }
@@ -183,7 +185,8 @@ TEST_P(BlobConformance, PageBlobWritesClearsRangesAndReads) {
   EXPECT_THAT(client_->GetBlob(b, ByteRange{512, 1024}), IsOkAndHolds(std::string(512, 'a') + std::string(512, '\0')));
   EXPECT_EQ(client_->GetProperties(b)->content_length, size);
   // Misaligned or oversized writes are refused before any request is sent.
-  EXPECT_THAT(client_->PutPages(b, 100, std::string(512, 'x')), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("512")));
+  EXPECT_THAT(client_->PutPages(b, 100, std::string(512, 'x')),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("512")));
   EXPECT_THAT(client_->PutPages(b, 0, std::string(500, 'x')), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(client_->PutPages(b, 0, std::string(kMaxPutPageBytes + 512, 'x')),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("4 MiB")));

@@ -129,7 +129,8 @@ std::string BlobUri::RequestUrl(const std::vector<std::pair<std::string, std::st
                                 bool include_snapshot) const {
   std::vector<std::string> parts;
   for (const auto& [k, v] : params) parts.push_back(absl::StrCat(http::PercentEncode(k), "=", http::PercentEncode(v)));
-  if (include_snapshot && !snapshot_.empty()) parts.push_back(absl::StrCat("snapshot=", http::PercentEncode(snapshot_)));
+  if (include_snapshot && !snapshot_.empty())
+    parts.push_back(absl::StrCat("snapshot=", http::PercentEncode(snapshot_)));
   if (!sas_.empty()) parts.push_back(sas_);
   std::string url = ResourceUrl();
   if (!parts.empty()) absl::StrAppend(&url, "?", absl::StrJoin(parts, "&"));

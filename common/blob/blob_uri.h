@@ -64,7 +64,7 @@ class BlobUri {
   std::string ToString() const;
 
  private:
-  http::Url url_;       // origin parts
+  http::Url url_;  // origin parts
   bool path_style_ = false;
   std::string account_;
   std::string container_;

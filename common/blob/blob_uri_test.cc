@@ -33,8 +33,9 @@ TEST(BlobUri, ParsesTheSeedsSasUri) {
 }
 
 TEST(BlobUri, PathStyleSnapshotsAndEncodedNames) {
-  absl::StatusOr<BlobUri> u =
-      BlobUri::Parse("http://127.0.0.1:10000/devstoreaccount1/vhds/dir/disk%20%C3%A9.vhd?snapshot=2017-11-09T14%3A33%3A29.1234567Z&sv=1&sig=x");
+  absl::StatusOr<BlobUri> u = BlobUri::Parse(
+      "http://127.0.0.1:10000/devstoreaccount1/vhds/dir/"
+      "disk%20%C3%A9.vhd?snapshot=2017-11-09T14%3A33%3A29.1234567Z&sv=1&sig=x");
   ASSERT_TRUE(u.ok()) << u.status();
   EXPECT_EQ(u->account(), "devstoreaccount1");
   EXPECT_EQ(u->blob(), "dir/disk \xC3\xA9.vhd");
@@ -64,7 +65,8 @@ TEST(BlobUri, SasUsability) {
 
 TEST(BlobUri, RejectsMalformedUris) {
   EXPECT_THAT(BlobUri::Parse("not a uri"), StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(BlobUri::Parse("http://127.0.0.1:10000/"), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("account")));
+  EXPECT_THAT(BlobUri::Parse("http://127.0.0.1:10000/"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("account")));
   EXPECT_THAT(BlobUri::Parse("https://a.blob.core.windows.net/c/b?sig=%ZZ"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("percent")));
 }

@@ -11,7 +11,8 @@ namespace vmb::blob {
 class PageBlobDevice : public io::BlockDevice {
  public:
   // `size` is the page blob's size (GetProperties tells it).
-  PageBlobDevice(BlobClient* client, BlobUri blob, uint64_t size) : client_(client), blob_(std::move(blob)), size_(size) {}
+  PageBlobDevice(BlobClient* client, BlobUri blob, uint64_t size)
+      : client_(client), blob_(std::move(blob)), size_(size) {}
 
   uint64_t size() const override { return size_; }
   absl::Status Read(uint64_t offset, uint64_t length, std::string* out) override;

@@ -37,7 +37,7 @@ std::string Iso8601(absl::Time t) { return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ"
 }  // namespace
 
 absl::StatusOr<SharedKeyCredential> SharedKeyCredential::Create(absl::string_view account,
-                                                               absl::string_view key_base64) {
+                                                                absl::string_view key_base64) {
   if (account.empty()) return absl::InvalidArgumentError("storage account name is empty");
   absl::StatusOr<std::string> key = crypto::Base64Decode(key_base64);
   if (!key.ok() || key->empty()) {
@@ -114,13 +114,22 @@ absl::StatusOr<SasToken> MakeServiceSas(const SharedKeyCredential& credential, c
   std::string start = options.start ? Iso8601(*options.start) : "";
   std::string expiry = Iso8601(options.expiry);
   std::vector<std::string> fields = {
-      options.permissions, start, expiry, canonical,
+      options.permissions,
+      start,
+      expiry,
+      canonical,
       "",  // signed identifier
       "",  // IP range
       "",  // protocol
-      std::string(kStorageVersion), resource, options.snapshot,
+      std::string(kStorageVersion),
+      resource,
+      options.snapshot,
       "",  // encryption scope
-      "", "", "", "", "",  // rscc, rscd, rsce, rscl, rsct
+      "",
+      "",
+      "",
+      "",
+      "",  // rscc, rscd, rsce, rscl, rsct
   };
   SasToken token;
   token.string_to_sign = absl::StrJoin(fields, "\n");

@@ -2,9 +2,8 @@
 // testdata/blob/signing_vectors.tsv, produced by tools/vectors/make_signing_vectors.js.
 #include "common/blob/shared_key.h"
 
-#include "common/blob/dev_account.h"
-
 #include "absl/strings/str_split.h"
+#include "common/blob/dev_account.h"
 #include "common/crypto/encoding.h"
 #include "common/file/file_util.h"
 #include "common/testing/status_matchers.h"
@@ -83,9 +82,7 @@ TEST(SharedKey, BadKeysAreRefusedWithoutEchoingThem) {
   EXPECT_THAT(SharedKeyCredential::Create("", kAzuriteKey), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
-TEST(HttpDate, Rfc1123) {
-  EXPECT_EQ(HttpDate(absl::FromUnixSeconds(1700000000)), "Tue, 14 Nov 2023 22:13:20 GMT");
-}
+TEST(HttpDate, Rfc1123) { EXPECT_EQ(HttpDate(absl::FromUnixSeconds(1700000000)), "Tue, 14 Nov 2023 22:13:20 GMT"); }
 
 }  // namespace
 }  // namespace vmb::blob

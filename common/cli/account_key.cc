@@ -25,8 +25,10 @@ absl::StatusOr<std::string> ReadAccountKey(absl::string_view account, const std:
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) return file::ErrnoStatus(errno, "cannot read the account key file", path);
   if (st.st_mode & 077) {
-    return absl::PermissionDeniedError(absl::StrFormat("the account key file %s can be read by other users (mode %03o); "
-                                                       "run chmod 600 %s", path, st.st_mode & 0777, path));
+    return absl::PermissionDeniedError(
+        absl::StrFormat("the account key file %s can be read by other users (mode %03o); "
+                        "run chmod 600 %s",
+                        path, st.st_mode & 0777, path));
   }
   absl::StatusOr<std::string> key = file::ReadFile(path);
   if (!key.ok()) return key.status();

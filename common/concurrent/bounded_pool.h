@@ -1,7 +1,7 @@
 // A few worker threads running queued jobs that return a status. Submit blocks while the queue holds `queue_limit`
-// jobs (default: as many as there are workers), so memory stays bounded however much work is submitted; after the first error the remaining
-// jobs are dropped. Drain waits until every submitted job has finished (the pool stays usable); Wait (also called by
-// the destructor) joins the workers. Both return the first error.
+// jobs (default: as many as there are workers), so memory stays bounded however much work is submitted; after the first
+// error the remaining jobs are dropped. Drain waits until every submitted job has finished (the pool stays usable);
+// Wait (also called by the destructor) joins the workers. Both return the first error.
 #ifndef VMBACKUP_COMMON_CONCURRENT_BOUNDED_POOL_H_
 #define VMBACKUP_COMMON_CONCURRENT_BOUNDED_POOL_H_
 

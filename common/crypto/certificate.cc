@@ -102,8 +102,8 @@ absl::StatusOr<CertificateAndKey> LoadFromCertDir(const std::string& dir, absl::
   absl::StatusOr<PrivateKey> key = PrivateKey::FromPem(*prv_pem);
   if (!key.ok()) return absl::InvalidArgumentError(absl::StrCat(prv_path, ": ", key.status().message()));
   if (cert->Thumbprint() != thumb) {
-    return absl::FailedPreconditionError(absl::StrCat(crt_path, " holds certificate ", cert->Thumbprint(),
-                                                      ", not the one its name says"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(crt_path, " holds certificate ", cert->Thumbprint(), ", not the one its name says"));
   }
   if (X509_check_private_key(cert->get(), key->get()) != 1) {
     internal::DrainOpenSslErrors();

@@ -59,8 +59,8 @@ struct CertificateAndKey {
 absl::StatusOr<CertificateAndKey> LoadFromCertDir(const std::string& dir, absl::string_view thumbprint);
 
 struct SelfSignedOptions {
-  std::string common_name;         // subject and issuer CN
-  absl::Time not_before;           // usually now
+  std::string common_name;  // subject and issuer CN
+  absl::Time not_before;    // usually now
   absl::Duration validity = absl::Hours(24 * 365);
   int rsa_bits = 2048;
 };

@@ -9,9 +9,9 @@
 #include "common/file/file_util.h"
 #include "common/process/subprocess.h"
 #include "common/testing/status_matchers.h"
+#include "common/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "common/testing/temp_dir.h"
 
 namespace vmb::crypto {
 namespace {
@@ -59,10 +59,10 @@ TEST(Certificate, SelfSignedWrittenAsGuestAgentLayoutAndThumbprintMatchesOpenssl
 TEST(Certificate, LoadsOpensslMadeTraditionalRsaKey) {
   std::string key = Dir() + "/trad.key", crt = Dir() + "/trad.crt";
   ASSERT_EQ(process::RunCommand({"openssl", "genrsa", "-traditional", "-out", key, "2048"})->exit_code, 0);
-  ASSERT_EQ(process::RunCommand({"openssl", "req", "-x509", "-new", "-key", key, "-out", crt, "-subj", "/CN=t",
-                                 "-days", "1"})
-                ->exit_code,
-            0);
+  ASSERT_EQ(
+      process::RunCommand({"openssl", "req", "-x509", "-new", "-key", key, "-out", crt, "-subj", "/CN=t", "-days", "1"})
+          ->exit_code,
+      0);
   absl::StatusOr<Certificate> cert = Certificate::FromPem(*file::ReadFile(crt));
   ASSERT_TRUE(cert.ok());
   std::string dir = Dir() + "/trad";

@@ -80,8 +80,8 @@ absl::StatusOr<std::string> CmsDecrypt(absl::string_view der, const CertificateA
   }
   if (!matched) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "protected data was encrypted for another certificate (", seen.empty() ? "no RSA recipient" : absl::StrJoin(seen, ", "),
-        "), not for ", identity.certificate.Thumbprint(),
+        "protected data was encrypted for another certificate (",
+        seen.empty() ? "no RSA recipient" : absl::StrJoin(seen, ", "), "), not for ", identity.certificate.Thumbprint(),
         "; the settings must be re-sent for this VM's current certificate"));
   }
   OpenSslPtr<BIO> out(BIO_new(BIO_s_mem()));

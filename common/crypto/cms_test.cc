@@ -7,9 +7,9 @@
 #include "common/file/file_util.h"
 #include "common/process/subprocess.h"
 #include "common/testing/status_matchers.h"
+#include "common/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "common/testing/temp_dir.h"
 
 namespace vmb::crypto {
 namespace {
@@ -73,8 +73,8 @@ TEST_F(CmsInteropTest, OpensslDecryptsWhatWeEncrypt) {
     std::string path = Dir() + "/ours.der";
     ASSERT_TRUE(file::WriteFileAtomic(path, *der, 0600).ok());
     std::string out;
-    Run({"openssl", "cms", "-decrypt", "-binary", "-inform", "DER", "-in", path, "-recip", Dir() + "/vm.crt",
-         "-inkey", Dir() + "/vm.key"},
+    Run({"openssl", "cms", "-decrypt", "-binary", "-inform", "DER", "-in", path, "-recip", Dir() + "/vm.crt", "-inkey",
+         Dir() + "/vm.key"},
         &out);
     EXPECT_EQ(out, kSettings);
     std::string info;

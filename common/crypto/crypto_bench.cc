@@ -17,10 +17,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "common/bench/report.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "common/bench/report.h"
 #include "common/crypto/digest.h"
 #include "common/crypto/random.h"
 #include "common/crypto/xts.h"
@@ -57,8 +57,9 @@ double Measure(int threads, double seconds, const std::function<std::function<vo
 
 // `openssl speed -evp <alg>` in MB/s, or -1 if it cannot run.
 double OpensslSpeed(const std::string& alg, int threads, int block, double seconds) {
-  std::vector<std::string> argv = {"openssl", "speed", "-mr", "-seconds", absl::StrCat(static_cast<int>(seconds + 0.5)),
-                                   "-bytes", absl::StrCat(block)};
+  std::vector<std::string> argv = {
+      "openssl",          "speed", "-mr", "-seconds", absl::StrCat(static_cast<int>(seconds + 0.5)), "-bytes",
+      absl::StrCat(block)};
   if (threads > 1) {
     argv.push_back("-multi");
     argv.push_back(absl::StrCat(threads));
@@ -94,8 +95,9 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     absl::string_view a = argv[i];
     if (a == "--help" || a == "-h") {
-      std::printf("usage: crypto_bench [--seconds=N] [--quick] [--json=FILE]\n  Measures our MD5, SHA-256, AES-256-XTS "
-                  "and MD5+XTS throughput beside `openssl speed -evp` (MB/s = 10^6 B/s).\n");
+      std::printf(
+          "usage: crypto_bench [--seconds=N] [--quick] [--json=FILE]\n  Measures our MD5, SHA-256, AES-256-XTS "
+          "and MD5+XTS throughput beside `openssl speed -evp` (MB/s = 10^6 B/s).\n");
       return 0;
     }
     if (vmb::bench::ParseCommonFlag(argv[i], &flags)) continue;
@@ -141,14 +143,16 @@ int main(int argc, char** argv) {
     double md5_ref = OpensslSpeed("md5", threads, 16384, seconds);
     double xts_ref = OpensslSpeed("aes-256-xts", threads, kSector, seconds);
     rows.push_back({"MD5", threads, Measure(threads, seconds, md5_worker), md5_ref});
-    rows.push_back({"SHA-256", threads, Measure(threads, seconds, sha_worker), OpensslSpeed("sha256", threads, 16384, seconds)});
+    rows.push_back(
+        {"SHA-256", threads, Measure(threads, seconds, sha_worker), OpensslSpeed("sha256", threads, 16384, seconds)});
     rows.push_back({"AES-256-XTS (4 KiB sectors)", threads, Measure(threads, seconds, xts_worker), xts_ref});
     double combined = md5_ref > 0 && xts_ref > 0 ? 1.0 / (1.0 / md5_ref + 1.0 / xts_ref) : -1;
     rows.push_back({"MD5 per 4 MiB + XTS", threads, Measure(threads, seconds, both_worker), combined});
   }
   vmb::bench::proto::Report report;
   for (const Row& r : rows) {
-    std::string id = absl::StrCat("crypto.", absl::AsciiStrToLower(r.name.substr(0, r.name.find(' '))), ".", r.threads, "t");
+    std::string id =
+        absl::StrCat("crypto.", absl::AsciiStrToLower(r.name.substr(0, r.name.find(' '))), ".", r.threads, "t");
     if (absl::StrContains(r.name, "+")) id = absl::StrCat("crypto.md5_xts.", r.threads, "t");
     *report.add_figures() = vmb::bench::AtLeastRatio(id, absl::StrCat(r.name, ", ", r.threads, " thread(s)"), r.ours,
                                                      "MB/s", r.reference, "openssl speed", 0.9);

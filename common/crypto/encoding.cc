@@ -27,9 +27,9 @@ absl::StatusOr<std::string> Base64Decode(absl::string_view text) {
     if (c == '=') {
       ++padding;
     } else if (!in_alphabet) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("invalid base64: character '", absl::CEscape(absl::string_view(&c, 1)), "' at offset ", i,
-                       " is not in the base64 alphabet"));
+      return absl::InvalidArgumentError(absl::StrCat("invalid base64: character '",
+                                                     absl::CEscape(absl::string_view(&c, 1)), "' at offset ", i,
+                                                     " is not in the base64 alphabet"));
     } else if (padding > 0) {
       return absl::InvalidArgumentError(absl::StrCat("invalid base64: data after '=' padding at offset ", i));
     }

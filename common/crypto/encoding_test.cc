@@ -13,8 +13,13 @@ using ::vmb::testing::StatusIs;
 
 TEST(Base64, Rfc4648Vectors) {
   const std::pair<const char*, const char*> vectors[] = {
-      {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},         {"foo", "Zm9v"},
-      {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+      {"", ""},
+      {"f", "Zg=="},
+      {"fo", "Zm8="},
+      {"foo", "Zm9v"},
+      {"foob", "Zm9vYg=="},
+      {"fooba", "Zm9vYmE="},
+      {"foobar", "Zm9vYmFy"},
   };
   for (const auto& [plain, encoded] : vectors) {
     EXPECT_EQ(Base64Encode(plain), encoded);
@@ -26,8 +31,7 @@ TEST(Base64, Rfc4648Vectors) {
 
 TEST(Base64, IgnoresWhitespaceAndNamesBadInput) {
   EXPECT_THAT(Base64Decode(" Zm9v\r\nYmFy\n"), IsOkAndHolds(std::string("foobar")));
-  EXPECT_THAT(Base64Decode("Zm9v*mFy"),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("'*' at offset 4")));
+  EXPECT_THAT(Base64Decode("Zm9v*mFy"), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("'*' at offset 4")));
   EXPECT_THAT(Base64Decode("Zm9vY"), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("multiple of 4")));
   EXPECT_THAT(Base64Decode("Zg==Zg=="), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("after '='")));
   EXPECT_THAT(Base64Decode("Z==="), StatusIs(absl::StatusCode::kInvalidArgument));

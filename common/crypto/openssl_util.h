@@ -2,13 +2,13 @@
 #ifndef VMBACKUP_COMMON_CRYPTO_OPENSSL_UTIL_H_
 #define VMBACKUP_COMMON_CRYPTO_OPENSSL_UTIL_H_
 
-#include <memory>
-#include <string>
-
 #include <openssl/bio.h>
 #include <openssl/cms.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+
+#include <memory>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"

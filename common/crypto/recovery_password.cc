@@ -18,8 +18,8 @@ absl::StatusOr<std::string> KeyWrap(absl::string_view kek, absl::string_view in,
   if (kek.size() != 32) return absl::InvalidArgumentError("key-encryption key must be 32 bytes");
   internal::OpenSslPtr<EVP_CIPHER_CTX> ctx(EVP_CIPHER_CTX_new());
   EVP_CIPHER_CTX_set_flags(ctx.get(), EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
-  if (EVP_CipherInit_ex(ctx.get(), EVP_aes_256_wrap_pad(), nullptr,
-                        reinterpret_cast<const unsigned char*>(kek.data()), nullptr, wrap ? 1 : 0) != 1) {
+  if (EVP_CipherInit_ex(ctx.get(), EVP_aes_256_wrap_pad(), nullptr, reinterpret_cast<const unsigned char*>(kek.data()),
+                        nullptr, wrap ? 1 : 0) != 1) {
     return internal::OpenSslError(absl::StatusCode::kInternal, "AES key wrap setup failed");
   }
   std::string out(in.size() + 16, '\0');
@@ -77,8 +77,8 @@ absl::StatusOr<RecoveryPassword> RecoveryPassword::Parse(absl::string_view text)
     for (int i = 0; i < kGroups; ++i) groups.push_back(all.substr(6 * i, 6));
   }
   if (groups.size() != kGroups) {
-    return absl::InvalidArgumentError(absl::StrCat("recovery password must have 8 groups of 6 digits, got ",
-                                                   groups.size(), " groups"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("recovery password must have 8 groups of 6 digits, got ", groups.size(), " groups"));
   }
   std::array<uint16_t, kGroups> values;
   for (int i = 0; i < kGroups; ++i) {

@@ -30,8 +30,8 @@ class RecoveryPassword {
   // "is too large" for a mistyped group. The message shows only the offending group, never the whole password.
   static absl::StatusOr<RecoveryPassword> Parse(absl::string_view text);
 
-  std::string ToString() const;      // "dddddd-dddddd-...": a secret, never log it
-  std::string KeyMaterial() const;   // the 16 bytes it encodes (group values, little-endian)
+  std::string ToString() const;     // "dddddd-dddddd-...": a secret, never log it
+  std::string KeyMaterial() const;  // the 16 bytes it encodes (group values, little-endian)
 
   bool operator==(const RecoveryPassword& other) const { return values_ == other.values_; }
 

@@ -63,9 +63,11 @@ TEST(Xts, MultiSectorMatchesEvpPerSector) {
     EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
     std::string out(4096, '\0');
     int len = 0;
-    ASSERT_EQ(EVP_EncryptInit_ex(ctx, EVP_aes_256_xts(), nullptr, reinterpret_cast<const unsigned char*>(key.data()), iv), 1);
+    ASSERT_EQ(
+        EVP_EncryptInit_ex(ctx, EVP_aes_256_xts(), nullptr, reinterpret_cast<const unsigned char*>(key.data()), iv), 1);
     ASSERT_EQ(EVP_EncryptUpdate(ctx, reinterpret_cast<unsigned char*>(out.data()), &len,
-                                reinterpret_cast<const unsigned char*>(plain.data()) + 4096 * s, 4096), 1);
+                                reinterpret_cast<const unsigned char*>(plain.data()) + 4096 * s, 4096),
+              1);
     EVP_CIPHER_CTX_free(ctx);
     EXPECT_EQ(ours.substr(4096 * s, 4096), out) << "sector " << s;
   }

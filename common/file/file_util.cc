@@ -14,18 +14,31 @@ namespace vmb::file {
 absl::Status ErrnoStatus(int err, absl::string_view what, absl::string_view path) {
   absl::StatusCode code = absl::StatusCode::kInternal;
   switch (err) {
-    case ENOENT: code = absl::StatusCode::kNotFound; break;
+    case ENOENT:
+      code = absl::StatusCode::kNotFound;
+      break;
     case EACCES:
     case EPERM:
-    case EROFS: code = absl::StatusCode::kPermissionDenied; break;
-    case EEXIST: code = absl::StatusCode::kAlreadyExists; break;
+    case EROFS:
+      code = absl::StatusCode::kPermissionDenied;
+      break;
+    case EEXIST:
+      code = absl::StatusCode::kAlreadyExists;
+      break;
     case ENOSPC:
-    case EDQUOT: code = absl::StatusCode::kResourceExhausted; break;
+    case EDQUOT:
+      code = absl::StatusCode::kResourceExhausted;
+      break;
     case EINVAL:
     case ENOTDIR:
-    case EISDIR: code = absl::StatusCode::kInvalidArgument; break;
-    case EIO: code = absl::StatusCode::kDataLoss; break;
-    default: break;
+    case EISDIR:
+      code = absl::StatusCode::kInvalidArgument;
+      break;
+    case EIO:
+      code = absl::StatusCode::kDataLoss;
+      break;
+    default:
+      break;
   }
   return absl::Status(code, absl::StrCat(what, " ", path, ": ", std::strerror(err)));
 }

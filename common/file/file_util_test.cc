@@ -5,9 +5,9 @@
 #include <cstdlib>
 
 #include "common/testing/status_matchers.h"
+#include "common/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "common/testing/temp_dir.h"
 
 namespace vmb::file {
 namespace {

@@ -78,8 +78,8 @@ class CurlTransport : public HttpTransport {
   absl::StatusOr<HttpResponse> Send(const HttpRequest& request) override {
     absl::StatusOr<Url> url = ParseUrl(request.url);
     if (!url.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("bad URL ", RedactSecrets(request.url), ": ",
-                                                     url.status().message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad URL ", RedactSecrets(request.url), ": ", url.status().message()));
     }
     if (url->scheme == "http" && !IsLoopbackHost(url->host)) {
       return absl::InvalidArgumentError(absl::StrCat("refusing plain http to non-loopback host ", url->host,

@@ -14,10 +14,10 @@
 #include "common/crypto/certificate.h"
 #include "common/file/file_util.h"
 #include "common/testing/status_matchers.h"
+#include "common/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
-#include "common/testing/temp_dir.h"
 
 namespace vmb::http {
 namespace {

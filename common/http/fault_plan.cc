@@ -7,15 +7,24 @@ namespace vmb::http {
 
 const char* FaultName(Fault f) {
   switch (f) {
-    case Fault::kNone: return "none";
-    case Fault::kResetBefore: return "reset before";
-    case Fault::kBusy: return "503 ServerBusy";
-    case Fault::kBusyRetryAfter: return "503 ServerBusy + Retry-After";
-    case Fault::kInternal: return "500 InternalError";
-    case Fault::kSnapshotRate: return "409 SnapshotOperationRateExceeded";
-    case Fault::kAuth: return "403 AuthenticationFailed";
-    case Fault::kResetAfter: return "reset after";
-    case Fault::kTruncate: return "truncated body";
+    case Fault::kNone:
+      return "none";
+    case Fault::kResetBefore:
+      return "reset before";
+    case Fault::kBusy:
+      return "503 ServerBusy";
+    case Fault::kBusyRetryAfter:
+      return "503 ServerBusy + Retry-After";
+    case Fault::kInternal:
+      return "500 InternalError";
+    case Fault::kSnapshotRate:
+      return "409 SnapshotOperationRateExceeded";
+    case Fault::kAuth:
+      return "403 AuthenticationFailed";
+    case Fault::kResetAfter:
+      return "reset after";
+    case Fault::kTruncate:
+      return "truncated body";
   }
   return "?";
 }
@@ -23,11 +32,16 @@ const char* FaultName(Fault f) {
 FaultError ErrorOf(Fault f) {
   switch (f) {
     case Fault::kBusy:
-    case Fault::kBusyRetryAfter: return {503, "ServerBusy", "The server is busy."};
-    case Fault::kInternal: return {500, "InternalError", "The server encountered an internal error."};
-    case Fault::kSnapshotRate: return {409, "SnapshotOperationRateExceeded", "The rate of snapshot blob calls is exceeded."};
-    case Fault::kAuth: return {403, "AuthenticationFailed", "Signature not valid in the specified time frame"};
-    default: return {0, "", ""};
+    case Fault::kBusyRetryAfter:
+      return {503, "ServerBusy", "The server is busy."};
+    case Fault::kInternal:
+      return {500, "InternalError", "The server encountered an internal error."};
+    case Fault::kSnapshotRate:
+      return {409, "SnapshotOperationRateExceeded", "The rate of snapshot blob calls is exceeded."};
+    case Fault::kAuth:
+      return {403, "AuthenticationFailed", "Signature not valid in the specified time frame"};
+    default:
+      return {0, "", ""};
   }
 }
 

@@ -34,15 +34,25 @@ struct FaultPlan {
   double rate = 0.03;
   double auth = 0.005;
   double truncate = 0.02;
-  double latency = 0;          // share of requests delayed by up to max_latency
+  double latency = 0;  // share of requests delayed by up to max_latency
   absl::Duration max_latency = absl::Milliseconds(50);
-  double stall = 0;            // share of requests never answered within stall_for (the client's timeout fires)
+  double stall = 0;  // share of requests never answered within stall_for (the client's timeout fires)
   absl::Duration stall_for = absl::Seconds(5);
 
   static FaultPlan None() { return FaultPlan{0, 0, 0, 0, 0, 0, 0, 0}; }
 };
 
-enum class Fault { kNone, kResetBefore, kBusy, kBusyRetryAfter, kInternal, kSnapshotRate, kAuth, kResetAfter, kTruncate };
+enum class Fault {
+  kNone,
+  kResetBefore,
+  kBusy,
+  kBusyRetryAfter,
+  kInternal,
+  kSnapshotRate,
+  kAuth,
+  kResetAfter,
+  kTruncate
+};
 
 // "503 ServerBusy", "reset before", ...: the names the soak tests print.
 const char* FaultName(Fault f);
@@ -62,9 +72,9 @@ class FaultDice {
  public:
   explicit FaultDice(FaultPlan plan) : plan_(plan), rng_(plan.seed) {}
   Fault Roll(absl::string_view method, absl::string_view url);
-  absl::Duration Latency();          // zero for most requests
+  absl::Duration Latency();  // zero for most requests
   bool Stall();
-  void Record(Fault f);              // counts an injected fault by name
+  void Record(Fault f);  // counts an injected fault by name
   void RecordLatency();
   void RecordStall();
   std::map<std::string, int> injected();

@@ -17,8 +17,8 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 
 struct HttpRequest {
   std::string method = "GET";
-  std::string url;       // absolute http(s) URL, already percent-encoded
-  Headers headers;       // sent in order; names are case-insensitive
+  std::string url;  // absolute http(s) URL, already percent-encoded
+  Headers headers;  // sent in order; names are case-insensitive
   std::string body;
   absl::Duration timeout = absl::ZeroDuration();  // total time for this request; zero = transport default
 

@@ -9,9 +9,7 @@
 
 namespace vmb::http {
 
-bool IsRetryableHttpStatus(int s) {
-  return s == 408 || s == 429 || s == 500 || s == 502 || s == 503 || s == 504;
-}
+bool IsRetryableHttpStatus(int s) { return s == 408 || s == 429 || s == 500 || s == 502 || s == 503 || s == 504; }
 
 std::optional<absl::Duration> ParseRetryAfter(absl::string_view value, absl::Time now) {
   value = absl::StripAsciiWhitespace(value);
@@ -60,8 +58,8 @@ RetryDecision DecideRetry(const RetryOptions& options, const AttemptOutcome& out
     absl::StrAppend(&d.reason, " (Retry-After ", absl::FormatDuration(*ra), ")");
   }
   if (elapsed + delay > options.max_total) {
-    d.reason = absl::StrCat(d.reason, "; gave up: retrying after ", absl::FormatDuration(delay),
-                            " would exceed the ", absl::FormatDuration(options.max_total), " budget");
+    d.reason = absl::StrCat(d.reason, "; gave up: retrying after ", absl::FormatDuration(delay), " would exceed the ",
+                            absl::FormatDuration(options.max_total), " budget");
     return d;
   }
   d.retry = true;

@@ -17,8 +17,8 @@ struct Url {
   std::string host;    // lower-case; IPv6 without brackets
   int port = 0;        // explicit port, or 80/443 from the scheme
   bool explicit_port = false;
-  std::string path;    // percent-encoded, starts with "/" (or empty)
-  std::string query;   // percent-encoded, without "?"
+  std::string path;   // percent-encoded, starts with "/" (or empty)
+  std::string query;  // percent-encoded, without "?"
 
   // scheme://host[:port]
   std::string Origin() const;

@@ -1,12 +1,12 @@
 #include "common/json/json.h"
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include <cmath>
 #include <cstdint>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -44,8 +44,10 @@ void CoerceValue(Value* v, const FieldDescriptor* field, bool element) {
       break;
     case FieldDescriptor::CPPTYPE_BOOL:
       if (v->kind_case() == Value::kStringValue) {
-        if (absl::EqualsIgnoreCase(v->string_value(), "true")) v->set_bool_value(true);
-        else if (absl::EqualsIgnoreCase(v->string_value(), "false")) v->set_bool_value(false);
+        if (absl::EqualsIgnoreCase(v->string_value(), "true"))
+          v->set_bool_value(true);
+        else if (absl::EqualsIgnoreCase(v->string_value(), "false"))
+          v->set_bool_value(false);
       } else if (v->kind_case() == Value::kNumberValue && (v->number_value() == 0 || v->number_value() == 1)) {
         v->set_bool_value(v->number_value() == 1);
       }
@@ -100,8 +102,8 @@ absl::Status Parse(absl::string_view text, google::protobuf::Message* message, a
   options.ignore_unknown_fields = true;
   auto status = google::protobuf::util::JsonStringToMessage(std::string(WithoutBom(text)), message, options);
   if (!status.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(what, " is not valid JSON of the expected shape: ",
-                                                   std::string(status.message())));
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " is not valid JSON of the expected shape: ", std::string(status.message())));
   }
   return absl::OkStatus();
 }

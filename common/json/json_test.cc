@@ -40,8 +40,8 @@ TEST(ParseLenient, NestedMessagesUnknownKeysNullsAndBooleanText) {
 
 TEST(ParseLenient, ShapesThatDoNotFitAreStillErrorsNamingTheFile) {
   Outer o;
-  for (const char* bad : {R"({"inner": "text"})", R"({"enabled": "maybe"})", R"([1])", R"({"version": )", "",
-                          R"({"list": [3]})"}) {
+  for (const char* bad :
+       {R"({"inner": "text"})", R"({"enabled": "maybe"})", R"([1])", R"({"version": )", "", R"({"list": [3]})"}) {
     absl::Status s = ParseLenient(bad, &o, "HandlerEnvironment.json");
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;
     EXPECT_NE(s.message().find("HandlerEnvironment.json"), absl::string_view::npos) << s;

@@ -4,9 +4,9 @@
 
 #include "common/file/file_util.h"
 #include "common/testing/status_matchers.h"
+#include "common/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "common/testing/temp_dir.h"
 
 namespace vmb {
 namespace {
@@ -27,8 +27,9 @@ TEST(Logger, LevelsTimestampsAndRedactionInEverySink) {
   log.Info("snapshot {} done in {} ms", "https://a.blob.core.windows.net/c/b?sv=1&sig=TOPSECRET%3D&se=2", 12);
   log.Error("key AccountKey={}", "S3CR3TKEY==");
   ASSERT_EQ(lines.size(), 2u);
-  EXPECT_EQ(lines[0], "2025-11-22T13:40:01.123Z INFO snapshot https://a.blob.core.windows.net/c/b?sv=1&sig=REDACTED&se=2 "
-                      "done in 12 ms\n");
+  EXPECT_EQ(lines[0],
+            "2025-11-22T13:40:01.123Z INFO snapshot https://a.blob.core.windows.net/c/b?sv=1&sig=REDACTED&se=2 "
+            "done in 12 ms\n");
   EXPECT_THAT(lines[1], HasSubstr("ERROR key AccountKey=REDACTED"));
   std::string file = *file::ReadFile(path);
   EXPECT_THAT(file, Not(HasSubstr("TOPSECRET")));

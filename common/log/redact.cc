@@ -18,8 +18,9 @@ const std::vector<Rule>& Rules() {
       // Shared Key authorization header value.
       {std::regex(R"((SharedKey(?:Lite)?\s+[^:\s]+:)[A-Za-z0-9+/=]+)"), "$1REDACTED"},
       // Connection strings and key=value forms of account keys and passwords.
-      {std::regex(R"(((?:AccountKey|account[_-]?key|SharedAccessSignature|password|recovery[_-]?password)\s*[=:]\s*"?)[^;&\s"]+)",
-                  std::regex::icase),
+      {std::regex(
+           R"(((?:AccountKey|account[_-]?key|SharedAccessSignature|password|recovery[_-]?password)\s*[=:]\s*"?)[^;&\s"]+)",
+           std::regex::icase),
        "$1REDACTED"},
       // BitLocker-format recovery passwords.
       {std::regex(R"(\b\d{6}(?:-\d{6}){7}\b)"), "REDACTED-RECOVERY-PASSWORD"},

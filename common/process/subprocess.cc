@@ -69,8 +69,8 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv, c
   }
   int out_fd = out[0], err_fd = err[0];
   char buf[65536];
-  absl::Time deadline = options.timeout_ms > 0 ? absl::Now() + absl::Milliseconds(options.timeout_ms)
-                                               : absl::InfiniteFuture();
+  absl::Time deadline =
+      options.timeout_ms > 0 ? absl::Now() + absl::Milliseconds(options.timeout_ms) : absl::InfiniteFuture();
   bool killed = false;
   while (out_fd >= 0 || err_fd >= 0 || in_fd >= 0) {
     if (!killed && absl::Now() >= deadline) {

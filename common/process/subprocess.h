@@ -10,7 +10,7 @@
 namespace vmb::process {
 
 struct CommandResult {
-  int exit_code = -1;    // exit status, or 128 + signal number when killed by a signal
+  int exit_code = -1;  // exit status, or 128 + signal number when killed by a signal
   std::string stdout_data;
   std::string stderr_data;
 };

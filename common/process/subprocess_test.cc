@@ -1,7 +1,6 @@
 #include "common/process/subprocess.h"
 
 #include "absl/time/clock.h"
-
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

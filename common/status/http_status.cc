@@ -14,21 +14,30 @@ namespace vmb {
 absl::StatusCode HttpStatusToCode(int http_status) {
   if (http_status >= 200 && http_status < 300) return absl::StatusCode::kOk;
   switch (http_status) {
-    case 400: return absl::StatusCode::kInvalidArgument;
+    case 400:
+      return absl::StatusCode::kInvalidArgument;
     case 401:
-    case 403: return absl::StatusCode::kPermissionDenied;
-    case 404: return absl::StatusCode::kNotFound;
+    case 403:
+      return absl::StatusCode::kPermissionDenied;
+    case 404:
+      return absl::StatusCode::kNotFound;
     case 408:
-    case 504: return absl::StatusCode::kDeadlineExceeded;
-    case 409: return absl::StatusCode::kAborted;
-    case 412: return absl::StatusCode::kFailedPrecondition;
+    case 504:
+      return absl::StatusCode::kDeadlineExceeded;
+    case 409:
+      return absl::StatusCode::kAborted;
+    case 412:
+      return absl::StatusCode::kFailedPrecondition;
     case 413:
-    case 416: return absl::StatusCode::kOutOfRange;
+    case 416:
+      return absl::StatusCode::kOutOfRange;
     case 429:
     case 500:
     case 502:
-    case 503: return absl::StatusCode::kUnavailable;
-    default: break;
+    case 503:
+      return absl::StatusCode::kUnavailable;
+    default:
+      break;
   }
   if (http_status >= 400 && http_status < 500) return absl::StatusCode::kInvalidArgument;
   if (http_status >= 500 && http_status < 600) return absl::StatusCode::kUnavailable;
@@ -39,8 +48,8 @@ absl::StatusOr<AzureError> ParseAzureErrorXml(absl::string_view body) {
   pugi::xml_document doc;
   pugi::xml_parse_result parsed = doc.load_buffer(body.data(), body.size());
   if (!parsed) {
-    return absl::InvalidArgumentError(absl::StrCat("Azure error body is not XML: ", parsed.description(),
-                                                   " at offset ", parsed.offset));
+    return absl::InvalidArgumentError(
+        absl::StrCat("Azure error body is not XML: ", parsed.description(), " at offset ", parsed.offset));
   }
   pugi::xml_node error = doc.child("Error");
   if (!error) return absl::InvalidArgumentError("Azure error body has no <Error> root element");

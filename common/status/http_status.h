@@ -26,8 +26,8 @@ inline constexpr absl::string_view kAzureErrorCodePayload = "vmbackup/azure-erro
 
 // The Azure error code fields of an error body. `code` is empty when the body carried none.
 struct AzureError {
-  std::string code;     // e.g. "SnapshotOperationRateExceeded"
-  std::string message;  // first line of <Message>, without the RequestId/Time trailer
+  std::string code;                         // e.g. "SnapshotOperationRateExceeded"
+  std::string message;                      // first line of <Message>, without the RequestId/Time trailer
   std::string authentication_error_detail;  // <AuthenticationErrorDetail>, when present
 };
 

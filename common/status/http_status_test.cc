@@ -17,16 +17,26 @@ TEST(HttpStatusToCode, Table) {
     absl::StatusCode code;
   };
   const Case cases[] = {
-      {200, absl::StatusCode::kOk},          {201, absl::StatusCode::kOk},
-      {206, absl::StatusCode::kOk},          {400, absl::StatusCode::kInvalidArgument},
-      {401, absl::StatusCode::kPermissionDenied}, {403, absl::StatusCode::kPermissionDenied},
-      {404, absl::StatusCode::kNotFound},    {408, absl::StatusCode::kDeadlineExceeded},
-      {409, absl::StatusCode::kAborted},     {412, absl::StatusCode::kFailedPrecondition},
-      {416, absl::StatusCode::kOutOfRange},  {429, absl::StatusCode::kUnavailable},
-      {418, absl::StatusCode::kInvalidArgument}, {500, absl::StatusCode::kUnavailable},
-      {502, absl::StatusCode::kUnavailable}, {503, absl::StatusCode::kUnavailable},
-      {504, absl::StatusCode::kDeadlineExceeded}, {507, absl::StatusCode::kUnavailable},
-      {0, absl::StatusCode::kUnknown},       {302, absl::StatusCode::kUnknown},
+      {200, absl::StatusCode::kOk},
+      {201, absl::StatusCode::kOk},
+      {206, absl::StatusCode::kOk},
+      {400, absl::StatusCode::kInvalidArgument},
+      {401, absl::StatusCode::kPermissionDenied},
+      {403, absl::StatusCode::kPermissionDenied},
+      {404, absl::StatusCode::kNotFound},
+      {408, absl::StatusCode::kDeadlineExceeded},
+      {409, absl::StatusCode::kAborted},
+      {412, absl::StatusCode::kFailedPrecondition},
+      {416, absl::StatusCode::kOutOfRange},
+      {429, absl::StatusCode::kUnavailable},
+      {418, absl::StatusCode::kInvalidArgument},
+      {500, absl::StatusCode::kUnavailable},
+      {502, absl::StatusCode::kUnavailable},
+      {503, absl::StatusCode::kUnavailable},
+      {504, absl::StatusCode::kDeadlineExceeded},
+      {507, absl::StatusCode::kUnavailable},
+      {0, absl::StatusCode::kUnknown},
+      {302, absl::StatusCode::kUnknown},
   };
   for (const Case& c : cases) EXPECT_EQ(HttpStatusToCode(c.http), c.code) << c.http;
 }
@@ -65,7 +75,7 @@ TEST(StatusFromHttpResponse, CarriesHttpAndAzureCodes) {
   };
   for (const Case& c : cases) {
     std::string body = absl::StrCat("<?xml version=\"1.0\"?><Error><Code>", c.azure,
-                                     "</Code><Message>Detail text.\nRequestId:1</Message></Error>");
+                                    "</Code><Message>Detail text.\nRequestId:1</Message></Error>");
     absl::Status s = StatusFromHttpResponse("Snapshot Blob https://a/c/b", c.http, body);
     EXPECT_THAT(s, StatusIs(c.code, HasSubstr(c.azure)));
     EXPECT_THAT(std::string(s.message()), HasSubstr("Detail text."));

@@ -12,17 +12,16 @@
 #define VMB_STATUS_CONCAT_INNER_(a, b) a##b
 #define VMB_STATUS_CONCAT_(a, b) VMB_STATUS_CONCAT_INNER_(a, b)
 
-#define RETURN_IF_ERROR(expr)                                 \
-  do {                                                        \
-    ::absl::Status vmb_status_ = (expr);                      \
-    if (!vmb_status_.ok()) return vmb_status_;                \
+#define RETURN_IF_ERROR(expr)                  \
+  do {                                         \
+    ::absl::Status vmb_status_ = (expr);       \
+    if (!vmb_status_.ok()) return vmb_status_; \
   } while (0)
 
-#define ASSIGN_OR_RETURN(lhs, rexpr) \
-  VMB_ASSIGN_OR_RETURN_IMPL_(VMB_STATUS_CONCAT_(vmb_statusor_, __LINE__), lhs, rexpr)
+#define ASSIGN_OR_RETURN(lhs, rexpr) VMB_ASSIGN_OR_RETURN_IMPL_(VMB_STATUS_CONCAT_(vmb_statusor_, __LINE__), lhs, rexpr)
 
-#define VMB_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr) \
-  auto statusor = (rexpr);                               \
+#define VMB_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr)   \
+  auto statusor = (rexpr);                                 \
   if (!statusor.ok()) return std::move(statusor).status(); \
   lhs = std::move(statusor).value()
 

@@ -41,7 +41,8 @@ absl::StatusOr<std::unique_ptr<Azurite>> Azurite::Start() {
   // `bazel run` sets BUILD_WORKSPACE_DIRECTORY; tools/setup.sh installs Azurite under the workspace.
   std::string from_workspace;
   if (binary == nullptr && std::getenv("BUILD_WORKSPACE_DIRECTORY") != nullptr) {
-    from_workspace = absl::StrCat(std::getenv("BUILD_WORKSPACE_DIRECTORY"), "/tools/node/node_modules/.bin/azurite-blob");
+    from_workspace =
+        absl::StrCat(std::getenv("BUILD_WORKSPACE_DIRECTORY"), "/tools/node/node_modules/.bin/azurite-blob");
     binary = from_workspace.c_str();
   }
   if (binary == nullptr || ::access(binary, X_OK) != 0) {
@@ -61,7 +62,7 @@ absl::StatusOr<std::unique_ptr<Azurite>> Azurite::Start() {
     ::dup2(out[1], 1);
     ::dup2(out[1], 2);
     const char* tmp = std::getenv("TEST_TMPDIR");  // (not temp_dir.h: this library is also used outside gtest)
-    if (tmp) (void)!::chdir(tmp);  // anything Azurite writes stays in the test's scratch space
+    if (tmp) (void)!::chdir(tmp);                  // anything Azurite writes stays in the test's scratch space
     ::execl(binary, binary, "--blobHost", "127.0.0.1", "--blobPort", "0", "--inMemoryPersistence",
             "--skipApiVersionCheck", "--loose", static_cast<char*>(nullptr));
     ::_exit(127);

@@ -3,10 +3,9 @@
 #ifndef VMBACKUP_COMMON_TIME_CLOCK_H_
 #define VMBACKUP_COMMON_TIME_CLOCK_H_
 
-#include "common/concurrent/mutex.h"
-
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/concurrent/mutex.h"
 
 namespace vmb {
 

@@ -21,8 +21,8 @@ TEST(SealChunks, HashesAndCompressesUnlessKnown) {
   auto holder = std::make_shared<const std::string>("..hello world, hello world..known");
   const std::vector<ChunkPiece> pieces = {{holder, 2, 26, 5, 1}, {holder, 28, 5, 6, 0}};
   FramePool frames;
-  std::vector<SealedChunk> sealed =
-      SealChunks(pieces, [](const std::string& h) { return h == Hex("known"); }, 3, &frames);
+  std::vector<SealedChunk> sealed = SealChunks(
+      pieces, [](const std::string& h) { return h == Hex("known"); }, 3, &frames);
   ASSERT_EQ(sealed.size(), 2u);
   EXPECT_EQ(sealed[0].entry, 5u);
   EXPECT_EQ(sealed[0].attempt, 1);

@@ -30,12 +30,19 @@ TEST(Chunking, BoundariesAreTheGoldenVectorsWhateverTheWindow) {
   const std::vector<testing::ChunkVector> vectors = testing::LoadChunkVectors();
   ASSERT_GE(vectors.size(), 8u);
   for (const testing::ChunkVector& v : vectors) {
-    const std::vector<size_t> windows =
-        v.data.size() > (8u << 20)
-            ? std::vector<size_t>{size_t{2u << 20}, size_t{(256u << 10) + 1}}  // the large input: a few windows
-            : std::vector<size_t>{size_t{1}, size_t{63}, size_t{64}, size_t{65}, size_t{4096},
-                                  size_t{(16u << 10) - 1}, size_t{(256u << 10) + 1}, size_t{1u << 20},
-                                  size_t{2u << 20}, size_t{8u << 20}};
+    const std::vector<size_t> windows = v.data.size() > (8u << 20)
+                                            ? std::vector<size_t>{size_t{2u << 20}, size_t{(256u << 10) + 1}}
+                                            // the large input: a few windows
+                                            : std::vector<size_t>{size_t{1},
+                                                                  size_t{63},
+                                                                  size_t{64},
+                                                                  size_t{65},
+                                                                  size_t{4096},
+                                                                  size_t{(16u << 10) - 1},
+                                                                  size_t{(256u << 10) + 1},
+                                                                  size_t{1u << 20},
+                                                                  size_t{2u << 20},
+                                                                  size_t{8u << 20}};
     for (size_t window : windows) EXPECT_EQ(ChunkBoundaries(v.data, window), v.ends) << v.name << " window " << window;
   }
 }

@@ -38,14 +38,16 @@ int ReportProblems(const Console& c, const google::protobuf::RepeatedPtrField<pr
   }
   std::vector<proto::Problem> all(problems.begin(), problems.end());
   if (!Incomplete(all)) return 0;
-  std::fprintf(c.err, "the backup is incomplete: the unreadable entries above are not in it (fix their permissions "
-                      "or run as a user that can read them; the next backup picks them up)\n");
+  std::fprintf(c.err,
+               "the backup is incomplete: the unreadable entries above are not in it (fix their permissions "
+               "or run as a user that can read them; the next backup picks them up)\n");
   return 3;
 }
 
 void ReportRestore(const Console& c, const RestoreReport& r) {
   if (!r.owners_applied) {
-    std::fprintf(c.err, "owners were not restored (only root can set them): every entry belongs to the restoring user\n");
+    std::fprintf(c.err,
+                 "owners were not restored (only root can set them): every entry belongs to the restoring user\n");
   }
   for (const std::string& n : r.not_restored) std::fprintf(c.err, "not restored: %s\n", n.c_str());
 }

@@ -37,7 +37,9 @@ std::string Pick(Flags& opt, const char* flag, const char* env, const std::strin
 }
 
 absl::StatusOr<Endpoints> Connect(Flags& opt, http::HttpTransport* transport) {
-  auto pick = [&](const char* flag, const char* env, const std::string& fallback) { return Pick(opt, flag, env, fallback); };
+  auto pick = [&](const char* flag, const char* env, const std::string& fallback) {
+    return Pick(opt, flag, env, fallback);
+  };
   Endpoints e;
   if (transport == nullptr) {
     e.owned_transport = http::NewCurlTransport();
@@ -46,7 +48,8 @@ absl::StatusOr<Endpoints> Connect(Flags& opt, http::HttpTransport* transport) {
   e.transport = transport;
   e.control_plane = pick("control-plane", "VMBACKUP_CONTROL_PLANE", "");
   e.token = pick("token", "VMBACKUP_TOKEN", "");
-  std::string blob_endpoint = pick("blob-endpoint", "VMBACKUP_BLOB_ENDPOINT", "http://127.0.0.1:10000/devstoreaccount1");
+  std::string blob_endpoint =
+      pick("blob-endpoint", "VMBACKUP_BLOB_ENDPOINT", "http://127.0.0.1:10000/devstoreaccount1");
   ASSIGN_OR_RETURN(e.account, blob::BlobUri::ForAccount(blob_endpoint));
   std::string key_file = pick("account-key-file", "VMBACKUP_ACCOUNT_KEY_FILE", "");
   ASSIGN_OR_RETURN(e.storage, ClientFor(e.account, key_file, transport));
@@ -90,7 +93,8 @@ ie::JobProgress ImportState(Endpoints& e, const proto::ImportJobRecord& job, con
   auto tag = j->tags().find(kItemTag);
   if (tag == j->tags().end() || tag->second != job.itemid()) {
     // Another server's job of the same name: its drives are not this staging location's data.
-    *note = absl::StrCat("(the import job ", job.jobname(), " in Azure was not prepared from this staging location; it "
+    *note = absl::StrCat("(the import job ", job.jobname(),
+                         " in Azure was not prepared from this staging location; it "
                          "belongs to another server. This staging location's drives were never imported: stage the "
                          "backup again with a new job name)");
     return {};
@@ -115,10 +119,10 @@ absl::Status CheckJobNameFree(Flags& opt, http::HttpTransport* transport, const 
   ie::ArmImportJobClient client(transport, plane, Pick(opt, "token", "VMBACKUP_TOKEN", ""));
   absl::StatusOr<ie::proto::Job> j = client.GetJob({subscription, "offlinebackup", name});
   if (j.ok()) {
-    return absl::AlreadyExistsError(absl::StrCat(
-        "the import job name ", name, " is already used in subscription ", subscription, " (that job is ",
-        j->properties().state().empty() ? "known" : j->properties().state(),
-        "); choose another job name. Nothing was written"));
+    return absl::AlreadyExistsError(absl::StrCat("the import job name ", name, " is already used in subscription ",
+                                                 subscription, " (that job is ",
+                                                 j->properties().state().empty() ? "known" : j->properties().state(),
+                                                 "); choose another job name. Nothing was written"));
   }
   if (HttpStatusOf(j.status()).value_or(0) != 404) {
     return absl::UnavailableError(absl::StrCat("cannot check the import job name with the Import/Export API: ",
@@ -127,13 +131,16 @@ absl::Status CheckJobNameFree(Flags& opt, http::HttpTransport* transport, const 
   // The storage account the drives are imported into must exist (else diskprep would stop after filling them).
   absl::StatusOr<ie::proto::StorageAccount> a = client.GetStorageAccount(subscription, "offlinebackup", account);
   if (HttpStatusOf(a.status()).value_or(0) == 404) {
-    return absl::NotFoundError(absl::StrCat("the storage account ", account, " does not exist in resource group "
-                                            "offlinebackup of subscription ", subscription, "; create it in the "
+    return absl::NotFoundError(absl::StrCat("the storage account ", account,
+                                            " does not exist in resource group "
+                                            "offlinebackup of subscription ",
+                                            subscription,
+                                            "; create it in the "
                                             "portal (or check the name). Nothing was written"));
   }
   if (!a.ok()) {
-    return absl::UnavailableError(absl::StrCat("cannot check the storage account with the management API: ",
-                                               a.status().message(), ". Nothing was written"));
+    return absl::UnavailableError(absl::StrCat(
+        "cannot check the storage account with the management API: ", a.status().message(), ". Nothing was written"));
   }
   return absl::OkStatus();
 }

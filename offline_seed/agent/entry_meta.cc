@@ -172,7 +172,8 @@ absl::Status StoredLayout::Write(int fd, uint64_t stream_at, absl::string_view d
         ++it;
         continue;
       }
-      return absl::DataLossError(absl::StrCat("the stored data of ", path, " runs past its extents (a damaged catalogue)"));
+      return absl::DataLossError(
+          absl::StrCat("the stored data of ", path, " runs past its extents (a damaged catalogue)"));
     }
     uint64_t within = stream_at - it->stream;
     size_t n = static_cast<size_t>(std::min<uint64_t>(data.size(), it->length - within));
@@ -186,7 +187,8 @@ absl::Status StoredLayout::Write(int fd, uint64_t stream_at, absl::string_view d
 absl::Status ApplyMeta(const proto::Entry& e, const std::string& path, OwnerNames* names, RestoreReport* report) {
   const bool link = e.type() == "symlink";
   auto note = [&](absl::string_view what, int err) {
-    if (report != nullptr) report->not_restored.push_back(absl::StrCat(path, ": ", what, " (", std::strerror(err), ")"));
+    if (report != nullptr)
+      report->not_restored.push_back(absl::StrCat(path, ": ", what, " (", std::strerror(err), ")"));
   };
   if (::geteuid() == 0) {
     uid_t uid = names->Uid(e.user(), e.uid());

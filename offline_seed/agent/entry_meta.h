@@ -69,8 +69,8 @@ class StoredLayout {
 
 // What a restore could not put back (it goes on without it) and whether it applied owners.
 struct RestoreReport {
-  bool owners_applied = false;             // only root can; otherwise everything belongs to the restoring user
-  std::vector<std::string> not_restored;   // "<path>: <what> (<why>)"
+  bool owners_applied = false;            // only root can; otherwise everything belongs to the restoring user
+  std::vector<std::string> not_restored;  // "<path>: <what> (<why>)"
 };
 
 // Puts back the owner (when root: by name where the name exists here, else by id), the extended attributes, the

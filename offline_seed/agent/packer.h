@@ -47,8 +47,8 @@ class ImageWriter {
   int fd_ = -1;
   uint32_t image_ = 0;
   uint32_t next_image_ = 0;
-  uint64_t offset_ = 0;    // where the next frame goes in the current image
-  std::string pending_;    // frames not yet written: small frames go out in writes of about 1 MiB
+  uint64_t offset_ = 0;  // where the next frame goes in the current image
+  std::string pending_;  // frames not yet written: small frames go out in writes of about 1 MiB
   uint64_t pending_at_ = 0;
 };
 

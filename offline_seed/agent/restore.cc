@@ -48,7 +48,8 @@ absl::Status ValidateEntry(const proto::Entry& e, std::map<absl::string_view, ab
   absl::string_view path = e.path();
   for (size_t start = 0;;) {
     size_t slash = path.find('/', start);
-    absl::string_view part = path.substr(start, slash == absl::string_view::npos ? absl::string_view::npos : slash - start);
+    absl::string_view part =
+        path.substr(start, slash == absl::string_view::npos ? absl::string_view::npos : slash - start);
     if (part.empty() || part == "." || part == "..") return Tampered(path, "has an empty, \".\" or \"..\" component");
     if (slash == absl::string_view::npos) break;
     auto parent = types->find(path.substr(0, slash));
@@ -123,8 +124,7 @@ absl::Status FlushFileSystem(const std::string& output) {
 
 // Owners, xattrs, modes and times last (deepest first), so creating children does not disturb their parents. A
 // hard link shares its first name's inode, which gets them.
-absl::Status ApplyAllMeta(const std::vector<proto::Entry>& entries, const std::string& output,
-                          RestoreReport* report) {
+absl::Status ApplyAllMeta(const std::vector<proto::Entry>& entries, const std::string& output, RestoreReport* report) {
   OwnerNames names;
   for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
     if (it->type() == "hardlink") continue;
@@ -234,22 +234,28 @@ absl::Status CheckRestoreTarget(const std::string& output) {
   return absl::OkStatus();
 }
 
-absl::Status RestoreTree(const std::vector<proto::Entry>& entries, const std::string& output, const ContentWriter& write,
-                         int threads, RestoreReport* report) {
-  return RestoreTreeWith(entries, output, [&](const std::vector<const proto::Entry*>& files) {
-    return RestoreFilesInParallel(files, output, write, threads);
-  }, report);
+absl::Status RestoreTree(const std::vector<proto::Entry>& entries, const std::string& output,
+                         const ContentWriter& write, int threads, RestoreReport* report) {
+  return RestoreTreeWith(
+      entries, output,
+      [&](const std::vector<const proto::Entry*>& files) {
+        return RestoreFilesInParallel(files, output, write, threads);
+      },
+      report);
 }
 
 absl::Status RestoreTreeFilled(const std::vector<proto::Entry>& entries, const std::string& output,
                                const ContentFiller& fill, RestoreReport* report) {
-  return RestoreTreeWith(entries, output, [&](const std::vector<const proto::Entry*>& files) -> absl::Status {
-    for (const proto::Entry* e : files) {
-      ASSIGN_OR_RETURN(int fd, CreateRestoredFile(*e, output + "/" + e->path()));
-      ::close(fd);
-    }
-    return fill(files);
-  }, report);
+  return RestoreTreeWith(
+      entries, output,
+      [&](const std::vector<const proto::Entry*>& files) -> absl::Status {
+        for (const proto::Entry* e : files) {
+          ASSIGN_OR_RETURN(int fd, CreateRestoredFile(*e, output + "/" + e->path()));
+          ::close(fd);
+        }
+        return fill(files);
+      },
+      report);
 }
 
 }  // namespace vmb::offline

@@ -27,12 +27,12 @@ absl::Status ValidateEntries(const std::vector<proto::Entry>& entries);
 // a write outside it): kFailedPrecondition naming it otherwise.
 absl::Status CheckRestoreTarget(const std::string& output);
 
-// Rebuilds `entries` under `output` (root i as output/i; see CheckRestoreTarget) after ValidateEntries: folders, files (created at their
-// full length, all hole, then their content from `write`, up to `threads` files at a time: holes stay holes), FIFOs
-// and devices (devices only as root), hard links, symlinks last (so no write can go through one), then owners (as
-// root), xattrs, modes and times deepest first (ApplyMeta). What could not be put back goes into `report`.
-absl::Status RestoreTree(const std::vector<proto::Entry>& entries, const std::string& output, const ContentWriter& write,
-                         int threads = 1, RestoreReport* report = nullptr);
+// Rebuilds `entries` under `output` (root i as output/i; see CheckRestoreTarget) after ValidateEntries: folders, files
+// (created at their full length, all hole, then their content from `write`, up to `threads` files at a time: holes stay
+// holes), FIFOs and devices (devices only as root), hard links, symlinks last (so no write can go through one), then
+// owners (as root), xattrs, modes and times deepest first (ApplyMeta). What could not be put back goes into `report`.
+absl::Status RestoreTree(const std::vector<proto::Entry>& entries, const std::string& output,
+                         const ContentWriter& write, int threads = 1, RestoreReport* report = nullptr);
 
 // Fills the regular files of a restore, given all at once: each already exists, at its full length and all hole, at
 // "<output>/<path>" (open it O_WRONLY | O_NOFOLLOW; no symlink exists yet; write through StoredLayout). For content

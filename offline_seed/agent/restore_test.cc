@@ -46,8 +46,8 @@ TEST(Restore, RefusesEntriesThatWouldEscapeTheTarget) {
       {E("0", "dir"), E("0//x", "file")},
       {E("0", "dir"), E(std::string("0/a\0b", 5), "file")},
       {E("0", "dir"), E("0/x", "device")},
-      {E("0", "dir"), E("0/h", "hardlink", "/etc/passwd")},           // a link to anything outside the tree
-      {E("0", "dir"), E("0/d", "dir"), E("0/h", "hardlink", "0/d")},  // a link to a folder
+      {E("0", "dir"), E("0/h", "hardlink", "/etc/passwd")},            // a link to anything outside the tree
+      {E("0", "dir"), E("0/d", "dir"), E("0/h", "hardlink", "0/d")},   // a link to a folder
       {E("0", "dir"), E("0/h", "hardlink", "0/f"), E("0/f", "file")},  // to a file not restored yet
   };
   for (size_t i = 0; i < attacks.size(); ++i) {
@@ -59,9 +59,9 @@ TEST(Restore, RefusesEntriesThatWouldEscapeTheTarget) {
   }
   // The same shapes done right restore: a link to a folder outside is fine as a link (not followed).
   const std::string ok = Tmp("-ok");
-  ASSERT_THAT(RestoreTree({E("0", "dir"), E("0/d", "dir"), E("0/d/f", "file"), E("0/link", "symlink", outside)}, ok,
-                          writer),
-              IsOk());
+  ASSERT_THAT(
+      RestoreTree({E("0", "dir"), E("0/d", "dir"), E("0/d/f", "file"), E("0/link", "symlink", outside)}, ok, writer),
+      IsOk());
   EXPECT_EQ(*file::ReadFile(ok + "/0/d/f"), "pwned");
   EXPECT_FALSE(file::ReadFile(outside + "/f").ok());
   // A target that already holds something (here a symlink where a restored folder goes) is refused: nothing is
@@ -89,9 +89,7 @@ TEST(ValidateEntries, NamesTheFirstBadEntry) {
       {{E("0/f/g", "file"), E("0", "dir"), E("0/f", "file")}, "lies beneath a symlink or a file"},
   };
   for (const Case& c : cases) {
-    EXPECT_THAT(ValidateEntries(c.entries),
-                StatusIs(absl::StatusCode::kDataLoss, HasSubstr(c.says)))
-        << c.says;
+    EXPECT_THAT(ValidateEntries(c.entries), StatusIs(absl::StatusCode::kDataLoss, HasSubstr(c.says))) << c.says;
   }
   EXPECT_THAT(ValidateEntries({E("0", "dir"), E("0/f", "file"), E("0/h", "hardlink", "0/f")}), IsOk());
 }

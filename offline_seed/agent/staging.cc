@@ -66,8 +66,9 @@ std::string NewItemId() {
 absl::StatusOr<proto::ImportJobRecord> ReadStagedJob(const std::string& staging) {
   absl::StatusOr<std::string> text = file::ReadFile(staging + "/offline-job.json");
   if (!text.ok()) {
-    return absl::NotFoundError(absl::StrCat(staging, " is not a staging location (no offline-job.json); run "
-                                                     "`seedagent initiate` first, or check the path"));
+    return absl::NotFoundError(absl::StrCat(staging,
+                                            " is not a staging location (no offline-job.json); run "
+                                            "`seedagent initiate` first, or check the path"));
   }
   proto::ImportJobRecord job;
   RETURN_IF_ERROR(json::Parse(*text, &job, staging + "/offline-job.json"));
@@ -86,14 +87,17 @@ absl::StatusOr<proto::ImportJobRecord> InitiateOfflineBackup(const InitiateOptio
     return absl::InvalidArgumentError("image size must be at least 1 MiB and a multiple of 512");
   }
   for (const char* f : {"jobName", "subscriptionId", "storageAccount", "container"}) {
-    std::string v = f == std::string("jobName") ? o.job.jobname() : f == std::string("subscriptionId") ? o.job.subscriptionid()
-                    : f == std::string("storageAccount") ? o.job.storageaccount() : o.job.container();
+    std::string v = f == std::string("jobName")          ? o.job.jobname()
+                    : f == std::string("subscriptionId") ? o.job.subscriptionid()
+                    : f == std::string("storageAccount") ? o.job.storageaccount()
+                                                         : o.job.container();
     if (v.empty()) return absl::InvalidArgumentError(absl::StrCat("the import job needs ", f));
   }
   // Checks first; nothing is written (not even the staging folder) before they pass.
   if (file::ReadFile(o.staging + "/offline-job.json").ok()) {
-    return absl::AlreadyExistsError(absl::StrCat(o.staging, " already holds an offline backup; use a new staging "
-                                                            "location (or finish and clean up that job)"));
+    return absl::AlreadyExistsError(absl::StrCat(o.staging,
+                                                 " already holds an offline backup; use a new staging "
+                                                 "location (or finish and clean up that job)"));
   }
   // A first walk only measures (its entries are not kept) for the free-space check; the second streams.
   ASSIGN_OR_RETURN(SourceTree measured,
@@ -163,30 +167,37 @@ absl::Status RestoreFromStaging(const std::string& staging, const std::string& o
     images[i] = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (images[i] < 0) {
       absl::Status s = file::ErrnoStatus(errno, "cannot open", path);
-      for (int fd : images) if (fd >= 0) ::close(fd);
+      for (int fd : images)
+        if (fd >= 0) ::close(fd);
       return s;
     }
   }
   std::vector<proto::Entry> entries(cat.entries().begin(), cat.entries().end());
-  absl::Status result = RestoreTree(entries, output, [&](const proto::Entry& e, int out) -> absl::Status {
-    const StoredLayout layout(e);
-    uint64_t at = 0;  // in the file's stored data
-    for (const std::string& h : e.chunks()) {
-      auto it = chunks.find(h);
-      if (it == chunks.end()) return absl::DataLossError(absl::StrCat("chunk ", h, " is missing from the index"));
-      const proto::Chunk& c = *it->second;
-      if (c.image() >= images.size()) return absl::DataLossError(absl::StrCat("chunk ", h, " names a missing image"));
-      std::string frame(c.compressedlength(), '\0');
-      if (::pread(images[c.image()], frame.data(), frame.size(), static_cast<off_t>(c.offset())) !=
-          static_cast<ssize_t>(frame.size())) {
-        return absl::DataLossError(absl::StrCat("chunk ", h, " is truncated in image ", c.image()));
-      }
-      ASSIGN_OR_RETURN(std::string data, OpenChunk(frame, c.length(), h, absl::StrCat("in image ", c.image(), " at offset ", c.offset())));
-      RETURN_IF_ERROR(layout.Write(out, at, data, output + "/" + e.path()));
-      at += data.size();
-    }
-    return absl::OkStatus();
-  }, 2, report);
+  absl::Status result = RestoreTree(
+      entries, output,
+      [&](const proto::Entry& e, int out) -> absl::Status {
+        const StoredLayout layout(e);
+        uint64_t at = 0;  // in the file's stored data
+        for (const std::string& h : e.chunks()) {
+          auto it = chunks.find(h);
+          if (it == chunks.end()) return absl::DataLossError(absl::StrCat("chunk ", h, " is missing from the index"));
+          const proto::Chunk& c = *it->second;
+          if (c.image() >= images.size())
+            return absl::DataLossError(absl::StrCat("chunk ", h, " names a missing image"));
+          std::string frame(c.compressedlength(), '\0');
+          if (::pread(images[c.image()], frame.data(), frame.size(), static_cast<off_t>(c.offset())) !=
+              static_cast<ssize_t>(frame.size())) {
+            return absl::DataLossError(absl::StrCat("chunk ", h, " is truncated in image ", c.image()));
+          }
+          ASSIGN_OR_RETURN(
+              std::string data,
+              OpenChunk(frame, c.length(), h, absl::StrCat("in image ", c.image(), " at offset ", c.offset())));
+          RETURN_IF_ERROR(layout.Write(out, at, data, output + "/" + e.path()));
+          at += data.size();
+        }
+        return absl::OkStatus();
+      },
+      2, report);
   for (int fd : images) ::close(fd);
   return result;
 }

@@ -21,7 +21,7 @@ namespace vmb::offline {
 struct InitiateOptions {
   std::vector<std::string> sources;
   std::string staging;
-  proto::ImportJobRecord job;       // jobName, subscriptionId, storageAccount, container, publishSettingsPath
+  proto::ImportJobRecord job;  // jobName, subscriptionId, storageAccount, container, publishSettingsPath
   int threads = 2;
   int zstd_level = 1;
   uint64_t image_size = 1ull << 30;  // each page-blob image

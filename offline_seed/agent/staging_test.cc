@@ -1,13 +1,8 @@
-#include "offline_seed/testing/initiate_options.h"
 #include "offline_seed/agent/staging.h"
-
-#include "offline_seed/agent/tree.h"
-#include "offline_seed/agent/tree_testing.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
 
 #include "absl/strings/str_format.h"
 #include "common/crypto/digest.h"
@@ -19,6 +14,9 @@
 #include "common/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "offline_seed/agent/tree.h"
+#include "offline_seed/agent/tree_testing.h"
+#include "offline_seed/testing/initiate_options.h"
 
 namespace vmb::offline {
 namespace {
@@ -46,7 +44,7 @@ TEST(Staging, RoundTripKeepsEverythingAndCompressesAndDedupes) {
   Write(src + "/big.bin", crypto::SecureRandom().Bytes(5u << 20));
   std::string block = crypto::SecureRandom().Bytes(300000);
   Write(src + "/repeat.bin", block + block + block + block);  // dedupes
-  Write(src + "/text.txt", std::string(3u << 20, 'a'));        // compresses
+  Write(src + "/text.txt", std::string(3u << 20, 'a'));       // compresses
   Write(src + "/empty", "");
   Write(src + "/d\xC3\xA9j\xC3\xA0 v\xC3\xBC.txt", "non-ASCII name", 0640);
   Write(src + "/\xff\xfe.bin", "not UTF-8 at all");
@@ -160,7 +158,7 @@ TEST(Capture, TimesOverTheirFullRangeComeBack) {
   Write(src + "/old", "1900");
   Write(src + "/future", "2400");
   timespec old_t[2] = {{-2208988800 + 1, 123456789}, {-2208988800 + 1, 123456789}};  // 1900-01-01T00:00:01.123456789
-  timespec future_t[2] = {{13569465600, 5}, {13569465600, 5}};                         // 2400-01-01T00:00:00.000000005
+  timespec future_t[2] = {{13569465600, 5}, {13569465600, 5}};                       // 2400-01-01T00:00:00.000000005
   ASSERT_EQ(::utimensat(AT_FDCWD, (src + "/old").c_str(), old_t, 0), 0);
   ASSERT_EQ(::utimensat(AT_FDCWD, (src + "/future").c_str(), future_t, 0), 0);
   ASSERT_THAT(InitiateOfflineBackup(Options(src, staging)).status(), IsOk());

@@ -34,9 +34,9 @@ struct ChunkOptions {
 };
 
 struct ChunkStats {
-  uint64_t chunks = 0;      // in all files
-  uint64_t new_chunks = 0;  // given to the sink
-  uint64_t new_bytes = 0;   // their uncompressed size
+  uint64_t chunks = 0;           // in all files
+  uint64_t new_chunks = 0;       // given to the sink
+  uint64_t new_bytes = 0;        // their uncompressed size
   uint64_t files_unchanged = 0;  // not read: `unchanged` vouched for them
 };
 

@@ -119,7 +119,8 @@ TEST(ChunkTree, TheSinksErrorIsReturned) {
 }
 
 // Reassembles each file of a chunked tree from the chunks the sink got (the stored stream, holes not included).
-std::map<std::string, std::string> Reassemble(const SourceTree& tree, const std::map<std::string, std::string>& chunks) {
+std::map<std::string, std::string> Reassemble(const SourceTree& tree,
+                                              const std::map<std::string, std::string>& chunks) {
   std::map<std::string, std::string> out;
   for (const proto::Entry& e : tree.entries) {
     if (e.type() != "file") continue;
@@ -133,7 +134,9 @@ absl::StatusOr<ChunkStats> ChunkInto(SourceTree& tree, std::map<std::string, std
   ChunkOptions o;
   o.threads = 2;
   return ChunkTree(tree, o, [&](const std::string& hash, uint32_t, const std::string& frame) -> absl::Status {
-    ASSIGN_OR_RETURN((*chunks)[hash], OpenChunk(frame, static_cast<uint32_t>(ZSTD_getFrameContentSize(frame.data(), frame.size())), hash, "test"));
+    ASSIGN_OR_RETURN(
+        (*chunks)[hash],
+        OpenChunk(frame, static_cast<uint32_t>(ZSTD_getFrameContentSize(frame.data(), frame.size())), hash, "test"));
     return absl::OkStatus();
   });
 }

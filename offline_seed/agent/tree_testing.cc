@@ -45,7 +45,8 @@ int ExpectSameTree(const std::string& a, const std::string& b) {
   }
   if (S_ISLNK(sa.st_mode)) {
     char ta[4096] = {0}, tb[4096] = {0};
-    EXPECT_EQ(std::string(ta, ::readlink(a.c_str(), ta, sizeof(ta))), std::string(tb, ::readlink(b.c_str(), tb, sizeof(tb))));
+    EXPECT_EQ(std::string(ta, ::readlink(a.c_str(), ta, sizeof(ta))),
+              std::string(tb, ::readlink(b.c_str(), tb, sizeof(tb))));
   } else {
     EXPECT_EQ(sa.st_mtim.tv_sec, sb.st_mtim.tv_sec) << b;
     EXPECT_EQ(sa.st_mtim.tv_nsec, sb.st_mtim.tv_nsec) << b;

@@ -138,7 +138,8 @@ std::string CanonicalExclude(const std::string& exclude) {
 }  // namespace
 
 bool Incomplete(const std::vector<proto::Problem>& problems) {
-  return std::any_of(problems.begin(), problems.end(), [](const proto::Problem& p) { return p.kind() == "unreadable"; });
+  return std::any_of(problems.begin(), problems.end(),
+                     [](const proto::Problem& p) { return p.kind() == "unreadable"; });
 }
 
 std::string DisplayPath(absl::string_view path) {

@@ -16,12 +16,12 @@
 namespace vmb::offline {
 
 struct SourceTree {
-  std::vector<std::string> roots;                           // absolute, canonical paths of the source folders
-  std::vector<proto::Entry> entries;                        // every entry kept; paths "<root index>/..."
-  std::vector<std::pair<std::string, size_t>> files;       // (full path, index in entries) of regular files
-  uint64_t bytes = 0;                                       // of all regular files
-  uint64_t allocated = 0;                                   // of their data (holes not counted)
-  std::vector<proto::Problem> problems;                      // see staging.proto
+  std::vector<std::string> roots;                     // absolute, canonical paths of the source folders
+  std::vector<proto::Entry> entries;                  // every entry kept; paths "<root index>/..."
+  std::vector<std::pair<std::string, size_t>> files;  // (full path, index in entries) of regular files
+  uint64_t bytes = 0;                                 // of all regular files
+  uint64_t allocated = 0;                             // of their data (holes not counted)
+  std::vector<proto::Problem> problems;               // see staging.proto
 };
 
 // Whether a backup with these problems is incomplete (an entry could not be read; the exit status says so). The

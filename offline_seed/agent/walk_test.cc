@@ -26,12 +26,9 @@ TEST(DisplayPath, EscapesWhatIsNotPrintableUtf8) {
     std::string path, shown;
   };
   const std::vector<Case> cases = {
-      {"plain/name.txt", "plain/name.txt"},
-      {"d\xC3\xA9j\xC3\xA0", "d\xC3\xA9j\xC3\xA0"},
-      {"\xff\xfe.bin", "\\xff\\xfe.bin"},
-      {"new\nline", "new\\x0aline"},
-      {std::string("nul\0", 4), "nul\\x00"},
-      {"cut\xC3", "cut\\xc3"},
+      {"plain/name.txt", "plain/name.txt"},  {"d\xC3\xA9j\xC3\xA0", "d\xC3\xA9j\xC3\xA0"},
+      {"\xff\xfe.bin", "\\xff\\xfe.bin"},    {"new\nline", "new\\x0aline"},
+      {std::string("nul\0", 4), "nul\\x00"}, {"cut\xC3", "cut\\xc3"},
   };
   for (const Case& c : cases) EXPECT_EQ(DisplayPath(c.path), c.shown) << c.shown;
 }

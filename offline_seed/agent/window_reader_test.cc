@@ -74,8 +74,9 @@ TEST(WindowReader, DropsVanishedFilesAndSkipsUnchangedOnes) {
   proto::Entry before;
   before.add_chunks("abc");
   uint64_t skipped = 0;
-  WindowReader reader(&*tree, [&](const proto::Entry& e) { return e.path() == "0/same" ? &before : nullptr; },
-                      [&](uint64_t bytes) { skipped += bytes; });
+  WindowReader reader(
+      &*tree, [&](const proto::Entry& e) { return e.path() == "0/same" ? &before : nullptr; },
+      [&](uint64_t bytes) { skipped += bytes; });
   EXPECT_TRUE(ReadAll(&reader).empty());
   EXPECT_EQ(skipped, 9u);
   EXPECT_TRUE(reader.dropped()[1]);

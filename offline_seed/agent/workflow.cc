@@ -49,8 +49,9 @@ int RunRestore(Staged& s, int point) {
 }
 
 RepairOptions RepairFor(Staged& s) {
-  return RepairOptions{s.staging(), s.endpoints.control_plane, s.endpoints.token, "offlinebackup",
-                       s.endpoints.storage.get(), s.endpoints.account, s.endpoints.transport};
+  return RepairOptions{s.staging(),          s.endpoints.control_plane, s.endpoints.token,
+                       "offlinebackup",      s.endpoints.storage.get(), s.endpoints.account,
+                       s.endpoints.transport};
 }
 
 int RunRepair(Staged& s) {
@@ -120,8 +121,10 @@ int RunStatus(Staged& s, const std::vector<vault::proto::RecoveryPoint>& points)
   std::string note;
   ie::JobProgress progress = ImportState(s.endpoints, s.job, s.staging(), &note);
   if (progress.data_done && !s.request.json) {
-    std::fprintf(out, "Import job %s: the drives are imported (%s); the next backup (`seedagent backup`) copies the "
-                 "initial backup into the vault%s\n", s.job.jobname().c_str(), progress.summary.c_str(),
+    std::fprintf(out,
+                 "Import job %s: the drives are imported (%s); the next backup (`seedagent backup`) copies the "
+                 "initial backup into the vault%s\n",
+                 s.job.jobname().c_str(), progress.summary.c_str(),
                  progress.needs_repair ? ", re-sending over the network what the drives did not deliver" : "");
     return 0;
   }
@@ -162,14 +165,17 @@ int RunSeed(Staged& s, absl::Time start) {
   // The vault holds the point either way; the job record only says so for `status` on this computer.
   absl::Status noted = file::WriteFileAtomic(s.staging() + "/offline-job.json", json::ToJson(updated, true), 0600);
   if (!noted.ok()) {
-    std::fprintf(c.err, "seedagent: note: recovery point 1 is in the vault, but the staging location's job "
-                        "record could not be updated (%s)\n", std::string(noted.message()).c_str());
+    std::fprintf(c.err,
+                 "seedagent: note: recovery point 1 is in the vault, but the staging location's job "
+                 "record could not be updated (%s)\n",
+                 std::string(noted.message()).c_str());
   }
   if (s.request.json) {
     std::fprintf(c.out, "%s\n", json::ToJson(seeded->point).c_str());
     return 0;
   }
-  std::fprintf(c.out, "recovery point 1 created from the offline import: %llu files, %s, copied into the vault in "
+  std::fprintf(c.out,
+               "recovery point 1 created from the offline import: %llu files, %s, copied into the vault in "
                "%.1f s (%llu block(s) copied, %llu already there). The server is protected.\n",
                static_cast<unsigned long long>(seeded->point.files()), Gb(seeded->point.sourcebytes()).c_str(),
                absl::ToDoubleSeconds(absl::Now() - start), static_cast<unsigned long long>(seeded->blocks_uploaded),
@@ -194,7 +200,8 @@ int RunIncremental(Staged& s, absl::Time start) {
   if (s.request.json) {
     std::fprintf(c.out, "%s\n", json::ToJson(out->point).c_str());
   } else {
-    std::fprintf(c.out, "recovery point %d: %llu files (%llu unchanged, not read), %s; %llu new chunk(s) (%s), sent "
+    std::fprintf(c.out,
+                 "recovery point %d: %llu files (%llu unchanged, not read), %s; %llu new chunk(s) (%s), sent "
                  "%s in %.1f s (%llu block(s) uploaded, %llu already there from an interrupted run)\n",
                  out->point.number(), static_cast<unsigned long long>(out->point.files()),
                  static_cast<unsigned long long>(out->files_unchanged), Gb(out->point.sourcebytes()).c_str(),
@@ -241,9 +248,10 @@ int RunStagedCommand(AgentRequest& request, const AgentEnv& env) {
   auto job = ReadStagedJob(request.opt["staging"]);
   if (!job.ok()) return Fail(c, job.status());
   if (job->itemid().empty()) {
-    return Fail(c, absl::FailedPreconditionError(absl::StrCat(
-                       request.opt["staging"], " was staged by an older seedagent and has no protected-item id; stage "
-                       "the backup again (`seedagent initiate` into a new staging location)")));
+    return Fail(c, absl::FailedPreconditionError(
+                       absl::StrCat(request.opt["staging"],
+                                    " was staged by an older seedagent and has no protected-item id; stage "
+                                    "the backup again (`seedagent initiate` into a new staging location)")));
   }
   absl::StatusOr<Endpoints> e = Connect(request.opt, env.transport);
   if (!e.ok()) return Fail(c, e.status());
@@ -316,7 +324,8 @@ int RunInitiate(AgentRequest& request, const AgentEnv& env) {
                              ie::CheckStorageAccountName(opt["storage-account"])}) {
     if (!named.ok()) return Usage(c, std::string(named.message()));
   }
-  absl::Status free = CheckJobNameFree(opt, env.transport, opt["subscription-id"], opt["job-name"], opt["storage-account"]);
+  absl::Status free =
+      CheckJobNameFree(opt, env.transport, opt["subscription-id"], opt["job-name"], opt["storage-account"]);
   if (!free.ok()) return Fail(c, free);
   InitiateOptions o;
   o.sources = request.sources;
@@ -326,7 +335,8 @@ int RunInitiate(AgentRequest& request, const AgentEnv& env) {
   o.job.set_storageaccount(opt["storage-account"]);
   o.job.set_container(opt["container"]);
   o.job.set_publishsettingspath(opt["publish-settings"]);
-  if (!opt["threads"].empty() && !absl::SimpleAtoi(opt["threads"], &o.threads)) return Usage(c, "--threads needs a number");
+  if (!opt["threads"].empty() && !absl::SimpleAtoi(opt["threads"], &o.threads))
+    return Usage(c, "--threads needs a number");
   absl::Time start = absl::Now();
   o.progress = InitiateProgressPrinter(c);
   auto job = InitiateOfflineBackup(o);

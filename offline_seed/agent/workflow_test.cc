@@ -93,8 +93,12 @@ TEST(Workflow, UsageErrorsComeFirst) {
       {"restore-staging", {{"staging", staging}}, "restore-staging needs --staging and --output"},
       {"initiate", {{"staging", staging}}, "initiate needs --publish-settings"},
       {"initiate",
-       {{"staging", staging}, {"publish-settings", "p"}, {"job-name", "j"}, {"subscription-id", "s"},
-        {"storage-account", "a"}, {"container", "c"}},
+       {{"staging", staging},
+        {"publish-settings", "p"},
+        {"job-name", "j"},
+        {"subscription-id", "s"},
+        {"storage-account", "a"},
+        {"container", "c"}},
        "initiate needs at least one --source"},
   };
   Agent agent;
@@ -137,9 +141,10 @@ TEST(Workflow, BeforeTheImportStatusAndBackupWait) {
   const char* kNote = "(no control plane given: --control-plane / $VMBACKUP_CONTROL_PLANE)";
   Agent::Result status = agent.Run("status", {{"staging", staging}});
   EXPECT_EQ(status.exit, 0) << status.err;
-  EXPECT_EQ(status.out, absl::StrCat("Waiting for Azure Import Job to complete. Please check on Azure Management portal "
-                                     "for more information on job status\n(import job seedjob1: unknown) ",
-                                     kNote, "\n"));
+  EXPECT_EQ(status.out,
+            absl::StrCat("Waiting for Azure Import Job to complete. Please check on Azure Management portal "
+                         "for more information on job status\n(import job seedjob1: unknown) ",
+                         kNote, "\n"));
   Agent::Result json = agent.Run("status", {{"staging", staging}}, true);
   EXPECT_EQ(json.exit, 0);
   EXPECT_THAT(json.out, HasSubstr("\"state\":\"WaitingForImport\""));
@@ -170,8 +175,11 @@ TEST(Workflow, InitiateWithoutPublishSettingsWritesNothing) {
   const std::string dir = vmb::testing::PerTestDir();
   Agent agent;
   Agent::Result r = agent.Run("initiate",
-                              {{"staging", dir + "/staging"}, {"publish-settings", dir + "/missing.publishsettings"},
-                               {"job-name", "seedjob1"}, {"subscription-id", "sub-123"}, {"storage-account", "acct"},
+                              {{"staging", dir + "/staging"},
+                               {"publish-settings", dir + "/missing.publishsettings"},
+                               {"job-name", "seedjob1"},
+                               {"subscription-id", "sub-123"},
+                               {"storage-account", "acct"},
                                {"container", "offline"}},
                               false, {dir});
   EXPECT_EQ(r.exit, 1);
@@ -189,11 +197,13 @@ TEST(Workflow, InitiateReadsTheRegisteredOfflineApplication) {
                                     "<OfflineApplicationParams><SubscriptionId>sub-other</SubscriptionId>"
                                     "<CertificateThumbprint>0123456789ABCDEF0123456789ABCDEF01234567"
                                     "</CertificateThumbprint><StorageAccountName>acct</StorageAccountName>"
-                                    "</OfflineApplicationParams>", 0644),
+                                    "</OfflineApplicationParams>",
+                                    0644),
               IsOk());
-  Flags opt{{"staging", dir + "/staging"}, {"publish-settings", dir + "/missing.publishsettings"},
-            {"job-name", "seedjob1"}, {"subscription-id", "sub-123"}, {"storage-account", "acct"},
-            {"container", "offline"}, {"scratch-dir", dir + "/scratch"}};
+  Flags opt{{"staging", dir + "/staging"},    {"publish-settings", dir + "/missing.publishsettings"},
+            {"job-name", "seedjob1"},         {"subscription-id", "sub-123"},
+            {"storage-account", "acct"},      {"container", "offline"},
+            {"scratch-dir", dir + "/scratch"}};
   Agent agent;
   Agent::Result r = agent.Run("initiate", opt, false, {dir});
   EXPECT_EQ(r.exit, 1);

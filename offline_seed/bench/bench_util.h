@@ -10,7 +10,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-
 #include "common/crypto/encoding.h"
 #include "common/file/file_util.h"
 #include "common/process/subprocess.h"
@@ -35,15 +34,16 @@ inline double CpuSeconds(pid_t pid) {
 inline std::string MakePublishSettings(const std::string& dir) {
   std::string key = dir + "/k.pem", crt = dir + "/c.pem", p12 = dir + "/m.p12";
   process::RunCommand({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", crt, "-subj",
-                       "/CN=m", "-days", "1"}).IgnoreError();
+                       "/CN=m", "-days", "1"})
+      .IgnoreError();
   process::RunCommand({"openssl", "pkcs12", "-export", "-in", crt, "-inkey", key, "-out", p12, "-passout", "pass:"})
       .IgnoreError();
   std::string publish = dir + "/p.publishsettings";
-  (void)file::WriteFileAtomic(publish,
-                              "<PublishData><PublishProfile><Subscription Id=\"sub\" Name=\"b\" ManagementCertificate=\"" +
-                                  crypto::Base64Encode(file::ReadFile(p12).value_or("")) +
-                                  "\"/></PublishProfile></PublishData>",
-                              0600);
+  (void)file::WriteFileAtomic(
+      publish,
+      "<PublishData><PublishProfile><Subscription Id=\"sub\" Name=\"b\" ManagementCertificate=\"" +
+          crypto::Base64Encode(file::ReadFile(p12).value_or("")) + "\"/></PublishProfile></PublishData>",
+      0600);
   return publish;
 }
 

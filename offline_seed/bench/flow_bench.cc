@@ -33,10 +33,10 @@
 #include "offline_seed/diskprep/diskprep.h"
 #include "offline_seed/diskprep/shipping.h"
 #include "offline_seed/import_job/arm_client.h"
-#include "simulators/import_export/sim_admin.h"
+#include "offline_seed/vault/vault.h"
 #include "simulators/import_export/control_plane.h"
 #include "simulators/import_export/datacenter.h"
-#include "offline_seed/vault/vault.h"
+#include "simulators/import_export/sim_admin.h"
 #include "simulators/sata/bay_drives.h"
 
 namespace {
@@ -131,7 +131,8 @@ int main(int argc, char** argv) {
   o.transport = transport.get();
   auto prep = vmb::offline::PrepareDrives(o);
   if (!prep.ok()) return Fail("diskprep", prep.status());
-  vmb::offline::ShippingDetails d{"UPS", "1Z999BENCH", absl::FormatTime("%Y-%m-%d", absl::Now(), absl::UTCTimeZone()), 1, {}};
+  vmb::offline::ShippingDetails d{
+      "UPS", "1Z999BENCH", absl::FormatTime("%Y-%m-%d", absl::Now(), absl::UTCTimeZone()), 1, {}};
   d.return_address.set_recipientname("Bench");
   d.return_address.set_streetaddress1("Main 1");
   d.return_address.set_city("Utrecht");
@@ -167,8 +168,9 @@ int main(int argc, char** argv) {
   (void)storage.CreatePageBlob(plain_page, page_bytes);
   auto plain_put_page = Parallel(page_bytes, [&](uint64_t off) { return storage.PutPages(plain_page, off, payload); });
   if (!plain_put_page.ok()) return Fail("plain Put Page", plain_put_page.status());
-  *report.add_figures() = vmb::bench::AtLeastRatio("import.vs_put_page", "datacenter import", Mbps(staged, import_time),
-                                                   "MB/s", Mbps(page_bytes, *plain_put_page), "MB/s plain Put Page x4", 0.8);
+  *report.add_figures() =
+      vmb::bench::AtLeastRatio("import.vs_put_page", "datacenter import", Mbps(staged, import_time), "MB/s",
+                               Mbps(page_bytes, *plain_put_page), "MB/s plain Put Page x4", 0.8);
 
   // 2. The vault copy (recovery point 1) vs plain Put Block.
   absl::StatusOr<vmb::offline::proto::Catalogue> read = vmb::offline::ReadCatalogue(staging);
@@ -194,9 +196,9 @@ int main(int argc, char** argv) {
     return storage.PutBlock(plain_block, vmb::blob::BlockId(off >> 22), data);
   });
   if (!plain_copy.ok()) return Fail("plain copy", plain_copy.status());
-  *report.add_figures() = vmb::bench::AtLeastRatio("vault_copy.vs_plain_copy", "vault copy (recovery point 1)",
-                                                   Mbps(staged, seed_time), "MB/s", Mbps(page_bytes, *plain_copy),
-                                                   "MB/s plain Get+Put Block x4", 0.8);
+  *report.add_figures() =
+      vmb::bench::AtLeastRatio("vault_copy.vs_plain_copy", "vault copy (recovery point 1)", Mbps(staged, seed_time),
+                               "MB/s", Mbps(page_bytes, *plain_copy), "MB/s plain Get+Put Block x4", 0.8);
 
   // 3. Incremental backup after a 1% change (one file of the hundred rewritten).
   (void)vmb::file::WriteFileAtomic(src + "/f001", vmb::crypto::SecureRandom().Bytes(per_file), 0644);
@@ -206,15 +208,16 @@ int main(int argc, char** argv) {
   auto incremental = vault.Backup(*tree, {});
   absl::Duration incremental_time = absl::Now() - t0;
   if (!incremental.ok()) return Fail("incremental", incremental.status());
-  *report.add_figures() = vmb::bench::AtMostRatio("incremental.bytes_sent", "incremental after 1% change: bytes sent",
-                                                  incremental->point.bytesuploaded() / 1e6, "MB", total / 1e6,
-                                                  "MB tree", 0.02);
+  *report.add_figures() =
+      vmb::bench::AtMostRatio("incremental.bytes_sent", "incremental after 1% change: bytes sent",
+                              incremental->point.bytesuploaded() / 1e6, "MB", total / 1e6, "MB tree", 0.02);
   *report.add_figures() = vmb::bench::AtMostRatio("incremental.time", "incremental after 1% change: time",
                                                   absl::ToDoubleSeconds(incremental_time), "s",
                                                   absl::ToDoubleSeconds(initial_time), "s initial backup", 0.2);
 
   // 4. Restore from the vault vs plain ranged Get Blob of the same bytes.
-  double cpu_ours = vmb::offline::bench::CpuSeconds(::getpid()), cpu_azurite = vmb::offline::bench::CpuSeconds((*azurite)->pid());
+  double cpu_ours = vmb::offline::bench::CpuSeconds(::getpid()),
+         cpu_azurite = vmb::offline::bench::CpuSeconds((*azurite)->pid());
   t0 = absl::Now();
   absl::Status restored = vault.Restore(2, root + "/restore");
   absl::Duration restore_time = absl::Now() - t0;
@@ -226,15 +229,18 @@ int main(int argc, char** argv) {
   });
   if (!plain_get.ok()) return Fail("plain Get Blob", plain_get.status());
   // The restore moves the compressed bytes over the network and writes the whole tree; both are shown.
-  *report.add_figures() = vmb::bench::AtLeastRatio("restore.vs_get_blob", "vault restore (network bytes)",
-                                                   Mbps(staged, restore_time), "MB/s", Mbps(page_bytes, *plain_get),
-                                                   "MB/s plain Get Blob x4", 0.8);
-  *report.add_figures() = vmb::bench::Info("restore.tree", "vault restore (tree bytes written)", Mbps(total, restore_time), "MB/s");
+  *report.add_figures() =
+      vmb::bench::AtLeastRatio("restore.vs_get_blob", "vault restore (network bytes)", Mbps(staged, restore_time),
+                               "MB/s", Mbps(page_bytes, *plain_get), "MB/s plain Get Blob x4", 0.8);
+  *report.add_figures() =
+      vmb::bench::Info("restore.tree", "vault restore (tree bytes written)", Mbps(total, restore_time), "MB/s");
   // Where the restore's time goes on this machine: its own CPU (check, decompress, write) and Azurite's, beside
   // the wall time (2 cores: their sum over 2 is the least wall time they allow).
   *report.add_figures() = vmb::bench::Info("restore.cpu_ours", "vault restore: our CPU time", cpu_ours, "s");
-  *report.add_figures() = vmb::bench::Info("restore.cpu_azurite", "vault restore: Azurite's CPU time", cpu_azurite, "s");
-  *report.add_figures() = vmb::bench::Info("restore.wall", "vault restore: wall time", absl::ToDoubleSeconds(restore_time), "s");
+  *report.add_figures() =
+      vmb::bench::Info("restore.cpu_azurite", "vault restore: Azurite's CPU time", cpu_azurite, "s");
+  *report.add_figures() =
+      vmb::bench::Info("restore.wall", "vault restore: wall time", absl::ToDoubleSeconds(restore_time), "s");
   absl::Status es = vmb::bench::Emit(report, flags);
   if (!es.ok()) std::fprintf(stderr, "flow_bench: %s\n", std::string(es.message()).c_str());
   std::printf("source %.2f GB, staged %.2f GB\n", total / 1e9, staged / 1e9);

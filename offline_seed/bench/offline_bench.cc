@@ -33,9 +33,9 @@
 #include "offline_seed/bench/bench_util.h"
 #include "offline_seed/diskprep/diskprep.h"
 #include "offline_seed/import_job/arm_client.h"
+#include "simulators/import_export/control_plane.h"
 #include "simulators/import_export/sim_admin.h"
 #include "simulators/sata/bay_drives.h"
-#include "simulators/import_export/control_plane.h"
 
 namespace {
 
@@ -70,8 +70,9 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     absl::string_view a = argv[i];
     if (a == "--help") {
-      std::printf("usage: offline_bench [--gib=N] [--quick] [--json=FILE]  (source size in GiB, default 1; "
-                  "--quick: 0.25)\n");
+      std::printf(
+          "usage: offline_bench [--gib=N] [--quick] [--json=FILE]  (source size in GiB, default 1; "
+          "--quick: 0.25)\n");
       return 0;
     }
     if (vmb::bench::ParseCommonFlag(argv[i], &flags)) continue;
@@ -82,7 +83,8 @@ int main(int argc, char** argv) {
   }
   if (gib == 0) gib = flags.quick ? 0.25 : 1;
   vmb::bench::proto::Report report;
-  std::string root = absl::StrCat(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp", "/offline_bench.", ::getpid());
+  std::string root =
+      absl::StrCat(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp", "/offline_bench.", ::getpid());
   std::string src = root + "/src", staging = root + "/staging", bay = root + "/bay";
   (void)vmb::file::MakeDirs(src);
   // Half text-like (compressible), half random, in 64 MiB files.
@@ -135,13 +137,13 @@ int main(int argc, char** argv) {
   auto zp = vmb::process::RunCommand({"sh", "-c", "zstd -q -T2 -1 -c " + root + "/all.bin > /dev/null"});
   absl::Duration zpt = absl::Now() - t0;
   std::string size = absl::StrFormat("%.2f GiB", gib);
-  *report.add_figures() = vmb::bench::AtLeastRatio("initial_backup.vs_zstd", "initial backup (" + size + ")",
-                                                   Mbps(total, ours), "MB/s", Mbps(total, zt),
-                                                   "MB/s zstd -T2 -1 to a file", 0.9);
+  *report.add_figures() =
+      vmb::bench::AtLeastRatio("initial_backup.vs_zstd", "initial backup (" + size + ")", Mbps(total, ours), "MB/s",
+                               Mbps(total, zt), "MB/s zstd -T2 -1 to a file", 0.9);
   *report.add_figures() = vmb::bench::Info("initial_backup.zstd_to_pipe", "zstd -T2 -1 into a pipe (writes nothing)",
                                            Mbps(total, zpt), "MB/s");
-  *report.add_figures() = vmb::bench::AtMostRatio("initial_backup.size_vs_zstd", "initial backup size", job->stagedbytes() / 1e6,
-                                                  "MB", zbytes / 1e6, "MB zstd -T2 -1", 1.02);
+  *report.add_figures() = vmb::bench::AtMostRatio("initial_backup.size_vs_zstd", "initial backup size",
+                                                  job->stagedbytes() / 1e6, "MB", zbytes / 1e6, "MB zstd -T2 -1", 1.02);
 
   // 2. The bound: MD5 per 4 MiB + XTS on 2 threads, and a plain sequential write to the bay's file system.
   std::string range = vmb::crypto::SecureRandom().Bytes(4u << 20);
@@ -172,7 +174,8 @@ int main(int argc, char** argv) {
     t0 = absl::Now();
     auto w = vmb::process::RunCommand({"dd", "if=/dev/zero", "of=" + bay + "/plain.bin", "bs=4M",
                                        absl::StrCat("count=", (staged >> 22) + 1), how, "status=none"});
-    if (w.ok() && w->exit_code == 0) write_rate = std::max(write_rate, Mbps(((staged >> 22) + 1) << 22, absl::Now() - t0));
+    if (w.ok() && w->exit_code == 0)
+      write_rate = std::max(write_rate, Mbps(((staged >> 22) + 1) << 22, absl::Now() - t0));
     ::unlink((bay + "/plain.bin").c_str());
   }
   double bound = std::min(crypto_rate, write_rate);
@@ -211,7 +214,8 @@ int main(int argc, char** argv) {
   *report.add_figures() = vmb::bench::AtLeastRatio(
       "drive_prep.copy_vs_bound", "drive prep copy pass (MD5+XTS+write)", copy_rate, "MB/s", bound,
       absl::StrFormat("MB/s bound (crypto %.0f, write %.0f)", crypto_rate, write_rate), 0.9);
-  *report.add_figures() = vmb::bench::Info("drive_prep.verify", "drive prep verify pass", Mbps(staged, prep->verify_time), "MB/s");
+  *report.add_figures() =
+      vmb::bench::Info("drive_prep.verify", "drive prep verify pass", Mbps(staged, prep->verify_time), "MB/s");
   *report.add_figures() = vmb::bench::Info("drive_prep.command", "drive prep whole command", Mbps(staged, pt), "MB/s");
 
   // The same job done by standard tools, one after the other per image: md5sum, openssl enc (AES-256-CTR: `openssl
@@ -224,8 +228,9 @@ int main(int argc, char** argv) {
   auto composed = vmb::process::RunCommand({"sh", "-c", script});
   double composed_rate = composed.ok() && composed->exit_code == 0 ? Mbps(staged, absl::Now() - t0) : 0;
   ::unlink((bay + "/composed.bin").c_str());
-  *report.add_figures() = vmb::bench::AtLeastRatio("drive_prep.vs_standard_tools", "drive prep copy pass vs standard tools",
-                                                   copy_rate, "MB/s", composed_rate, "MB/s md5sum+openssl+sync", 1.5);
+  *report.add_figures() =
+      vmb::bench::AtLeastRatio("drive_prep.vs_standard_tools", "drive prep copy pass vs standard tools", copy_rate,
+                               "MB/s", composed_rate, "MB/s md5sum+openssl+sync", 1.5);
 
   // Two drives at once, each capped at 60% of the bound: the copy must not serialize on one drive.
   ResetPeakRss();
@@ -252,9 +257,9 @@ int main(int argc, char** argv) {
       return 1;
     }
     double two_bound = std::min(bound, 2 * cap);
-    *report.add_figures() = vmb::bench::AtLeastRatio(
-        "drive_prep.two_drives", "two drives at once (each capped)", Mbps(staged, two_prep->copy_time), "MB/s",
-        two_bound, absl::StrFormat("MB/s min(bound, 2 x %.0f cap)", cap), 0.85);
+    *report.add_figures() = vmb::bench::AtLeastRatio("drive_prep.two_drives", "two drives at once (each capped)",
+                                                     Mbps(staged, two_prep->copy_time), "MB/s", two_bound,
+                                                     absl::StrFormat("MB/s min(bound, 2 x %.0f cap)", cap), 0.85);
   }
   *report.add_figures() = vmb::bench::Info("drive_prep.two_drives.peak_memory", "peak memory, two drives at once",
                                            static_cast<double>(PeakRssMb()), "MiB");
@@ -268,9 +273,9 @@ int main(int argc, char** argv) {
     own.set_serial("m1");
     (void)drives.Create(own);
     const std::string tag = "diskprep-peak-kib ";
-    auto r = vmb::process::RunCommand({"/usr/bin/time", "-f", tag + "%M", "simulators/sata/diskprep",
-                                       "s:" + staging, "p:" + publish, "--bay", bay, "--drive", "m1", "--yes",
-                                       "--control-plane", url, "--token", "tok"});
+    auto r = vmb::process::RunCommand({"/usr/bin/time", "-f", tag + "%M", "simulators/sata/diskprep", "s:" + staging,
+                                       "p:" + publish, "--bay", bay, "--drive", "m1", "--yes", "--control-plane", url,
+                                       "--token", "tok"});
     size_t at = r.ok() ? r->stderr_data.rfind(tag) : std::string::npos;
     if (!r.ok() || r->exit_code != 0 || at == std::string::npos) {
       std::fprintf(stderr, "diskprep (own process): %s\n",
@@ -279,8 +284,8 @@ int main(int argc, char** argv) {
     }
     peak_process = std::atof(r->stderr_data.c_str() + at + tag.size()) / 1024;
   }
-  *report.add_figures() = vmb::bench::AtMost("drive_prep.peak_memory", "drive prep peak memory, own process (" + size + ")",
-                                             peak_process, "MiB", 256);
+  *report.add_figures() = vmb::bench::AtMost(
+      "drive_prep.peak_memory", "drive prep peak memory, own process (" + size + ")", peak_process, "MiB", 256);
   *report.add_figures() = vmb::bench::Info("drive_prep.peak_memory_in_bench", "drive prep peak memory in this process",
                                            static_cast<double>(rss_prep), "MiB", static_cast<double>(rss_before_prep),
                                            "MiB before drive prep");

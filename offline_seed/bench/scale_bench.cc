@@ -53,8 +53,8 @@ struct CorpusSpec {
 
 std::vector<CorpusSpec> Specs(bool quick, const std::string& cache) {
   std::vector<CorpusSpec> specs;
-  std::vector<uint64_t> files = quick ? std::vector<uint64_t>{1000, 10000, 100000}
-                                      : std::vector<uint64_t>{10000, 100000, 1000000};
+  std::vector<uint64_t> files =
+      quick ? std::vector<uint64_t>{1000, 10000, 100000} : std::vector<uint64_t>{10000, 100000, 1000000};
   specs.push_back({"a", "many small files (0.5-2 KB, half text, 1000 per folder)", "small files", true, {}, nullptr});
   for (uint64_t n : files) specs.back().labels.push_back(n >= 1000000 ? "1M files" : absl::StrCat(n / 1000, "k files"));
   specs.back().make = [files](int i, const std::string& dir) -> absl::StatusOr<std::string> {
@@ -133,9 +133,9 @@ void RunExtras(Context& ctx, const std::string& source, const TreeCount& count, 
   const Outcome& restic = restores[1].outcome;
   if (ours.run.ok() && restic.run.ok()) {
     double mb = count.bytes / 1e6;
-    *ctx.report->add_figures() = vmb::bench::Info("scale.a.restore", "restore speed, small files, " + label,
-                                                  mb / ours.run.seconds, "MB/s", mb / restic.run.seconds,
-                                                  "MB/s restic restore");
+    *ctx.report->add_figures() =
+        vmb::bench::Info("scale.a.restore", "restore speed, small files, " + label, mb / ours.run.seconds, "MB/s",
+                         mb / restic.run.seconds, "MB/s restic restore");
   }
   for (size_t t = 1; t < 3; ++t) {
     if (!repeats[t].outcome.run.ok()) continue;
@@ -182,11 +182,12 @@ int ParseFlags(int argc, char** argv, Options* o) {
   for (int i = 1; i < argc; ++i) {
     absl::string_view a = argv[i];
     if (a == "--help") {
-      std::printf("usage: scale_bench [--quick] [--only=abcd] [--sizes=1|2|3] [--seedagent=PATH] [--json=FILE]\n"
-                  "  corpora: a small files, b linux-source-6.1 tree, c large files, d sparse image\n"
-                  "  --sizes=N: only the first N of the three sizes (the growth exponents need 2 or more)\n"
-                  "  scratch under $TMPDIR (default /tmp), removed at the end; the kernel tree is unpacked once into\n"
-                  "  $TMPDIR/vmbackup-bench-cache and kept\n");
+      std::printf(
+          "usage: scale_bench [--quick] [--only=abcd] [--sizes=1|2|3] [--seedagent=PATH] [--json=FILE]\n"
+          "  corpora: a small files, b linux-source-6.1 tree, c large files, d sparse image\n"
+          "  --sizes=N: only the first N of the three sizes (the growth exponents need 2 or more)\n"
+          "  scratch under $TMPDIR (default /tmp), removed at the end; the kernel tree is unpacked once into\n"
+          "  $TMPDIR/vmbackup-bench-cache and kept\n");
       return 0;
     }
     if (vmb::bench::ParseCommonFlag(argv[i], &o->flags)) continue;
@@ -266,12 +267,14 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
     AddFigures(c, &report);
   }
-  std::printf("\nnot measured: ours repeat (incremental) backup: `seedagent backup` works only after the import job "
-              "completed, against the vault (Azurite plus the datacenter simulator); flow_bench measures that path. "
-              "tar|zstd keeps no state for a repeat run.\n");
-  std::printf("load average at start %s, at end %s (2 cores shared with other work: a load near or above 2 means the "
-              "figures are slowed by it)\n\n",
-              load_start.c_str(), LoadAverage().c_str());
+  std::printf(
+      "\nnot measured: ours repeat (incremental) backup: `seedagent backup` works only after the import job "
+      "completed, against the vault (Azurite plus the datacenter simulator); flow_bench measures that path. "
+      "tar|zstd keeps no state for a repeat run.\n");
+  std::printf(
+      "load average at start %s, at end %s (2 cores shared with other work: a load near or above 2 means the "
+      "figures are slowed by it)\n\n",
+      load_start.c_str(), LoadAverage().c_str());
   plane.Stop();
   RemoveTree(root);
   absl::Status es = vmb::bench::Emit(report, o.flags);

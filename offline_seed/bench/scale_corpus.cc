@@ -48,9 +48,9 @@ class FastRandom {
 
 // Text a log or source file might hold: words from a small vocabulary with numbers, so zstd -1 gets ~3-4x.
 void FillText(FastRandom& rnd, std::string* out, size_t size) {
-  static const char* const kWords[] = {"backup", "offline", "seeding", "drive", "import", "vault",  "chunk",
-                                       "catalogue", "restore", "staging", "the",   "of",     "and",   "error",
-                                       "return", "status", "int",    "void",    "const", "struct", "{", "}"};
+  static const char* const kWords[] = {
+      "backup", "offline", "seeding", "drive",  "import", "vault", "chunk", "catalogue", "restore", "staging", "the",
+      "of",     "and",     "error",   "return", "status", "int",   "void",  "const",     "struct",  "{",       "}"};
   out->clear();
   out->reserve(size + 32);
   while (out->size() < size) {
@@ -183,8 +183,9 @@ absl::Status MakeSparseImage(const std::string& dir, uint64_t apparent, uint64_t
 absl::StatusOr<std::string> KernelTree(const std::string& cache_dir) {
   struct stat st;
   if (::stat(kKernelTarball, &st) != 0) {
-    return absl::NotFoundError(absl::StrCat(kKernelTarball, " is not installed; get it with "
-                                                            "`apt-get install linux-source-6.1`"));
+    return absl::NotFoundError(absl::StrCat(kKernelTarball,
+                                            " is not installed; get it with "
+                                            "`apt-get install linux-source-6.1`"));
   }
   std::string root = cache_dir + "/linux-source-6.1";
   std::string stamp = cache_dir + "/.unpacked";

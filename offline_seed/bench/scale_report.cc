@@ -38,8 +38,8 @@ const Row* FasterPeer(const CorpusResult& c, int size_index) {
 std::string Verdict(bool met) { return met ? "met" : "NOT met"; }
 
 std::string RowLine(const Row& r, const std::string& size) {
-  std::string head = absl::StrFormat("%-9s %-14s %9d %11.1f", ToolName(r.tool), size, r.source.files,
-                                     r.source.bytes / kMiB);
+  std::string head =
+      absl::StrFormat("%-9s %-14s %9d %11.1f", ToolName(r.tool), size, r.source.files, r.source.bytes / kMiB);
   if (!r.outcome.measured) return absl::StrCat(head, "  not measured: ", r.outcome.note, "\n");
   if (!r.outcome.run.ok()) return absl::StrCat(head, "  FAILED: ", r.outcome.note, "\n");
   return absl::StrFormat("%s %9.2f %13.1f %11.1f\n", head, r.outcome.run.seconds, r.outcome.run.peak_rss_mib,
@@ -102,8 +102,10 @@ std::string CorpusTable(const CorpusResult& c) {
       if (const Row* r = Find(c, t, static_cast<int>(i))) out += RowLine(*r, c.sizes[i]);
     }
   }
-  absl::StrAppendFormat(&out, "growth exponents (least squares on log-log over the sizes, against %s; 1 = linear, "
-                              "0 = flat):\n", c.by_files ? "files" : "bytes");
+  absl::StrAppendFormat(&out,
+                        "growth exponents (least squares on log-log over the sizes, against %s; 1 = linear, "
+                        "0 = flat):\n",
+                        c.by_files ? "files" : "bytes");
   for (Tool t : kAllTools) {
     auto [time_exp, mem_exp] = Exponents(c, t);
     absl::StrAppendFormat(&out, "  %-9s time %5s   memory %5s\n", ToolName(t), Fmt(time_exp), Fmt(mem_exp));
@@ -127,14 +129,14 @@ void AddFigures(const CorpusResult& c, vmb::bench::proto::Report* report) {
   }
   double mb = ours->source.bytes / 1e6;
   if (peer != nullptr) {
-    *report->add_figures() = AtLeastRatio(id + ".speed_vs_peers", "backup speed, " + at, mb / ours->outcome.run.seconds,
-                                          "MB/s", mb / peer->outcome.run.seconds,
-                                          absl::StrCat("MB/s ", ToolName(peer->tool)), kMinSpeedVsPeers);
+    *report->add_figures() =
+        AtLeastRatio(id + ".speed_vs_peers", "backup speed, " + at, mb / ours->outcome.run.seconds, "MB/s",
+                     mb / peer->outcome.run.seconds, absl::StrCat("MB/s ", ToolName(peer->tool)), kMinSpeedVsPeers);
   }
   if (Ok(tar)) {
-    *report->add_figures() = AtMostRatio(id + ".size_vs_tar_zstd", "backup size, " + at,
-                                         ours->outcome.output_bytes / kMiB, "MiB", tar->outcome.output_bytes / kMiB,
-                                         "MiB tar|zstd -1", kMaxSizeVsTar);
+    *report->add_figures() =
+        AtMostRatio(id + ".size_vs_tar_zstd", "backup size, " + at, ours->outcome.output_bytes / kMiB, "MiB",
+                    tar->outcome.output_bytes / kMiB, "MiB tar|zstd -1", kMaxSizeVsTar);
   }
   double peer_rss = peer != nullptr ? peer->outcome.run.peak_rss_mib : 0;
   std::string peer_name = peer != nullptr ? std::string("MiB ") + ToolName(peer->tool) : "";

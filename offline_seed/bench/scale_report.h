@@ -26,10 +26,10 @@ struct Row {
 };
 
 struct CorpusResult {
-  std::string key;    // "a".."d", used in figure ids
-  std::string title;  // "many small files (0.5-2 KB, ...)", for the table
-  std::string name;   // "small files", for the report's figure names
-  bool by_files = false;          // growth is fitted against the file count (else against the bytes)
+  std::string key;                 // "a".."d", used in figure ids
+  std::string title;               // "many small files (0.5-2 KB, ...)", for the table
+  std::string name;                // "small files", for the report's figure names
+  bool by_files = false;           // growth is fitted against the file count (else against the bytes)
   std::vector<std::string> sizes;  // labels, smallest first
   std::vector<Row> rows;
 };

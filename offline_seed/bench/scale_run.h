@@ -20,10 +20,10 @@ struct Child {
 
 struct Measured {
   bool started = false;
-  int exit_code = -1;        // 128 + signal when killed
-  double seconds = 0;        // fork to exit, plus the sync of sync_path
-  double peak_rss_mib = 0;   // wait4's ru_maxrss: the child's own peak, or the largest of the processes it waited
-                             // for (a shell pipeline: its biggest stage)
+  int exit_code = -1;       // 128 + signal when killed
+  double seconds = 0;       // fork to exit, plus the sync of sync_path
+  double peak_rss_mib = 0;  // wait4's ru_maxrss: the child's own peak, or the largest of the processes it waited
+                            // for (a shell pipeline: its biggest stage)
   bool ok() const { return started && exit_code == 0; }
 };
 

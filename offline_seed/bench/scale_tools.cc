@@ -116,8 +116,9 @@ Outcome Tools::Repeat(Tool tool, const std::string& source, const std::string& o
   switch (tool) {
     case Tool::kOurs:
       o.measured = false;
-      o.note = "`seedagent backup` runs only after the import job completed, against the vault (Azurite and the "
-               "datacenter simulator); flow_bench measures that path";
+      o.note =
+          "`seedagent backup` runs only after the import job completed, against the vault (Azurite and the "
+          "datacenter simulator); flow_bench measures that path";
       return o;
     case Tool::kTarZstd:
       o.measured = false;

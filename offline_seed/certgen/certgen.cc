@@ -12,10 +12,10 @@
 #include "common/crypto/random.h"
 #include "common/file/file_util.h"
 #include "common/status/status_macros.h"
-#include "pugixml.hpp"
 #include "offline_seed/certgen/local_certificate.h"
 #include "offline_seed/certgen/user_id.h"
 #include "offline_seed/import_job/directory_client.h"
+#include "pugixml.hpp"
 
 namespace vmb::offline {
 namespace {
@@ -55,9 +55,12 @@ absl::StatusOr<OfflineApplicationParams> ParseOfflineApplicationParams(absl::str
     return absl::InvalidArgumentError(absl::StrCat(name, " is not an OfflineApplicationParams.xml file"));
   }
   pugi::xml_node root = doc.child("OfflineApplicationParams");
-  OfflineApplicationParams p{root.child_value("SubscriptionId"), root.child_value("ApplicationId"),
-                             root.child_value("CertificateThumbprint"), root.child_value("StorageAccountName"),
-                             root.child_value("UserId"), root.child_value("ApplicationDisplayName")};
+  OfflineApplicationParams p{root.child_value("SubscriptionId"),
+                             root.child_value("ApplicationId"),
+                             root.child_value("CertificateThumbprint"),
+                             root.child_value("StorageAccountName"),
+                             root.child_value("UserId"),
+                             root.child_value("ApplicationDisplayName")};
   absl::string_view suffix = p.application_name;
   if (p.user_id.empty() && absl::ConsumePrefix(&suffix, "AzureOfflineBackup_")) p.user_id = std::string(suffix);
   if (p.subscription_id.empty()) return absl::InvalidArgumentError(absl::StrCat(name, " has no <SubscriptionId>"));
@@ -76,7 +79,8 @@ absl::StatusOr<std::map<std::string, std::string>> ParseKeyValueArgs(const std::
       return absl::InvalidArgumentError(absl::StrCat("argument \"", a, "\" is not of the form Key:Value"));
     }
     std::string key = absl::AsciiStrToLower(a.substr(0, colon));
-    if (out.count(key)) return absl::InvalidArgumentError(absl::StrCat("argument ", a.substr(0, colon), " given twice"));
+    if (out.count(key))
+      return absl::InvalidArgumentError(absl::StrCat("argument ", a.substr(0, colon), " given twice"));
     out[key] = a.substr(colon + 1);
   }
   return out;
@@ -105,17 +109,23 @@ absl::Status ManualSteps(const CertGenOptions& o, const std::string& user_id, co
   std::string name = AppName(user_id);
   std::string delete_step =
       app.keycredentials_size() == 0
-          ? absl::StrCat("It has no certificates or keys, so it can be deleted safely: Azure Active Directory > App "
-                         "registrations > Owned applications > ", name, " > Overview > Delete; then run "
-                         "CreateNewApplication again (it reuses certificate ", cert.Thumbprint(), "). Or:\n")
-          : absl::StrCat("It holds ", app.keycredentials_size(), " other certificate(s) or key(s): do not delete it.\n");
-  return absl::FailedPreconditionError(absl::StrCat(
-      "the application ", name, " already exists without this server's certificate ", cert.Thumbprint(), ". ",
-      delete_step, "  1. In the Azure portal: Azure Active Directory > App registrations > ", name,
-      " > Certificates & secrets > Upload certificate: ", cer, "\n",
-      "  2. Record the thumbprint on this server: write ", cert.Thumbprint(), " to ", o.config_dir,
-      "/AzureADAppCertThumbprint_", user_id, " (AddRegistryEntries does this too)\n",
-      "  3. Run CreateNewApplication again: it finds the uploaded certificate and writes OfflineApplicationParams.xml"));
+          ? absl::StrCat(
+                "It has no certificates or keys, so it can be deleted safely: Azure Active Directory > App "
+                "registrations > Owned applications > ",
+                name,
+                " > Overview > Delete; then run "
+                "CreateNewApplication again (it reuses certificate ",
+                cert.Thumbprint(), "). Or:\n")
+          : absl::StrCat("It holds ", app.keycredentials_size(),
+                         " other certificate(s) or key(s): do not delete it.\n");
+  return absl::FailedPreconditionError(
+      absl::StrCat("the application ", name, " already exists without this server's certificate ", cert.Thumbprint(),
+                   ". ", delete_step, "  1. In the Azure portal: Azure Active Directory > App registrations > ", name,
+                   " > Certificates & secrets > Upload certificate: ", cer, "\n",
+                   "  2. Record the thumbprint on this server: write ", cert.Thumbprint(), " to ", o.config_dir,
+                   "/AzureADAppCertThumbprint_", user_id, " (AddRegistryEntries does this too)\n",
+                   "  3. Run CreateNewApplication again: it finds the uploaded certificate and writes "
+                   "OfflineApplicationParams.xml"));
 }
 
 }  // namespace
@@ -124,8 +134,7 @@ absl::StatusOr<CreateResult> CreateNewApplication(const CertGenOptions& o, const
   if (subscription_id.empty()) return absl::InvalidArgumentError("SubscriptionId is empty");
   ie::DirectoryClient client = Directory(o);
   CreateResult result;
-  ASSIGN_OR_RETURN(result.user_id,
-                   ResolveUserId(o.user_id, o.graph_token.empty() ? o.token : o.graph_token, client));
+  ASSIGN_OR_RETURN(result.user_id, ResolveUserId(o.user_id, o.graph_token.empty() ? o.token : o.graph_token, client));
   const std::string name = AppName(result.user_id);
   result.params_path = o.output_dir + "/OfflineApplicationParams.xml";
   LocalCertificates local = ScanStore(o.cert_store, o.clock->Now());
@@ -135,8 +144,8 @@ absl::StatusOr<CreateResult> CreateNewApplication(const CertGenOptions& o, const
     if (const crypto::CertificateAndKey* held = HeldByApplication(local, *existing)) {
       result.thumbprint = held->certificate.Thumbprint();
       result.reused = true;
-      result.note = absl::StrCat("reused certificate ", result.thumbprint, " from ", o.cert_store,
-                                 " (the application holds it)");
+      result.note =
+          absl::StrCat("reused certificate ", result.thumbprint, " from ", o.cert_store, " (the application holds it)");
       RETURN_IF_ERROR(WriteParams(result.params_path, subscription_id, result.user_id, *existing, held->certificate));
       return result;
     }
@@ -179,13 +188,14 @@ absl::StatusOr<std::string> AddRegistryEntries(const CertGenOptions& o, const st
   const std::string& xml_sub = params.subscription_id;
   if (!absl::EqualsIgnoreCase(xml_sub, subscription_id)) {
     return absl::InvalidArgumentError(absl::StrCat(xml_path, " was made for subscription ", xml_sub, ", not ",
-                                                   subscription_id, "; run CreateNewApplication for this subscription"));
+                                                   subscription_id,
+                                                   "; run CreateNewApplication for this subscription"));
   }
   const std::string& thumb = params.thumbprint;
   if (!crypto::LoadFromCertDir(o.cert_store, thumb).ok()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "certificate ", thumb, " is not in this server's certificate store ", o.cert_store,
-        "; copy its .crt and .prv (mode 0600) from the computer where CreateNewApplication ran"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("certificate ", thumb, " is not in this server's certificate store ", o.cert_store,
+                     "; copy its .crt and .prv (mode 0600) from the computer where CreateNewApplication ran"));
   }
   root.remove_child("StorageAccountName");
   root.append_child("StorageAccountName").text().set(storage_account.c_str());
@@ -199,7 +209,8 @@ absl::StatusOr<std::string> AddRegistryEntries(const CertGenOptions& o, const st
   if (user_id.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(xml_path, " names no Azure user id; pass --user-id <object id>"));
   }
-  RETURN_IF_ERROR(file::WriteFileAtomic(absl::StrCat(o.config_dir, "/AzureADAppCertThumbprint_", user_id), thumb + "\n", 0644));
+  RETURN_IF_ERROR(
+      file::WriteFileAtomic(absl::StrCat(o.config_dir, "/AzureADAppCertThumbprint_", user_id), thumb + "\n", 0644));
   return path;
 }
 
@@ -209,10 +220,10 @@ absl::StatusOr<OfflineApplicationParams> ReadRegisteredApplication(const std::st
   std::string path = absl::StrCat(scratch_dir, "/OfflineApplicationParams_", storage_account, ".xml");
   absl::StatusOr<std::string> text = file::ReadFile(path);
   if (!text.ok()) {
-    return absl::NotFoundError(absl::StrCat(
-        "no offline application registered for storage account ", storage_account, " (", path, ": ",
-        text.status().message(), "); run `certgen AddRegistryEntries SubscriptionId:", subscription_id,
-        " xmlfilepath:<OfflineApplicationParams.xml> storageaccountname:", storage_account, "`"));
+    return absl::NotFoundError(
+        absl::StrCat("no offline application registered for storage account ", storage_account, " (", path, ": ",
+                     text.status().message(), "); run `certgen AddRegistryEntries SubscriptionId:", subscription_id,
+                     " xmlfilepath:<OfflineApplicationParams.xml> storageaccountname:", storage_account, "`"));
   }
   ASSIGN_OR_RETURN(OfflineApplicationParams p, ParseOfflineApplicationParams(*text, path));
   if (!absl::EqualsIgnoreCase(p.subscription_id, subscription_id)) {

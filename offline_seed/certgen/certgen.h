@@ -45,9 +45,9 @@ struct CertGenOptions {
 struct OfflineApplicationParams {
   std::string subscription_id;
   std::string application_id;
-  std::string thumbprint;  // 40 hex digits
-  std::string storage_account;  // empty until AddRegistryEntries
-  std::string user_id;          // the Azure user id (<UserId>, else the display name's suffix)
+  std::string thumbprint;        // 40 hex digits
+  std::string storage_account;   // empty until AddRegistryEntries
+  std::string user_id;           // the Azure user id (<UserId>, else the display name's suffix)
   std::string application_name;  // AzureOfflineBackup_<user id>
 };
 // Reads OfflineApplicationParams.xml (as CreateNewApplication writes it). kInvalidArgument naming `name` and the

@@ -7,8 +7,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "common/crypto/encoding.h"
 #include "common/crypto/certificate.h"
+#include "common/crypto/encoding.h"
 #include "common/file/file_util.h"
 #include "common/process/subprocess.h"
 #include "common/testing/status_matchers.h"
@@ -16,9 +16,9 @@
 #include "common/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "offline_seed/certgen/user_id.h"
 #include "offline_seed/import_job/arm_client.h"
 #include "offline_seed/import_job/directory_client.h"
-#include "offline_seed/certgen/user_id.h"
 #include "simulators/import_export/portal.h"
 #include "simulators/import_export/testing/control_plane_fixture.h"
 
@@ -163,11 +163,13 @@ TEST_F(CertGenTest, NamedAfterTheSignedInUserNotTheLoginName) {
   absl::StatusOr<CreateResult> r = CreateNewApplication(o_, "sub-123");
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->user_id, ie::kSimulatedUserObjectId);
-  EXPECT_TRUE(plane_->Directory().FindApplication(absl::StrCat("AzureOfflineBackup_", ie::kSimulatedUserObjectId)).ok());
+  EXPECT_TRUE(
+      plane_->Directory().FindApplication(absl::StrCat("AzureOfflineBackup_", ie::kSimulatedUserObjectId)).ok());
   EXPECT_THAT(*file::ReadFile(r->params_path), HasSubstr(absl::StrCat("<UserId>", ie::kSimulatedUserObjectId)));
   // AddRegistryEntries takes the id from the file.
   ASSERT_TRUE(AddRegistryEntries(o_, "sub-123", r->params_path, "seedacct").ok());
-  EXPECT_TRUE(file::ReadFile(absl::StrCat(o_.config_dir, "/AzureADAppCertThumbprint_", ie::kSimulatedUserObjectId)).ok());
+  EXPECT_TRUE(
+      file::ReadFile(absl::StrCat(o_.config_dir, "/AzureADAppCertThumbprint_", ie::kSimulatedUserObjectId)).ok());
 }
 
 TEST_F(CertGenTest, NamedAfterTheTokensOidClaim) {
@@ -247,7 +249,7 @@ TEST_F(CertGenTest, ManualPathUploadTheCertificate) {
   absl::StatusOr<std::string> uploaded = ie::PortalUploadCertificate(client, "AzureOfflineBackup_8f3a2c", cer);
   ASSERT_TRUE(uploaded.ok()) << uploaded.status();
   ie::proto::Application app = *client.FindApplication("AzureOfflineBackup_8f3a2c");
-  ASSERT_EQ(app.keycredentials_size(), 2);  // the other key stays
+  ASSERT_EQ(app.keycredentials_size(), 2);                            // the other key stays
   EXPECT_EQ(app.keycredentials(1).customkeyidentifier(), *uploaded);  // derived by the directory, as Graph does
   EXPECT_FALSE(app.keycredentials(1).enddatetime().empty());
   absl::StatusOr<CreateResult> done = CreateNewApplication(o_, "sub-123");
@@ -288,7 +290,8 @@ TEST(CertGenArgs, WindowsStyleKeys) {
   ASSERT_TRUE(kv.ok());
   EXPECT_EQ(kv->at("subscriptionid"), "abc");
   EXPECT_EQ(kv->at("xmlfilepath"), "C:\\x.xml");
-  EXPECT_THAT(ParseKeyValueArgs({"SubscriptionId"}), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("Key:Value")));
+  EXPECT_THAT(ParseKeyValueArgs({"SubscriptionId"}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("Key:Value")));
   EXPECT_THAT(ParseKeyValueArgs({"a:1", "A:2"}), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("twice")));
   process::CommandResult r = *process::RunCommand({"offline_seed/certgen/certgen", "CreateNewApplication"});
   EXPECT_EQ(r.exit_code, 2);

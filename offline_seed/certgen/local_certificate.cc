@@ -45,21 +45,19 @@ LocalCertificates ScanStore(const std::string& store, absl::Time now) {
     absl::StatusOr<crypto::CertificateAndKey> pair = crypto::LoadFromCertDir(store, thumb);
     if (!pair.ok()) {
       // The message names the file, never the key's bytes.
-      out.unusable.push_back(absl::StrCat(thumb, ": its private key is missing or unusable (",
-                                          pair.status().message(), ")"));
+      out.unusable.push_back(
+          absl::StrCat(thumb, ": its private key is missing or unusable (", pair.status().message(), ")"));
       continue;
     }
     out.usable.push_back(*std::move(pair));
   }
   // Newest first: the one made last is the one a pending manual upload is about.
-  std::stable_sort(out.usable.begin(), out.usable.end(), [](const auto& a, const auto& b) {
-    return a.certificate.NotAfter() > b.certificate.NotAfter();
-  });
+  std::stable_sort(out.usable.begin(), out.usable.end(),
+                   [](const auto& a, const auto& b) { return a.certificate.NotAfter() > b.certificate.NotAfter(); });
   return out;
 }
 
-const crypto::CertificateAndKey* HeldByApplication(const LocalCertificates& local,
-                                                   const ie::proto::Application& app) {
+const crypto::CertificateAndKey* HeldByApplication(const LocalCertificates& local, const ie::proto::Application& app) {
   for (const auto& kc : app.keycredentials()) {
     std::string thumb = kc.customkeyidentifier();
     if (!kc.key().empty()) {

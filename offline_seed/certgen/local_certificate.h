@@ -27,8 +27,7 @@ LocalCertificates ScanStore(const std::string& store, absl::Time now);
 
 // The usable certificate the application holds (matched by thumbprint: its customKeyIdentifier, or the thumbprint
 // of its `key`); null when it holds none of them. Points into `local`.
-const crypto::CertificateAndKey* HeldByApplication(const LocalCertificates& local,
-                                                   const ie::proto::Application& app);
+const crypto::CertificateAndKey* HeldByApplication(const LocalCertificates& local, const ie::proto::Application& app);
 
 // Why a new key pair is needed: "none in <store>", or the reasons the ones there are unusable.
 std::string WhyNew(const LocalCertificates& local, const std::string& store);

@@ -6,10 +6,10 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "offline_seed/import_job/directory_client.h"
 #include "absl/strings/str_cat.h"
 #include "common/http/curl_transport.h"
 #include "offline_seed/certgen/certgen.h"
+#include "offline_seed/import_job/directory_client.h"
 
 namespace {
 
@@ -62,16 +62,26 @@ int main(int argc, char** argv) {
     if (absl::StartsWith(a, "--")) {
       if (i + 1 >= argc) return Usage(absl::StrCat(a, " needs a value"));
       std::string v = argv[++i];
-      if (a == "--control-plane") o.control_plane = v;
-      else if (a == "--token") o.token = v;
-      else if (a == "--graph-url") o.graph_url = v;
-      else if (a == "--graph-token") o.graph_token = v;
-      else if (a == "--user-id") o.user_id = v;
-      else if (a == "--cert-store") o.cert_store = v;
-      else if (a == "--config-dir") o.config_dir = v;
-      else if (a == "--scratch-dir") o.scratch_dir = v;
-      else if (a == "--output-dir") o.output_dir = v;
-      else return Usage(absl::StrCat("unknown option ", a));
+      if (a == "--control-plane")
+        o.control_plane = v;
+      else if (a == "--token")
+        o.token = v;
+      else if (a == "--graph-url")
+        o.graph_url = v;
+      else if (a == "--graph-token")
+        o.graph_token = v;
+      else if (a == "--user-id")
+        o.user_id = v;
+      else if (a == "--cert-store")
+        o.cert_store = v;
+      else if (a == "--config-dir")
+        o.config_dir = v;
+      else if (a == "--scratch-dir")
+        o.scratch_dir = v;
+      else if (a == "--output-dir")
+        o.output_dir = v;
+      else
+        return Usage(absl::StrCat("unknown option ", a));
     } else {
       words.push_back(a);
     }
@@ -81,7 +91,10 @@ int main(int argc, char** argv) {
   absl::StatusOr<std::map<std::string, std::string>> kv =
       vmb::offline::ParseKeyValueArgs(std::vector<std::string>(words.begin() + 1, words.end()));
   if (!kv.ok()) return Usage(std::string(kv.status().message()));
-  auto need = [&](const char* key) -> std::string { auto it = kv->find(key); return it == kv->end() ? "" : it->second; };
+  auto need = [&](const char* key) -> std::string {
+    auto it = kv->find(key);
+    return it == kv->end() ? "" : it->second;
+  };
   auto transport = vmb::http::NewCurlTransport();
   o.transport = transport.get();
   if (command == "createnewapplication") {
@@ -103,7 +116,8 @@ int main(int argc, char** argv) {
     if (need("subscriptionid").empty() || need("xmlfilepath").empty() || need("storageaccountname").empty()) {
       return Usage("AddRegistryEntries needs SubscriptionId:, xmlfilepath: and storageaccountname:");
     }
-    auto r = vmb::offline::AddRegistryEntries(o, need("subscriptionid"), need("xmlfilepath"), need("storageaccountname"));
+    auto r =
+        vmb::offline::AddRegistryEntries(o, need("subscriptionid"), need("xmlfilepath"), need("storageaccountname"));
     if (!r.ok()) {
       std::fprintf(stderr, "certgen: %s\n", std::string(r.status().message()).c_str());
       return 1;

@@ -2,8 +2,8 @@
 
 #include <unistd.h>
 
-#include <cstdio>
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <memory>
@@ -18,8 +18,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
-#include "common/http/curl_transport.h"
 #include "common/file/file_util.h"
+#include "common/http/curl_transport.h"
 #include "common/json/json.h"
 #include "offline_seed/diskprep/dialogue.h"
 #include "offline_seed/diskprep/diskprep.h"
@@ -96,9 +96,9 @@ struct Args {
   std::string job;                              // u: --job NAME
 };
 
-constexpr const char* kShipFlags[] = {"carrier", "tracking-number", "ship-date", "drive-count", "contact", "street",
-                                      "city", "state", "postal-code", "country", "phone", "email",
-                                      "return-account", "return-carrier"};
+constexpr const char* kShipFlags[] = {
+    "carrier", "tracking-number", "ship-date", "drive-count", "contact", "street",         "city",
+    "state",   "postal-code",     "country",   "phone",       "email",   "return-account", "return-carrier"};
 
 int Help(const std::vector<DriveSourceFlag>& sources) {
   std::string extra;
@@ -194,8 +194,8 @@ std::optional<int> ParseArgs(int argc, char** argv, const std::vector<DriveSourc
 int CancelCommand(const ShippingOptions& so) {
   absl::StatusOr<ie::proto::Job> job = CancelJob(so);
   if (!job.ok()) return Failed(job.status(), "cannot cancel: ");
-  std::printf("import job %s cancelled (state %s); the drives and the staging location are kept\n",
-              job->name().c_str(), job->properties().state().c_str());
+  std::printf("import job %s cancelled (state %s); the drives and the staging location are kept\n", job->name().c_str(),
+              job->properties().state().c_str());
   return 0;
 }
 
@@ -216,11 +216,12 @@ void PrintShipped(const ShippingResult& r, bool json) {
     std::printf("%s\n", json::ToJsonCompact(out).c_str());
     return;
   }
-  std::printf("job %s is now %s; the shipping details are saved in %s\n"
-              "The drives must reach the datacenter by %s (two weeks after the details were first entered), or "
-              "they are not processed.\n",
-              r.job.name().c_str(), r.job.properties().state().c_str(), r.details_path.c_str(),
-              absl::FormatTime("%Y-%m-%d %H:%M UTC", r.arrive_by, absl::UTCTimeZone()).c_str());
+  std::printf(
+      "job %s is now %s; the shipping details are saved in %s\n"
+      "The drives must reach the datacenter by %s (two weeks after the details were first entered), or "
+      "they are not processed.\n",
+      r.job.name().c_str(), r.job.properties().state().c_str(), r.details_path.c_str(),
+      absl::FormatTime("%Y-%m-%d %H:%M UTC", r.arrive_by, absl::UTCTimeZone()).c_str());
 }
 
 // u: with no details to send: the job's status (the seed's way to follow the job), then, on a terminal and while
@@ -230,8 +231,9 @@ int StatusFirst(const Args& args, const ShippingOptions& so, const ie::proto::Jo
   if (int shown = StatusCommand(so); shown != 0) return shown;
   if (!CheckShippingUpdatable(job).ok()) return 0;
   if (prompter == nullptr) {
-    std::printf("To enter or correct the shipping details, run u: on a terminal or with --carrier ... --yes "
-                "(see --help).\n");
+    std::printf(
+        "To enter or correct the shipping details, run u: on a terminal or with --carrier ... --yes "
+        "(see --help).\n");
     return 0;
   }
   return -1;
@@ -290,9 +292,8 @@ int ListCommand(DriveEnumerator& source) {
   if (!drives.ok()) return Failed(drives.status(), "cannot list the drives: ");
   for (const auto& d : *drives) {
     std::string why = DriveRefusal(d);
-    std::printf("%-10s %-26s %-16s %8.1f GB  %s\" %s %s  %s\n", d.name().c_str(), d.model().c_str(),
-                d.serial().c_str(), d.capacity() / 1e9, d.formfactor().empty() ? "?" : d.formfactor().c_str(),
-                d.media().c_str(),
+    std::printf("%-10s %-26s %-16s %8.1f GB  %s\" %s %s  %s\n", d.name().c_str(), d.model().c_str(), d.serial().c_str(),
+                d.capacity() / 1e9, d.formfactor().empty() ? "?" : d.formfactor().c_str(), d.media().c_str(),
                 d.interface().c_str(), why.empty() ? "usable" : ("not usable: " + why).c_str());
   }
   return 0;
@@ -338,17 +339,20 @@ void PrintPrepared(const DiskPrepResult& r, const Args& args, bool dialogue) {
   const std::string& staging = args.o.staging;
   for (const auto& d : r.drives) {
     // The recovery password is a secret: never printed; it lives in a 0600 file and in the import job.
-    std::printf("drive %s: id %s, %.2f GB in %d range(s), verified; recovery password in %s/diskprep/%s.recovery-password\n",
-                d.name.c_str(), d.drive_id.c_str(), d.bytes / 1e9, d.ranges, staging.c_str(), d.name.c_str());
+    std::printf(
+        "drive %s: id %s, %.2f GB in %d range(s), verified; recovery password in %s/diskprep/%s.recovery-password\n",
+        d.name.c_str(), d.drive_id.c_str(), d.bytes / 1e9, d.ranges, staging.c_str(), d.name.c_str());
   }
   for (const std::string& rejected : r.rejected) {  // (the dialogue said these as they happened)
     if (!dialogue) std::printf("%s; it is not part of the job: do not ship it\n", RejectionReason(rejected).c_str());
   }
   const auto& a = r.location.properties();
-  std::printf("import job %s created (state %s).\nShip the drives to:\n  %s\n  %s\n  %s %s %s\n  %s\n  %s\n"
-              "Supported carriers:", r.job.name().c_str(), r.job.properties().state().c_str(),
-              a.recipientname().c_str(), a.streetaddress1().c_str(), a.postalcode().c_str(), a.city().c_str(),
-              a.stateorprovince().c_str(), a.countryorregion().c_str(), a.phone().c_str());
+  std::printf(
+      "import job %s created (state %s).\nShip the drives to:\n  %s\n  %s\n  %s %s %s\n  %s\n  %s\n"
+      "Supported carriers:",
+      r.job.name().c_str(), r.job.properties().state().c_str(), a.recipientname().c_str(), a.streetaddress1().c_str(),
+      a.postalcode().c_str(), a.city().c_str(), a.stateorprovince().c_str(), a.countryorregion().c_str(),
+      a.phone().c_str());
   for (const auto& c : a.supportedcarriers()) std::printf(" %s", c.c_str());
   std::printf("\n%s", dialogue ? "" : "Then enter the shipping details with `diskprep u:`.\n");
 }

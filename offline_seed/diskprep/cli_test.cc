@@ -39,8 +39,8 @@ class CliTest : public ::testing::Test {
     args.insert(args.begin(), "diskprep");
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
-    DriveSourceFlag mem{"--mem", "--mem NAME          drives in memory", [](const std::string& name)
-                            -> absl::StatusOr<std::unique_ptr<DriveEnumerator>> {
+    DriveSourceFlag mem{"--mem", "--mem NAME          drives in memory",
+                        [](const std::string& name) -> absl::StatusOr<std::unique_ptr<DriveEnumerator>> {
                           if (name != "bay") return absl::NotFoundError("no such memory bay");
                           auto drives = std::make_unique<diskprep_testing::MemoryDrives>();
                           drives->Add(diskprep_testing::UsableDrive("d1", 64u << 20));
@@ -106,16 +106,17 @@ TEST_F(CliTest, PreparingNeedsAStagingLocationDrivesAConfirmationAndAnEndpoint) 
 
 TEST_F(CliTest, AFailedPreparationExitsWith1) {
   Outcome r = Diskprep({"S:" + dir_ + "/staging", "--mem", "bay", "--drive", "d1", "--yes", "--control-plane",
-                    "http://127.0.0.1:1", "--json"});
+                        "http://127.0.0.1:1", "--json"});
   EXPECT_EQ(r.status, 1);
   EXPECT_THAT(r.err, HasSubstr("diskprep: " + dir_ + "/staging is not a staging location"));
   EXPECT_EQ(r.out, "");
 }
 
 TEST_F(CliTest, ShippingFindsTheJobThisComputerPrepared) {
-  ExpectUsage({"u:"}, "no import job is recorded on this computer; on the source computer give the publish settings "
-                      "file entered at \"Initiate offline backup\" (u: p:<file>; the job is then found in its "
-                      "subscription), or from any computer u: s:<staging> p:<file>");
+  ExpectUsage({"u:"},
+              "no import job is recorded on this computer; on the source computer give the publish settings "
+              "file entered at \"Initiate offline backup\" (u: p:<file>; the job is then found in its "
+              "subscription), or from any computer u: s:<staging> p:<file>");
   ExpectUsage({"U:", "s:" + dir_ + "/staging"}, "no management endpoint: --control-plane URL");
   Outcome r = Diskprep({"u:", "s:" + dir_ + "/staging", "--control-plane", "http://127.0.0.1:1", "--cancel"});
   EXPECT_EQ(r.status, 1);
@@ -132,7 +133,8 @@ TEST_F(CliTest, ShippingFindsTheJobThisComputerPrepared) {
 TEST_F(CliTest, APublishSettingsFileThatDoesNotLoadIsRefusedFirst) {
   const std::string missing = dir_ + "/nowhere.publishsettings";
   for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
-           {"u:", "p:" + missing}, {"s:" + dir_ + "/staging", "p:" + missing, "--mem", "bay", "--drive", "d1", "--yes"}}) {
+           {"u:", "p:" + missing},
+           {"s:" + dir_ + "/staging", "p:" + missing, "--mem", "bay", "--drive", "d1", "--yes"}}) {
     Outcome r = Diskprep(args);
     EXPECT_EQ(r.status, 2) << r.err;
     EXPECT_THAT(r.err, StartsWith("diskprep: p:" + missing + ": cannot read the publish settings file: "));
@@ -142,8 +144,9 @@ TEST_F(CliTest, APublishSettingsFileThatDoesNotLoadIsRefusedFirst) {
   const std::string bad = dir_ + "/bad.publishsettings";
   ASSERT_TRUE(file::WriteFileAtomic(bad, "<html>not it</html>", 0600).ok());
   ExpectUsage({"u:", "p:" + bad, "--status"},
-              "p:" + bad + ": " + bad + " is not a .publishsettings file (no <PublishData>); give the publish "
-              "settings file entered at \"Initiate offline backup\"");
+              "p:" + bad + ": " + bad +
+                  " is not a .publishsettings file (no <PublishData>); give the publish "
+                  "settings file entered at \"Initiate offline backup\"");
 }
 
 TEST_F(CliTest, HelpSaysWhatReplacesTheManagementCertificate) {

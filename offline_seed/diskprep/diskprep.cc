@@ -47,7 +47,8 @@ std::string ShortOfRoom(const DiskPrepResult& result, uint64_t remaining) {
   std::string why;
   for (const std::string& r : result.rejected) absl::StrAppend(&why, why.empty() ? "" : "; ", RejectionReason(r));
   if (why.empty()) why = "the chosen drives are full";
-  return absl::StrCat(why, "; ", cli::HumanBytes(remaining), " of staged data remain. Attach another drive and run "
+  return absl::StrCat(why, "; ", cli::HumanBytes(remaining),
+                      " of staged data remain. Attach another drive and run "
                       "the same command with it added (--drive NAME): the prepared drives are kept");
 }
 

@@ -33,9 +33,9 @@ namespace vmb::offline {
 
 struct DiskPrepOptions {
   std::string staging;
-  std::string publish_settings;  // p:, required when not on the source computer
+  std::string publish_settings;             // p:, required when not on the source computer
   DriveEnumerator* drive_source = nullptr;  // where the drives are (LinuxDrives, or a test's simulated bay)
-  std::vector<std::string> drives;  // all filled at once, each taking the next range still to ship
+  std::vector<std::string> drives;          // all filled at once, each taking the next range still to ship
   std::string control_plane;
   std::string token;
   std::string resource_group = "offlinebackup";

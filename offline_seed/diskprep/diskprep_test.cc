@@ -2,11 +2,14 @@
 // import job in the control plane; then the resume, refusal and bad-input cases.
 #include "offline_seed/diskprep/diskprep.h"
 
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <map>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
+#include "common/blob/blob_client.h"
 #include "common/crypto/digest.h"
 #include "common/crypto/encoding.h"
 #include "common/crypto/random.h"
@@ -15,29 +18,27 @@
 #include "common/http/fault_transport.h"
 #include "common/json/json.h"
 #include "common/process/subprocess.h"
+#include "common/status/http_status.h"
+#include "common/testing/azurite.h"
 #include "common/testing/status_matchers.h"
 #include "common/testing/temp_dir.h"
+#include "common/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "offline_seed/agent/staging.h"
 #include "offline_seed/certgen/certgen.h"
 #include "offline_seed/diskprep/diskprep.pb.h"
 #include "offline_seed/diskprep/shipping.h"
-#include <sys/stat.h>
+#include "offline_seed/import_job/arm_client.h"
 #include "offline_seed/manifest/drive_manifest.h"
 #include "offline_seed/repair/repair.h"
-#include "offline_seed/volume/encrypted_volume.h"
-#include "common/status/http_status.h"
-#include "offline_seed/import_job/arm_client.h"
-#include "simulators/import_export/sim_admin.h"
-#include "simulators/sata/bay_drives.h"
-#include "simulators/import_export/testing/control_plane_fixture.h"
-#include "common/time/clock.h"
 #include "offline_seed/testing/initiate_options.h"
-#include "simulators/import_export/datacenter.h"
-#include "common/blob/blob_client.h"
-#include "common/testing/azurite.h"
+#include "offline_seed/volume/encrypted_volume.h"
 #include "simulators/faultproxy/fault_proxy.h"
+#include "simulators/import_export/datacenter.h"
+#include "simulators/import_export/sim_admin.h"
+#include "simulators/import_export/testing/control_plane_fixture.h"
+#include "simulators/sata/bay_drives.h"
 
 namespace vmb::offline {
 namespace {
@@ -78,14 +79,22 @@ class DiskPrepTest : public ::testing::Test {
     // Publish settings with a management certificate made by openssl.
     std::string key = dir_ + "/k.pem", crt = dir_ + "/c.pem", p12 = dir_ + "/m.p12";
     ASSERT_EQ(process::RunCommand({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out",
-                                   crt, "-subj", "/CN=mgmt", "-days", "2"})->exit_code, 0);
-    ASSERT_EQ(process::RunCommand({"openssl", "pkcs12", "-export", "-in", crt, "-inkey", key, "-out", p12, "-passout",
-                                   "pass:"})->exit_code, 0);
+                                   crt, "-subj", "/CN=mgmt", "-days", "2"})
+                  ->exit_code,
+              0);
+    ASSERT_EQ(process::RunCommand(
+                  {"openssl", "pkcs12", "-export", "-in", crt, "-inkey", key, "-out", p12, "-passout", "pass:"})
+                  ->exit_code,
+              0);
     publish_ = dir_ + "/sub.publishsettings";
-    ASSERT_TRUE(file::WriteFileAtomic(publish_, "<PublishData><PublishProfile SchemaVersion=\"2.0\"><Subscription Id=\"sub-123\" "
-                                                "Name=\"Backup\" ServiceManagementUrl=\"https://management.core.windows.net\" "
-                                                "ManagementCertificate=\"" + crypto::Base64Encode(*file::ReadFile(p12)) +
-                                                "\"/></PublishProfile></PublishData>", 0600).ok());
+    ASSERT_TRUE(file::WriteFileAtomic(publish_,
+                                      "<PublishData><PublishProfile SchemaVersion=\"2.0\"><Subscription Id=\"sub-123\" "
+                                      "Name=\"Backup\" ServiceManagementUrl=\"https://management.core.windows.net\" "
+                                      "ManagementCertificate=\"" +
+                                          crypto::Base64Encode(*file::ReadFile(p12)) +
+                                          "\"/></PublishProfile></PublishData>",
+                                      0600)
+                    .ok());
 
     // The agent stages the initial backup.
     std::string src = dir_ + "/src";
@@ -100,13 +109,14 @@ class DiskPrepTest : public ::testing::Test {
 
     bay_ = std::make_unique<sata::DriveBay>(dir_ + "/bay");
     drive_source_ = std::make_unique<sata::BayDrives>(dir_ + "/bay");
-    AddDrive("d1", 24u << 20, "sata3", "2.5", "ssd");   // 7 MiB of data area: the job spans two drives
+    AddDrive("d1", 24u << 20, "sata3", "2.5", "ssd");  // 7 MiB of data area: the job spans two drives
     AddDrive("d2", 64u << 20, "sata2", "3.5", "hdd");
     AddDrive("usb", 64u << 20, "usb", "2.5", "hdd");
     AddDrive("huge", 12'000'000'000'000ull, "sata3", "3.5", "hdd");
   }
 
-  void AddDrive(const std::string& name, uint64_t cap, const std::string& itf, const std::string& ff, const std::string& media) {
+  void AddDrive(const std::string& name, uint64_t cap, const std::string& itf, const std::string& ff,
+                const std::string& media) {
     sata::proto::DriveSpec s;
     s.set_name(name);
     s.set_model("Model " + name);
@@ -210,7 +220,8 @@ class DiskPrepTest : public ::testing::Test {
       absl::StatusOr<std::string> staged = file::ReadFile(staging_ + "/images/" + name);
       if (!staged.ok()) continue;
       ++images;
-      absl::StatusOr<std::string> imported = storage.GetBlob(account.WithContainer("offline").WithBlob("seedjob1/" + name));
+      absl::StatusOr<std::string> imported =
+          storage.GetBlob(account.WithContainer("offline").WithBlob("seedjob1/" + name));
       EXPECT_TRUE(imported.ok()) << imported.status();
       if (imported.ok()) {
         EXPECT_TRUE(*imported == *staged) << name;
@@ -230,14 +241,15 @@ class DiskPrepTest : public ::testing::Test {
     ie::ArmImportJobClient client(transport_, url_, "tok");
     ie::SimAdmin admin(transport_, url_, "tok");
     ie::JobRef ref{"sub-123", "offlinebackup", "seedjob1"};
-    blob::BlobClient storage(transport_,
-                             *blob::SharedKeyCredential::Create(vmb::testing::Azurite::kAccount, vmb::testing::Azurite::kKey));
+    blob::BlobClient storage(
+        transport_, *blob::SharedKeyCredential::Create(vmb::testing::Azurite::kAccount, vmb::testing::Azurite::kKey));
     blob::BlobUri account = *blob::BlobUri::ForAccount((*azurite)->endpoint());
     int completed_first_time = 0, resumed = 0;
     std::map<std::string, int> faults;
     std::unique_ptr<sim::FaultProxy> storage_proxy, plane_proxy;  // one pair for all deliveries
     if (through_proxy) {
-      storage_proxy = *sim::FaultProxy::Start(absl::StrCat("http://127.0.0.1:", (*azurite)->port()), http::FaultPlan::None());
+      storage_proxy =
+          *sim::FaultProxy::Start(absl::StrCat("http://127.0.0.1:", (*azurite)->port()), http::FaultPlan::None());
       plane_proxy = *sim::FaultProxy::Start(url_, http::FaultPlan::None());
     }
     for (uint64_t seed = 1; seed <= 20; ++seed) {
@@ -289,9 +301,11 @@ class DiskPrepTest : public ::testing::Test {
       total += n;
       absl::StrAppend(&kinds, " ", kind, " x", n, ";");
     }
-    std::printf("20 imports (seeds 1-20, %s): %d completed through the faults, %d failed cleanly and completed when "
-                "resumed; %d faults injected:%s\n", through_proxy ? "fault proxy on the wire" : "in-process transport",
-                completed_first_time, resumed, total, kinds.c_str());
+    std::printf(
+        "20 imports (seeds 1-20, %s): %d completed through the faults, %d failed cleanly and completed when "
+        "resumed; %d faults injected:%s\n",
+        through_proxy ? "fault proxy on the wire" : "in-process transport", completed_first_time, resumed, total,
+        kinds.c_str());
     EXPECT_GT(total, 20);
   }
 
@@ -317,7 +331,8 @@ TEST_F(DiskPrepTest, SourceToVerifiedDrivesAndImportJob) {
     EXPECT_EQ(r->job.properties().drivelist(i).driveheaderhash(), DriveHeaderHash(*ReadVolumeHeader(*raw)));
   }
   uint64_t shipped = 0;
-  for (int i = 0; i < 2; ++i) shipped += VerifyLikeTheDatacenter(i == 0 ? "d1" : "d2", r->job.properties().drivelist(i));
+  for (int i = 0; i < 2; ++i)
+    shipped += VerifyLikeTheDatacenter(i == 0 ? "d1" : "d2", r->job.properties().drivelist(i));
   const uint64_t staged = StagedBytes();
   EXPECT_EQ(shipped, staged) << "every staged byte is on exactly one drive";
   // Re-running finds everything done and the job already created.
@@ -440,11 +455,12 @@ TEST_F(DiskPrepTest, ACounterfeitDriveAloneIsNamedWithItsReasonNotFull) {
   sata::proto::DriveSpec fake = *bay_->Get("fake");
   fake.set_realcapacity(20u << 20);
   ASSERT_THAT(bay_->Update(fake), IsOk());
-  EXPECT_THAT(PrepareDrives(Options({"fake"})),
-              StatusIs(absl::StatusCode::kResourceExhausted,
-                       ::testing::AllOf(HasSubstr("drive fake (serial SN-fake) is counterfeit: it holds at most 23.1 MB "
-                                                  "(23064576 bytes) of the 67.1 MB (67108864 bytes) it claims"),
-                                        HasSubstr("use another drive"), ::testing::Not(HasSubstr("full")))));
+  EXPECT_THAT(
+      PrepareDrives(Options({"fake"})),
+      StatusIs(absl::StatusCode::kResourceExhausted,
+               ::testing::AllOf(HasSubstr("drive fake (serial SN-fake) is counterfeit: it holds at most 23.1 MB "
+                                          "(23064576 bytes) of the 67.1 MB (67108864 bytes) it claims"),
+                                HasSubstr("use another drive"), ::testing::Not(HasSubstr("full")))));
   std::filesystem::remove_all(staging_ + "/diskprep");  // (its journal says rejected: a new run would skip it)
   DiskPrepOptions dialogue = Options({"fake"});
   dialogue.return_when_full = true;
@@ -510,17 +526,19 @@ TEST_F(DiskPrepTest, ShippingDetailsMoveTheJobToShipping) {
   for (const char* date : {"2020-01-15", "2099-01-01"}) {  // long past, far ahead: the two-week rule
     wrong = d;
     wrong.ship_date = date;
-    EXPECT_THAT(RecordShipping(so, wrong), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("two weeks"))) << date;
+    EXPECT_THAT(RecordShipping(so, wrong), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("two weeks")))
+        << date;
   }
   wrong = d;
   wrong.return_address.clear_email();
   EXPECT_THAT(RecordShipping(so, wrong), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("email")));
   // A tracking number already used by another job is refused by the service.
   ie::ArmImportJobClient client(transport_, url_, "tok");
-    ie::SimAdmin admin(transport_, url_, "tok");
+  ie::SimAdmin admin(transport_, url_, "tok");
   ie::proto::Job other;
   other.set_location("westeurope");
-  other.mutable_properties()->set_storageaccountid(client.GetStorageAccount("sub-123", "offlinebackup", "seedacct")->id());
+  other.mutable_properties()->set_storageaccountid(
+      client.GetStorageAccount("sub-123", "offlinebackup", "seedacct")->id());
   other.mutable_properties()->set_jobtype("Import");
   auto* other_drive = other.mutable_properties()->add_drivelist();
   other_drive->set_driveid("OTHER-1");
@@ -603,8 +621,8 @@ TEST_F(DiskPrepTest, DatacenterImportsTheDrivesIntoStorage) {
   EXPECT_EQ(AzureErrorCodeOf(CancelJob(so).status()), "InvalidStateTransition") << "too late to cancel";
 
   // The page blobs hold exactly the staged images.
-  blob::BlobClient storage(transport_,
-                           *blob::SharedKeyCredential::Create(vmb::testing::Azurite::kAccount, vmb::testing::Azurite::kKey));
+  blob::BlobClient storage(
+      transport_, *blob::SharedKeyCredential::Create(vmb::testing::Azurite::kAccount, vmb::testing::Azurite::kKey));
   blob::BlobUri account = *blob::BlobUri::ForAccount((*azurite)->endpoint());
   EXPECT_GE(ExpectImportEqualsStaging(storage, account), 2);
   blob::ListOptions lo;
@@ -651,36 +669,41 @@ TEST_F(DiskPrepTest, DatacenterReportsCorruptedRangesAndNeverWritesThem) {
   ASSERT_EQ(r->drives.size(), 1u);
   EXPECT_EQ(r->drives[0].state, "CompletedMoreInfo");
   EXPECT_EQ(r->drives[0].ranges_corrupted, 1);
-  blob::BlobClient storage(transport_,
-                           *blob::SharedKeyCredential::Create(vmb::testing::Azurite::kAccount, vmb::testing::Azurite::kKey));
+  blob::BlobClient storage(
+      transport_, *blob::SharedKeyCredential::Create(vmb::testing::Azurite::kAccount, vmb::testing::Azurite::kKey));
   blob::BlobUri account = *blob::BlobUri::ForAccount((*azurite)->endpoint());
   blob::ListOptions lo;
   lo.prefix = "waies/";
   auto logs = *storage.ListBlobs(account.WithContainer("waimportexport"), lo);
   std::string error_log;
   for (const auto& l : logs) {
-    if (absl::EndsWith(l.name, "_error.xml")) error_log = *storage.GetBlob(account.WithContainer("waimportexport").WithBlob(l.name));
+    if (absl::EndsWith(l.name, "_error.xml"))
+      error_log = *storage.GetBlob(account.WithContainer("waimportexport").WithBlob(l.name));
   }
   EXPECT_THAT(error_log, HasSubstr("Status=\"Corrupted\""));
   EXPECT_THAT(error_log, HasSubstr("<BlobPath>offline/seedjob1/image-0001.vhd</BlobPath>"));  // the drive's 2nd range
   // The corrupted range was not written: the blob holds zeros there, not the damaged bytes.
-  absl::StatusOr<std::string> head = storage.GetBlob(account.WithContainer("offline").WithBlob("seedjob1/image-0001.vhd"),
-                                                     blob::ByteRange{0, 4096});
+  absl::StatusOr<std::string> head =
+      storage.GetBlob(account.WithContainer("offline").WithBlob("seedjob1/image-0001.vhd"), blob::ByteRange{0, 4096});
   ASSERT_TRUE(head.ok()) << head.status();
   EXPECT_EQ(*head, std::string(4096, '\0'));
   EXPECT_NE(file::ReadFile(staging_ + "/images/image-0001.vhd")->substr(0, 4096), std::string(4096, '\0'));
 
   // The repair step re-sends only that range, from the staging location; it needs no return shipping (the job is
   // still Packaging), and after it the job, shipped back, is Closed: it had errors.
-  EXPECT_EQ(ie::ArmImportJobClient(transport_, url_, "tok").GetJob({"sub-123", "offlinebackup", "seedjob1"})
-                ->properties().state(), "Packaging");
+  EXPECT_EQ(ie::ArmImportJobClient(transport_, url_, "tok")
+                .GetJob({"sub-123", "offlinebackup", "seedjob1"})
+                ->properties()
+                .state(),
+            "Packaging");
   RepairOptions rep{staging_, url_, "tok", "offlinebackup", &storage, account, transport_};
   absl::StatusOr<RepairResult> repaired = RepairImport(rep);
   ASSERT_TRUE(repaired.ok()) << repaired.status();
   EXPECT_EQ(repaired->ranges_resent, 1);
   EXPECT_EQ(repaired->drives.size(), 1u);
   EXPECT_GE(ExpectImportEqualsStaging(storage, account), 2);
-  absl::StatusOr<ie::proto::Job> closed = ie::ShipBack({url_, "tok", "sub-123", "offlinebackup", "seedjob1", transport_});
+  absl::StatusOr<ie::proto::Job> closed =
+      ie::ShipBack({url_, "tok", "sub-123", "offlinebackup", "seedjob1", transport_});
   ASSERT_TRUE(closed.ok()) << closed.status();
   EXPECT_EQ(closed->properties().state(), "Closed");
   // Repair still works from the returned drives' logs (ShippedBack keeps the copy status).
@@ -696,7 +719,7 @@ TEST_F(DiskPrepTest, WrongPasswordAndMissingDriveAreRepairedOverTheNetwork) {
   ASSERT_TRUE(PrepareDrives(Options({"d1", "d2"})).ok());
   Ship("UPS", "1Z999AA10123456799", 2);
   ie::ArmImportJobClient client(transport_, url_, "tok");
-    ie::SimAdmin admin(transport_, url_, "tok");
+  ie::SimAdmin admin(transport_, url_, "tok");
   ie::JobRef ref{"sub-123", "offlinebackup", "seedjob1"};
   ie::proto::Job job = *client.GetJob(ref);
   job.mutable_properties()->mutable_drivelist(0)->set_bitlockerkey(
@@ -711,8 +734,8 @@ TEST_F(DiskPrepTest, WrongPasswordAndMissingDriveAreRepairedOverTheNetwork) {
   EXPECT_EQ(r->drives[1].state, "NeverReceived");
   EXPECT_EQ(r->job.properties().drivelist(1).state(), "NeverReceived");
 
-  blob::BlobClient storage(transport_,
-                           *blob::SharedKeyCredential::Create(vmb::testing::Azurite::kAccount, vmb::testing::Azurite::kKey));
+  blob::BlobClient storage(
+      transport_, *blob::SharedKeyCredential::Create(vmb::testing::Azurite::kAccount, vmb::testing::Azurite::kKey));
   blob::BlobUri account = *blob::BlobUri::ForAccount((*azurite)->endpoint());
   RepairOptions rep{staging_, url_, "tok", "offlinebackup", &storage, account, transport_};
   absl::StatusOr<RepairResult> repaired = RepairImport(rep);
@@ -730,9 +753,11 @@ TEST_F(DiskPrepTest, ImportsUnderInjectedFaultsCompleteOrResume) { ImportSoak(/*
 TEST_F(DiskPrepTest, ImportsThroughTheFaultProxyCompleteOrResume) { ImportSoak(/*through_proxy=*/true); }
 
 TEST_F(DiskPrepTest, RefusalsAndBadInput) {
-  EXPECT_THAT(PrepareDrives(Options({"usb"})), StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("internal SATA")));
+  EXPECT_THAT(PrepareDrives(Options({"usb"})),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("internal SATA")));
   EXPECT_THAT(PrepareDrives(Options({"huge"})), StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("10 TB")));
-  EXPECT_THAT(PrepareDrives(Options({"d1"})), StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("Attach another drive")));
+  EXPECT_THAT(PrepareDrives(Options({"d1"})),
+              StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("Attach another drive")));
   DiskPrepOptions bad = Options({"d2"});
   bad.staging = dir_ + "/not-staging";
   EXPECT_THAT(PrepareDrives(bad), StatusIs(absl::StatusCode::kNotFound, HasSubstr("not a staging location")));

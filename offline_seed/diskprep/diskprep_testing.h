@@ -52,8 +52,8 @@ class MemoryDrives : public DriveEnumerator {
   absl::StatusOr<std::unique_ptr<io::BlockDevice>> Open(const std::string& name) override {
     if (!memory_.count(name)) return absl::NotFoundError(absl::StrCat("no drive ", name));
     if (gone_[name]) return absl::UnavailableError(absl::StrCat("drive ", name, " is not there"));
-    return std::make_unique<io::testing::FaultyDevice>(memory_.at(name).get(),
-                                                       [](const char*, uint64_t, uint64_t) { return absl::OkStatus(); });
+    return std::make_unique<io::testing::FaultyDevice>(
+        memory_.at(name).get(), [](const char*, uint64_t, uint64_t) { return absl::OkStatus(); });
   }
 
  private:

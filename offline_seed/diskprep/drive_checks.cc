@@ -64,7 +64,8 @@ absl::Status ProbeCapacity(io::BlockDevice& device, const std::string& name) {
     if (!kept[i]) {
       return absl::DataLossError(absl::StrFormat(
           "drive %s reports %s but does not keep what is written at %s (a counterfeit or failing drive); use "
-          "another drive", name, cli::HumanBytes(device.size()), cli::HumanBytes(at[i])));
+          "another drive",
+          name, cli::HumanBytes(device.size()), cli::HumanBytes(at[i])));
     }
   }
   return absl::OkStatus();

@@ -24,9 +24,10 @@ absl::Status AppendRecord(Journal& journal, const proto::DiskPrepRecord& record)
 
 absl::Status WithReattachHint(const absl::Status& status) {
   if (status.code() != absl::StatusCode::kUnavailable) return status;
-  return absl::UnavailableError(absl::StrCat(status.message(), ". Reattach the drive (or attach another) and run the "
-                                                                "same command again: diskprep resumes at the last "
-                                                                "durable range"));
+  return absl::UnavailableError(absl::StrCat(status.message(),
+                                             ". Reattach the drive (or attach another) and run the "
+                                             "same command again: diskprep resumes at the last "
+                                             "durable range"));
 }
 
 }  // namespace vmb::offline

@@ -101,8 +101,9 @@ TEST(SubmitImportJob, CreatesTheJobWithEveryDrive) {
   EXPECT_EQ(job.tags().at(kItemTag), "item-42");
   EXPECT_EQ(job.tags().at(kSourceHostTag), "source-pc") << "so u: on the source computer finds it";
   const auto& p = job.properties();
-  EXPECT_EQ(p.storageaccountid(), "/subscriptions/sub-123/resourceGroups/offlinebackup/providers/Microsoft.Storage/"
-                                  "storageAccounts/seedacct");
+  EXPECT_EQ(p.storageaccountid(),
+            "/subscriptions/sub-123/resourceGroups/offlinebackup/providers/Microsoft.Storage/"
+            "storageAccounts/seedacct");
   EXPECT_EQ(p.jobtype(), "Import");
   EXPECT_TRUE(p.backupdrivemanifest());
   EXPECT_EQ(p.diagnosticspath(), "waimportexport");

@@ -139,14 +139,14 @@ absl::Status CheckChosen(const std::string& name, const drives::proto::DriveInfo
                          const std::vector<std::unique_ptr<DriveState>>& others) {
   std::string refusal = DriveRefusal(spec);
   if (!refusal.empty() && spec.attached()) {
-    return absl::FailedPreconditionError(absl::StrCat("drive ", name, " (", spec.model(), ", serial ", spec.serial(),
-                                                      ") cannot be used: ", refusal));
+    return absl::FailedPreconditionError(
+        absl::StrCat("drive ", name, " (", spec.model(), ", serial ", spec.serial(), ") cannot be used: ", refusal));
   }
   for (const auto& other : others) {
     if (!serial_id.empty() && other->serial_id == serial_id) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "drives ", other->name, " and ", name, " report the same serial number ", spec.serial(),
-          ": the import job names drives by serial; use drives with their own serial numbers"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("drives ", other->name, " and ", name, " report the same serial number ", spec.serial(),
+                       ": the import job names drives by serial; use drives with their own serial numbers"));
     }
   }
   return absl::OkStatus();

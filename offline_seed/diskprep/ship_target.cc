@@ -60,15 +60,15 @@ absl::StatusOr<ie::JobRef> FindWaitingJob(ie::ImportJobService& service, const J
                                             "s:<staging location>)"));
   }
   if (found.empty()) {
-    return absl::NotFoundError(absl::StrCat(
-        "no import job prepared from this computer (", search.host, ") waits for its package in ", where,
-        "; name it with --job NAME, or give s:<staging location>"));
+    return absl::NotFoundError(absl::StrCat("no import job prepared from this computer (", search.host,
+                                            ") waits for its package in ", where,
+                                            "; name it with --job NAME, or give s:<staging location>"));
   }
   if (found.size() > 1) {
     std::vector<std::string> names;
     for (const ie::JobRef& r : found) names.push_back(absl::StrCat(r.name, " (", r.subscription, ")"));
-    return absl::FailedPreconditionError(absl::StrCat("several import jobs wait for this computer: ",
-                                                      absl::StrJoin(names, ", "), "; choose one with --job NAME"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "several import jobs wait for this computer: ", absl::StrJoin(names, ", "), "; choose one with --job NAME"));
   }
   return found.front();
 }

@@ -84,8 +84,10 @@ absl::Status WriteRecord(const std::string& path, const ie::JobRef& ref, const i
   record.set_arriveby(absl::FormatTime(kUtc, entered + kArrivalWindow, absl::UTCTimeZone()));
   absl::Status written = file::WriteFileAtomic(path, json::ToJson(record, true), 0600);
   if (written.ok()) return written;
-  return absl::Status(written.code(), absl::StrCat("import job ", record.name(), " has the new shipping details, but "
-                                                   "the local record could not be written: ", written.message()));
+  return absl::Status(written.code(), absl::StrCat("import job ", record.name(),
+                                                   " has the new shipping details, but "
+                                                   "the local record could not be written: ",
+                                                   written.message()));
 }
 
 }  // namespace
@@ -111,11 +113,18 @@ absl::Status CheckShippingDetails(const ShippingDetails& d, const ie::proto::Job
                                   absl::Time entered) {
   const ie::proto::ReturnAddress& a = d.return_address;
   // Each detail by the rule the dialogue checks it with as it is typed (shipping_checks.h).
-  const std::pair<const char*, std::string> fields[] = {
-      {"carrier", d.carrier}, {"tracking-number", d.tracking_number}, {"ship-date", d.ship_date},
-      {"drive-count", absl::StrCat(d.drive_count)}, {"contact", a.recipientname()}, {"street", a.streetaddress1()},
-      {"city", a.city()}, {"state", a.stateorprovince()}, {"postal-code", a.postalcode()},
-      {"country", a.countryorregion()}, {"phone", a.phone()}, {"email", a.email()}};
+  const std::pair<const char*, std::string> fields[] = {{"carrier", d.carrier},
+                                                        {"tracking-number", d.tracking_number},
+                                                        {"ship-date", d.ship_date},
+                                                        {"drive-count", absl::StrCat(d.drive_count)},
+                                                        {"contact", a.recipientname()},
+                                                        {"street", a.streetaddress1()},
+                                                        {"city", a.city()},
+                                                        {"state", a.stateorprovince()},
+                                                        {"postal-code", a.postalcode()},
+                                                        {"country", a.countryorregion()},
+                                                        {"phone", a.phone()},
+                                                        {"email", a.email()}};
   for (const auto& [field, value] : fields) RETURN_IF_ERROR(CheckShippingField(field, value, job, where, entered));
   return absl::OkStatus();
 }
@@ -129,7 +138,8 @@ absl::Status CheckShippingUpdatable(const ie::proto::Job& job) {
   }
   return absl::FailedPreconditionError(absl::StrCat("import job ", job.name(), " is ", state,
                                                     ": Azure takes shipping details only while a job is Creating or "
-                                                    "Shipping; ", next, ". Nothing was changed"));
+                                                    "Shipping; ",
+                                                    next, ". Nothing was changed"));
 }
 
 absl::StatusOr<ShippingResult> RecordShipping(const ShippingOptions& o, const ShippingDetails& d) {

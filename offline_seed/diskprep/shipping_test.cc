@@ -2,6 +2,8 @@
 // prepared the drives (ship_target.h), a second run that corrects a detail (one request, refused by the job's state
 // before anything is sent, the local record written only after the control plane accepted), and the seed's
 // two-week rule on a FakeClock.
+#include "offline_seed/diskprep/shipping.h"
+
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -21,7 +23,6 @@
 #include "offline_seed/diskprep/cli.h"
 #include "offline_seed/diskprep/job_submitter.h"
 #include "offline_seed/diskprep/ship_target.h"
-#include "offline_seed/diskprep/shipping.h"
 #include "offline_seed/diskprep/shipping_record.pb.h"
 #include "offline_seed/import_job/arm_client.h"
 #include "offline_seed/testing/initiate_options.h"
@@ -58,7 +59,9 @@ class ShippingTest : public ::testing::Test {
     plane_ = std::move(*plane);
     counting_ = std::make_unique<CountingTransport>(plane_->transport());
     ASSERT_THAT(ie::SimAdmin(plane_->transport(), plane_->url(), "tok")
-                    .PutStorageAccount("sub-123", "offlinebackup", "seedacct", "westeurope").status(), IsOk());
+                    .PutStorageAccount("sub-123", "offlinebackup", "seedacct", "westeurope")
+                    .status(),
+                IsOk());
     ASSERT_THAT(file::MakeDirs(dir_ + "/src"), IsOk());
     ASSERT_THAT(file::WriteFileAtomic(dir_ + "/src/a.txt", "hello", 0644), IsOk());
     staging_ = dir_ + "/staging";
@@ -107,7 +110,8 @@ class ShippingTest : public ::testing::Test {
     ASSERT_THAT(plane_->plane().Mutate([&](ie::proto::ServerState& st) {
       st.mutable_jobs(0)->mutable_properties()->set_state(state);
       return absl::OkStatus();
-    }), IsOk());
+    }),
+                IsOk());
   }
 
   proto::ShippingRecord Record(const std::string& path) {
@@ -185,7 +189,8 @@ TEST_F(ShippingTest, ACorrectionTheJobsStateForbidsIsRefusedBeforeSending) {
     counting_->patches = 0;
     EXPECT_THAT(RecordShipping(Options(), Details("JD0146000039")),
                 StatusIs(absl::StatusCode::kFailedPrecondition,
-                         HasSubstr(absl::StrCat("import job seedjob1 is ", state, ": Azure takes shipping details only "
+                         HasSubstr(absl::StrCat("import job seedjob1 is ", state,
+                                                ": Azure takes shipping details only "
                                                 "while a job is Creating or Shipping; "))))
         << state;
     EXPECT_EQ(counting_->patches, 0) << state;
@@ -254,11 +259,33 @@ std::vector<std::string> Flags(const std::vector<std::string>& first, const std:
                                const std::string& tracking) {
   std::vector<std::string> args = first;
   const std::string today = absl::FormatTime("%Y-%m-%d", absl::Now(), absl::UTCTimeZone());
-  for (const char* a :
-       {"--control-plane", url.c_str(), "--token", "tok", "--carrier", "DHL", "--tracking-number", tracking.c_str(),
-        "--ship-date", today.c_str(), "--drive-count", "1", "--contact", "Backup Ops", "--street", "Main St 1",
-        "--city", "Utrecht", "--postal-code", "3511", "--country", "Netherlands", "--phone", "+31 30 000 0000",
-        "--email", "ops@example.com", "--yes"}) {
+  for (const char* a : {"--control-plane",
+                        url.c_str(),
+                        "--token",
+                        "tok",
+                        "--carrier",
+                        "DHL",
+                        "--tracking-number",
+                        tracking.c_str(),
+                        "--ship-date",
+                        today.c_str(),
+                        "--drive-count",
+                        "1",
+                        "--contact",
+                        "Backup Ops",
+                        "--street",
+                        "Main St 1",
+                        "--city",
+                        "Utrecht",
+                        "--postal-code",
+                        "3511",
+                        "--country",
+                        "Netherlands",
+                        "--phone",
+                        "+31 30 000 0000",
+                        "--email",
+                        "ops@example.com",
+                        "--yes"}) {
     args.push_back(a);
   }
   return args;
@@ -275,8 +302,9 @@ TEST_F(ShippingTest, UAloneShowsTheJobsStatus) {
   EXPECT_THAT(status.out, HasSubstr("import job seedjob1: Creating (0%)\n  drive SN-d1"));
   Outcome alone = Diskprep(copy, {"u:", "--control-plane", plane_->url(), "--token", "tok"});
   ASSERT_EQ(alone.status, 0) << alone.err;
-  EXPECT_EQ(alone.out, status.out + "To enter or correct the shipping details, run u: on a terminal or with "
-                                    "--carrier ... --yes (see --help).\n");
+  EXPECT_EQ(alone.out, status.out +
+                           "To enter or correct the shipping details, run u: on a terminal or with "
+                           "--carrier ... --yes (see --help).\n");
   EXPECT_EQ(alone.err, "");
   EXPECT_EQ(JobNow().properties().state(), "Creating") << "nothing sent";
 }
@@ -288,8 +316,10 @@ TEST_F(ShippingTest, UOnTheSourceComputerWhenAnotherComputerPreparedTheDrives) {
   const std::string source = dir_ + "/source-computer";
   ASSERT_THAT(file::MakeDirs(source), IsOk());
   const std::string publish = dir_ + "/sub.publishsettings";
-  ASSERT_THAT(file::WriteFileAtomic(publish, "<PublishData><PublishProfile SchemaVersion=\"2.0\"><Subscription "
-                                             "Id=\"sub-123\" Name=\"Backup\"/></PublishProfile></PublishData>", 0600),
+  ASSERT_THAT(file::WriteFileAtomic(publish,
+                                    "<PublishData><PublishProfile SchemaVersion=\"2.0\"><Subscription "
+                                    "Id=\"sub-123\" Name=\"Backup\"/></PublishProfile></PublishData>",
+                                    0600),
               IsOk());
   Outcome r = Diskprep(source, Flags({"u:", "p:" + publish}, plane_->url(), "JD0146000038"));
   ASSERT_EQ(r.status, 0) << r.err;
@@ -298,17 +328,16 @@ TEST_F(ShippingTest, UOnTheSourceComputerWhenAnotherComputerPreparedTheDrives) {
   r = Diskprep(source, Flags({"u:", "p:" + publish, "--job", "seedjob1"}, plane_->url(), "JD0146000039"));
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(JobNow().properties().deliverypackage().trackingnumber(), "JD0146000039");
-  EXPECT_EQ(Record(source + "/shipping-seedjob1.json").properties().deliverypackage().trackingnumber(),
-            "JD0146000039");
+  EXPECT_EQ(Record(source + "/shipping-seedjob1.json").properties().deliverypackage().trackingnumber(), "JD0146000039");
   SetState("Received");
   r = Diskprep(source, Flags({"u:", "p:" + publish, "--job", "seedjob1"}, plane_->url(), "JD0146000040"));
   EXPECT_EQ(r.status, 1);
-  EXPECT_EQ(r.err, "diskprep: import job seedjob1 is Received: Azure takes shipping details only while a job is "
-                   "Creating or Shipping; the datacenter has the package, so the details can no longer change; "
-                   "`diskprep u:` shows its progress. Nothing was changed\n");
+  EXPECT_EQ(r.err,
+            "diskprep: import job seedjob1 is Received: Azure takes shipping details only while a job is "
+            "Creating or Shipping; the datacenter has the package, so the details can no longer change; "
+            "`diskprep u:` shows its progress. Nothing was changed\n");
   EXPECT_EQ(JobNow().properties().deliverypackage().trackingnumber(), "JD0146000039");
-  EXPECT_EQ(Record(source + "/shipping-seedjob1.json").properties().deliverypackage().trackingnumber(),
-            "JD0146000039");
+  EXPECT_EQ(Record(source + "/shipping-seedjob1.json").properties().deliverypackage().trackingnumber(), "JD0146000039");
   // Without p: this computer has no record of the job: u: says what to give.
   r = Diskprep(source, {"u:", "--control-plane", plane_->url(), "--token", "tok"});
   EXPECT_EQ(r.status, 2);

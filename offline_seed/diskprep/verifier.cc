@@ -54,10 +54,10 @@ absl::Status CheckUnlocksAndManifest(DriveState& d, const std::string& area) {
     if (!rs.ok()) return WithReattachHint(rs);
   }
   if (!reopened.ok() || area_back != area) {
-    return absl::DataLossError(absl::StrCat("verification failed on drive ", d.name, ": ",
-                                            reopened.ok() ? "the manifest does not read back"
-                                                          : "the volume no longer unlocks from the drive",
-                                            " (a counterfeit or failing drive)"));
+    return absl::DataLossError(
+        absl::StrCat("verification failed on drive ", d.name, ": ",
+                     reopened.ok() ? "the manifest does not read back" : "the volume no longer unlocks from the drive",
+                     " (a counterfeit or failing drive)"));
   }
   return absl::OkStatus();
 }
@@ -72,7 +72,8 @@ absl::Status CheckLastDurableRange(DriveState& d) {
   if (!s.ok()) return WithReattachHint(s);
   if (!Matches(back, last)) {
     return absl::DataLossError(absl::StrCat("drive ", d.name, ": the last journaled range (", last.blob(), " at ",
-                                            last.offset(), ") does not read back; the drive lost acknowledged "
+                                            last.offset(),
+                                            ") does not read back; the drive lost acknowledged "
                                             "writes and cannot be trusted"));
   }
   return absl::OkStatus();

@@ -4,10 +4,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <algorithm>
 #include <set>
 
 #include "absl/strings/ascii.h"
@@ -31,7 +31,9 @@ std::string DiskOf(const std::string& device) {
   std::string name = device.substr(5);
   if (absl::StartsWith(name, "nvme") || absl::StartsWith(name, "mmcblk")) {
     size_t p = name.rfind('p');
-    return p != std::string::npos && p > 4 && absl::ascii_isdigit(name[p + 1 < name.size() ? p + 1 : p]) ? name.substr(0, p) : name;
+    return p != std::string::npos && p > 4 && absl::ascii_isdigit(name[p + 1 < name.size() ? p + 1 : p])
+               ? name.substr(0, p)
+               : name;
   }
   while (!name.empty() && absl::ascii_isdigit(static_cast<unsigned char>(name.back()))) name.pop_back();
   return name;
@@ -46,8 +48,8 @@ absl::StatusOr<drives::proto::DriveInfo> DriveEnumerator::Get(const std::string&
     if (d.name() == name) return d;
     absl::StrAppend(&names, names.empty() ? "" : ", ", d.name());
   }
-  return absl::NotFoundError(absl::StrCat("no drive named ", name, "; the drives are: ",
-                                          names.empty() ? "(none)" : names));
+  return absl::NotFoundError(
+      absl::StrCat("no drive named ", name, "; the drives are: ", names.empty() ? "(none)" : names));
 }
 
 absl::StatusOr<std::vector<drives::proto::DriveInfo>> LinuxDrives::List() {
@@ -58,9 +60,9 @@ absl::StatusOr<std::vector<drives::proto::DriveInfo>> LinuxDrives::List() {
 absl::StatusOr<std::unique_ptr<io::BlockDevice>> LinuxDrives::Open(const std::string& name) {
   ASSIGN_OR_RETURN(drives::proto::DriveInfo d, Get(name));
   if (!d.attached() || d.system()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "drive ", name, " is ", d.system() ? "the system disk" : "in use (a partition of it is mounted)",
-        "; it is never written"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("drive ", name, " is ", d.system() ? "the system disk" : "in use (a partition of it is mounted)",
+                     "; it is never written"));
   }
   ASSIGN_OR_RETURN(std::unique_ptr<RawBlockDevice> device,
                    RawBlockDevice::Open(d.devicepath(), d.capacity(), std::max<uint32_t>(d.sectorsize(), 4096)));
@@ -148,7 +150,8 @@ absl::Status RawBlockDevice::Read(uint64_t offset, uint64_t length, std::string*
   RETURN_IF_ERROR(io::CheckRange(size_, offset, length));
   if (offset % alignment_ || length % alignment_) return absl::InvalidArgumentError("unaligned raw drive read");
   void* buf = nullptr;
-  if (::posix_memalign(&buf, alignment_, length ? length : alignment_) != 0) return absl::ResourceExhaustedError("no memory");
+  if (::posix_memalign(&buf, alignment_, length ? length : alignment_) != 0)
+    return absl::ResourceExhaustedError("no memory");
   ssize_t n = ::pread(fd_, buf, length, static_cast<off_t>(offset));
   int err = errno;
   if (n == static_cast<ssize_t>(length)) out->assign(static_cast<char*>(buf), length);

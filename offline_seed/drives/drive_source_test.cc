@@ -1,5 +1,4 @@
 #include "offline_seed/drives/drive_source.h"
-#include "common/io/testing/block_device_contract.h"
 
 #include <unistd.h>
 
@@ -8,11 +7,12 @@
 
 #include "common/crypto/random.h"
 #include "common/file/file_util.h"
+#include "common/io/testing/block_device_contract.h"
 #include "common/testing/status_matchers.h"
+#include "common/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "offline_seed/diskprep/diskprep.h"
-#include "common/testing/temp_dir.h"
 
 namespace vmb::offline {
 namespace {
@@ -43,8 +43,9 @@ TEST(LinuxDrives, FromSysBlockWithSystemAndMountedDisksNotOffered) {
   MakeDisk(root, "sdc", 976773168, "Ext HDD", "USB1", true, "/pci0000:00/usb2/2-1/2-1:1.0/host6/target6:0:0/6:0:0:0");
   MakeDisk(root, "sdd", 976773168, "Data", "D1", true, "/pci0000:00/ata3/host2/target2:0:0/2:0:0:0");
   MakeDisk(root, "loop0", 1000, "", "", false, "/virtual/loop0");
-  std::string mounts = "/dev/sda2 / ext4 rw 0 0\n/dev/sda1 /boot/efi vfat rw 0 0\n/dev/sdd1 /data xfs rw 0 0\n"
-                       "tmpfs /run tmpfs rw 0 0\n";
+  std::string mounts =
+      "/dev/sda2 / ext4 rw 0 0\n/dev/sda1 /boot/efi vfat rw 0 0\n/dev/sdd1 /data xfs rw 0 0\n"
+      "tmpfs /run tmpfs rw 0 0\n";
   auto drives = ListLinuxDrives(root, mounts);
   ASSERT_TRUE(drives.ok()) << drives.status();
   ASSERT_EQ(drives->size(), 4u);  // loop devices are never drives

@@ -13,8 +13,8 @@ namespace vmb::ie {
 
 struct RestEndpoint {
   http::HttpTransport* transport = nullptr;
-  std::string base_url;  // e.g. https://management.azure.com, https://graph.microsoft.com, or a simulator's URL
-  std::string token;     // bearer token (a secret: never logged)
+  std::string base_url;         // e.g. https://management.azure.com, https://graph.microsoft.com, or a simulator's URL
+  std::string token;            // bearer token (a secret: never logged)
   Clock* clock = &RealClock();  // times the backoff between retries
 };
 

@@ -98,24 +98,23 @@ absl::StatusOr<std::vector<proto::DriveBitLockerKey>> ArmImportJobClient::ListBi
 }
 
 absl::StatusOr<proto::Location> ArmImportJobClient::GetLocation(const std::string& location) {
-  ASSIGN_OR_RETURN(std::string body,
-                   CallRest(arm_, "GET",
-                            absl::StrCat("/providers/Microsoft.ImportExport/locations/", http::PercentEncode(location),
-                                         "?", Version()),
-                            "", "get Import/Export location " + location));
+  ASSIGN_OR_RETURN(std::string body, CallRest(arm_, "GET",
+                                              absl::StrCat("/providers/Microsoft.ImportExport/locations/",
+                                                           http::PercentEncode(location), "?", Version()),
+                                              "", "get Import/Export location " + location));
   return ParseAs<proto::Location>(body, "location");
 }
 
 absl::StatusOr<proto::StorageAccount> ArmImportJobClient::GetStorageAccount(const std::string& subscription,
-                                                                          const std::string& resource_group,
-                                                                          const std::string& name) {
-  ASSIGN_OR_RETURN(std::string body,
-                   CallRest(arm_, "GET",
-                            absl::StrCat("/subscriptions/", http::PercentEncode(subscription), "/resourceGroups/",
-                                         http::PercentEncode(resource_group),
-                                         "/providers/Microsoft.Storage/storageAccounts/", http::PercentEncode(name),
-                                         "?api-version=", kStorageApiVersion),
-                            "", "get storage account " + name));
+                                                                            const std::string& resource_group,
+                                                                            const std::string& name) {
+  ASSIGN_OR_RETURN(
+      std::string body,
+      CallRest(arm_, "GET",
+               absl::StrCat("/subscriptions/", http::PercentEncode(subscription), "/resourceGroups/",
+                            http::PercentEncode(resource_group), "/providers/Microsoft.Storage/storageAccounts/",
+                            http::PercentEncode(name), "?api-version=", kStorageApiVersion),
+               "", "get storage account " + name));
   return ParseAs<proto::StorageAccount>(body, "storage account");
 }
 

@@ -14,11 +14,10 @@ std::string DisplayNameFilter(const std::string& display_name) {
 }
 
 absl::StatusOr<proto::Application> DirectoryClient::FindApplication(const std::string& display_name) {
-  ASSIGN_OR_RETURN(std::string body,
-                   CallRest(graph_, "GET",
-                            absl::StrCat("/v1.0/applications?$filter=",
-                                         http::PercentEncode(DisplayNameFilter(display_name))),
-                            "", "find application " + display_name));
+  ASSIGN_OR_RETURN(std::string body, CallRest(graph_, "GET",
+                                              absl::StrCat("/v1.0/applications?$filter=",
+                                                           http::PercentEncode(DisplayNameFilter(display_name))),
+                                              "", "find application " + display_name));
   proto::ApplicationList list;
   RETURN_IF_ERROR(json::Parse(body, &list, "application list"));
   if (list.value_size() == 0) return absl::NotFoundError(absl::StrCat("no application named ", display_name));

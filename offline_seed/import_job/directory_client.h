@@ -17,8 +17,7 @@ inline constexpr char kGraphUrl[] = "https://graph.microsoft.com";
 class DirectoryClient {
  public:
   // `clock` times the backoff between retries of a transient failure.
-  DirectoryClient(http::HttpTransport* transport, std::string base_url, std::string token,
-                  Clock* clock = &RealClock())
+  DirectoryClient(http::HttpTransport* transport, std::string base_url, std::string token, Clock* clock = &RealClock())
       : graph_{transport, std::move(base_url), std::move(token), clock} {}
 
   // GET /v1.0/applications?$filter=displayName eq '<name>'. kNotFound when there is none.

@@ -4,8 +4,8 @@
 
 #include "absl/strings/match.h"
 #include "common/http/recording_transport.h"
-#include "common/status/http_status.h"
 #include "common/json/json.h"
+#include "common/status/http_status.h"
 #include "common/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -28,7 +28,8 @@ http::HttpResponse Ok(const std::string& body) {
 
 TEST(ArmImportJobClient, EveryCallCarriesItsApiVersionAndAzuresPath) {
   http::RecordingTransport t([](const http::HttpRequest& req) -> absl::StatusOr<http::HttpResponse> {
-    if (absl::StrContains(req.url, "listBitLockerKeys")) return Ok(R"({"value":[{"driveId":"S1","bitLockerKey":"k"}]})");
+    if (absl::StrContains(req.url, "listBitLockerKeys"))
+      return Ok(R"({"value":[{"driveId":"S1","bitLockerKey":"k"}]})");
     if (absl::StrContains(req.url, "/locations/")) return Ok(R"({"name":"westeurope"})");
     return Ok("{}");
   });
@@ -42,14 +43,17 @@ TEST(ArmImportJobClient, EveryCallCarriesItsApiVersionAndAzuresPath) {
   EXPECT_EQ((*keys)[0].driveid(), "S1");
   std::vector<http::HttpRequest> r = t.requests();
   ASSERT_EQ(r.size(), 4u);
-  EXPECT_EQ(r[0].url, "https://arm/subscriptions/sub/resourceGroups/rg/providers/Microsoft.ImportExport/jobs/job1"
-                      "?api-version=2021-01-01");
-  EXPECT_EQ(r[1].url, "https://arm/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acct"
-                      "?api-version=2021-06-01");
+  EXPECT_EQ(r[0].url,
+            "https://arm/subscriptions/sub/resourceGroups/rg/providers/Microsoft.ImportExport/jobs/job1"
+            "?api-version=2021-01-01");
+  EXPECT_EQ(r[1].url,
+            "https://arm/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acct"
+            "?api-version=2021-06-01");
   EXPECT_EQ(r[2].url, "https://arm/providers/Microsoft.ImportExport/locations/westeurope?api-version=2021-01-01");
   EXPECT_EQ(r[3].method, "POST");
-  EXPECT_EQ(r[3].url, "https://arm/subscriptions/sub/resourceGroups/rg/providers/Microsoft.ImportExport/jobs/job1"
-                      "/listBitLockerKeys?api-version=2021-01-01");
+  EXPECT_EQ(r[3].url,
+            "https://arm/subscriptions/sub/resourceGroups/rg/providers/Microsoft.ImportExport/jobs/job1"
+            "/listBitLockerKeys?api-version=2021-01-01");
   for (const auto& req : r) {
     bool auth = false;
     for (const auto& [k, v] : req.headers) auth |= k == "Authorization" && v == "Bearer tok";

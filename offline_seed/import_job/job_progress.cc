@@ -19,8 +19,8 @@ JobProgress ProgressOf(const proto::Job& job) {
     p.needs_repair |= d.state() == "CompletedMoreInfo" || d.state() == "NeverReceived";
   }
   // A drive is NeverReceived only once the datacenter has processed the package; ShippedBack only after it finished.
-  p.data_done = all_finished && (state == "Transferring" || state == "Packaging" || state == "Completed" ||
-                                 state == "Closed");
+  p.data_done =
+      all_finished && (state == "Transferring" || state == "Packaging" || state == "Completed" || state == "Closed");
   p.needs_repair |= state == "Closed";
   p.summary = state.empty() ? "unknown" : state;
   if (!counts.empty()) {
@@ -36,7 +36,8 @@ JobProgress ProgressOf(const proto::Job& job) {
 
 std::string JobGoneExplanation(const std::string& job_name) {
   return absl::StrCat(
-      "import job ", job_name, " no longer exists: Azure deletes an import job 90 days after it is Completed or "
+      "import job ", job_name,
+      " no longer exists: Azure deletes an import job 90 days after it is Completed or "
       "Closed, and a job left in Creating without shipping details after two weeks. If `seedagent status` says "
       "Protected, its data is already in the vault and nothing is lost; otherwise prepare the drives again with "
       "`diskprep s:` (a new job) or start a new initial backup");

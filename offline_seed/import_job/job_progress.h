@@ -14,9 +14,9 @@
 namespace vmb::ie {
 
 struct JobProgress {
-  bool data_done = false;      // every drive finished: the vault copy can start (after repair, if needed)
-  bool needs_repair = false;   // some drive ended CompletedMoreInfo or NeverReceived, or the job Closed
-  std::string summary;         // e.g. "Packaging; drives: 2 Completed, 1 NeverReceived"
+  bool data_done = false;     // every drive finished: the vault copy can start (after repair, if needed)
+  bool needs_repair = false;  // some drive ended CompletedMoreInfo or NeverReceived, or the job Closed
+  std::string summary;        // e.g. "Packaging; drives: 2 Completed, 1 NeverReceived"
 };
 
 JobProgress ProgressOf(const proto::Job& job);

@@ -8,8 +8,8 @@ namespace vmb::ie {
 namespace {
 
 absl::Status Bad(const char* what, const std::string& name, const char* rule) {
-  return absl::InvalidArgumentError(absl::StrCat("the ", what, " \"", absl::CHexEscape(name), "\" is not one Azure accepts: ",
-                                                 rule, ". Nothing was written"));
+  return absl::InvalidArgumentError(absl::StrCat("the ", what, " \"", absl::CHexEscape(name),
+                                                 "\" is not one Azure accepts: ", rule, ". Nothing was written"));
 }
 
 }  // namespace

@@ -24,13 +24,21 @@ struct NameCase {
 
 TEST(Names, AzuresRules) {
   const std::vector<NameCase> cases = {
-      {"job name", CheckJobName, {"seedjob1", "Backup-2026-12", "ab"}, {"bad job/name?x", "1job", "a", "job_1", ""},
+      {"job name",
+       CheckJobName,
+       {"seedjob1", "Backup-2026-12", "ab"},
+       {"bad job/name?x", "1job", "a", "job_1", ""},
        "use 2 to 64 letters, digits and hyphens, starting with a letter"},
-      {"container name", CheckContainerName, {"offline", "offline-data", "abc", "a1b2"},
+      {"container name",
+       CheckContainerName,
+       {"offline", "offline-data", "abc", "a1b2"},
        {"Offline_Data", "ab", "-lead", "trail-", "two--hyphens", "UPPER"},
        "use 3 to 63 lowercase letters, digits and hyphens"},
-      {"storage account name", CheckStorageAccountName, {"seedacct", "devstoreaccount1"},
-       {"My-Account", "ab", "averyveryverylongaccountname1"}, "use 3 to 24 lowercase letters and digits"},
+      {"storage account name",
+       CheckStorageAccountName,
+       {"seedacct", "devstoreaccount1"},
+       {"My-Account", "ab", "averyveryverylongaccountname1"},
+       "use 3 to 24 lowercase letters and digits"},
   };
   for (const NameCase& c : cases) {
     for (const char* ok : c.good) EXPECT_THAT(c.check(ok), IsOk()) << c.what << " " << ok;

@@ -7,9 +7,9 @@
 
 #include "common/file/file_util.h"
 #include "common/testing/status_matchers.h"
+#include "common/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "common/testing/temp_dir.h"
 
 namespace vmb::offline {
 namespace {

@@ -33,13 +33,14 @@ absl::Status Validate(const DriveManifest& m) {
     }
     if (b.file_path.empty()) return absl::InvalidArgumentError(absl::StrCat("blob ", b.blob_path, " has no FilePath"));
     if (b.length % 512) {
-      return absl::InvalidArgumentError(absl::StrCat("blob ", b.blob_path, ": page blob length ", b.length,
-                                                     " is not a multiple of 512"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("blob ", b.blob_path, ": page blob length ", b.length, " is not a multiple of 512"));
     }
     if (b.import_disposition != "rename" && b.import_disposition != "no-overwrite" &&
         b.import_disposition != "overwrite") {
       return absl::InvalidArgumentError(absl::StrCat("blob ", b.blob_path, ": ImportDisposition \"",
-                                                     b.import_disposition, "\" is not rename, no-overwrite or overwrite"));
+                                                     b.import_disposition,
+                                                     "\" is not rename, no-overwrite or overwrite"));
     }
     uint64_t end = 0;
     for (size_t i = 0; i < b.ranges.size(); ++i) {
@@ -49,8 +50,10 @@ absl::Status Validate(const DriveManifest& m) {
         return absl::InvalidArgumentError(absl::StrCat(where, ": offset and length must be non-zero multiples of 512"));
       }
       if (r.length > kMaxRange) return absl::InvalidArgumentError(absl::StrCat(where, ": longer than 4 MiB"));
-      if (r.offset < end) return absl::InvalidArgumentError(absl::StrCat(where, ": not sorted or overlaps the previous range"));
-      if (r.offset + r.length > b.length) return absl::InvalidArgumentError(absl::StrCat(where, ": beyond the blob's length"));
+      if (r.offset < end)
+        return absl::InvalidArgumentError(absl::StrCat(where, ": not sorted or overlaps the previous range"));
+      if (r.offset + r.length > b.length)
+        return absl::InvalidArgumentError(absl::StrCat(where, ": beyond the blob's length"));
       if (!IsHex32(r.md5_hex)) return absl::InvalidArgumentError(absl::StrCat(where, ": Hash is not 32 hex digits"));
       end = r.offset + r.length;
     }
@@ -93,14 +96,15 @@ absl::StatusOr<DriveManifest> Parse(absl::string_view xml) {
   pugi::xml_document doc;
   pugi::xml_parse_result parsed = doc.load_buffer(xml.data(), xml.size());
   if (!parsed) {
-    return absl::DataLossError(absl::StrCat("drive manifest is not XML: ", parsed.description(), " at offset ",
-                                            parsed.offset));
+    return absl::DataLossError(
+        absl::StrCat("drive manifest is not XML: ", parsed.description(), " at offset ", parsed.offset));
   }
   pugi::xml_node root = doc.child("DriveManifest");
   if (!root) return absl::DataLossError("drive manifest has no <DriveManifest> root");
   std::string version = root.attribute("Version").value();
   if (version != kManifestVersion) {
-    return absl::InvalidArgumentError(absl::StrCat("drive manifest version \"", version, "\" is not ", kManifestVersion));
+    return absl::InvalidArgumentError(
+        absl::StrCat("drive manifest version \"", version, "\" is not ", kManifestVersion));
   }
   pugi::xml_node drive = root.child("Drive");
   DriveManifest m;
@@ -118,7 +122,8 @@ absl::StatusOr<DriveManifest> Parse(absl::string_view xml) {
         PageRange r;
         if (!absl::SimpleAtoi(pr.attribute("Offset").value(), &r.offset) ||
             !absl::SimpleAtoi(pr.attribute("Length").value(), &r.length)) {
-          return absl::InvalidArgumentError(absl::StrCat("blob ", b.blob_path, ": a PageRange has a bad Offset or Length"));
+          return absl::InvalidArgumentError(
+              absl::StrCat("blob ", b.blob_path, ": a PageRange has a bad Offset or Length"));
         }
         r.md5_hex = absl::AsciiStrToUpper(pr.attribute("Hash").value());
         b.ranges.push_back(std::move(r));

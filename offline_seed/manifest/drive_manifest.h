@@ -31,9 +31,9 @@ struct PageRange {
 };
 
 struct BlobEntry {
-  std::string blob_path;  // relative to the account: "container/blob"
-  std::string file_path;  // on the drive
-  uint64_t length = 0;    // the page blob's size
+  std::string blob_path;                         // relative to the account: "container/blob"
+  std::string file_path;                         // on the drive
+  uint64_t length = 0;                           // the page blob's size
   std::string import_disposition = "overwrite";  // rename | no-overwrite | overwrite
   std::vector<PageRange> ranges;
 };

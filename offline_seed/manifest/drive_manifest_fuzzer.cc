@@ -15,7 +15,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::StatusOr<DriveManifest> again = Parse(*xml);
   if (!again.ok() || again->drive_id != m->drive_id || again->blobs.size() != m->blobs.size()) std::abort();
   for (size_t i = 0; i < m->blobs.size(); ++i) {
-    if (again->blobs[i].blob_path != m->blobs[i].blob_path || again->blobs[i].ranges.size() != m->blobs[i].ranges.size()) {
+    if (again->blobs[i].blob_path != m->blobs[i].blob_path ||
+        again->blobs[i].ranges.size() != m->blobs[i].ranges.size()) {
       std::abort();
     }
   }

@@ -17,8 +17,7 @@ DriveManifest Sample() {
   b.blob_path = "offlinebackup/job1/image-0000.vhd";
   b.file_path = "\\job1\\image-0000.vhd";
   b.length = 16u << 20;
-  b.ranges = {{0, 4u << 20, "109b21108597ef36d5785f08303f3638"},
-              {8u << 20, 512, "D41D8CD98F00B204E9800998ECF8427E"}};
+  b.ranges = {{0, 4u << 20, "109b21108597ef36d5785f08303f3638"}, {8u << 20, 512, "D41D8CD98F00B204E9800998ECF8427E"}};
   m.blobs.push_back(b);
   return m;
 }
@@ -28,7 +27,8 @@ TEST(DriveManifest, RoundTripsInTheDocumentedShape) {
   ASSERT_TRUE(xml.ok()) << xml.status();
   EXPECT_THAT(*xml, HasSubstr("<DriveManifest Version=\"2014-11-01\">"));
   EXPECT_THAT(*xml, HasSubstr("<DriveId>9CA995BA</DriveId>"));
-  EXPECT_THAT(*xml, HasSubstr("<PageRange Offset=\"0\" Length=\"4194304\" Hash=\"109B21108597EF36D5785F08303F3638\" />"));
+  EXPECT_THAT(*xml,
+              HasSubstr("<PageRange Offset=\"0\" Length=\"4194304\" Hash=\"109B21108597EF36D5785F08303F3638\" />"));
   EXPECT_THAT(*xml, HasSubstr("<ImportDisposition>overwrite</ImportDisposition>"));
   absl::StatusOr<DriveManifest> back = Parse(*xml);
   ASSERT_TRUE(back.ok()) << back.status();

@@ -14,12 +14,14 @@ namespace vmb::offline {
 absl::StatusOr<std::vector<PublishedSubscription>> ReadPublishSettings(const std::string& path) {
   absl::StatusOr<std::string> text = file::ReadFile(path);
   if (!text.ok()) {
-    return absl::Status(text.status().code(), absl::StrCat("cannot read the publish settings file: ", text.status().message()));
+    return absl::Status(text.status().code(),
+                        absl::StrCat("cannot read the publish settings file: ", text.status().message()));
   }
   return ParsePublishSettings(*text, path);
 }
 
-absl::StatusOr<std::vector<PublishedSubscription>> ParsePublishSettings(absl::string_view text, absl::string_view path) {
+absl::StatusOr<std::vector<PublishedSubscription>> ParsePublishSettings(absl::string_view text,
+                                                                        absl::string_view path) {
   pugi::xml_document doc;
   pugi::xml_parse_result parsed = doc.load_buffer(text.data(), text.size());
   if (!parsed || !doc.child("PublishData")) {
@@ -33,8 +35,9 @@ absl::StatusOr<std::vector<PublishedSubscription>> ParsePublishSettings(absl::st
       s.name = sub.attribute("Name").value();
       s.management_url = sub.attribute("ServiceManagementUrl") ? sub.attribute("ServiceManagementUrl").value()
                                                                : profile.attribute("Url").value();
-      s.certificate_base64 = sub.attribute("ManagementCertificate") ? sub.attribute("ManagementCertificate").value()
-                                                                    : profile.attribute("ManagementCertificate").value();
+      s.certificate_base64 = sub.attribute("ManagementCertificate")
+                                 ? sub.attribute("ManagementCertificate").value()
+                                 : profile.attribute("ManagementCertificate").value();
       if (s.id.empty()) return absl::InvalidArgumentError(absl::StrCat(path, ": a <Subscription> has no Id"));
       out.push_back(std::move(s));
     }
@@ -56,13 +59,13 @@ absl::StatusOr<SubscriptionCredential> LoadSubscription(const std::string& path,
     }
     absl::StatusOr<std::string> der = crypto::Base64Decode(s.certificate_base64);
     if (!der.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ": the management certificate of ", s.name,
-                                                     " is not base64"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": the management certificate of ", s.name, " is not base64"));
     }
     absl::StatusOr<crypto::CertificateAndKey> cred = crypto::DecodePkcs12(*der, "");
     if (!cred.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ": the management certificate of ", s.name, ": ",
-                                                     cred.status().message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": the management certificate of ", s.name, ": ", cred.status().message()));
     }
     return SubscriptionCredential{s, *std::move(cred)};
   }

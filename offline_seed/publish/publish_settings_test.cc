@@ -6,9 +6,9 @@
 #include "common/file/file_util.h"
 #include "common/process/subprocess.h"
 #include "common/testing/status_matchers.h"
+#include "common/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "common/testing/temp_dir.h"
 
 namespace vmb::offline {
 namespace {
@@ -23,26 +23,41 @@ std::string Dir() { return ::vmb::testing::TempDir(); }
 std::string MakePkcs12Base64() {
   std::string key = Dir() + "/k.pem", crt = Dir() + "/c.pem", p12 = Dir() + "/m.p12";
   EXPECT_EQ(process::RunCommand({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out",
-                                 crt, "-subj", "/CN=Windows Azure Tools", "-days", "2"})->exit_code, 0);
-  EXPECT_EQ(process::RunCommand({"openssl", "pkcs12", "-export", "-in", crt, "-inkey", key, "-out", p12, "-passout",
-                                 "pass:"})->exit_code, 0);
+                                 crt, "-subj", "/CN=Windows Azure Tools", "-days", "2"})
+                ->exit_code,
+            0);
+  EXPECT_EQ(
+      process::RunCommand({"openssl", "pkcs12", "-export", "-in", crt, "-inkey", key, "-out", p12, "-passout", "pass:"})
+          ->exit_code,
+      0);
   return crypto::Base64Encode(*file::ReadFile(p12));
 }
 
 TEST(PublishSettings, BothSchemaVersions) {
   std::string cert = MakePkcs12Base64();
   std::string v1 = Dir() + "/v1.publishsettings", v2 = Dir() + "/v2.publishsettings";
-  ASSERT_TRUE(file::WriteFileAtomic(v1, "<?xml version=\"1.0\" encoding=\"utf-8\"?><PublishData><PublishProfile "
-                                         "PublishMethod=\"AzureServiceManagementAPI\" Url=\"https://management.core.windows.net/\" "
-                                         "ManagementCertificate=\"" + cert + "\"><Subscription Id=\"1111-aaaa\" "
-                                         "Name=\"Backup Prod\" /></PublishProfile></PublishData>", 0600).ok());
-  ASSERT_TRUE(file::WriteFileAtomic(v2, "<PublishData><PublishProfile SchemaVersion=\"2.0\" "
-                                         "PublishMethod=\"AzureServiceManagementAPI\"><Subscription "
-                                         "ServiceManagementUrl=\"https://management.core.windows.net\" Id=\"2222-bbbb\" "
-                                         "Name=\"Dev\" ManagementCertificate=\"" + cert + "\" /><Subscription "
-                                         "ServiceManagementUrl=\"https://management.core.windows.net\" Id=\"3333-cccc\" "
-                                         "Name=\"Test\" ManagementCertificate=\"" + cert + "\" /></PublishProfile></PublishData>",
-                                    0600).ok());
+  ASSERT_TRUE(
+      file::WriteFileAtomic(v1,
+                            "<?xml version=\"1.0\" encoding=\"utf-8\"?><PublishData><PublishProfile "
+                            "PublishMethod=\"AzureServiceManagementAPI\" Url=\"https://management.core.windows.net/\" "
+                            "ManagementCertificate=\"" +
+                                cert +
+                                "\"><Subscription Id=\"1111-aaaa\" "
+                                "Name=\"Backup Prod\" /></PublishProfile></PublishData>",
+                            0600)
+          .ok());
+  ASSERT_TRUE(file::WriteFileAtomic(v2,
+                                    "<PublishData><PublishProfile SchemaVersion=\"2.0\" "
+                                    "PublishMethod=\"AzureServiceManagementAPI\"><Subscription "
+                                    "ServiceManagementUrl=\"https://management.core.windows.net\" Id=\"2222-bbbb\" "
+                                    "Name=\"Dev\" ManagementCertificate=\"" +
+                                        cert +
+                                        "\" /><Subscription "
+                                        "ServiceManagementUrl=\"https://management.core.windows.net\" Id=\"3333-cccc\" "
+                                        "Name=\"Test\" ManagementCertificate=\"" +
+                                        cert + "\" /></PublishProfile></PublishData>",
+                                    0600)
+                  .ok());
   absl::StatusOr<SubscriptionCredential> a = LoadSubscription(v1, "1111-AAAA");
   ASSERT_TRUE(a.ok()) << a.status();
   EXPECT_EQ(a->subscription.name, "Backup Prod");
@@ -61,8 +76,11 @@ TEST(PublishSettings, MalformedFilesAreNamed) {
   std::string f = Dir() + "/bad.publishsettings";
   ASSERT_TRUE(file::WriteFileAtomic(f, "<html/>", 0600).ok());
   EXPECT_THAT(ReadPublishSettings(f), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("<PublishData>")));
-  ASSERT_TRUE(file::WriteFileAtomic(f, "<PublishData><PublishProfile><Subscription Id=\"1\" Name=\"x\" "
-                                       "ManagementCertificate=\"bm90IHBrY3MxMg==\"/></PublishProfile></PublishData>", 0600).ok());
+  ASSERT_TRUE(file::WriteFileAtomic(f,
+                                    "<PublishData><PublishProfile><Subscription Id=\"1\" Name=\"x\" "
+                                    "ManagementCertificate=\"bm90IHBrY3MxMg==\"/></PublishProfile></PublishData>",
+                                    0600)
+                  .ok());
   EXPECT_THAT(LoadSubscription(f, "1"), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("PKCS#12")));
   EXPECT_THAT(ReadPublishSettings(Dir() + "/none"), StatusIs(absl::StatusCode::kNotFound));
 }

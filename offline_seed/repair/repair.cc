@@ -20,10 +20,10 @@
 #include "common/status/status_macros.h"
 #include "offline_seed/agent/staging.h"
 #include "offline_seed/diskprep/diskprep.pb.h"
-#include "offline_seed/journal/journal.h"
-#include "pugixml.hpp"
 #include "offline_seed/import_job/arm_client.h"
 #include "offline_seed/import_job/job_progress.h"
+#include "offline_seed/journal/journal.h"
+#include "pugixml.hpp"
 
 namespace vmb::offline {
 namespace {
@@ -32,7 +32,7 @@ struct Range {
   std::string blob;  // "container/path"
   uint64_t offset = 0;
   uint64_t length = 0;
-  std::string md5;   // base16
+  std::string md5;  // base16
   bool operator<(const Range& o) const { return std::tie(blob, offset) < std::tie(o.blob, o.offset); }
 };
 
@@ -103,7 +103,8 @@ absl::StatusOr<bool> SendRange(const RepairOptions& o, const Range& r, std::set<
                                             " no longer match what diskprep recorded; the staging location changed "
                                             "and cannot repair this import"));
   }
-  blob::BlobUri target = o.account.WithContainer(r.blob.substr(0, r.blob.find('/'))).WithBlob(r.blob.substr(r.blob.find('/') + 1));
+  blob::BlobUri target =
+      o.account.WithContainer(r.blob.substr(0, r.blob.find('/'))).WithBlob(r.blob.substr(r.blob.find('/') + 1));
   if (!ready.count(r.blob)) {
     if (!o.storage->GetProperties(target).ok()) {
       RETURN_IF_ERROR(o.storage->CreateContainer(o.account.WithContainer(target.container())));
@@ -142,7 +143,8 @@ absl::StatusOr<RepairResult> RepairImport(const RepairOptions& o) {
     }
     if (absl::StrContains(d.copystatus(), "Corrupted") && !d.errorloguri().empty()) {
       ASSIGN_OR_RETURN(blob::BlobUri log, blob::BlobUri::Parse(d.errorloguri()));
-      ASSIGN_OR_RETURN(std::string xml, o.storage->GetBlob(o.account.WithContainer(log.container()).WithBlob(log.blob())));
+      ASSIGN_OR_RETURN(std::string xml,
+                       o.storage->GetBlob(o.account.WithContainer(log.container()).WithBlob(log.blob())));
       ASSIGN_OR_RETURN(std::vector<Range> bad, CorruptedRanges(xml));
       todo.insert(bad.begin(), bad.end());
       result.drives.push_back(absl::StrCat(d.driveid(), ": ", bad.size(), " corrupted range(s) from its error log"));
@@ -154,13 +156,17 @@ absl::StatusOr<RepairResult> RepairImport(const RepairOptions& o) {
     }
     auto it = journaled.find(d.driveid());
     if (it == journaled.end()) {
-      return absl::NotFoundError(absl::StrCat("drive ", d.driveid(), " (", d.copystatus(), ") is not in the diskprep "
-                                              "journals of ", o.staging, "; run the repair from the staging location "
+      return absl::NotFoundError(absl::StrCat("drive ", d.driveid(), " (", d.copystatus(),
+                                              ") is not in the diskprep "
+                                              "journals of ",
+                                              o.staging,
+                                              "; run the repair from the staging location "
                                               "the drives were prepared from"));
     }
     todo.insert(it->second.begin(), it->second.end());
-    result.drives.push_back(absl::StrCat(d.driveid(), ": ", d.state(), " ", d.copystatus().substr(0, d.copystatus().find(':')),
-                                         ", all ", it->second.size(), " range(s)"));
+    result.drives.push_back(absl::StrCat(d.driveid(), ": ", d.state(), " ",
+                                         d.copystatus().substr(0, d.copystatus().find(':')), ", all ",
+                                         it->second.size(), " range(s)"));
   }
   if (todo.empty()) return result;
   // What an earlier repair of this job already sent (an explicit `seedagent repair`, then the first backup, or an

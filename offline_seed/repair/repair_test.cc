@@ -41,8 +41,8 @@ class RepairTest : public ::testing::Test {
     ASSERT_TRUE(plane.ok()) << plane.status();
     plane_ = std::move(*plane);
     ie::SimAdmin admin(plane_->transport(), plane_->url(), plane_->token());
-    auto account = admin.PutStorageAccount(testing::kSubscription, "offlinebackup", testing::kStorageAccount,
-                                           "westeurope");
+    auto account =
+        admin.PutStorageAccount(testing::kSubscription, "offlinebackup", testing::kStorageAccount, "westeurope");
     ASSERT_THAT(account.status(), IsOk());
     // A staged initial backup of incompressible data (so every range has bytes to send).
     std::string src = dir_ + "/src";
@@ -95,8 +95,8 @@ class RepairTest : public ::testing::Test {
   }
 
   RepairOptions Options() {
-    return RepairOptions{staging_, plane_->url(), plane_->token(), "offlinebackup", &storage_, account_,
-                         plane_->transport()};
+    return RepairOptions{staging_,  plane_->url(), plane_->token(),    "offlinebackup",
+                         &storage_, account_,      plane_->transport()};
   }
 
   std::string dir_, staging_;

@@ -22,9 +22,9 @@ namespace vmb::vault {
 
 struct PackWriterOptions {
   blob::BlobClient* client = nullptr;
-  blob::BlobUri pack;          // the pack blob
-  std::string pack_name;       // its name in the container, as the index records it
-  StagedBlocks staged;         // what an interrupted run left (GetStagedBlocks)
+  blob::BlobUri pack;     // the pack blob
+  std::string pack_name;  // its name in the container, as the index records it
+  StagedBlocks staged;    // what an interrupted run left (GetStagedBlocks)
   uint64_t block_bytes = 4u << 20;
   int parallelism = 4;
   std::atomic<uint64_t>* bytes_uploaded = nullptr;  // optional: counts the pack bytes sent

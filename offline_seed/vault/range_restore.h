@@ -16,8 +16,8 @@ namespace vmb::vault {
 
 struct RangeTarget {
   const std::vector<const offline::proto::Entry*>* files;  // as planned; created at full length (RestoreTreeFilled)
-  const std::string* target;                                // the restore's folder: file paths are under it
-  std::function<void(uint64_t bytes)> wrote;                // after each write (from the calling thread)
+  const std::string* target;                               // the restore's folder: file paths are under it
+  std::function<void(uint64_t bytes)> wrote;               // after each write (from the calling thread)
 };
 
 // Fetches `range` of its pack in `container` and writes its chunks. Thread-safe for distinct ranges (several may

@@ -54,9 +54,10 @@ absl::StatusOr<proto::RecoveryPoint> RecoveryPoints::Get(int number) {
     ASSIGN_OR_RETURN(std::vector<proto::RecoveryPoint> all, List());
     std::vector<int> numbers;
     for (const auto& rp : all) numbers.push_back(rp.number());
-    return absl::NotFoundError(absl::StrCat(
-        "recovery point ", number, " does not exist for ", item_, "; ",
-        numbers.empty() ? std::string("there are none yet") : absl::StrCat("there are: ", absl::StrJoin(numbers, ", "))));
+    return absl::NotFoundError(absl::StrCat("recovery point ", number, " does not exist for ", item_, "; ",
+                                            numbers.empty()
+                                                ? std::string("there are none yet")
+                                                : absl::StrCat("there are: ", absl::StrJoin(numbers, ", "))));
   }
   RETURN_IF_ERROR(text.status());
   proto::RecoveryPoint rp;

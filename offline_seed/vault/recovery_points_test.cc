@@ -72,9 +72,9 @@ TEST_F(RecoveryPointsTest, CommitListGetAndLoadChunks) {
   EXPECT_THAT(points.LoadChunks(3), StatusIs(absl::StatusCode::kNotFound));
 
   // A point written without the metadata summary (an older writer) is read from its body.
-  ASSERT_THAT(client_->PutBlockBlob(container_.WithBlob("item1/recovery-points/rp-0003.json"),
-                                    json::ToJsonCompact(Point(3))),
-              IsOk());
+  ASSERT_THAT(
+      client_->PutBlockBlob(container_.WithBlob("item1/recovery-points/rp-0003.json"), json::ToJsonCompact(Point(3))),
+      IsOk());
   http::RecordingTransport counting([this](const http::HttpRequest& r) { return transport_->Send(r); });
   blob::BlobClient counted(&counting, cred_);
   absl::StatusOr<std::vector<proto::RecoveryPoint>> list = RecoveryPoints(&counted, container_, "item1").List();

@@ -32,8 +32,8 @@ std::vector<PackRange> Ranges(const std::vector<const ChunkPiece*>& order) {
 
 }  // namespace
 
-absl::StatusOr<RestorePlan> PlanRestore(const std::vector<const offline::proto::Entry*>& files,
-                                        const ChunkIndex& index, const std::string& target) {
+absl::StatusOr<RestorePlan> PlanRestore(const std::vector<const offline::proto::Entry*>& files, const ChunkIndex& index,
+                                        const std::string& target) {
   RestorePlan plan;
   plan.layouts.reserve(files.size());
   for (size_t f = 0; f < files.size(); ++f) {

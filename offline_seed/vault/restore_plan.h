@@ -41,10 +41,10 @@ struct PackRange {
 // The pointers refer into the files and the index given to PlanRestore, which must outlive the plan. Not copyable
 // (order points into pieces); movable.
 struct RestorePlan {
-  std::map<absl::string_view, ChunkPiece> pieces;    // by SHA-256
-  std::vector<const ChunkPiece*> order;               // by pack, then offset
+  std::map<absl::string_view, ChunkPiece> pieces;  // by SHA-256
+  std::vector<const ChunkPiece*> order;            // by pack, then offset
   std::vector<PackRange> ranges;
-  std::vector<offline::StoredLayout> layouts;         // where each file's stored bytes go (holes stay holes)
+  std::vector<offline::StoredLayout> layouts;  // where each file's stored bytes go (holes stay holes)
 
   RestorePlan() = default;
   RestorePlan(RestorePlan&&) = default;
@@ -54,8 +54,8 @@ struct RestorePlan {
 };
 
 // kDataLoss naming `target`/<path> and the chunk when a file's chunk is not in `index`.
-absl::StatusOr<RestorePlan> PlanRestore(const std::vector<const offline::proto::Entry*>& files,
-                                        const ChunkIndex& index, const std::string& target);
+absl::StatusOr<RestorePlan> PlanRestore(const std::vector<const offline::proto::Entry*>& files, const ChunkIndex& index,
+                                        const std::string& target);
 
 }  // namespace vmb::vault
 

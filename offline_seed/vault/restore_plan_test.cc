@@ -56,10 +56,10 @@ TEST(PlanRestore, RangesSpanSmallGapsButNotBigOnesNorMoreThan8MiB) {
   const uint32_t mib = 1u << 20;
   ChunkIndex index = {
       {"a", At("p", 0, 1000, 1000)},
-      {"b", At("p", 1000 + mib, 1000, 1000)},             // a gap of exactly 1 MiB: same range
-      {"c", At("p", 2000 + 2 * mib + 1, 1000, 1000)},     // a gap just over 1 MiB: a new range
-      {"d", At("p", 3 * mib, 4 * mib, 4 * mib)},          // a gap under 1 MiB after c: same range, to 7 MiB
-      {"e", At("p", 7 * mib, 4 * mib, 4 * mib)},          // no gap, but c's range would pass 8 MiB: a new range
+      {"b", At("p", 1000 + mib, 1000, 1000)},          // a gap of exactly 1 MiB: same range
+      {"c", At("p", 2000 + 2 * mib + 1, 1000, 1000)},  // a gap just over 1 MiB: a new range
+      {"d", At("p", 3 * mib, 4 * mib, 4 * mib)},       // a gap under 1 MiB after c: same range, to 7 MiB
+      {"e", At("p", 7 * mib, 4 * mib, 4 * mib)},       // no gap, but c's range would pass 8 MiB: a new range
   };
   offline::proto::Entry f = File("0/f", {"a", "b", "c", "d", "e"}, 0);
   absl::StatusOr<RestorePlan> plan = PlanRestore({&f}, index, "/t");

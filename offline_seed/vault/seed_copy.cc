@@ -59,8 +59,8 @@ absl::StatusOr<std::vector<SeedPack>> PlanSeedPacks(const offline::proto::Catalo
   std::vector<std::vector<const Chunk*>> by_image(images);
   for (const Chunk& c : catalogue.chunks()) {
     if (c.image() >= images) {
-      return absl::InvalidArgumentError(absl::StrCat("the catalogue names image ", c.image(), " but only ", images,
-                                                     " imported image(s) were given"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("the catalogue names image ", c.image(), " but only ", images, " imported image(s) were given"));
     }
     by_image[c.image()].push_back(&c);
   }

@@ -25,10 +25,10 @@ offline::proto::Chunk C(const std::string& sha, uint32_t image, uint64_t offset,
 TEST(PlanSeedPacks, OnePackPerImageInBlocksThatEndOnChunkBoundaries) {
   offline::proto::Catalogue cat;
   // Out of order on purpose: the plan goes by offset. Frames lie back to back in the image.
-  *cat.add_chunks() = C("c", 0, 612, 600, 900);    // 612 .. 1212
-  *cat.add_chunks() = C("a", 0, 0, 100, 200);      // 0 .. 100
-  *cat.add_chunks() = C("b", 0, 100, 512, 800);    // 100 .. 612
-  *cat.add_chunks() = C("d", 1, 0, 10, 10);        // image 1: 0 .. 10
+  *cat.add_chunks() = C("c", 0, 612, 600, 900);  // 612 .. 1212
+  *cat.add_chunks() = C("a", 0, 0, 100, 200);    // 0 .. 100
+  *cat.add_chunks() = C("b", 0, 100, 512, 800);  // 100 .. 612
+  *cat.add_chunks() = C("d", 1, 0, 10, 10);      // image 1: 0 .. 10
   proto::PackIndex index;
   absl::StatusOr<std::vector<SeedPack>> packs = PlanSeedPacks(cat, 3, "item", /*block_bytes=*/600, &index);
   ASSERT_TRUE(packs.ok()) << packs.status();
@@ -112,8 +112,8 @@ TEST(SeededPoint, CountsFilesBytesAndChunksFromTheCatalogue) {
   EXPECT_EQ(rp.entries_size(), 3);
   EXPECT_EQ(rp.files(), 2u);
   EXPECT_EQ(rp.sourcebytes(), 1024u);
-  EXPECT_EQ(rp.chunks(), 3u);      // references
-  EXPECT_EQ(rp.newchunks(), 2u);   // distinct
+  EXPECT_EQ(rp.chunks(), 3u);     // references
+  EXPECT_EQ(rp.newchunks(), 2u);  // distinct
   EXPECT_EQ(rp.newbytes(), 1000u);
   EXPECT_EQ(rp.bytesuploaded(), 0u);
 }

@@ -42,7 +42,8 @@ absl::Status Vault::Finish(WriterLease& lease, proto::RecoveryPoint point, const
   return absl::OkStatus();
 }
 
-absl::StatusOr<BackupOutcome> Vault::Seed(const std::vector<blob::BlobUri>& images, const offline::proto::Catalogue& cat) {
+absl::StatusOr<BackupOutcome> Vault::Seed(const std::vector<blob::BlobUri>& images,
+                                          const offline::proto::Catalogue& cat) {
   RETURN_IF_ERROR(o_.client->CreateContainer(o_.container));
   ASSIGN_OR_RETURN(std::unique_ptr<WriterLease> lease, Lock());
   ASSIGN_OR_RETURN(std::vector<proto::RecoveryPoint> existing, List());
@@ -62,8 +63,8 @@ absl::StatusOr<BackupOutcome> Vault::Seed(const std::vector<blob::BlobUri>& imag
   SeedCopyCounts counts;
   for (size_t i = 0; i < images.size(); ++i) {
     RETURN_IF_ERROR(lease->Check());  // each pack is committed whole: only while this run still holds the item
-    RETURN_IF_ERROR(CopySeedPack(*o_.client, images[i], o_.container.WithBlob(packs[i].name), packs[i],
-                                 o_.parallelism, on_done, &counts));
+    RETURN_IF_ERROR(CopySeedPack(*o_.client, images[i], o_.container.WithBlob(packs[i].name), packs[i], o_.parallelism,
+                                 on_done, &counts));
   }
   out.blocks_uploaded = counts.blocks_uploaded;
   out.blocks_reused = counts.blocks_reused;
@@ -80,9 +81,10 @@ absl::StatusOr<int> Vault::BeginIncremental(std::unique_ptr<WriterLease>* lease)
     ASSIGN_OR_RETURN(existing, List());
   }
   if (existing.empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        o_.item, " has no recovery point yet: the initial backup is still on its way (offline seeding). Check "
-                 "`seedagent status`; the first backup after the import completes copies it into the vault"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(o_.item,
+                     " has no recovery point yet: the initial backup is still on its way (offline seeding). Check "
+                     "`seedagent status`; the first backup after the import completes copies it into the vault"));
   }
   return existing.back().number() + 1;
 }
@@ -154,7 +156,8 @@ absl::StatusOr<BackupOutcome> Vault::Backup(offline::SourceTree& tree, const off
   BackupOutcome out;
   offline::ChunkStats stats;
   const uint64_t before = bytes_uploaded_.load();
-  ASSIGN_OR_RETURN(proto::PackIndex index, UploadNewChunks(*lease, tree, chunk_options, full_scan, number, &stats, &out));
+  ASSIGN_OR_RETURN(proto::PackIndex index,
+                   UploadNewChunks(*lease, tree, chunk_options, full_scan, number, &stats, &out));
   proto::RecoveryPoint rp = IncrementalPoint(number, tree, stats);
   rp.set_bytesuploaded(bytes_uploaded_.load() - before);
   out.files_unchanged = stats.files_unchanged;

@@ -37,9 +37,9 @@ namespace vmb::vault {
 
 struct VaultOptions {
   blob::BlobClient* client = nullptr;
-  blob::BlobUri container;   // the vault's container
-  std::string item;          // the protected item: a name prefix (the offline job's name)
-  int parallelism = 4;       // concurrent block uploads / downloads
+  blob::BlobUri container;  // the vault's container
+  std::string item;         // the protected item: a name prefix (the offline job's name)
+  int parallelism = 4;      // concurrent block uploads / downloads
   uint64_t block_bytes = 4u << 20;
   // Called one at a time (the vault serializes the calls from its worker threads).
   std::function<void(const std::string& phase, uint64_t done, uint64_t total)> progress;
@@ -51,7 +51,7 @@ struct BackupOutcome {
   proto::RecoveryPoint point;  // without entries
   uint64_t blocks_uploaded = 0;
   uint64_t files_unchanged = 0;  // not read again
-  uint64_t blocks_reused = 0;  // found staged (or committed) by an earlier, interrupted run
+  uint64_t blocks_reused = 0;    // found staged (or committed) by an earlier, interrupted run
 };
 
 class WriterLease;
@@ -72,7 +72,8 @@ class Vault {
   // vault, checking every chunk of `catalogue` on the way, and commits the catalogue's tree. kFailedPrecondition if
   // the item already has recovery points; kDataLoss naming the image, offset and chunk when an imported range is
   // damaged or missing (repair the import, then run again: the blocks already copied are kept).
-  absl::StatusOr<BackupOutcome> Seed(const std::vector<blob::BlobUri>& images, const offline::proto::Catalogue& catalogue);
+  absl::StatusOr<BackupOutcome> Seed(const std::vector<blob::BlobUri>& images,
+                                     const offline::proto::Catalogue& catalogue);
 
   // The next recovery point, incremental: re-chunks `tree` (files whose size, mtime, ctime and inode match the
   // previous point are not read again, unless `full_scan`), uploads only the chunks the vault lacks (in blocks,
@@ -84,7 +85,8 @@ class Vault {
   // chunk. Roots come back as target/0, target/1, ...
   // Owners (as root), xattrs, hard links, holes and times come back (see offline::RestoreTree); what could not be
   // put back goes into `report`.
-  absl::Status Restore(int number, const std::string& target, int threads = 4, offline::RestoreReport* report = nullptr);
+  absl::Status Restore(int number, const std::string& target, int threads = 4,
+                       offline::RestoreReport* report = nullptr);
 
   uint64_t bytes_uploaded() const { return bytes_uploaded_.load(); }
 
@@ -94,9 +96,9 @@ class Vault {
   // point yet.
   absl::StatusOr<int> BeginIncremental(std::unique_ptr<WriterLease>* lease);
   // Chunks `tree` into the pack of point `number`, sending only chunks the vault lacks; the pack's index.
-  absl::StatusOr<proto::PackIndex> UploadNewChunks(WriterLease& lease, offline::SourceTree& tree, const offline::ChunkOptions& chunk_options,
-                                                   bool full_scan, int number, offline::ChunkStats* stats,
-                                                   BackupOutcome* out);
+  absl::StatusOr<proto::PackIndex> UploadNewChunks(WriterLease& lease, offline::SourceTree& tree,
+                                                   const offline::ChunkOptions& chunk_options, bool full_scan,
+                                                   int number, offline::ChunkStats* stats, BackupOutcome* out);
   // Stamps `point`, checks the lease is still held and commits; the outcome's point is `point` without entries.
   absl::Status Finish(WriterLease& lease, proto::RecoveryPoint point, const proto::PackIndex& index,
                       BackupOutcome* out);

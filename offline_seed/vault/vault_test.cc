@@ -49,7 +49,8 @@ class VaultTest : public ::testing::Test {
     ASSERT_THAT(file::MakeDirs(src_ + "/data/empty-folder"), IsOk());
     for (int i = 0; i < 100; ++i) {
       ASSERT_THAT(file::WriteFileAtomic(absl::StrFormat("%s/data/f%03d.bin", src_, i),
-                                        crypto::SecureRandom().Bytes(160u << 10), 0640), IsOk());
+                                        crypto::SecureRandom().Bytes(160u << 10), 0640),
+                  IsOk());
     }
     ASSERT_THAT(file::WriteFileAtomic(src_ + "/empty", "", 0600), IsOk());
     ASSERT_THAT(file::WriteFileAtomic(src_ + "/caf\xC3\xA9.txt", "non-ASCII name", 0644), IsOk());
@@ -57,7 +58,8 @@ class VaultTest : public ::testing::Test {
 
     // The initial backup staged, then "imported": each image written into a page blob as the datacenter does.
     staging_ = dir_ + "/staging";
-    ASSERT_THAT(offline::InitiateOfflineBackup(offline::testing::TestInitiateOptions({src_}, staging_)).status(), IsOk());
+    ASSERT_THAT(offline::InitiateOfflineBackup(offline::testing::TestInitiateOptions({src_}, staging_)).status(),
+                IsOk());
     absl::StatusOr<offline::proto::Catalogue> catalogue = offline::ReadCatalogue(staging_);
     ASSERT_THAT(catalogue.status(), IsOk());
     catalogue_ = *std::move(catalogue);
@@ -86,10 +88,11 @@ class VaultTest : public ::testing::Test {
   // A client whose transport fails every request after the first `n` (no retries).
   std::unique_ptr<blob::BlobClient> FailingClient(int n) {
     auto count = std::make_shared<std::atomic<int>>(0);
-    faulty_ = std::make_unique<http::RecordingTransport>([this, count, n](const http::HttpRequest& r) -> absl::StatusOr<http::HttpResponse> {
-      if (count->fetch_add(1) >= n) return absl::UnavailableError("injected: connection reset");
-      return transport_->Send(r);
-    });
+    faulty_ = std::make_unique<http::RecordingTransport>(
+        [this, count, n](const http::HttpRequest& r) -> absl::StatusOr<http::HttpResponse> {
+          if (count->fetch_add(1) >= n) return absl::UnavailableError("injected: connection reset");
+          return transport_->Send(r);
+        });
     blob::BlobClientOptions bo;
     bo.retry.max_attempts = 1;
     return std::make_unique<blob::BlobClient>(faulty_.get(), cred_, bo);
@@ -118,7 +121,7 @@ TEST_F(VaultTest, SeedIncrementalAndRestoreByteForByte) {
   EXPECT_EQ(seeded->point.kind(), "Seeded");
   EXPECT_EQ(seeded->point.files(), 102u);
   EXPECT_EQ(seeded->point.createdat(), "2023-11-14T22:13:20Z");  // the vault's clock stamps the point
-  EXPECT_EQ(vault.bytes_uploaded(), 0u);  // the seed comes from the import, not over the network
+  EXPECT_EQ(vault.bytes_uploaded(), 0u);                         // the seed comes from the import, not over the network
   EXPECT_THAT(vault.Seed(images_, catalogue_),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("seedjob1 already has 1 recovery point(s); the offline seed is copied only once")));
@@ -135,7 +138,7 @@ TEST_F(VaultTest, SeedIncrementalAndRestoreByteForByte) {
   EXPECT_EQ(incremental->point.number(), 2);
   EXPECT_EQ(incremental->point.kind(), "Incremental");
   EXPECT_EQ(incremental->point.createdat(), "2023-11-14T22:13:20Z");
-  EXPECT_GT(incremental->point.bytesuploaded(), 150u << 10);                        // the changed file went
+  EXPECT_GT(incremental->point.bytesuploaded(), 150u << 10);                             // the changed file went
   EXPECT_LE(incremental->point.bytesuploaded(), incremental->point.sourcebytes() / 50);  // and little else
   EXPECT_EQ(incremental->files_unchanged, 101u);  // every other file was not even read
 
@@ -186,7 +189,8 @@ TEST_F(VaultTest, SeedIncrementalAndRestoreByteForByte) {
   EXPECT_EQ(counting.requests().size(), 1u);
 
   // Bad input: a recovery point that does not exist, a target that is not empty.
-  EXPECT_THAT(vault.Restore(7, dir_ + "/rp7"), StatusIs(absl::StatusCode::kNotFound, HasSubstr("there are: 1, 2, 3, 4")));
+  EXPECT_THAT(vault.Restore(7, dir_ + "/rp7"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("there are: 1, 2, 3, 4")));
   EXPECT_THAT(vault.Restore(2, dir_ + "/rp2"), StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("not empty")));
 }
 
@@ -197,7 +201,8 @@ TEST_F(VaultTest, RacingBackupsNeverShareARecoveryPoint) {
   ASSERT_TRUE(Vault(Options(client_.get())).Seed(images_, catalogue_).ok());
   int committed = 1, refused = 0;
   for (int round = 0; round < 20; ++round) {
-    ASSERT_THAT(file::WriteFileAtomic(absl::StrFormat("%s/data/f%03d.bin", src_, round), crypto::SecureRandom().Bytes(1000), 0640),
+    ASSERT_THAT(file::WriteFileAtomic(absl::StrFormat("%s/data/f%03d.bin", src_, round),
+                                      crypto::SecureRandom().Bytes(1000), 0640),
                 IsOk());
     std::vector<absl::StatusOr<BackupOutcome>> outcomes(2, absl::UnknownError("not run"));
     std::vector<std::thread> runs;
@@ -216,7 +221,8 @@ TEST_F(VaultTest, RacingBackupsNeverShareARecoveryPoint) {
         EXPECT_TRUE(numbers.insert(o->point.number()).second) << "round " << round << ": two runs got one number";
         ++committed;
       } else {
-        EXPECT_THAT(o.status(), StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("another backup of seedjob1 is running")))
+        EXPECT_THAT(o.status(),
+                    StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("another backup of seedjob1 is running")))
             << "round " << round;
         ++refused;
       }
@@ -239,7 +245,8 @@ TEST_F(VaultTest, RacingBackupsNeverShareARecoveryPoint) {
 TEST_F(VaultTest, AWriterThatLostItsLeaseNeverOverwritesACommittedPoint) {
   ASSERT_TRUE(Vault(Options(client_.get())).Seed(images_, catalogue_).ok());
   for (int i = 0; i < 10; ++i) {
-    ASSERT_THAT(file::WriteFileAtomic(absl::StrFormat("%s/data/f%03d.bin", src_, i), crypto::SecureRandom().Bytes(160u << 10), 0640),
+    ASSERT_THAT(file::WriteFileAtomic(absl::StrFormat("%s/data/f%03d.bin", src_, i),
+                                      crypto::SecureRandom().Bytes(160u << 10), 0640),
                 IsOk());
   }
   const blob::BlobUri lock = account_.WithContainer("recoveryvault").WithBlob("seedjob1/writer.lock");
@@ -252,7 +259,8 @@ TEST_F(VaultTest, AWriterThatLostItsLeaseNeverOverwritesACommittedPoint) {
       EXPECT_THAT(client_->BreakLease(lock), IsOk());  // what 60 s without renewal amounts to
       for (int i = 0; i < 10; ++i) {                   // the competitor backs up other data
         EXPECT_THAT(file::WriteFileAtomic(absl::StrFormat("%s/data/f%03d.bin", src_, i),
-                                          crypto::SecureRandom().Bytes(150u << 10), 0640), IsOk());
+                                          crypto::SecureRandom().Bytes(150u << 10), 0640),
+                    IsOk());
       }
       offline::SourceTree tree = Walk();
       competitor = Vault(Options(client_.get())).Backup(tree, {}).status();
@@ -291,7 +299,8 @@ TEST_F(VaultTest, InterruptedIncrementalResumesWithoutResending) {
   ASSERT_TRUE(vault.Seed(images_, catalogue_).ok());
   for (int i = 0; i < 20; ++i) {  // 20% of the files change: several blocks to send
     ASSERT_THAT(file::WriteFileAtomic(absl::StrFormat("%s/data/f%03d.bin", src_, i * 5),
-                                      crypto::SecureRandom().Bytes(160u << 10), 0640), IsOk());
+                                      crypto::SecureRandom().Bytes(160u << 10), 0640),
+                IsOk());
   }
   std::unique_ptr<blob::BlobClient> flaky = FailingClient(10);
   Vault broken(Options(flaky.get()));
@@ -318,7 +327,8 @@ TEST_F(VaultTest, RestoreReadsLargeRangesAcrossFilesAndSharedChunksOnce) {
   Vault vault(Options(client_.get()));
   ASSERT_TRUE(vault.Seed(images_, catalogue_).ok());
   // Duplicates: a copy of a seeded file, and a file that is one random block four times over.
-  ASSERT_THAT(file::WriteFileAtomic(src_ + "/copy-of-f003.bin", *file::ReadFile(src_ + "/data/f003.bin"), 0600), IsOk());
+  ASSERT_THAT(file::WriteFileAtomic(src_ + "/copy-of-f003.bin", *file::ReadFile(src_ + "/data/f003.bin"), 0600),
+              IsOk());
   std::string block = crypto::SecureRandom().Bytes(300u << 10);
   ASSERT_THAT(file::WriteFileAtomic(src_ + "/repeated.bin", block + block + block + block, 0600), IsOk());
   offline::SourceTree tree = Walk();

@@ -67,9 +67,11 @@ bool Stale(const std::string& host, const Record& r) {
 absl::Status Refusal(const std::string& item, const Record& r) {
   std::string holder = r.since == "?" ? std::string(" (it has just started)")
                                       : absl::StrCat(" since ", r.since, " (host ", r.host, ", process ", r.pid, ")");
-  return absl::FailedPreconditionError(absl::StrCat(
-      "another backup of ", item, " is running", holder, "; this run stopped before writing anything. Wait "
-      "for it to finish (a run that died on another computer frees the item within ", WriterLease::kSeconds, " s)"));
+  return absl::FailedPreconditionError(
+      absl::StrCat("another backup of ", item, " is running", holder,
+                   "; this run stopped before writing anything. Wait "
+                   "for it to finish (a run that died on another computer frees the item within ",
+                   WriterLease::kSeconds, " s)"));
 }
 
 bool HeldByAnother(const absl::StatusOr<std::string>& id) {
@@ -112,8 +114,9 @@ absl::StatusOr<std::unique_ptr<WriterLease>> WriterLease::Acquire(blob::BlobClie
 }
 
 WriterLease::WriterLease(blob::BlobClient* client, blob::BlobUri lock, std::string id, std::string token)
-    : client_(client), lock_(std::move(lock)), id_(std::move(id)), token_(std::move(token)),
-      renewer_([this] { Renew(); }) {
+    : client_(client), lock_(std::move(lock)), id_(std::move(id)), token_(std::move(token)), renewer_([this] {
+        Renew();
+      }) {
   std::lock_guard<std::mutex> guard(LiveMu());
   Live().insert(token_);
 }

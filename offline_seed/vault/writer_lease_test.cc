@@ -58,11 +58,11 @@ class WriterLeaseTest : public ::testing::Test {
 TEST_F(WriterLeaseTest, ALiveHolderRefusesTheNextWriterUntilItLetsGo) {
   absl::StatusOr<std::unique_ptr<WriterLease>> first = WriterLease::Acquire(client_.get(), lock_, "item1", clock_);
   ASSERT_THAT(first.status(), IsOk());
-  EXPECT_THAT(WriterLease::Acquire(client_.get(), lock_, "item1", clock_),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr(absl::StrCat("another backup of item1 is running since 2023-11-14T22:13:20Z (host ",
-                                              Host(), ", process ", ::getpid(),
-                                              "); this run stopped before writing anything"))));
+  EXPECT_THAT(
+      WriterLease::Acquire(client_.get(), lock_, "item1", clock_),
+      StatusIs(absl::StatusCode::kFailedPrecondition,
+               HasSubstr(absl::StrCat("another backup of item1 is running since 2023-11-14T22:13:20Z (host ", Host(),
+                                      ", process ", ::getpid(), "); this run stopped before writing anything"))));
   EXPECT_EQ(clock_.total_slept(), absl::ZeroDuration()) << "a live holder is not waited for";
   EXPECT_THAT((*first)->Check(), IsOk());
   first->reset();
@@ -100,9 +100,9 @@ TEST_F(WriterLeaseTest, AHolderOnAnotherComputerIsWaitedOutNotBroken) {
   ASSERT_THAT(client_->PutBlockBlob(lock_, ""), IsOk());
   absl::StatusOr<std::string> id = client_->AcquireLease(lock_, WriterLease::kSeconds);
   ASSERT_THAT(id.status(), IsOk());
-  ASSERT_THAT(client_->SetMetadata(lock_, {{"host", "elsewhere"}, {"pid", "1"}, {"since", "2026-01-01T00:00:00Z"},
-                                           {"token", "t"}},
-                                   {*id, false}),
+  ASSERT_THAT(client_->SetMetadata(
+                  lock_, {{"host", "elsewhere"}, {"pid", "1"}, {"since", "2026-01-01T00:00:00Z"}, {"token", "t"}},
+                  {*id, false}),
               IsOk());
   EXPECT_THAT(WriterLease::Acquire(client_.get(), lock_, "item1", clock_),
               StatusIs(absl::StatusCode::kFailedPrecondition,
@@ -110,9 +110,7 @@ TEST_F(WriterLeaseTest, AHolderOnAnotherComputerIsWaitedOutNotBroken) {
   EXPECT_EQ(clock_.total_slept(), absl::ZeroDuration());
 }
 
-TEST(FormatUtc, SecondsInUtc) {
-  EXPECT_EQ(FormatUtc(absl::FromUnixSeconds(1700000000)), "2023-11-14T22:13:20Z");
-}
+TEST(FormatUtc, SecondsInUtc) { EXPECT_EQ(FormatUtc(absl::FromUnixSeconds(1700000000)), "2023-11-14T22:13:20Z"); }
 
 }  // namespace
 }  // namespace vmb::vault

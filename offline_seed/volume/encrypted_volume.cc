@@ -75,23 +75,23 @@ absl::StatusOr<proto::VolumeHeader> ReadVolumeHeader(io::BlockDevice& raw) {
 }
 
 absl::StatusOr<std::unique_ptr<EncryptedVolume>> EncryptedVolume::Unlock(io::BlockDevice& raw,
-                                                                        const crypto::RecoveryPassword& password) {
+                                                                         const crypto::RecoveryPassword& password) {
   ASSIGN_OR_RETURN(proto::VolumeHeader h, ReadVolumeHeader(raw));
   ASSIGN_OR_RETURN(crypto::KdfParams kdf, KdfOf(h));
   ASSIGN_OR_RETURN(std::string kek, crypto::DeriveKeyEncryptionKey(password, kdf));
   ASSIGN_OR_RETURN(std::string wrapped, crypto::Base64Decode(h.wrappedkey()));
   absl::StatusOr<std::string> key = crypto::UnwrapKey(kek, wrapped);
   if (!key.ok()) {
-    return absl::PermissionDeniedError(absl::StrCat("BitLockerKeyInvalid: the recovery password does not unlock drive ",
-                                                    h.driveid()));
+    return absl::PermissionDeniedError(
+        absl::StrCat("BitLockerKeyInvalid: the recovery password does not unlock drive ", h.driveid()));
   }
   return std::unique_ptr<EncryptedVolume>(new EncryptedVolume(raw, h, *std::move(key)));
 }
 
 absl::Status EncryptedVolume::CheckAligned(uint64_t offset, uint64_t length) const {
   if (offset % kDataUnit || length % kDataUnit) {
-    return absl::InvalidArgumentError(absl::StrCat("encrypted volume access at ", offset, "+", length,
-                                                   " is not aligned to 4096-byte data units"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("encrypted volume access at ", offset, "+", length, " is not aligned to 4096-byte data units"));
   }
   return io::CheckRange(size(), offset, length);
 }

@@ -1,9 +1,9 @@
 #include "offline_seed/volume/encrypted_volume.h"
-#include "common/io/testing/block_device_contract.h"
 
 #include "common/crypto/random.h"
 #include "common/crypto/xts.h"
 #include "common/io/memory_device.h"
+#include "common/io/testing/block_device_contract.h"
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

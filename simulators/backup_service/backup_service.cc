@@ -4,9 +4,9 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "common/blob/blob_client.h"
 #include "common/blob/dev_account.h"
 #include "common/blob/shared_key.h"
@@ -30,8 +30,8 @@ struct Env {
 absl::StatusOr<Env> MakeEnv(const BackupJobSpec& spec) {
   ASSIGN_OR_RETURN(blob::BlobUri account, blob::BlobUri::ForAccount(spec.blob_endpoint));
   ASSIGN_OR_RETURN(blob::SharedKeyCredential cred,
-                   blob::SharedKeyCredential::Create(account.account(),
-                                                     spec.account_key.empty() ? blob::kDevAccountKey : spec.account_key));
+                   blob::SharedKeyCredential::Create(
+                       account.account(), spec.account_key.empty() ? blob::kDevAccountKey : spec.account_key));
   return Env{account, cred};
 }
 
@@ -141,14 +141,14 @@ absl::StatusOr<PreparedJob> PrepareBackupJob(const BackupJobSpec& spec) {
   pub->set_commandtoexecute("snapshot");
   pub->set_commandstarttimeutcticks(absl::StrCat(NowTicks()));
   pub->set_vmtype("microsoft.compute/virtualmachines");
-  RETURN_IF_ERROR(file::WriteFileAtomic(absl::StrCat(spec.vm_dir, "/config/", job.seq, ".settings"),
-                                        json::ToJson(settings), 0600));
+  RETURN_IF_ERROR(
+      file::WriteFileAtomic(absl::StrCat(spec.vm_dir, "/config/", job.seq, ".settings"), json::ToJson(settings), 0600));
   // As the Linux guest agent writes it (waagent create_handler_env: json.dumps, "version" the number 1.0).
   std::string env_json = absl::StrCat(
       R"([{"name": "Microsoft.Azure.RecoveryServices.VMSnapshotLinux", "version": 1.0, "handlerEnvironment": {)",
       R"("logFolder": ")", spec.vm_dir, R"(/log", "configFolder": ")", spec.vm_dir, R"(/config", "statusFolder": ")",
-      spec.vm_dir, R"(/status", "heartbeatFile": ")", spec.vm_dir, R"(/heartbeat.log", "eventsFolder": ")",
-      spec.vm_dir, R"(/events", "eventsFolder_preview": ")", spec.vm_dir, R"(/events"}}])");
+      spec.vm_dir, R"(/status", "heartbeatFile": ")", spec.vm_dir, R"(/heartbeat.log", "eventsFolder": ")", spec.vm_dir,
+      R"(/events", "eventsFolder_preview": ")", spec.vm_dir, R"(/events"}}])");
   RETURN_IF_ERROR(file::WriteFileAtomic(job.handler_environment, env_json, 0644));
   return job;
 }

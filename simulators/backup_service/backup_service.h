@@ -16,9 +16,9 @@
 namespace vmb::sim {
 
 struct BackupJobSpec {
-  std::string vm_dir;          // handler folder root: HandlerEnvironment.json, config/, status/, log/, certs/
-  std::string blob_endpoint;   // account endpoint, e.g. http://127.0.0.1:10000/devstoreaccount1
-  std::string account_key;     // base64; Azurite's development key when empty
+  std::string vm_dir;         // handler folder root: HandlerEnvironment.json, config/, status/, log/, certs/
+  std::string blob_endpoint;  // account endpoint, e.g. http://127.0.0.1:10000/devstoreaccount1
+  std::string account_key;    // base64; Azurite's development key when empty
   int disks = 2;
   uint64_t disk_size = 4u << 20;
   std::string locale = "en-us";

@@ -1,7 +1,7 @@
 // backupsvc: plays the Azure Backup service for the snapshot extension on one machine.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <algorithm>
 #include <map>
 #include <string>
 
@@ -107,10 +107,13 @@ int main(int argc, char** argv) {
   }
   if (words.empty()) return Usage("no command given");
   if (std::string problem = NormalizeAzForms(&words, &opt); !problem.empty()) return Usage(problem);
-  static const char* kKnown[] = {"vm", "policy", "blob-endpoint", "resource-group", "vault-name", "o", "disks", "disk-size", "locale", "vmsnapshot",
-                                 "freeze-provider", "vss-socket", "now", "recovery-point", "output", "vm-dir", "account-key-file", "state-dir"};
+  static const char* kKnown[] = {
+      "vm",    "policy",         "blob-endpoint", "resource-group", "vault-name",       "o",
+      "disks", "disk-size",      "locale",        "vmsnapshot",     "freeze-provider",  "vss-socket",
+      "now",   "recovery-point", "output",        "vm-dir",         "account-key-file", "state-dir"};
   for (const auto& [k, v] : opt) {
-    if (std::find(std::begin(kKnown), std::end(kKnown), k) == std::end(kKnown)) return Usage(absl::StrCat("unknown option --", k));
+    if (std::find(std::begin(kKnown), std::end(kKnown), k) == std::end(kKnown))
+      return Usage(absl::StrCat("unknown option --", k));
   }
   auto transport = vmb::http::NewCurlTransport();
   vmb::sim::ServiceOptions so;
@@ -123,9 +126,9 @@ int main(int argc, char** argv) {
   so.account_key = *key;
   so.resource_group = opt["resource-group"];
   so.vault_name = opt["vault-name"];
-  so.state_dir = !opt["state-dir"].empty() ? opt["state-dir"]
+  so.state_dir = !opt["state-dir"].empty()           ? opt["state-dir"]
                  : std::getenv("VMBACKUP_STATE_DIR") ? std::getenv("VMBACKUP_STATE_DIR")
-                                                       : "backupsvc-state";
+                                                     : "backupsvc-state";
   int disks = 2;
   if (!opt["disks"].empty() && (!absl::SimpleAtoi(opt["disks"], &disks) || disks < 1 || disks > 256)) {
     return Usage("--disks needs a number from 1 to 256");
@@ -160,8 +163,8 @@ int main(int argc, char** argv) {
     if (!opt["vss-socket"].empty()) b.extra_args = {"--vss-socket", opt["vss-socket"]};
     auto rp = vmb::sim::RunBackup(so, vm, b);
     if (!rp.ok()) return Fail(rp.status());
-    std::printf("recovery point %s: %s (code %d), %d snapshot(s)\n", rp->id().c_str(), rp->status().c_str(),
-                rp->code(), rp->snapshoturis_size());
+    std::printf("recovery point %s: %s (code %d), %d snapshot(s)\n", rp->id().c_str(), rp->status().c_str(), rp->code(),
+                rp->snapshoturis_size());
     return rp->status() == "success" ? 0 : 1;
   }
   if (command == "run-due") {
@@ -207,8 +210,8 @@ int main(int argc, char** argv) {
     auto rps = vmb::sim::ListRecoveryPoints(so, vm);
     if (!rps.ok()) return Fail(rps.status());
     for (const auto& rp : *rps) {
-      std::printf("%-8s %-20s %-8s code %-4d %d snapshot(s)\n", rp.id().c_str(), rp.time().c_str(),
-                  rp.status().c_str(), rp.code(), rp.snapshoturis_size());
+      std::printf("%-8s %-20s %-8s code %-4d %d snapshot(s)\n", rp.id().c_str(), rp.time().c_str(), rp.status().c_str(),
+                  rp.code(), rp.snapshoturis_size());
     }
     return 0;
   }

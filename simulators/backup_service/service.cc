@@ -30,8 +30,8 @@ std::string RpDir(const ServiceOptions& o, const std::string& vm) { return VmDir
 absl::StatusOr<proto::ProtectedVm> LoadVm(const ServiceOptions& o, const std::string& vm) {
   absl::StatusOr<std::string> text = file::ReadFile(VmFile(o, vm));
   if (!text.ok()) {
-    return absl::NotFoundError(absl::StrCat("VM ", vm, " is not protected here; run `backupsvc enable-for-vm --vm ",
-                                            vm, " ...` first"));
+    return absl::NotFoundError(
+        absl::StrCat("VM ", vm, " is not protected here; run `backupsvc enable-for-vm --vm ", vm, " ...` first"));
   }
   proto::ProtectedVm v;
   RETURN_IF_ERROR(json::Parse(*text, &v, VmFile(o, vm)));
@@ -40,8 +40,8 @@ absl::StatusOr<proto::ProtectedVm> LoadVm(const ServiceOptions& o, const std::st
                                             " (it is protected in ", v.resourcegroup(), ")"));
   }
   if (!o.vault_name.empty() && !v.vaultname().empty() && o.vault_name != v.vaultname()) {
-    return absl::NotFoundError(absl::StrCat("VM ", vm, " is not protected by vault ", o.vault_name, " (its vault is ",
-                                            v.vaultname(), ")"));
+    return absl::NotFoundError(
+        absl::StrCat("VM ", vm, " is not protected by vault ", o.vault_name, " (its vault is ", v.vaultname(), ")"));
   }
   return v;
 }
@@ -72,9 +72,9 @@ bool ValidVmName(const std::string& vm) {
 
 }  // namespace
 
-absl::StatusOr<proto::ProtectedVm> EnableForVm(const ServiceOptions& o, const std::string& vm, const std::string& policy,
-                                               const std::string& blob_endpoint, int disks, uint64_t disk_size,
-                                               const std::string& locale) {
+absl::StatusOr<proto::ProtectedVm> EnableForVm(const ServiceOptions& o, const std::string& vm,
+                                               const std::string& policy, const std::string& blob_endpoint, int disks,
+                                               uint64_t disk_size, const std::string& locale) {
   if (!ValidVmName(vm)) {
     return absl::InvalidArgumentError(absl::StrCat("VM name \"", vm, "\" must be 1-40 letters, digits or '-'"));
   }
@@ -118,15 +118,16 @@ absl::StatusOr<proto::RecoveryPoint> RunBackup(const ServiceOptions& o, const st
     v.set_extensioninstalled(r->exit_code == 0);
     // The version the publisher built into the handler (as Azure lists the version of the package it installed).
     absl::StatusOr<process::CommandResult> version = process::RunCommand({b.vmsnapshot, "--version"}, install);
-    std::string words = version.ok() && version->exit_code == 0 ? std::string(absl::StripAsciiWhitespace(version->stdout_data)) : "";
+    std::string words =
+        version.ok() && version->exit_code == 0 ? std::string(absl::StripAsciiWhitespace(version->stdout_data)) : "";
     v.set_extensionversion(words.empty() ? "unknown" : words.substr(words.find_last_of(' ') + 1));
   }
   process::RunOptions run;
   run.cwd = spec.vm_dir;  // the agent starts handlers in their folder; HandlerEnvironment.json is found there
   run.extra_env = {absl::StrCat("ConfigSequenceNumber=", job.seq)};
   run.timeout_ms = b.timeout_seconds * 1000;
-  std::vector<std::string> argv = {b.vmsnapshot, "enable", "--cert-dir", job.cert_dir, "--freeze-provider",
-                                   b.freeze_provider};
+  std::vector<std::string> argv = {b.vmsnapshot,        "enable",         "--cert-dir", job.cert_dir,
+                                   "--freeze-provider", b.freeze_provider};
   argv.insert(argv.end(), b.extra_args.begin(), b.extra_args.end());
   absl::StatusOr<process::CommandResult> r = process::RunCommand(argv, run);
   if (!r.ok()) return r.status();
@@ -147,12 +148,13 @@ absl::StatusOr<proto::RecoveryPoint> RunBackup(const ServiceOptions& o, const st
   } else {
     rp.set_status("error");
     rp.set_code(r->exit_code == 128 + 9 ? 2 : 15);
-    rp.set_message(absl::StrCat("no usable status from the extension (exit ", r->exit_code,
-                                "): ", collected.status().message()));
+    rp.set_message(
+        absl::StrCat("no usable status from the extension (exit ", r->exit_code, "): ", collected.status().message()));
   }
   v.set_lastoperationstatus(rp.status() == "success" ? "Succeeded" : "Failed");
   RETURN_IF_ERROR(SaveVm(o, v));
-  RETURN_IF_ERROR(file::WriteFileAtomic(absl::StrCat(RpDir(o, vm), "/", rp.id(), ".json"), json::ToJson(rp, true), 0644));
+  RETURN_IF_ERROR(
+      file::WriteFileAtomic(absl::StrCat(RpDir(o, vm), "/", rp.id(), ".json"), json::ToJson(rp, true), 0644));
   return rp;
 }
 
@@ -246,13 +248,14 @@ absl::StatusOr<std::vector<std::string>> Restore(const ServiceOptions& o, const 
                                             " (`backupsvc list --vm ", vm, "` shows them)"));
   }
   if (rp->status() != "success") {
-    return absl::FailedPreconditionError(absl::StrCat("recovery point ", recovery_point, " failed (code ", rp->code(),
-                                                      "); choose a successful one"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("recovery point ", recovery_point, " failed (code ", rp->code(), "); choose a successful one"));
   }
   ASSIGN_OR_RETURN(proto::ProtectedVm v, LoadVm(o, vm));
   ASSIGN_OR_RETURN(blob::BlobUri account, blob::BlobUri::ForAccount(v.blobendpoint()));
   ASSIGN_OR_RETURN(blob::SharedKeyCredential cred,
-                   blob::SharedKeyCredential::Create(account.account(), o.account_key.empty() ? blob::kDevAccountKey : o.account_key));
+                   blob::SharedKeyCredential::Create(account.account(),
+                                                     o.account_key.empty() ? blob::kDevAccountKey : o.account_key));
   blob::BlobClient client(o.transport, cred);
   RETURN_IF_ERROR(file::MakeDirs(output_dir));
   std::vector<std::string> written;

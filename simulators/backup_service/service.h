@@ -25,14 +25,14 @@ struct ServiceOptions {
 
 // Protects a VM: its certificate and disks (page blobs with data) exist afterwards. Re-running with the same name
 // is an error naming the VM (kAlreadyExists).
-absl::StatusOr<proto::ProtectedVm> EnableForVm(const ServiceOptions& o, const std::string& vm, const std::string& policy,
-                                               const std::string& blob_endpoint, int disks, uint64_t disk_size,
-                                               const std::string& locale);
+absl::StatusOr<proto::ProtectedVm> EnableForVm(const ServiceOptions& o, const std::string& vm,
+                                               const std::string& policy, const std::string& blob_endpoint, int disks,
+                                               uint64_t disk_size, const std::string& locale);
 
 struct BackupOptions {
-  std::string vmsnapshot;       // path of the extension binary
+  std::string vmsnapshot;  // path of the extension binary
   std::string freeze_provider = "none";
-  int timeout_seconds = 300;    // the agent's limit; the child is killed past it
+  int timeout_seconds = 300;            // the agent's limit; the child is killed past it
   std::vector<std::string> extra_args;  // more `vmsnapshot enable` options (e.g. fsfreeze settings)
 };
 
@@ -45,7 +45,7 @@ absl::StatusOr<proto::RecoveryPoint> RunBackup(const ServiceOptions& o, const st
 absl::Time LastScheduledSlot(absl::Time now);
 
 struct ScheduleResult {
-  bool ran = false;              // a backup was due and ran
+  bool ran = false;  // a backup was due and ran
   proto::RecoveryPoint recovery_point;
   absl::Time next_due;
 };

@@ -11,10 +11,10 @@
 #include "common/http/curl_transport.h"
 #include "common/testing/azurite.h"
 #include "common/testing/status_matchers.h"
+#include "common/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "simulators/vhd/vhd.h"
-#include "common/testing/temp_dir.h"
 
 namespace vmb::sim {
 namespace {
@@ -58,9 +58,8 @@ TEST(BackupService, ProtectBackupListRestore) {
   // Change the disk after the first backup; the second recovery point sees the change, the first does not.
   blob::BlobClient admin(transport.get(),
                          *blob::SharedKeyCredential::Create(testing::Azurite::kAccount, testing::Azurite::kKey));
-  blob::BlobUri disk0 = blob::BlobUri::ForAccount((*azurite)->endpoint())
-                            ->WithContainer("web01-vhds")
-                            .WithBlob("web01-disk0.vhd");
+  blob::BlobUri disk0 =
+      blob::BlobUri::ForAccount((*azurite)->endpoint())->WithContainer("web01-vhds").WithBlob("web01-disk0.vhd");
   std::string before = *admin.GetBlob(disk0);
   ASSERT_TRUE(admin.PutPages(disk0, 2u << 20, std::string(4096, 'N')).ok());
   absl::StatusOr<proto::RecoveryPoint> rp2 = RunBackup(so, "web01", b);
@@ -97,11 +96,12 @@ TEST(BackupService, ProtectBackupListRestore) {
 
   // fsfreeze through the real binary, in dry-run mode (no root needed): file-system consistent, frozen and thawed.
   std::string tmp = ::vmb::testing::TempDir();
-  ASSERT_TRUE(file::WriteFileAtomic(tmp + "/mounts", "/dev/sda1 / ext4 rw 0 0\n/dev/sdc1 /data xfs rw 0 0\n", 0644).ok());
+  ASSERT_TRUE(
+      file::WriteFileAtomic(tmp + "/mounts", "/dev/sda1 / ext4 rw 0 0\n/dev/sdc1 /data xfs rw 0 0\n", 0644).ok());
   BackupOptions fs = b;
   fs.freeze_provider = "fsfreeze";
-  fs.extra_args = {"--freeze-mounts-file", tmp + "/mounts", "--freeze-dry-run-log", tmp + "/freeze.log",
-                   "--freeze-lock-file", tmp + "/freeze.lock"};
+  fs.extra_args = {"--freeze-mounts-file", tmp + "/mounts",      "--freeze-dry-run-log",
+                   tmp + "/freeze.log",    "--freeze-lock-file", tmp + "/freeze.lock"};
   absl::StatusOr<proto::RecoveryPoint> rp3 = RunBackup(so, "web01", fs);
   ASSERT_TRUE(rp3.ok()) << rp3.status();
   EXPECT_EQ(rp3->status(), "success") << rp3->message();

@@ -18,8 +18,8 @@ namespace {
 
 // Hop-by-hop and length headers the two HTTP stacks set themselves, and httplib's pseudo headers.
 bool Passes(const std::string& name) {
-  static const char* const kDropped[] = {"host", "content-length", "transfer-encoding", "connection", "keep-alive",
-                                         "expect", "remote_addr", "remote_port", "local_addr", "local_port"};
+  static const char* const kDropped[] = {"host",   "content-length", "transfer-encoding", "connection", "keep-alive",
+                                         "expect", "remote_addr",    "remote_port",       "local_addr", "local_port"};
   std::string lower = absl::AsciiStrToLower(name);
   return std::none_of(std::begin(kDropped), std::end(kDropped), [&](const char* d) { return lower == d; });
 }
@@ -54,7 +54,7 @@ void FaultProxy::SetPlan(const http::FaultPlan& plan) {
 std::map<std::string, int> FaultProxy::injected() { return Dice()->injected(); }
 
 absl::StatusOr<std::unique_ptr<FaultProxy>> FaultProxy::Start(const std::string& upstream, http::FaultPlan plan,
-                                                             int port) {
+                                                              int port) {
   absl::StatusOr<http::Url> u = http::ParseUrl(upstream);
   if (!u.ok()) return absl::InvalidArgumentError(absl::StrCat("fault proxy: bad upstream URL: ", u.status().message()));
   if (u->scheme != "http" || !http::IsLoopbackHost(u->host)) {
@@ -76,7 +76,8 @@ absl::StatusOr<std::unique_ptr<FaultProxy>> FaultProxy::Start(const std::string&
   p->server_->set_payload_max_length(256u << 20);
   p->server_->set_tcp_nodelay(true);
   p->server_->new_task_queue = [] { return new httplib::ThreadPool(64); };  // never the bottleneck for a client
-  p->server_->set_keep_alive_timeout(1);  // idle connections go within a second, so stopping is quick  // no Nagle + delayed-ACK stalls between headers and body
+  p->server_->set_keep_alive_timeout(1);  // idle connections go within a second, so stopping is quick  // no Nagle +
+                                          // delayed-ACK stalls between headers and body
   p->port_ = BindLoopback(*p->server_, port);
   if (p->port_ <= 0) return absl::UnavailableError(absl::StrCat("fault proxy: cannot listen on 127.0.0.1:", port));
   p->thread_ = std::thread([self] { self->server_->listen_after_bind(); });
@@ -176,7 +177,8 @@ void FaultProxy::Handle(const httplib::Request& req, httplib::Response& res) {
     // No body; the upstream's Content-Length describes the resource.
     uint64_t n = 0;
     if (absl::SimpleAtoi(length, &n)) {
-      res.set_content_provider(n, res.get_header_value("Content-Type"), [](size_t, size_t, httplib::DataSink&) { return true; });
+      res.set_content_provider(n, res.get_header_value("Content-Type"),
+                               [](size_t, size_t, httplib::DataSink&) { return true; });
     }
     return;
   }

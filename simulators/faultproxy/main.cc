@@ -56,15 +56,18 @@ int main(int argc, char** argv) {
     } else if (a == "--upstream") {
       if (!value(&upstream)) return Usage("--upstream needs a URL");
     } else if (a == "--port") {
-      if (!value(&v) || !absl::SimpleAtoi(v, &port) || port < 0 || port > 65535) return Usage("--port needs a port number");
+      if (!value(&v) || !absl::SimpleAtoi(v, &port) || port < 0 || port > 65535)
+        return Usage("--port needs a port number");
     } else if (a == "--seed") {
       if (!value(&v) || !absl::SimpleAtoi(v, &seed)) return Usage("--seed needs a number");
     } else if (a == "--rate") {
       if (!value(&v) || !absl::SimpleAtod(v, &rate) || rate < 0 || rate > 5) return Usage("--rate needs a number 0..5");
     } else if (a == "--latency") {
-      if (!value(&v) || !absl::SimpleAtod(v, &latency) || latency < 0 || latency > 1) return Usage("--latency needs 0..1");
+      if (!value(&v) || !absl::SimpleAtod(v, &latency) || latency < 0 || latency > 1)
+        return Usage("--latency needs 0..1");
     } else if (a == "--max-latency-ms") {
-      if (!value(&v) || !absl::SimpleAtoi(v, &max_latency_ms) || max_latency_ms < 0) return Usage("--max-latency-ms needs ms");
+      if (!value(&v) || !absl::SimpleAtoi(v, &max_latency_ms) || max_latency_ms < 0)
+        return Usage("--max-latency-ms needs ms");
     } else if (a == "--stall") {
       if (!value(&v) || !absl::SimpleAtod(v, &stall) || stall < 0 || stall > 1) return Usage("--stall needs 0..1");
     } else if (a == "--stall-ms") {
@@ -76,8 +79,8 @@ int main(int argc, char** argv) {
   if (upstream.empty()) return Usage("--upstream URL is required");
   vmb::http::FaultPlan plan;
   plan.seed = seed;
-  for (double* share : {&plan.reset_before, &plan.reset_after, &plan.busy, &plan.internal, &plan.rate, &plan.auth,
-                        &plan.truncate}) {
+  for (double* share :
+       {&plan.reset_before, &plan.reset_after, &plan.busy, &plan.internal, &plan.rate, &plan.auth, &plan.truncate}) {
     *share *= rate;
   }
   plan.latency = latency;

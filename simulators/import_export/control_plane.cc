@@ -58,19 +58,68 @@ struct Site {
 
 const std::vector<Site>& Sites() {
   static const auto* sites = new std::vector<Site>{
-      {"westeurope", "West Europe", "Science Park 1, Dock 4", "Amsterdam", "Noord-Holland", "1098 XG", "Netherlands",
-       "+31 20 555 0100", {"DHL", "FedEx", "UPS", "TNT"}},
-      {"northeurope", "North Europe", "Grange Castle Business Park, Dock 2", "Dublin", "Leinster", "D22 R6Y5",
-       "Ireland", "+353 1 555 0100", {"DHL", "UPS"}},
-      {"germanywestcentral", "Germany West Central", "Kruppstrasse 121, Tor 3", "Frankfurt", "Hessen", "60388",
-       "Germany", "+49 69 555 0100", {"DHL", "UPS", "FedEx"}},
-      {"swedencentral", "Sweden Central", "Staffanstorpsvagen 10, Port 1", "Gavle", "Gavleborg", "802 80", "Sweden",
-       "+46 26 555 0100", {"DHL", "UPS"}},
-      {"francecentral", "France Central", "2 rue de la Gare, Quai 5", "Paris", "Ile-de-France", "75001", "France",
-       "+33 1 55 55 01 00", {"DHL", "UPS", "TNT"}},
-      {"eastus", "East US", "21715 Filigree Court, Dock 6", "Ashburn", "VA", "20147", "USA", "+1 703 555 0100",
+      {"westeurope",
+       "West Europe",
+       "Science Park 1, Dock 4",
+       "Amsterdam",
+       "Noord-Holland",
+       "1098 XG",
+       "Netherlands",
+       "+31 20 555 0100",
+       {"DHL", "FedEx", "UPS", "TNT"}},
+      {"northeurope",
+       "North Europe",
+       "Grange Castle Business Park, Dock 2",
+       "Dublin",
+       "Leinster",
+       "D22 R6Y5",
+       "Ireland",
+       "+353 1 555 0100",
+       {"DHL", "UPS"}},
+      {"germanywestcentral",
+       "Germany West Central",
+       "Kruppstrasse 121, Tor 3",
+       "Frankfurt",
+       "Hessen",
+       "60388",
+       "Germany",
+       "+49 69 555 0100",
+       {"DHL", "UPS", "FedEx"}},
+      {"swedencentral",
+       "Sweden Central",
+       "Staffanstorpsvagen 10, Port 1",
+       "Gavle",
+       "Gavleborg",
+       "802 80",
+       "Sweden",
+       "+46 26 555 0100",
+       {"DHL", "UPS"}},
+      {"francecentral",
+       "France Central",
+       "2 rue de la Gare, Quai 5",
+       "Paris",
+       "Ile-de-France",
+       "75001",
+       "France",
+       "+33 1 55 55 01 00",
+       {"DHL", "UPS", "TNT"}},
+      {"eastus",
+       "East US",
+       "21715 Filigree Court, Dock 6",
+       "Ashburn",
+       "VA",
+       "20147",
+       "USA",
+       "+1 703 555 0100",
        {"FedEx", "UPS", "DHL"}},
-      {"westus2", "West US 2", "4001 N Hwy 97, Dock 3", "Quincy", "WA", "98848", "USA", "+1 509 555 0100",
+      {"westus2",
+       "West US 2",
+       "4001 N Hwy 97, Dock 3",
+       "Quincy",
+       "WA",
+       "98848",
+       "USA",
+       "+1 509 555 0100",
        {"FedEx", "UPS", "DHL"}},
   };
   return *sites;
@@ -124,7 +173,8 @@ proto::JobList Page(const std::vector<proto::Job>& all, const httplib::Request& 
   for (int i = skip; i < static_cast<int>(all.size()) && i < skip + top; ++i) *list.add_value() = Public(all[i]);
   if (skip + top < static_cast<int>(all.size())) {
     std::string host = req.get_header_value("Host");
-    std::string scheme = req.get_header_value("X-Forwarded-Proto").empty() ? "http" : req.get_header_value("X-Forwarded-Proto");
+    std::string scheme =
+        req.get_header_value("X-Forwarded-Proto").empty() ? "http" : req.get_header_value("X-Forwarded-Proto");
     list.set_nextlink(absl::StrCat(scheme, "://", host, base_path, "?api-version=", kApiVersion, "&$top=", top,
                                    "&$skiptoken=", skip + top));
   }
@@ -141,8 +191,8 @@ absl::Status ShippingDetailsOpen(const proto::Job& job, const proto::UpdateJobPa
       state == "Shipping") {
     return absl::OkStatus();
   }
-  return absl::FailedPreconditionError(
-      absl::StrCat("The job ", name, " is ", state, "; shipping details can change only while it is Creating or Shipping."));
+  return absl::FailedPreconditionError(absl::StrCat(
+      "The job ", name, " is ", state, "; shipping details can change only while it is Creating or Shipping."));
 }
 
 }  // namespace
@@ -218,9 +268,10 @@ void ControlPlane::Expire() {
     // Jobs from before timestamps were kept count from now.
     int64_t created = state_.createdunixms().count(j.id()) ? state_.createdunixms().at(j.id()) : now;
     int64_t ended = state_.endedunixms().count(j.id()) ? state_.endedunixms().at(j.id()) : now;
-    bool gone = (state == "Creating" && j.properties().deliverypackage().trackingnumber().empty() &&
-                 now - created > absl::ToInt64Milliseconds(kCreatingExpiry)) ||
-                ((state == "Completed" || state == "Closed") && now - ended > absl::ToInt64Milliseconds(kEndedRetention));
+    bool gone =
+        (state == "Creating" && j.properties().deliverypackage().trackingnumber().empty() &&
+         now - created > absl::ToInt64Milliseconds(kCreatingExpiry)) ||
+        ((state == "Completed" || state == "Closed") && now - ended > absl::ToInt64Milliseconds(kEndedRetention));
     if (!gone) continue;
     state_.mutable_createdunixms()->erase(j.id());
     state_.mutable_endedunixms()->erase(j.id());
@@ -236,7 +287,8 @@ void ControlPlane::Routes() {
   server_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     const std::string auth = req.get_header_value("Authorization");
     if (auth != "Bearer " + options_.token) {
-      res.set_header("WWW-Authenticate", R"(Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token")");
+      res.set_header("WWW-Authenticate",
+                     R"(Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token")");
       if (auth.empty()) {
         Error(res, 401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.");
       } else {
@@ -310,9 +362,9 @@ void ControlPlane::Routes() {
   });
 
   server_->Get(kAccountPath, [this](const httplib::Request& req, httplib::Response& res) {
-    std::string id = absl::StrCat("/subscriptions/", std::string(req.matches[1]), "/resourceGroups/",
-                                  std::string(req.matches[2]), "/providers/Microsoft.Storage/storageAccounts/",
-                                  std::string(req.matches[3]));
+    std::string id =
+        absl::StrCat("/subscriptions/", std::string(req.matches[1]), "/resourceGroups/", std::string(req.matches[2]),
+                     "/providers/Microsoft.Storage/storageAccounts/", std::string(req.matches[3]));
     const proto::ServerState snapshot = state();
     for (const auto& a : snapshot.storageaccounts()) {
       if (absl::EqualsIgnoreCase(a.id(), id)) return Reply(res, 200, a);
@@ -330,7 +382,8 @@ void ControlPlane::Routes() {
     std::string sub = req.matches[1], rg = req.matches[2], name = req.matches[3];
     if (!ValidJobName(name)) {
       return Error(res, 400, "InvalidResourceName",
-                   absl::StrCat("The job name '", name, "' is invalid: use 2-64 letters, digits and hyphens, starting "
+                   absl::StrCat("The job name '", name,
+                                "' is invalid: use 2-64 letters, digits and hyphens, starting "
                                 "with a letter."));
     }
     if (job.location().empty()) return Error(res, 400, "LocationRequired", "The location property is required.");
@@ -425,8 +478,8 @@ void ControlPlane::Routes() {
         const std::string& state = jobs->Get(i).properties().state();
         if (state != "Creating" && state != "Completed" && state != "Closed") {
           code = 400, err_code = "JobCannotBeDeleted";
-          return absl::FailedPreconditionError(absl::StrCat(
-              "The job is ", state, "; only Creating, Completed or Closed jobs can be deleted."));
+          return absl::FailedPreconditionError(
+              absl::StrCat("The job is ", state, "; only Creating, Completed or Closed jobs can be deleted."));
         }
         st.mutable_createdunixms()->erase(id);
         st.mutable_endedunixms()->erase(id);
@@ -440,23 +493,22 @@ void ControlPlane::Routes() {
     res.status = code;
   });
 
-  server_->Post(std::string(kJobsPath) + "/listBitLockerKeys",
-                [this](const httplib::Request& req, httplib::Response& res) {
-                  std::string id = JobId(req.matches[1], req.matches[2], req.matches[3]);
-                  const proto::ServerState snapshot = state();
-                  for (const auto& j : snapshot.jobs()) {
-                    if (j.id() != id) continue;
-                    proto::GetBitLockerKeysResponse keys;
-                    for (const auto& d : j.properties().drivelist()) {
-                      proto::DriveBitLockerKey* k = keys.add_value();
-                      k->set_driveid(d.driveid());
-                      k->set_bitlockerkey(d.bitlockerkey());
-                    }
-                    return Reply(res, 200, keys);
-                  }
-                  Error(res, 404, "ResourceNotFound",
-                        absl::StrCat("import job ", std::string(req.matches[3]), " was not found"));
-                });
+  server_->Post(
+      std::string(kJobsPath) + "/listBitLockerKeys", [this](const httplib::Request& req, httplib::Response& res) {
+        std::string id = JobId(req.matches[1], req.matches[2], req.matches[3]);
+        const proto::ServerState snapshot = state();
+        for (const auto& j : snapshot.jobs()) {
+          if (j.id() != id) continue;
+          proto::GetBitLockerKeysResponse keys;
+          for (const auto& d : j.properties().drivelist()) {
+            proto::DriveBitLockerKey* k = keys.add_value();
+            k->set_driveid(d.driveid());
+            k->set_bitlockerkey(d.bitlockerkey());
+          }
+          return Reply(res, 200, keys);
+        }
+        Error(res, 404, "ResourceNotFound", absl::StrCat("import job ", std::string(req.matches[3]), " was not found"));
+      });
 
   auto list = [this](const httplib::Request& req, httplib::Response& res, const std::string& prefix) {
     std::vector<proto::Job> all;
@@ -472,8 +524,9 @@ void ControlPlane::Routes() {
                });
   server_->Get(R"(/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/Microsoft\.ImportExport/jobs)",
                [list](const httplib::Request& req, httplib::Response& res) {
-                 list(req, res, absl::StrCat("/subscriptions/", std::string(req.matches[1]), "/resourceGroups/",
-                                             std::string(req.matches[2]), "/"));
+                 list(req, res,
+                      absl::StrCat("/subscriptions/", std::string(req.matches[1]), "/resourceGroups/",
+                                   std::string(req.matches[2]), "/"));
                });
 
   // Jobs_Update: UpdateJobParameters only; shipping details and the Creating -> Shipping transition.
@@ -505,8 +558,8 @@ void ControlPlane::Routes() {
           if (other.id() != id && !tracking.empty() &&
               other.properties().deliverypackage().trackingnumber() == tracking) {
             code = 409, err_code = "TrackingNumberInUse";
-            return absl::AlreadyExistsError(absl::StrCat("tracking number ", tracking, " is already used by job ",
-                                                         other.name()));
+            return absl::AlreadyExistsError(
+                absl::StrCat("tracking number ", tracking, " is already used by job ", other.name()));
           }
         }
         *job->mutable_properties()->mutable_deliverypackage() = p.deliverypackage();
@@ -536,8 +589,8 @@ void ControlPlane::Routes() {
       if (!p.state().empty()) {
         if (p.state() != "Shipping" || job->properties().state() != "Creating") {
           code = 400, err_code = "InvalidStateTransition";
-          return absl::FailedPreconditionError(absl::StrCat("a job in state ", job->properties().state(),
-                                                            " cannot be set to ", p.state()));
+          return absl::FailedPreconditionError(
+              absl::StrCat("a job in state ", job->properties().state(), " cannot be set to ", p.state()));
         }
         if (job->properties().deliverypackage().trackingnumber().empty()) {
           code = 400, err_code = "MissingShippingDetails";
@@ -554,37 +607,37 @@ void ControlPlane::Routes() {
 
   // The datacenter's side (not part of the public API): replace a job's state and drive list as processing goes.
   // A drive sent without a key keeps the one the job holds.
-  server_->Put(R"(/internal/datacenter/jobs/([^/]+)/([^/]+)/([^/?]+))",
-               [this](const httplib::Request& req, httplib::Response& res) {
-                 proto::Job update;
-                 if (!json::Parse(req.body, &update, "job").ok()) return Error(res, 400, "InvalidRequestContent", "bad job");
-                 std::string id = JobId(req.matches[1], req.matches[2], req.matches[3]);
-                 proto::Job result;
-                 absl::Status s = Mutate([&](proto::ServerState& st) {
-                   for (auto& j : *st.mutable_jobs()) {
-                     if (j.id() != id) continue;
-                     const std::string& next = update.properties().state();
-                     if ((next == "Completed" || next == "Closed") && next != j.properties().state()) {
-                       (*st.mutable_endedunixms())[id] = absl::ToUnixMillis(options_.clock->Now());
-                     }
-                     j.mutable_properties()->set_state(next);
-                     j.mutable_properties()->set_percentcomplete(update.properties().percentcomplete());
-                     auto* drives = update.mutable_properties()->mutable_drivelist();
-                     for (auto& d : *drives) {
-                       if (!d.bitlockerkey().empty()) continue;
-                       for (const auto& old : j.properties().drivelist()) {
-                         if (old.driveid() == d.driveid()) d.set_bitlockerkey(old.bitlockerkey());
-                       }
-                     }
-                     *j.mutable_properties()->mutable_drivelist() = *drives;
-                     result = j;
-                     return absl::OkStatus();
-                   }
-                   return absl::NotFoundError(absl::StrCat("import job ", std::string(req.matches[3]), " was not found"));
-                 });
-                 if (!s.ok()) return Error(res, 404, "ResourceNotFound", std::string(s.message()));
-                 Reply(res, 200, result);
-               });
+  server_->Put(R"(/internal/datacenter/jobs/([^/]+)/([^/]+)/([^/?]+))", [this](const httplib::Request& req,
+                                                                               httplib::Response& res) {
+    proto::Job update;
+    if (!json::Parse(req.body, &update, "job").ok()) return Error(res, 400, "InvalidRequestContent", "bad job");
+    std::string id = JobId(req.matches[1], req.matches[2], req.matches[3]);
+    proto::Job result;
+    absl::Status s = Mutate([&](proto::ServerState& st) {
+      for (auto& j : *st.mutable_jobs()) {
+        if (j.id() != id) continue;
+        const std::string& next = update.properties().state();
+        if ((next == "Completed" || next == "Closed") && next != j.properties().state()) {
+          (*st.mutable_endedunixms())[id] = absl::ToUnixMillis(options_.clock->Now());
+        }
+        j.mutable_properties()->set_state(next);
+        j.mutable_properties()->set_percentcomplete(update.properties().percentcomplete());
+        auto* drives = update.mutable_properties()->mutable_drivelist();
+        for (auto& d : *drives) {
+          if (!d.bitlockerkey().empty()) continue;
+          for (const auto& old : j.properties().drivelist()) {
+            if (old.driveid() == d.driveid()) d.set_bitlockerkey(old.bitlockerkey());
+          }
+        }
+        *j.mutable_properties()->mutable_drivelist() = *drives;
+        result = j;
+        return absl::OkStatus();
+      }
+      return absl::NotFoundError(absl::StrCat("import job ", std::string(req.matches[3]), " was not found"));
+    });
+    if (!s.ok()) return Error(res, 404, "ResourceNotFound", std::string(s.message()));
+    Reply(res, 200, result);
+  });
 
   // Microsoft Graph v1.0 (the directory), for certgen and the portal: directory_routes.cc.
   DirectoryRoutes();

@@ -14,15 +14,15 @@
 #ifndef VMBACKUP_SIMULATORS_IMPORT_EXPORT_CONTROL_PLANE_H_
 #define VMBACKUP_SIMULATORS_IMPORT_EXPORT_CONTROL_PLANE_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
-#include <functional>
 
 #include "absl/status/statusor.h"
-#include "common/concurrent/mutex.h"
 #include "absl/time/time.h"
+#include "common/concurrent/mutex.h"
 #include "common/time/clock.h"
 #include "simulators/import_export/state.pb.h"
 

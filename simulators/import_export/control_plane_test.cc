@@ -1,6 +1,8 @@
 // The control plane over real HTTP on loopback, through the tools' own client (ArmImportJobClient, DirectoryClient)
 // and raw requests for what the client never sends. Microsoft's SDK judges the same surface in
 // //tools/azure_sdk_judge:import_export_sdk_e2e_test.
+#include "simulators/import_export/control_plane.h"
+
 #include "absl/strings/str_cat.h"
 #include "common/status/http_status.h"
 #include "common/testing/status_matchers.h"
@@ -11,7 +13,6 @@
 #include "offline_seed/import_job/arm_call.h"
 #include "offline_seed/import_job/arm_client.h"
 #include "offline_seed/import_job/directory_client.h"
-#include "simulators/import_export/control_plane.h"
 #include "simulators/import_export/sim_admin.h"
 #include "simulators/import_export/testing/control_plane_fixture.h"
 
@@ -127,13 +128,19 @@ TEST_F(ControlPlaneTest, JobLifecycleAndShippingRules) {
   EXPECT_EQ(AzureErrorCodeOf(client_->UpdateJob(a, to_shipping).status()), "InvalidStateTransition");
   // A Shipping job is no longer replaced by PUT, nor deleted; a Creating one is cancelled and can be deleted.
   EXPECT_EQ(AzureErrorCodeOf(client_->CreateJob(a, NewJob("D1")).status()), "JobNotUpdatable");
-  EXPECT_EQ(Raw("DELETE", "/subscriptions/sub1/resourceGroups/rg1/providers/Microsoft.ImportExport/jobs/seedjob1"
-                          "?api-version=2021-01-01").first, 400);
+  EXPECT_EQ(Raw("DELETE",
+                "/subscriptions/sub1/resourceGroups/rg1/providers/Microsoft.ImportExport/jobs/seedjob1"
+                "?api-version=2021-01-01")
+                .first,
+            400);
   proto::UpdateJobParameters cancel;
   cancel.mutable_properties()->set_cancelrequested(true);
   EXPECT_EQ(client_->UpdateJob(b, cancel)->properties().state(), "Closed");
-  EXPECT_EQ(Raw("DELETE", "/subscriptions/sub1/resourceGroups/rg1/providers/Microsoft.ImportExport/jobs/seedjob2"
-                          "?api-version=2021-01-01").first, 200);
+  EXPECT_EQ(Raw("DELETE",
+                "/subscriptions/sub1/resourceGroups/rg1/providers/Microsoft.ImportExport/jobs/seedjob2"
+                "?api-version=2021-01-01")
+                .first,
+            200);
   EXPECT_EQ(client_->ListJobs("sub1")->size(), 1u);
 }
 
@@ -163,7 +170,8 @@ TEST_F(ControlPlaneTest, ShippingDetailsChangeOnlyWhileCreatingOrShipping) {
     ASSERT_THAT(plane_->plane().Mutate([&](proto::ServerState& st) {
       st.mutable_jobs(0)->mutable_properties()->set_state(later);
       return absl::OkStatus();
-    }), IsOk());
+    }),
+                IsOk());
     absl::StatusOr<proto::Job> r = client_->UpdateJob(a, fix);
     EXPECT_EQ(AzureErrorCodeOf(r.status()), "JobNotUpdatable") << later;
     EXPECT_THAT(std::string(r.status().message()), HasSubstr(absl::StrCat("is ", later))) << later;
@@ -177,7 +185,8 @@ TEST_F(ControlPlaneTest, ShippingDetailsChangeOnlyWhileCreatingOrShipping) {
 TEST_F(ControlPlaneTest, ArmRulesForBadInput) {
   const std::string jobs = "/subscriptions/sub1/resourceGroups/rg1/providers/Microsoft.ImportExport/jobs/j1";
   EXPECT_THAT(Raw("GET", jobs), ::testing::Pair(400, HasSubstr("MissingApiVersionParameter")));
-  EXPECT_THAT(Raw("GET", jobs + "?api-version=2016-11-01"), ::testing::Pair(400, HasSubstr("InvalidApiVersionParameter")));
+  EXPECT_THAT(Raw("GET", jobs + "?api-version=2016-11-01"),
+              ::testing::Pair(400, HasSubstr("InvalidApiVersionParameter")));
   EXPECT_THAT(Raw("GET", "/no/such/route?api-version=2021-01-01"), ::testing::Pair(404, HasSubstr("\"error\"")));
   EXPECT_THAT(Raw("PUT", jobs + "?api-version=2021-01-01", "{not json"),
               ::testing::Pair(400, HasSubstr("InvalidRequestContent")));
@@ -186,13 +195,15 @@ TEST_F(ControlPlaneTest, ArmRulesForBadInput) {
   EXPECT_EQ(AzureErrorCodeOf(client_->CreateJob({"sub1", "rg1", "eleven"}, NewJob("D", 11)).status()),
             "InvalidDriveCount");
   ASSERT_TRUE(client_->CreateJob({"sub1", "rg1", "ten"}, NewJob("D", 10)).ok());
-  for (const char* name : {"bad job?x", "1job", "job_under", "j",
-                           "a1234567890123456789012345678901234567890123456789012345678901234"}) {
+  for (const char* name :
+       {"bad job?x", "1job", "job_under", "j", "a1234567890123456789012345678901234567890123456789012345678901234"}) {
     EXPECT_EQ(AzureErrorCodeOf(client_->CreateJob({"sub1", "rg1", name}, NewJob("D")).status()), "InvalidResourceName")
         << name;
   }
-  EXPECT_THAT(Raw("PUT", "/subscriptions/sub1/resourceGroups/rg1/providers/Microsoft.ImportExport/jobs/a/b"
-                         "?api-version=2021-01-01", "{}"),
+  EXPECT_THAT(Raw("PUT",
+                  "/subscriptions/sub1/resourceGroups/rg1/providers/Microsoft.ImportExport/jobs/a/b"
+                  "?api-version=2021-01-01",
+                  "{}"),
               ::testing::Pair(400, HasSubstr("InvalidResourceName")));
   proto::Job atlantis = NewJob("D");
   atlantis.set_location("atlantis");
@@ -205,12 +216,14 @@ TEST_F(ControlPlaneTest, ArmRulesForBadInput) {
 
 TEST_F(ControlPlaneTest, ListsArePagedWithNextLink) {
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(client_->CreateJob({"sub1", "rg1", absl::StrCat("j", i)}, NewJob("D")).ok());
-  auto [status, body] = Raw("GET", "/subscriptions/sub1/providers/Microsoft.ImportExport/jobs?api-version=2021-01-01&$top=2");
+  auto [status, body] =
+      Raw("GET", "/subscriptions/sub1/providers/Microsoft.ImportExport/jobs?api-version=2021-01-01&$top=2");
   EXPECT_EQ(status, 200);
   EXPECT_THAT(body, HasSubstr("\"nextLink\""));
   EXPECT_THAT(body, HasSubstr("$skiptoken=2"));
-  auto by_group = Raw("GET", "/subscriptions/sub1/resourceGroups/rg1/providers/Microsoft.ImportExport/jobs"
-                             "?api-version=2021-01-01&$top=10");
+  auto by_group = Raw("GET",
+                      "/subscriptions/sub1/resourceGroups/rg1/providers/Microsoft.ImportExport/jobs"
+                      "?api-version=2021-01-01&$top=10");
   EXPECT_EQ(by_group.first, 200);
   EXPECT_THAT(by_group.second, Not(HasSubstr("nextLink")));
   EXPECT_EQ(client_->ListJobs("sub1")->size(), 5u);
@@ -252,10 +265,12 @@ TEST_F(ControlPlaneTest, ErrorsAuthAndPersistence) {
   EXPECT_THAT(missing, StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(AzureErrorCodeOf(missing.status()), "ResourceNotFound");
   proto::Job bad = NewJob("D1");
-  bad.mutable_properties()->set_storageaccountid("/subscriptions/sub1/resourceGroups/rg1/providers/Microsoft.Storage/storageAccounts/ghost");
+  bad.mutable_properties()->set_storageaccountid(
+      "/subscriptions/sub1/resourceGroups/rg1/providers/Microsoft.Storage/storageAccounts/ghost");
   EXPECT_EQ(AzureErrorCodeOf(client_->CreateJob({"sub1", "rg1", "jj"}, bad).status()), "StorageAccountNotFound");
   ArmImportJobClient wrong(plane_->transport(), plane_->url(), "not-the-token");
-  EXPECT_THAT(wrong.ListJobs("sub1"), StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("InvalidAuthenticationToken")));
+  EXPECT_THAT(wrong.ListJobs("sub1"),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("InvalidAuthenticationToken")));
 
   ASSERT_TRUE(client_->CreateJob({"sub1", "rg1", "kept"}, NewJob("D9")).ok());
   DirectoryClient directory = plane_->Directory();

@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 #include "common/blob/blob_client.h"
 #include "common/blob/dev_account.h"
 #include "common/concurrent/bounded_pool.h"
@@ -17,15 +18,14 @@
 #include "common/file/file_util.h"
 #include "common/json/json.h"
 #include "common/status/status_macros.h"
-#include "offline_seed/volume/volume.pb.h"
 #include "offline_seed/drives/drive_source.h"
+#include "offline_seed/import_job/arm_client.h"
 #include "offline_seed/manifest/drive_manifest.h"
 #include "offline_seed/volume/encrypted_volume.h"
+#include "offline_seed/volume/volume.pb.h"
 #include "pugixml.hpp"
-#include "absl/strings/strip.h"
-#include "simulators/sata/drive.pb.h"
-#include "offline_seed/import_job/arm_client.h"
 #include "simulators/import_export/sim_admin.h"
+#include "simulators/sata/drive.pb.h"
 
 namespace vmb::ie {
 namespace {
@@ -63,7 +63,8 @@ std::string DriveLogXml(const std::string& drive_id, const std::vector<RangeLog>
   }
   for (auto& [path, blob] : blobs) {
     bool ok = true;
-    for (pugi::xml_node pr : blob.child("PageRangeList").children()) ok &= std::string(pr.attribute("Status").value()) == "Completed";
+    for (pugi::xml_node pr : blob.child("PageRangeList").children())
+      ok &= std::string(pr.attribute("Status").value()) == "Completed";
     blob.prepend_attribute("Status") = ok ? "Completed" : "CompletedWithErrors";
   }
   root.append_child("Status").text().set(status.c_str());
@@ -108,7 +109,8 @@ absl::Status Finish(Package& p, proto::DriveStatus* ds, DriveOutcome out, const 
   blob::BlobUri err_log = p.endpoint.WithContainer(p.logs_container).WithBlob(base + "_error.xml");
   blob::BlobUri verbose_log = p.endpoint.WithContainer(p.logs_container).WithBlob(base + "_verbose.xml");
   std::string status = error.empty() ? "Completed" : error;
-  RETURN_IF_ERROR(p.storage.PutBlockBlob(err_log, DriveLogXml(ds->driveid(), logs, status, true), {}, "application/xml"));
+  RETURN_IF_ERROR(
+      p.storage.PutBlockBlob(err_log, DriveLogXml(ds->driveid(), logs, status, true), {}, "application/xml"));
   RETURN_IF_ERROR(
       p.storage.PutBlockBlob(verbose_log, DriveLogXml(ds->driveid(), logs, status, false), {}, "application/xml"));
   ds->set_errorloguri(err_log.ResourceUrl());
@@ -285,16 +287,19 @@ absl::StatusOr<ReceiveResult> ReceivePackage(const ReceiveOptions& o) {
     (void)admin.DatacenterUpdate(ref, job);
     return absl::FailedPreconditionError(absl::StrCat("import job ", o.job_name, ": ", why));
   }
-  ASSIGN_OR_RETURN(proto::StorageAccount account, client.GetStorageAccount(o.subscription, o.resource_group,
-                                                                           job.properties().storageaccountid().substr(
-                                                                               job.properties().storageaccountid().rfind('/') + 1)));
+  ASSIGN_OR_RETURN(proto::StorageAccount account,
+                   client.GetStorageAccount(
+                       o.subscription, o.resource_group,
+                       job.properties().storageaccountid().substr(job.properties().storageaccountid().rfind('/') + 1)));
   ASSIGN_OR_RETURN(blob::BlobUri endpoint, blob::BlobUri::ForAccount(o.blob_endpoint));
   ASSIGN_OR_RETURN(blob::SharedKeyCredential cred,
-                   blob::SharedKeyCredential::Create(endpoint.account(), o.account_key.empty() ? blob::kDevAccountKey : o.account_key));
+                   blob::SharedKeyCredential::Create(endpoint.account(),
+                                                     o.account_key.empty() ? blob::kDevAccountKey : o.account_key));
   blob::BlobClientOptions storage_options;
   storage_options.request_timeout = o.request_timeout;
   blob::BlobClient storage(o.transport, cred, storage_options);
-  std::string logs_container = job.properties().diagnosticspath().empty() ? "waimportexport" : job.properties().diagnosticspath();
+  std::string logs_container =
+      job.properties().diagnosticspath().empty() ? "waimportexport" : job.properties().diagnosticspath();
   RETURN_IF_ERROR(storage.CreateContainer(endpoint.WithContainer(logs_container)));
 
   // Azure's sequence: the package is Received, then its drives are Transferring one by one.
@@ -313,8 +318,9 @@ absl::StatusOr<ReceiveResult> ReceivePackage(const ReceiveOptions& o) {
     for (const DriveOutcome& out : result.drives) received |= out.drive_id == d.driveid();
     if (received) continue;
     d.set_state("NeverReceived");
-    d.set_copystatus("NeverReceived: the drive was not in the package; its data is not imported (repair it over "
-                     "the network with `seedagent repair`, or ship the drive)");
+    d.set_copystatus(
+        "NeverReceived: the drive was not in the package; its data is not imported (repair it over "
+        "the network with `seedagent repair`, or ship the drive)");
     result.drives.push_back({d.driveid(), "NeverReceived", "NeverReceived", 0, 0, 0});
   }
   // Every drive has finished: the data is in the account; the drives are packed for return shipping.

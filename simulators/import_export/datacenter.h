@@ -29,7 +29,7 @@ struct ReceiveOptions {
   std::string account_key;                // its key; the development key when empty
   // The datacenter's clock: when the package arrived (the 14-day ship-date rule) and the drive logs' names.
   Clock* clock = &RealClock();
-  int parallelism = 4;                    // concurrent Put Page calls
+  int parallelism = 4;                                  // concurrent Put Page calls
   absl::Duration request_timeout = absl::Seconds(120);  // per storage call; a call that takes longer is retried
   http::HttpTransport* transport = nullptr;
 };

@@ -18,12 +18,13 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--help") {
-      std::printf("usage: datacenter receive --job NAME --subscription ID --drive IMAGE... --blob-endpoint URL\n"
-                  "                          [--account-key-file FILE] [--resource-group RG] [--control-plane URL --token T]\n"
-                  "         (the job goes Received, Transferring, then Packaging once every drive finished)\n"
-                  "       datacenter ship-back --job NAME --subscription ID [--resource-group RG]\n"
-                  "                          [--control-plane URL --token T]\n"
-                  "         (return shipping: Packaging -> Completed, or Closed when a drive had errors)\n");
+      std::printf(
+          "usage: datacenter receive --job NAME --subscription ID --drive IMAGE... --blob-endpoint URL\n"
+          "                          [--account-key-file FILE] [--resource-group RG] [--control-plane URL --token T]\n"
+          "         (the job goes Received, Transferring, then Packaging once every drive finished)\n"
+          "       datacenter ship-back --job NAME --subscription ID [--resource-group RG]\n"
+          "                          [--control-plane URL --token T]\n"
+          "         (return shipping: Packaging -> Completed, or Closed when a drive had errors)\n");
       return 0;
     }
     if (a == "--drive" && i + 1 < argc) {
@@ -56,8 +57,8 @@ int main(int argc, char** argv) {
     std::printf("import job %s: %s\n", job->name().c_str(), job->properties().state().c_str());
     return 0;
   }
-  if (words.size() != 1 || words[0] != "receive" || opt["job"].empty() || opt["subscription"].empty() || drives.empty() ||
-      opt["blob-endpoint"].empty()) {
+  if (words.size() != 1 || words[0] != "receive" || opt["job"].empty() || opt["subscription"].empty() ||
+      drives.empty() || opt["blob-endpoint"].empty()) {
     std::fprintf(stderr, "datacenter: receive needs --job, --subscription, --drive and --blob-endpoint (see --help)\n");
     return 2;
   }

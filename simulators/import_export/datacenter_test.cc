@@ -12,8 +12,8 @@
 #include "common/blob/dev_account.h"
 #include "common/crypto/encoding.h"
 #include "common/crypto/random.h"
-#include "common/process/subprocess.h"
 #include "common/file/file_util.h"
+#include "common/process/subprocess.h"
 #include "common/testing/azurite.h"
 #include "common/testing/status_matchers.h"
 #include "common/testing/temp_dir.h"
@@ -42,7 +42,8 @@ class DatacenterTest : public ::testing::Test {
     ASSERT_TRUE(plane.ok()) << plane.status();
     plane_ = std::move(*plane);
     ASSERT_THAT(SimAdmin(plane_->transport(), plane_->url(), plane_->token())
-                    .PutStorageAccount("sub-123", "offlinebackup", "seedacct", "westeurope").status(),
+                    .PutStorageAccount("sub-123", "offlinebackup", "seedacct", "westeurope")
+                    .status(),
                 IsOk());
     std::string src = dir_ + "/src";
     ASSERT_THAT(file::MakeDirs(src), IsOk());
@@ -51,15 +52,22 @@ class DatacenterTest : public ::testing::Test {
     // Publish settings with a management certificate made by openssl (diskprep reads the subscription from it).
     std::string key = dir_ + "/k.pem", crt = dir_ + "/c.pem", p12 = dir_ + "/m.p12";
     ASSERT_EQ(process::RunCommand({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out",
-                                   crt, "-subj", "/CN=mgmt", "-days", "2"})->exit_code, 0);
-    ASSERT_EQ(process::RunCommand({"openssl", "pkcs12", "-export", "-in", crt, "-inkey", key, "-out", p12,
-                                   "-passout", "pass:"})->exit_code, 0);
+                                   crt, "-subj", "/CN=mgmt", "-days", "2"})
+                  ->exit_code,
+              0);
+    ASSERT_EQ(process::RunCommand(
+                  {"openssl", "pkcs12", "-export", "-in", crt, "-inkey", key, "-out", p12, "-passout", "pass:"})
+                  ->exit_code,
+              0);
     std::string publish = dir_ + "/sub.publishsettings";
-    ASSERT_THAT(file::WriteFileAtomic(publish, "<PublishData><PublishProfile SchemaVersion=\"2.0\"><Subscription "
-                                      "Id=\"sub-123\" Name=\"Backup\" ServiceManagementUrl=\"https://management."
-                                      "core.windows.net\" ManagementCertificate=\"" +
-                                      crypto::Base64Encode(*file::ReadFile(p12)) + "\"/></PublishProfile></PublishData>",
-                                      0600), IsOk());
+    ASSERT_THAT(
+        file::WriteFileAtomic(publish,
+                              "<PublishData><PublishProfile SchemaVersion=\"2.0\"><Subscription "
+                              "Id=\"sub-123\" Name=\"Backup\" ServiceManagementUrl=\"https://management."
+                              "core.windows.net\" ManagementCertificate=\"" +
+                                  crypto::Base64Encode(*file::ReadFile(p12)) + "\"/></PublishProfile></PublishData>",
+                              0600),
+        IsOk());
     offline::InitiateOptions io;
     io.job.set_publishsettingspath(publish);
     io.sources = {src};
@@ -152,8 +160,7 @@ class DatacenterTest : public ::testing::Test {
       EXPECT_EQ(d.ranges_written > 0, d.drive_id != "SN-d2") << d.drive_id;
     }
     absl::StatusOr<proto::Job> shipped =
-        ShipBack({plane_->url(), plane_->token(), "sub-123", "offlinebackup", kJob,
-                  plane_->transport()});
+        ShipBack({plane_->url(), plane_->token(), "sub-123", "offlinebackup", kJob, plane_->transport()});
     ASSERT_TRUE(shipped.ok()) << shipped.status();
     EXPECT_EQ(shipped->properties().state(), "Closed");  // a drive had errors
   }

@@ -33,8 +33,8 @@ absl::Status NormalizeKeys(google::protobuf::RepeatedPtrField<proto::KeyCredenti
     absl::StatusOr<crypto::Certificate> cert =
         der.ok() ? crypto::Certificate::FromDer(*der) : absl::StatusOr<crypto::Certificate>(der.status());
     if (!cert.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("keyCredentials.key of '", k.displayname(),
-                                                     "' is not a base64 DER X.509 certificate"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("keyCredentials.key of '", k.displayname(), "' is not a base64 DER X.509 certificate"));
     }
     if (k.customkeyidentifier().empty()) k.set_customkeyidentifier(cert->Thumbprint());
     if (k.enddatetime().empty()) {

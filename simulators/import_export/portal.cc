@@ -18,9 +18,9 @@ absl::StatusOr<proto::Application> PortalShow(DirectoryClient& directory, const 
 absl::Status PortalDeleteIfNoKeys(DirectoryClient& directory, const std::string& display_name) {
   ASSIGN_OR_RETURN(proto::Application app, directory.FindApplication(display_name));
   if (app.keycredentials_size() > 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        display_name, " has ", app.keycredentials_size(), " certificate(s) or key(s); it is not safe to delete: "
-        "upload this server's certificate instead"));
+    return absl::FailedPreconditionError(absl::StrCat(display_name, " has ", app.keycredentials_size(),
+                                                      " certificate(s) or key(s); it is not safe to delete: "
+                                                      "upload this server's certificate instead"));
   }
   return directory.DeleteApplication(app.id());
 }
@@ -30,7 +30,8 @@ absl::StatusOr<std::string> PortalUploadCertificate(DirectoryClient& directory, 
   ASSIGN_OR_RETURN(std::string der, file::ReadFile(cer_path));
   absl::StatusOr<crypto::Certificate> cert = crypto::Certificate::FromDer(der);
   if (!cert.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(cer_path, " is not a DER certificate (.cer, exported without "
+    return absl::InvalidArgumentError(absl::StrCat(cer_path,
+                                                   " is not a DER certificate (.cer, exported without "
                                                    "the private key)"));
   }
   ASSIGN_OR_RETURN(proto::Application app, directory.FindApplication(display_name));

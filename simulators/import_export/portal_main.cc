@@ -47,8 +47,8 @@ int main(int argc, char** argv) {
   }
   absl::StatusOr<vmb::ie::proto::Application> app = vmb::ie::PortalShow(directory, opt["app"]);
   if (!app.ok()) return Fail(app.status());
-  std::printf("%s (application id %s): %d certificate(s) or key(s)\n", app->displayname().c_str(),
-              app->appid().c_str(), app->keycredentials_size());
+  std::printf("%s (application id %s): %d certificate(s) or key(s)\n", app->displayname().c_str(), app->appid().c_str(),
+              app->keycredentials_size());
   for (const auto& k : app->keycredentials()) {
     std::printf("  %s  until %s  %s\n", k.customkeyidentifier().c_str(), k.enddatetime().c_str(),
                 k.displayname().c_str());

@@ -20,8 +20,9 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--help") {
-      std::printf("usage: server --state-dir DIR --token TOKEN [--port N]\n"
-                  "  serves import jobs, locations, storage accounts and applications on 127.0.0.1\n");
+      std::printf(
+          "usage: server --state-dir DIR --token TOKEN [--port N]\n"
+          "  serves import jobs, locations, storage accounts and applications on 127.0.0.1\n");
       return 0;
     }
     if (a.rfind("--", 0) == 0 && i + 1 < argc) {

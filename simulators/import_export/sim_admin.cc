@@ -15,12 +15,11 @@ absl::StatusOr<proto::StorageAccount> SimAdmin::PutStorageAccount(const std::str
   a.set_location(region);
   a.set_kind("StorageV2");
   a.mutable_sku()->set_name("Standard_LRS");
-  ASSIGN_OR_RETURN(std::string body,
-                   CallRest({transport_, base_, token_}, "PUT",
-                            absl::StrCat("/subscriptions/", subscription, "/resourceGroups/", rg,
-                                         "/providers/Microsoft.Storage/storageAccounts/", name,
-                                         "?api-version=", kStorageApiVersion),
-                            json::ToJsonCompact(a), "create storage account " + name));
+  ASSIGN_OR_RETURN(std::string body, CallRest({transport_, base_, token_}, "PUT",
+                                              absl::StrCat("/subscriptions/", subscription, "/resourceGroups/", rg,
+                                                           "/providers/Microsoft.Storage/storageAccounts/", name,
+                                                           "?api-version=", kStorageApiVersion),
+                                              json::ToJsonCompact(a), "create storage account " + name));
   proto::StorageAccount out;
   RETURN_IF_ERROR(json::Parse(body, &out, "storage account"));
   return out;

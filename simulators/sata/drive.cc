@@ -40,8 +40,9 @@ IdentifyInfo IdentifyFor(const proto::DriveSpec& spec) {
            : spec.interface() == "sata2" ? SataGeneration::kGen2
                                          : SataGeneration::kNone;
   i.rotation_rate = spec.media() == "ssd" ? 1 : 7200;
-  i.form_factor = spec.formfactor() == "3.5" ? FormFactor::k35 : spec.formfactor() == "2.5" ? FormFactor::k25
-                                                                                            : FormFactor::kUnknown;
+  i.form_factor = spec.formfactor() == "3.5"   ? FormFactor::k35
+                  : spec.formfactor() == "2.5" ? FormFactor::k25
+                                               : FormFactor::kUnknown;
   return i;
 }
 
@@ -81,8 +82,8 @@ absl::Status SataDrive::Check(uint64_t offset, uint64_t length) {
   for (const proto::BadRange& bad : spec_.badranges()) {
     if (bad.firstlba() < last && first < bad.firstlba() + bad.count()) {
       ++injected_;
-      return absl::DataLossError(absl::StrCat("drive ", spec_.name(), ": unrecoverable I/O error at LBA ",
-                                              std::max(first, bad.firstlba())));
+      return absl::DataLossError(
+          absl::StrCat("drive ", spec_.name(), ": unrecoverable I/O error at LBA ", std::max(first, bad.firstlba())));
     }
   }
   return absl::OkStatus();
@@ -247,8 +248,8 @@ absl::Status SataDrive::WriteAt(uint64_t offset, absl::string_view data) {
       ++injected_;
       spec_.set_attached(false);
       (void)file::WriteFileAtomic(SpecPath(bay_, spec_.name()), json::ToJson(spec_, true), 0644);
-      return absl::UnavailableError(absl::StrCat("drive ", spec_.name(), " (serial ", spec_.serial(),
-                                                 ") was removed during the write"));
+      return absl::UnavailableError(
+          absl::StrCat("drive ", spec_.name(), " (serial ", spec_.serial(), ") was removed during the write"));
     }
     if (cached_bytes_ >= kDestageBytes) RETURN_IF_ERROR(DestageLocked(/*start_writeback=*/true));
   }
@@ -275,7 +276,8 @@ absl::Status SataDrive::DestageLocked(bool start_writeback) {
         std::memcpy(direct_buf_.get(), extent.data() + done, n);
         ssize_t w = ::pwrite(direct_fd_, direct_buf_.get(), n, static_cast<off_t>(off + done));
         if (w < 0 && errno == EINTR) continue;
-        if (w != static_cast<ssize_t>(n)) return file::ErrnoStatus(w < 0 ? errno : EIO, "cannot write drive image", bay_);
+        if (w != static_cast<ssize_t>(n))
+          return file::ErrnoStatus(w < 0 ? errno : EIO, "cannot write drive image", bay_);
         done += n;
       }
       continue;
@@ -377,8 +379,8 @@ absl::StatusOr<std::vector<proto::DriveSpec>> DriveBay::List() const {
 absl::StatusOr<std::unique_ptr<SataDrive>> DriveBay::Open(const std::string& name) {
   ASSIGN_OR_RETURN(proto::DriveSpec spec, Get(name));
   if (!spec.attached()) {
-    return absl::UnavailableError(absl::StrCat("drive ", name, " is not attached (it was pulled); `satasim attach ",
-                                               name, "` puts it back"));
+    return absl::UnavailableError(
+        absl::StrCat("drive ", name, " is not attached (it was pulled); `satasim attach ", name, "` puts it back"));
   }
   int fd = ::open(ImagePath(dir_, name).c_str(), O_RDWR | O_CLOEXEC);
   if (fd < 0) return file::ErrnoStatus(errno, "cannot open drive image", ImagePath(dir_, name));

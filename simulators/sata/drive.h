@@ -68,7 +68,7 @@ class SataDrive : public io::BlockDevice {
   std::string bay_;
   proto::DriveSpec spec_;
   int fd_;
-  int direct_fd_ = -1;                                              // the image for direct I/O, -1 where unsupported
+  int direct_fd_ = -1;  // the image for direct I/O, -1 where unsupported
   std::unique_ptr<char, FreeDeleter> direct_buf_ ABSL_GUARDED_BY(mu_);  // aligned bounce buffer for it
   Mutex read_mu_;
   std::unique_ptr<char, FreeDeleter> read_buf_ ABSL_GUARDED_BY(read_mu_);  // and one for reads

@@ -53,7 +53,7 @@ std::string EncodeIdentify(const IdentifyInfo& info) {
   if (info.sata >= SataGeneration::kGen2) sata |= 1 << 2;
   if (info.sata >= SataGeneration::kGen3) sata |= 1 << 3;
   PutWord(&d, 76, sata);
-  PutWord(&d, 80, 0x07F0);  // major version: ATA/ATAPI-4 .. ACS-3
+  PutWord(&d, 80, 0x07F0);             // major version: ATA/ATAPI-4 .. ACS-3
   PutWord(&d, 83, 1 << 14 | 1 << 10);  // word valid; 48-bit address feature set supported
   PutWord(&d, 86, 1 << 10);            // 48-bit addressing enabled
   for (int i = 0; i < 4; ++i) PutWord(&d, 100 + i, static_cast<uint16_t>(info.sectors >> (16 * i)));
@@ -76,12 +76,14 @@ std::string EncodeIdentify(const IdentifyInfo& info) {
 }
 
 absl::StatusOr<IdentifyInfo> DecodeIdentify(absl::string_view d) {
-  if (d.size() != 512) return absl::InvalidArgumentError(absl::StrCat("IDENTIFY data is ", d.size(), " bytes, not 512"));
+  if (d.size() != 512)
+    return absl::InvalidArgumentError(absl::StrCat("IDENTIFY data is ", d.size(), " bytes, not 512"));
   if (static_cast<unsigned char>(d[510]) == 0xA5) {
     unsigned sum = 0;
     for (unsigned char c : d) sum += c;
     if ((sum & 0xff) != 0) {
-      return absl::DataLossError(absl::StrFormat("IDENTIFY checksum mismatch (byte sum %02x, expected 00)", sum & 0xff));
+      return absl::DataLossError(
+          absl::StrFormat("IDENTIFY checksum mismatch (byte sum %02x, expected 00)", sum & 0xff));
     }
   }
   IdentifyInfo info;

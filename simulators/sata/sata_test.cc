@@ -1,14 +1,14 @@
 #include <cstdlib>
 
 #include "common/file/file_util.h"
+#include "common/io/testing/block_device_contract.h"
 #include "common/process/subprocess.h"
 #include "common/testing/status_matchers.h"
+#include "common/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "simulators/sata/drive.h"
-#include "common/io/testing/block_device_contract.h"
 #include "simulators/sata/identify.h"
-#include "common/testing/temp_dir.h"
 
 namespace vmb::sata {
 namespace {
@@ -30,13 +30,13 @@ TEST(Identify, LayoutFollowsTheAtaCommandSet) {
   ASSERT_EQ(d.size(), 512u);
   // Words 27-46: model, two characters per word, first in the high byte.
   EXPECT_EQ(d.substr(54, 4), std::string("TS04"));
-  EXPECT_EQ(d.substr(20, 2), std::string("CZ"));               // serial at word 10
-  EXPECT_EQ(static_cast<unsigned char>(d[120]), 0xff);         // words 60-61 saturate at 0x0FFFFFFF
+  EXPECT_EQ(d.substr(20, 2), std::string("CZ"));        // serial at word 10
+  EXPECT_EQ(static_cast<unsigned char>(d[120]), 0xff);  // words 60-61 saturate at 0x0FFFFFFF
   EXPECT_EQ(static_cast<unsigned char>(d[123]), 0x0f);
   EXPECT_EQ(static_cast<unsigned char>(d[167]) & 0x04, 0x04);  // word 83 bit 10: LBA48
   EXPECT_EQ(static_cast<unsigned char>(d[152]) & 0x08, 0x08);  // word 76 bit 3: 6.0 Gb/s
   EXPECT_EQ(static_cast<unsigned char>(d[434]) | static_cast<unsigned char>(d[435]) << 8, 7200);  // word 217
-  EXPECT_EQ(static_cast<unsigned char>(d[336]), 2);            // word 168: 3.5"
+  EXPECT_EQ(static_cast<unsigned char>(d[336]), 2);                                               // word 168: 3.5"
   EXPECT_EQ(static_cast<unsigned char>(d[510]), 0xA5);
   unsigned sum = 0;
   for (unsigned char c : d) sum += c;
@@ -65,9 +65,8 @@ TEST(Identify, LayoutFollowsTheAtaCommandSet) {
 class DriveTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    bay_ = std::make_unique<DriveBay>(::vmb::testing::TempDir() + "/bay-" +
-                                          ::testing::UnitTest::GetInstance()->current_test_info()->name(),
-                                      clock_);
+    bay_ = std::make_unique<DriveBay>(
+        ::vmb::testing::TempDir() + "/bay-" + ::testing::UnitTest::GetInstance()->current_test_info()->name(), clock_);
     proto::DriveSpec s;
     s.set_name("d1");
     s.set_model("Samsung SSD 870 EVO 2TB");
@@ -123,7 +122,8 @@ TEST_F(DriveTest, PowerCutLosesOnlyUnflushedWrites) {
   auto again = *bay_->Open("d1");
   ASSERT_THAT(again->Read(0, 4096, &out), IsOk());
   EXPECT_EQ(out, std::string(4096, 'a'));
-  EXPECT_THAT(again->Write(100, std::string(512, 'x')), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("aligned")));
+  EXPECT_THAT(again->Write(100, std::string(512, 'x')),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("aligned")));
   EXPECT_THAT(again->Write(64u << 20, std::string(512, 'x')), StatusIs(absl::StatusCode::kOutOfRange));
 }
 
@@ -135,8 +135,8 @@ TEST_F(DriveTest, OverlappingCachedWritesReadBackAsTheLastWriteWins) {
     expected.replace(off, len, std::string(len, c));
   };
   write(0, 16 * 512, 'a');
-  write(8 * 512, 16 * 512, 'b');   // overlaps the tail of a
-  write(4 * 512, 2 * 512, 'c');    // inside a
+  write(8 * 512, 16 * 512, 'b');  // overlaps the tail of a
+  write(4 * 512, 2 * 512, 'c');   // inside a
   write(30 * 512, 4 * 512, 'd');
   write(20 * 512, 16 * 512, 'e');  // covers d entirely and the tail of b
   std::string out;
@@ -169,7 +169,8 @@ TEST_F(DriveTest, BadSectorsPullAndThroughputAreInjectedAndCounted) {
   t0 = clock_.Now();
   ASSERT_THAT(drive->Read(1000 * 512, 512 * 1024, &out), IsOk());
   EXPECT_NEAR(absl::ToDoubleSeconds(clock_.Now() - t0), 512.0 * 1024 / 100e6, 1e-6);
-  EXPECT_THAT(drive->Write(2 << 20, std::string(1 << 20, 'z')), StatusIs(absl::StatusCode::kUnavailable, HasSubstr("removed")));
+  EXPECT_THAT(drive->Write(2 << 20, std::string(1 << 20, 'z')),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("removed")));
   EXPECT_THAT(drive->Read(0, 512, &out), StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_EQ(drive->injected_errors(), 4);
   drive.reset();
@@ -185,9 +186,13 @@ TEST(SataSim, CommandLine) {
     return *process::RunCommand(args);
   };
   EXPECT_EQ(run({"create", "--name", "hdd1", "--model", "WDC WD40EFRX", "--serial", "WD-123", "--capacity", "4T",
-                 "--form-factor", "3.5", "--media", "hdd", "--interface", "sata3"}).exit_code, 0);
-  EXPECT_EQ(run({"create", "--name", "usb1", "--model", "Ext", "--serial", "U1", "--capacity", "1T",
-                 "--form-factor", "2.5", "--media", "hdd", "--interface", "usb"}).exit_code, 0);
+                 "--form-factor", "3.5", "--media", "hdd", "--interface", "sata3"})
+                .exit_code,
+            0);
+  EXPECT_EQ(run({"create", "--name", "usb1", "--model", "Ext", "--serial", "U1", "--capacity", "1T", "--form-factor",
+                 "2.5", "--media", "hdd", "--interface", "usb"})
+                .exit_code,
+            0);
   process::CommandResult list = run({"list"});
   EXPECT_THAT(list.stdout_data, HasSubstr("WDC WD40EFRX"));
   EXPECT_THAT(list.stdout_data, HasSubstr("usb"));

@@ -7,8 +7,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "common/cli/sizes.h"
 #include "absl/strings/str_split.h"
+#include "common/cli/sizes.h"
 #include "common/json/json.h"
 #include "simulators/sata/drive.h"
 
@@ -32,7 +32,6 @@ int Usage(const std::string& p) {
   std::fprintf(stderr, "satasim: %s\n(run `satasim --help`)\n", p.c_str());
   return 2;
 }
-
 
 }  // namespace
 
@@ -84,7 +83,8 @@ int main(int argc, char** argv) {
     }
     s.set_interface(itf);
     uint32_t sector = 512;
-    if (!opt["sector"].empty() && !absl::SimpleAtoi(opt["sector"], &sector)) return Usage("--sector must be 512 or 4096");
+    if (!opt["sector"].empty() && !absl::SimpleAtoi(opt["sector"], &sector))
+      return Usage("--sector must be 512 or 4096");
     s.set_sectorsize(sector);
     s.set_system(system);
     if (!opt["real-capacity"].empty()) {
@@ -94,7 +94,8 @@ int main(int argc, char** argv) {
       }
       s.set_realcapacity(real);
     }
-    if (s.name().empty() || s.model().empty() || s.serial().empty()) return Usage("--name, --model and --serial are required");
+    if (s.name().empty() || s.model().empty() || s.serial().empty())
+      return Usage("--name, --model and --serial are required");
     absl::Status st = bay.Create(s);
     if (!st.ok()) return Usage(std::string(st.message()));
     std::printf("created drive %s: %s, serial %s, %llu bytes\n", s.name().c_str(), s.model().c_str(),
@@ -120,12 +121,12 @@ int main(int argc, char** argv) {
   if (!spec.ok()) return Usage(std::string(spec.status().message()));
   if (command == "identify") {
     auto info = vmb::sata::DecodeIdentify(vmb::sata::EncodeIdentify(vmb::sata::IdentifyFor(*spec)));
-    std::printf("model: %s\nserial: %s\nfirmware: %s\nsectors: %llu x %u bytes\nSATA generation: %d\n"
-                "rotation rate: %u%s\nform factor code: %d\n",
-                info->model.c_str(), info->serial.c_str(), info->firmware.c_str(),
-                static_cast<unsigned long long>(info->sectors), info->logical_sector_size,
-                static_cast<int>(info->sata), info->rotation_rate, info->rotation_rate == 1 ? " (SSD)" : " rpm",
-                static_cast<int>(info->form_factor));
+    std::printf(
+        "model: %s\nserial: %s\nfirmware: %s\nsectors: %llu x %u bytes\nSATA generation: %d\n"
+        "rotation rate: %u%s\nform factor code: %d\n",
+        info->model.c_str(), info->serial.c_str(), info->firmware.c_str(),
+        static_cast<unsigned long long>(info->sectors), info->logical_sector_size, static_cast<int>(info->sata),
+        info->rotation_rate, info->rotation_rate == 1 ? " (SSD)" : " rpm", static_cast<int>(info->form_factor));
     return 0;
   }
   if (command == "fault") {
@@ -137,7 +138,8 @@ int main(int argc, char** argv) {
       spec->set_writeprotected(false);
     }
     if (!opt["write-protect"].empty()) {
-      if (opt["write-protect"] != "on" && opt["write-protect"] != "off") return Usage("--write-protect needs on or off");
+      if (opt["write-protect"] != "on" && opt["write-protect"] != "off")
+        return Usage("--write-protect needs on or off");
       spec->set_writeprotected(opt["write-protect"] == "on");
     }
     for (bool rot : {false, true}) {
@@ -164,9 +166,11 @@ int main(int argc, char** argv) {
     }
     absl::Status st = bay.Update(*spec);
     if (!st.ok()) return Usage(std::string(st.message()));
-    std::printf("faults of %s: %d bad range(s), %d silently rotten range(s), pull after %lld bytes, throughput cap "
-                "%.0f MB/s\n", spec->name().c_str(), spec->badranges_size(), spec->silentranges_size(),
-                static_cast<long long>(spec->pullafterbytes()), spec->throughputmbps());
+    std::printf(
+        "faults of %s: %d bad range(s), %d silently rotten range(s), pull after %lld bytes, throughput cap "
+        "%.0f MB/s\n",
+        spec->name().c_str(), spec->badranges_size(), spec->silentranges_size(),
+        static_cast<long long>(spec->pullafterbytes()), spec->throughputmbps());
     return 0;
   }
   if (command == "attach" || command == "detach") {

@@ -107,7 +107,8 @@ absl::StatusOr<Footer> DecodeFooter(absl::string_view s) {
   }
   uint32_t stored = Get32(s, 64), computed = Checksum(s.substr(0, 512), 64);
   if (stored != computed) {
-    return absl::DataLossError(absl::StrFormat("VHD footer checksum mismatch: stored %08x, computed %08x", stored, computed));
+    return absl::DataLossError(
+        absl::StrFormat("VHD footer checksum mismatch: stored %08x, computed %08x", stored, computed));
   }
   Footer f;
   f.features = Get32(s, 8);
@@ -119,8 +120,9 @@ absl::StatusOr<Footer> DecodeFooter(absl::string_view s) {
   f.creator_os = Get32(s, 36);
   f.original_size = Get64(s, 40);
   f.current_size = Get64(s, 48);
-  f.geometry = Geometry{static_cast<uint16_t>((static_cast<unsigned char>(s[56]) << 8) | static_cast<unsigned char>(s[57])),
-                        static_cast<uint8_t>(s[58]), static_cast<uint8_t>(s[59])};
+  f.geometry =
+      Geometry{static_cast<uint16_t>((static_cast<unsigned char>(s[56]) << 8) | static_cast<unsigned char>(s[57])),
+               static_cast<uint8_t>(s[58]), static_cast<uint8_t>(s[59])};
   uint32_t type = Get32(s, 60);
   if (type == 4) return absl::UnimplementedError("differencing VHDs are not supported");
   if (type != 2 && type != 3) return absl::DataLossError(absl::StrCat("unknown VHD disk type ", type));
@@ -149,8 +151,8 @@ absl::StatusOr<DynamicHeader> DecodeDynamicHeader(absl::string_view s) {
   }
   uint32_t stored = Get32(s, 36), computed = Checksum(s.substr(0, 1024), 36);
   if (stored != computed) {
-    return absl::DataLossError(absl::StrFormat("dynamic VHD header checksum mismatch: stored %08x, computed %08x",
-                                               stored, computed));
+    return absl::DataLossError(
+        absl::StrFormat("dynamic VHD header checksum mismatch: stored %08x, computed %08x", stored, computed));
   }
   DynamicHeader h;
   h.table_offset = Get64(s, 16);
@@ -208,7 +210,8 @@ absl::StatusOr<std::unique_ptr<VhdFile>> VhdFile::Create(const std::string& path
     vhd->file_size_ = size + 512;
   } else {
     vhd->footer_.data_offset = 512;
-    vhd->header_.max_table_entries = static_cast<uint32_t>((size + vhd->header_.block_size - 1) / vhd->header_.block_size);
+    vhd->header_.max_table_entries =
+        static_cast<uint32_t>((size + vhd->header_.block_size - 1) / vhd->header_.block_size);
     uint64_t bat_bytes = (uint64_t{vhd->header_.max_table_entries} * 4 + kSector - 1) / kSector * kSector;
     std::string footer = EncodeFooter(vhd->footer_);
     std::string bat(bat_bytes, '\xff');
@@ -256,8 +259,8 @@ absl::Status VhdFile::LoadDynamic() {
   header_ = *header;
   uint64_t needed = (footer_.current_size + header_.block_size - 1) / header_.block_size;
   if (header_.max_table_entries < needed) {
-    return absl::DataLossError(absl::StrCat(path_, ": BAT has ", header_.max_table_entries, " entries, the size needs ",
-                                            needed));
+    return absl::DataLossError(
+        absl::StrCat(path_, ": BAT has ", header_.max_table_entries, " entries, the size needs ", needed));
   }
   std::string bat(uint64_t{header_.max_table_entries} * 4, '\0');
   RETURN_IF_ERROR(PRead(header_.table_offset, bat.size(), bat.data()));

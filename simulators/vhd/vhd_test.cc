@@ -6,12 +6,12 @@
 
 #include "common/crypto/random.h"
 #include "common/file/file_util.h"
+#include "common/io/testing/block_device_contract.h"
 #include "common/process/subprocess.h"
 #include "common/testing/status_matchers.h"
+#include "common/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "common/io/testing/block_device_contract.h"
-#include "common/testing/temp_dir.h"
 
 namespace vmb::vhd {
 namespace {
@@ -46,8 +46,9 @@ void ExpectQemuReadsSame(const std::string& path, VhdFile& ours) {
   EXPECT_THAT(check.stderr_data, ::testing::Not(HasSubstr("Could not open")));
   std::string raw = path + ".raw";
   ::unlink(raw.c_str());
-  process::CommandResult conv = Exec({"qemu-img", "convert", "--image-opts",
-                                     "driver=vpc,force_size_calc=current_size,file.filename=" + path, "-O", "raw", raw});
+  process::CommandResult conv =
+      Exec({"qemu-img", "convert", "--image-opts", "driver=vpc,force_size_calc=current_size,file.filename=" + path,
+            "-O", "raw", raw});
   ASSERT_EQ(conv.exit_code, 0) << conv.stderr_data;
   std::string theirs = *file::ReadFile(raw);
   std::string mine;
@@ -138,8 +139,8 @@ TEST(Vhd, ReadsWhatQemuWrites) {
   ::unlink(path.c_str());
   for (const char* sub : {"dynamic", "fixed"}) {
     ::unlink(path.c_str());
-    process::CommandResult r = Exec({"qemu-img", "convert", "-f", "raw", "-O", "vpc", "-o",
-                                    std::string("subformat=") + sub, raw, path});
+    process::CommandResult r =
+        Exec({"qemu-img", "convert", "-f", "raw", "-O", "vpc", "-o", std::string("subformat=") + sub, raw, path});
     ASSERT_EQ(r.exit_code, 0) << r.stderr_data;
     absl::StatusOr<std::unique_ptr<VhdFile>> vhd = VhdFile::Open(path, false);
     ASSERT_TRUE(vhd.ok()) << vhd.status();

@@ -9,11 +9,11 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "common/cli/sizes.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_format.h"
+#include "common/cli/sizes.h"
 #include "common/file/file_util.h"
 #include "simulators/vhd/vhd.h"
 
@@ -30,7 +30,6 @@ int Fail(const std::string& message, int code = 1) {
   std::fprintf(stderr, "vhdtool: %s\n", message.c_str());
   return code;
 }
-
 
 }  // namespace
 
@@ -78,8 +77,8 @@ int main(int argc, char** argv) {
   if (command == "create") {
     if (format != "fixed" && format != "dynamic") return Fail("--format must be fixed or dynamic", 2);
     if (!has_size) return Fail("--size is required", 2);
-    auto vhd = vmb::vhd::VhdFile::Create(file, format == "fixed" ? vmb::vhd::DiskType::kFixed
-                                                                 : vmb::vhd::DiskType::kDynamic, size);
+    auto vhd = vmb::vhd::VhdFile::Create(
+        file, format == "fixed" ? vmb::vhd::DiskType::kFixed : vmb::vhd::DiskType::kDynamic, size);
     if (!vhd.ok()) return Fail(std::string(vhd.status().message()));
     std::printf("created %s VHD %s of %llu bytes\n", format.c_str(), file.c_str(),
                 static_cast<unsigned long long>((*vhd)->size()));
@@ -109,12 +108,13 @@ int main(int argc, char** argv) {
     vmb::vhd::Info i = (*vhd)->GetInfo();
     const char* type = i.type == vmb::vhd::DiskType::kFixed ? "fixed" : "dynamic";
     if (json) {
-      std::printf("{\"format\":\"%s\",\"size\":%llu,\"cylinders\":%u,\"heads\":%u,\"sectorsPerTrack\":%u,"
-                  "\"creator\":\"%s\",\"uniqueId\":\"%s\",\"blockSize\":%u,\"blocks\":%u,\"blocksAllocated\":%u,"
-                  "\"fileSize\":%llu}\n",
-                  type, static_cast<unsigned long long>(i.size), i.geometry.cylinders, i.geometry.heads,
-                  i.geometry.sectors_per_track, absl::CEscape(i.creator_app).c_str(), i.unique_id_hex.c_str(),
-                  i.block_size, i.blocks_total, i.blocks_allocated, static_cast<unsigned long long>(i.file_size));
+      std::printf(
+          "{\"format\":\"%s\",\"size\":%llu,\"cylinders\":%u,\"heads\":%u,\"sectorsPerTrack\":%u,"
+          "\"creator\":\"%s\",\"uniqueId\":\"%s\",\"blockSize\":%u,\"blocks\":%u,\"blocksAllocated\":%u,"
+          "\"fileSize\":%llu}\n",
+          type, static_cast<unsigned long long>(i.size), i.geometry.cylinders, i.geometry.heads,
+          i.geometry.sectors_per_track, absl::CEscape(i.creator_app).c_str(), i.unique_id_hex.c_str(), i.block_size,
+          i.blocks_total, i.blocks_allocated, static_cast<unsigned long long>(i.file_size));
     } else {
       std::printf("format: %s VHD\nsize: %llu bytes\ngeometry (CHS): %u/%u/%u\ncreator: %s\nunique id: %s\n", type,
                   static_cast<unsigned long long>(i.size), i.geometry.cylinders, i.geometry.heads,

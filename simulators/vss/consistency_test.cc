@@ -13,22 +13,22 @@
 #include "absl/strings/str_cat.h"
 #include "common/blob/blob_client.h"
 #include "common/blob/page_blob_device.h"
-#include "common/http/curl_transport.h"
-#include "common/testing/azurite.h"
-#include "gmock/gmock.h"
 #include "common/crypto/encoding.h"
 #include "common/crypto/random.h"
+#include "common/http/curl_transport.h"
+#include "common/testing/azurite.h"
+#include "common/testing/temp_dir.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "simulators/backup_service/backup_service.h"
 #include "simulators/backup_service/service.h"
 #include "simulators/vhd/vhd.h"
-#include "simulators/vss/vss_socket.h"
 #include "simulators/vss/vss.h"
 #include "simulators/vss/vss_freeze_provider.h"
+#include "simulators/vss/vss_socket.h"
 #include "simulators/vss/workload.h"
 #include "snapshot/enable_job.h"
 #include "snapshot/error_codes.h"
-#include "common/testing/temp_dir.h"
 
 namespace vmb::vss {
 namespace {
@@ -157,8 +157,10 @@ TEST_F(ConsistencyTest, RealBinaryWithVssSimRestoresConsistentVhds) {
   spec.disk_size = 4u << 20;
   spec.transport = transport_.get();
   ASSERT_TRUE(sim::PrepareBackupJob(spec).ok());
-  blob::PageBlobDevice log_disk(admin_.get(), account.WithContainer("app01-vhds").WithBlob("app01-disk0.vhd"), 4u << 20);
-  blob::PageBlobDevice data_disk(admin_.get(), account.WithContainer("app01-vhds").WithBlob("app01-disk1.vhd"), 4u << 20);
+  blob::PageBlobDevice log_disk(admin_.get(), account.WithContainer("app01-vhds").WithBlob("app01-disk0.vhd"),
+                                4u << 20);
+  blob::PageBlobDevice data_disk(admin_.get(), account.WithContainer("app01-vhds").WithBlob("app01-disk1.vhd"),
+                                 4u << 20);
   auto workload = std::make_shared<TwoDiskWorkload>(&log_disk, &data_disk, layout_);
   Coordinator coordinator;
   coordinator.Register(workload);

@@ -12,10 +12,10 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "common/cli/account_key.h"
 #include "common/blob/blob_client.h"
 #include "common/blob/dev_account.h"
 #include "common/blob/page_blob_device.h"
+#include "common/cli/account_key.h"
 #include "common/http/curl_transport.h"
 #include "simulators/vhd/vhd.h"
 #include "simulators/vss/vss.h"

@@ -1,10 +1,10 @@
 #include "simulators/vss/vss.h"
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
-#include <algorithm>
-#include <atomic>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -35,9 +35,9 @@ void Coordinator::Register(std::shared_ptr<Writer> writer) {
 
 void Coordinator::Unregister(const std::string& name) {
   MutexLock lock(&mu_);
-  writers_.erase(std::remove_if(writers_.begin(), writers_.end(),
-                                [&](const Entry& e) { return e.writer->name() == name; }),
-                 writers_.end());
+  writers_.erase(
+      std::remove_if(writers_.begin(), writers_.end(), [&](const Entry& e) { return e.writer->name() == name; }),
+      writers_.end());
 }
 
 void Coordinator::SetWriterFailed(const std::string& name, bool failed) {

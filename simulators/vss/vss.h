@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "common/concurrent/mutex.h"
 #include "absl/time/time.h"
+#include "common/concurrent/mutex.h"
 #include "common/time/clock.h"
 
 namespace vmb::vss {

@@ -12,8 +12,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "simulators/vss/vss_freeze_provider.h"
-#include "snapshot/vss_client.h"
 #include "snapshot/error_codes.h"
+#include "snapshot/vss_client.h"
 
 namespace vmb::vss {
 

@@ -1,23 +1,23 @@
 #include "simulators/vss/vss.h"
 
-#include <atomic>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <mutex>
 
+#include "common/crypto/encoding.h"
+#include "common/crypto/random.h"
 #include "common/io/memory_device.h"
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
-#include "common/crypto/encoding.h"
-#include "common/crypto/random.h"
 #include "gtest/gtest.h"
 #include "simulators/vss/vss_freeze_provider.h"
 #include "simulators/vss/vss_socket.h"
-#include "snapshot/vss_client.h"
-#include "snapshot/testing/freeze_contract.h"
 #include "simulators/vss/workload.h"
 #include "snapshot/error_codes.h"
+#include "snapshot/testing/freeze_contract.h"
+#include "snapshot/vss_client.h"
 
 namespace vmb::vss {
 namespace {
@@ -137,12 +137,14 @@ TEST(VssProviders, KeepTheFreezeProviderContract) {
   Coordinator c;
   auto w = std::make_shared<ScriptedWriter>("W");
   c.Register(w);
-  snapshot::testing::ExpectFreezeContract({[&] { return std::unique_ptr<snapshot::FreezeProvider>(new VssFreezeProvider(&c)); }, nullptr});
+  snapshot::testing::ExpectFreezeContract(
+      {[&] { return std::unique_ptr<snapshot::FreezeProvider>(new VssFreezeProvider(&c)); }, nullptr});
   Coordinator bad;
   auto failed = std::make_shared<ScriptedWriter>("F");
   bad.Register(failed);
   bad.SetWriterFailed("F", true);
-  snapshot::testing::ExpectFreezeContract({nullptr, [&] { return std::unique_ptr<snapshot::FreezeProvider>(new VssFreezeProvider(&bad)); }});
+  snapshot::testing::ExpectFreezeContract(
+      {nullptr, [&] { return std::unique_ptr<snapshot::FreezeProvider>(new VssFreezeProvider(&bad)); }});
   std::string path = "/tmp/vmbk-vss-" + crypto::Base16Encode(crypto::SecureRandom().Bytes(8)) + ".sock";
   VssSocketServer server(&c, path);
   ASSERT_THAT(server.Start(), IsOk());

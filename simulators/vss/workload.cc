@@ -115,8 +115,8 @@ ConsistencyReport CheckConsistency(absl::string_view log_area, absl::string_view
       problem = has_data ? absl::StrCat("transaction ", IdOf(data), " has its data but no commit record")
                          : absl::StrCat("transaction ", IdOf(log), " has a commit record but no data");
     } else if (IdOf(log) != IdOf(data)) {
-      problem = absl::StrCat("slot ", slot, ": commit record of transaction ", IdOf(log), " beside data of ",
-                             IdOf(data));
+      problem =
+          absl::StrCat("slot ", slot, ": commit record of transaction ", IdOf(log), " beside data of ", IdOf(data));
     } else if (log.substr(12, 16) != crypto::Md5(data)) {
       problem = absl::StrCat("transaction ", IdOf(log), ": data does not match its commit record's MD5");
     }

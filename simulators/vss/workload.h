@@ -65,7 +65,8 @@ struct ConsistencyReport {
 };
 
 // Compares the record areas of a log disk and a data disk image (e.g. read from snapshots).
-ConsistencyReport CheckConsistency(absl::string_view log_area, absl::string_view data_area, const WorkloadLayout& layout);
+ConsistencyReport CheckConsistency(absl::string_view log_area, absl::string_view data_area,
+                                   const WorkloadLayout& layout);
 
 }  // namespace vmb::vss
 

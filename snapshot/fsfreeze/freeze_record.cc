@@ -15,8 +15,8 @@ namespace vmb::snapshot::fsfreeze {
 std::string RecordPathFor(const std::string& lock_file) { return lock_file + ".state"; }
 
 absl::Status WriteRecord(const std::string& path, const FreezeRecord& r) {
-  std::string text = absl::StrCat("deadline_ms ", absl::ToUnixMillis(r.deadline), "\nholder ", r.holder,
-                                  "\nguardian ", r.guardian, "\n");
+  std::string text = absl::StrCat("deadline_ms ", absl::ToUnixMillis(r.deadline), "\nholder ", r.holder, "\nguardian ",
+                                  r.guardian, "\n");
   for (const std::string& m : r.mounts) absl::StrAppend(&text, "mount ", m, "\n");
   return file::WriteFileAtomic(path, text, 0600);
 }

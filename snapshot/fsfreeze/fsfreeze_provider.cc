@@ -17,7 +17,6 @@
 #include "snapshot/error_codes.h"
 #include "snapshot/fsfreeze/mounts.h"
 
-
 namespace vmb::snapshot::fsfreeze {
 
 FsFreezeProvider::~FsFreezeProvider() { Reap(); }
@@ -69,9 +68,9 @@ absl::Status FsFreezeProvider::Freeze(absl::Duration timeout) {
   mounts_ = FreezeOrder(ParseMounts(*mounts_text), options_.skip_mounts);
   if (mounts_.empty()) return absl::OkStatus();  // nothing eligible to freeze
 
-  std::vector<std::string> argv = {options_.holder_binary, "freeze-holder", "--timeout-ms",
-                                   absl::StrCat(absl::ToInt64Milliseconds(timeout)), "--lock-file",
-                                   options_.lock_file};
+  std::vector<std::string> argv = {options_.holder_binary, "freeze-holder",
+                                   "--timeout-ms",         absl::StrCat(absl::ToInt64Milliseconds(timeout)),
+                                   "--lock-file",          options_.lock_file};
   if (!options_.trace_log.empty()) argv.insert(argv.end(), {"--trace-log", options_.trace_log});
   if (!options_.dry_run_log.empty()) {
     argv.insert(argv.end(), {"--dry-run-log", options_.dry_run_log});
@@ -131,9 +130,8 @@ absl::Status FsFreezeProvider::Thaw() {
     // The holder died (SIGKILL, OOM) or stopped answering: its guardian thaws (at once, or at the deadline), and the
     // snapshots may have been taken after that.
     return WithCode(absl::DeadlineExceededError(absl::StrCat(
-                        "the freeze holder ", line.status().code() == absl::StatusCode::kDeadlineExceeded
-                                                  ? "stopped answering"
-                                                  : "died",
+                        "the freeze holder ",
+                        line.status().code() == absl::StatusCode::kDeadlineExceeded ? "stopped answering" : "died",
                         "; its guardian thawed the file systems, so the snapshot is not file-system consistent")),
                     kFreezeTimeout);
   }

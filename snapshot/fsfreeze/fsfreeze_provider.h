@@ -22,9 +22,9 @@ struct FsFreezeOptions {
   std::string mounts_file = "/proc/self/mounts";
   std::vector<std::string> skip_mounts;
   std::string lock_file = kDefaultLockFile;
-  std::string dry_run_log;       // non-empty: no system calls, the holder logs what it would do
+  std::string dry_run_log;  // non-empty: no system calls, the holder logs what it would do
   std::string dry_run_fail_mount;
-  std::string trace_log;         // non-empty: the real calls, each logged with its time (see TraceFreezeSyscalls)
+  std::string trace_log;  // non-empty: the real calls, each logged with its time (see TraceFreezeSyscalls)
   // Decides how long to wait for the holder's answers (the deadlines of Freeze and Thaw); RealClock() when null.
   // The holder process keeps its own (real) clock.
   Clock* clock = nullptr;

@@ -1,6 +1,6 @@
 #include <fcntl.h>
-#include <sys/file.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,11 +18,11 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "snapshot/error_codes.h"
-#include "snapshot/fsfreeze/fsfreeze_provider.h"
-#include "snapshot/testing/freeze_contract.h"
 #include "snapshot/fsfreeze/freeze_record.h"
+#include "snapshot/fsfreeze/fsfreeze_provider.h"
 #include "snapshot/fsfreeze/holder.h"
 #include "snapshot/fsfreeze/mounts.h"
+#include "snapshot/testing/freeze_contract.h"
 
 namespace vmb::snapshot::fsfreeze {
 namespace {
@@ -213,7 +213,8 @@ class ProviderTest : public ::testing::Test {
   }
   std::vector<std::string> Log() {
     std::vector<std::string> out;
-    for (absl::string_view line : absl::StrSplit(file::ReadFile(options_.dry_run_log).value_or(""), '\n', absl::SkipEmpty())) {
+    for (absl::string_view line :
+         absl::StrSplit(file::ReadFile(options_.dry_run_log).value_or(""), '\n', absl::SkipEmpty())) {
       out.emplace_back(line.substr(line.find(' ') + 1));
     }
     return out;
@@ -224,8 +225,9 @@ class ProviderTest : public ::testing::Test {
 TEST_F(ProviderTest, KeepsTheFreezeProviderContract) {
   FsFreezeOptions failing = options_;
   failing.dry_run_fail_mount = "/srv/my disk";
-  snapshot::testing::ExpectFreezeContract({[&] { return std::unique_ptr<FreezeProvider>(new FsFreezeProvider(options_)); },
-                                 [&] { return std::unique_ptr<FreezeProvider>(new FsFreezeProvider(failing)); }});
+  snapshot::testing::ExpectFreezeContract(
+      {[&] { return std::unique_ptr<FreezeProvider>(new FsFreezeProvider(options_)); },
+       [&] { return std::unique_ptr<FreezeProvider>(new FsFreezeProvider(failing)); }});
 }
 
 TEST_F(ProviderTest, FreezeAndThawThroughTheHolderProcess) {
@@ -329,7 +331,8 @@ TEST(Sweep, ThawsAStaleRecordAndLeavesALiveOne) {
   Recorder r;
   EXPECT_FALSE(ThawStaleFreeze(r, lock, absl::Now()).found);
   // Live: this process is the holder and the deadline is ahead.
-  ASSERT_THAT(WriteRecord(RecordPathFor(lock), {absl::Now() + absl::Seconds(30), ::getpid(), 0, {"/data", "/"}}), IsOk());
+  ASSERT_THAT(WriteRecord(RecordPathFor(lock), {absl::Now() + absl::Seconds(30), ::getpid(), 0, {"/data", "/"}}),
+              IsOk());
   SweepResult live = ThawStaleFreeze(r, lock, absl::Now());
   EXPECT_TRUE(live.found);
   EXPECT_FALSE(live.thawed);

@@ -7,8 +7,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <atomic>
+#include <cstdlib>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -42,7 +42,8 @@ TEST(RealFreeze, WritesBlockWhileFrozenAndResumeAfterThaw) {
   std::string dir = made;
   std::string image = dir + "/fs.img", mnt = dir + "/mnt";
   ASSERT_TRUE(file::MakeDirs(mnt).ok());
-  auto mkfs = process::RunCommand({"sh", "-c", "PATH=$PATH:/usr/sbin:/sbin; truncate -s 64M " + image + " && mkfs.ext4 -q -F " + image});
+  auto mkfs = process::RunCommand(
+      {"sh", "-c", "PATH=$PATH:/usr/sbin:/sbin; truncate -s 64M " + image + " && mkfs.ext4 -q -F " + image});
   if (!mkfs.ok() || mkfs->exit_code != 0) SKIP_OR_FAIL("mkfs.ext4 is not available");
   auto mount = process::RunCommand({"sh", "-c", "PATH=$PATH:/usr/sbin:/sbin; mount -o loop " + image + " " + mnt});
   if (!mount.ok() || mount->exit_code != 0) {
@@ -52,8 +53,9 @@ TEST(RealFreeze, WritesBlockWhileFrozenAndResumeAfterThaw) {
     std::string mnt;
     std::string dir;
     ~Unmount() {
-      process::RunCommand({"sh", "-c", "PATH=$PATH:/usr/sbin:/sbin; fsfreeze -u " + mnt + " 2>/dev/null; umount -l " +
-                                           mnt + "; rm -rf " + dir})
+      process::RunCommand(
+          {"sh", "-c",
+           "PATH=$PATH:/usr/sbin:/sbin; fsfreeze -u " + mnt + " 2>/dev/null; umount -l " + mnt + "; rm -rf " + dir})
           .IgnoreError();
     }
   } unmount{mnt, dir};

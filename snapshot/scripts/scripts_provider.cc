@@ -64,8 +64,8 @@ absl::Status RunScript(const std::string& script, const std::vector<std::string>
     if (!r.ok()) return WithCode(r.status(), failed);
     if (r->exit_code == 0 || r->exit_code == 2) return absl::OkStatus();
     if (r->exit_code == 128 + 9) {
-      return WithCode(absl::DeadlineExceededError(absl::StrCat(what, " ", script, " did not finish within ",
-                                                               timeout_seconds, " s")),
+      return WithCode(absl::DeadlineExceededError(
+                          absl::StrCat(what, " ", script, " did not finish within ", timeout_seconds, " s")),
                       timed_out);
     }
     last = absl::StrCat(what, " ", script, " exited with ", r->exit_code,
@@ -128,7 +128,8 @@ absl::Status ScriptsProvider::Freeze(absl::Duration timeout) {
     pre_ok_ = !config_.pre_script.empty();
   }
   if (config_.fs_freeze_enabled) {
-    if (!fs_freeze_) return WithCode(absl::FailedPreconditionError("fsFreezeEnabled but no fsfreeze provider"), kFreezeFailed);
+    if (!fs_freeze_)
+      return WithCode(absl::FailedPreconditionError("fsFreezeEnabled but no fsfreeze provider"), kFreezeFailed);
     absl::Status f = fs_freeze_->Freeze(timeout);
     if (!f.ok()) {
       (void)Thaw();

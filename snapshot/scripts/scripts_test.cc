@@ -1,6 +1,3 @@
-#include "snapshot/scripts/scripts_provider.h"
-#include "snapshot/testing/freeze_contract.h"
-
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,6 +11,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "snapshot/error_codes.h"
+#include "snapshot/scripts/scripts_provider.h"
+#include "snapshot/testing/freeze_contract.h"
 
 namespace vmb::snapshot::scripts {
 namespace {
@@ -95,13 +94,16 @@ TEST_F(ScriptsTest, ConfigChecks) {
 // Failing: a pre-script that is group-writable is refused (306) before anything runs.
 TEST_F(ScriptsTest, KeepsTheFreezeProviderContract) {
   const std::string config = WriteConfig();
-  snapshot::testing::ExpectFreezeContract(
-      {[&] { return std::unique_ptr<FreezeProvider>(new ScriptsProvider(config, std::make_unique<LoggingFreeze>(log_))); },
-       nullptr});
+  snapshot::testing::ExpectFreezeContract({[&] {
+                                             return std::unique_ptr<FreezeProvider>(
+                                                 new ScriptsProvider(config, std::make_unique<LoggingFreeze>(log_)));
+                                           },
+                                           nullptr});
   WriteScript("pre.sh", "echo pre >> " + log_, 0775);
-  snapshot::testing::ExpectFreezeContract(
-      {nullptr,
-       [&] { return std::unique_ptr<FreezeProvider>(new ScriptsProvider(config, std::make_unique<LoggingFreeze>(log_))); }});
+  snapshot::testing::ExpectFreezeContract({nullptr, [&] {
+                                             return std::unique_ptr<FreezeProvider>(
+                                                 new ScriptsProvider(config, std::make_unique<LoggingFreeze>(log_)));
+                                           }});
 }
 
 TEST_F(ScriptsTest, ScriptChecksFailuresAndContinueOnFailure) {
@@ -128,8 +130,8 @@ TEST_F(ScriptsTest, ScriptChecksFailuresAndContinueOnFailure) {
 
 TEST_F(ScriptsTest, RetriesReallyRerunAndTimeoutsAreNamed) {
   std::string counter = dir_ + "/count";
-  WriteScript("pre.sh", "n=$(cat " + counter + " 2>/dev/null || echo 0); n=$((n+1)); echo $n > " + counter +
-                            "; [ $n -ge 3 ]");
+  WriteScript("pre.sh",
+              "n=$(cat " + counter + " 2>/dev/null || echo 0); n=$((n+1)); echo $n > " + counter + "; [ $n -ge 3 ]");
   ScriptsProvider p = Make(WriteConfig(R"(,"preScriptNoOfRetries":2)"));
   ASSERT_THAT(p.Freeze(absl::Seconds(1)), IsOk());
   EXPECT_EQ(*file::ReadFile(counter), "3\n");

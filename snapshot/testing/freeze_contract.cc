@@ -29,7 +29,8 @@ void ExpectFreezeContract(const FreezeContract& c) {
     absl::Time start = absl::Now();
     absl::Status frozen = p->Freeze(absl::Seconds(5));
     EXPECT_FALSE(frozen.ok()) << p->name() << ": the failing provider froze";
-    EXPECT_LT(absl::Now() - start, absl::Seconds(5) + absl::Seconds(20)) << p->name() << ": Freeze outlived its timeout";
+    EXPECT_LT(absl::Now() - start, absl::Seconds(5) + absl::Seconds(20))
+        << p->name() << ": Freeze outlived its timeout";
     EXPECT_TRUE(p->Thaw().ok()) << p->name() << ": Thaw after a failed Freeze";
     EXPECT_TRUE(p->Thaw().ok()) << p->name() << ": a second Thaw after a failed Freeze";
   }

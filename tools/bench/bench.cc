@@ -79,7 +79,8 @@ int main(int argc, char** argv) {
     std::fputs(r->stdout_data.c_str(), stderr);
     auto report = vmb::bench::ReadReport(json);
     if (!report.ok()) {
-      std::fprintf(stderr, "bench: %s wrote no report: %s\n", b.name.c_str(), std::string(report.status().message()).c_str());
+      std::fprintf(stderr, "bench: %s wrote no report: %s\n", b.name.c_str(),
+                   std::string(report.status().message()).c_str());
       ++failed;
       continue;
     }

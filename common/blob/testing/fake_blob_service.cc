@@ -42,10 +42,17 @@ std::string Escape(absl::string_view s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      default: out.push_back(c);
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -123,7 +130,8 @@ http::HttpResponse FakeBlobService::Handle(const http::HttpRequest& req) {
   if (!uri->is_blob()) {
     if (q["restype"] != "container") return Error(400, "InvalidQueryParameterValue");
     if (m == "PUT") {
-      if (containers_.count(key)) return Error(409, "ContainerAlreadyExists", "The specified container already exists.");
+      if (containers_.count(key))
+        return Error(409, "ContainerAlreadyExists", "The specified container already exists.");
       containers_[key];
       return Ok(201);
     }
@@ -159,9 +167,10 @@ http::HttpResponse FakeBlobService::Handle(const http::HttpRequest& req) {
         const Entry& e = entries[i];
         absl::StrAppend(&body, "<Blob><Name>", Escape(e.name), "</Name>");
         if (!e.snapshot.empty()) absl::StrAppend(&body, "<Snapshot>", e.snapshot, "</Snapshot>");
-        absl::StrAppend(&body, "<Properties><Content-Length>", e.blob->type == "PageBlob" ? e.blob->size : e.blob->data.size(),
-                        "</Content-Length><BlobType>", e.blob->type, "</BlobType><Etag>", e.blob->etag,
-                        "</Etag><Content-MD5>", e.blob->content_md5, "</Content-MD5></Properties>");
+        absl::StrAppend(&body, "<Properties><Content-Length>",
+                        e.blob->type == "PageBlob" ? e.blob->size : e.blob->data.size(), "</Content-Length><BlobType>",
+                        e.blob->type, "</BlobType><Etag>", e.blob->etag, "</Etag><Content-MD5>", e.blob->content_md5,
+                        "</Content-MD5></Properties>");
         if (meta) {
           absl::StrAppend(&body, "<Metadata>");
           for (const auto& [k, v] : e.blob->metadata) absl::StrAppend(&body, "<", k, ">", Escape(v), "</", k, ">");
@@ -290,7 +299,8 @@ http::HttpResponse FakeBlobService::Handle(const http::HttpRequest& req) {
     uint64_t run_start = 0, run_end = 0;
     bool in_run = false;
     auto flush = [&] {
-      if (in_run) absl::StrAppend(&body, "<PageRange><Start>", run_start, "</Start><End>", run_end - 1, "</End></PageRange>");
+      if (in_run)
+        absl::StrAppend(&body, "<PageRange><Start>", run_start, "</Start><End>", run_end - 1, "</End></PageRange>");
     };
     for (const auto& [off, page] : blob->pages) {
       if (in_run && off == run_end) {

@@ -31,8 +31,8 @@ class FakeBlobService : public http::HttpTransport {
 
  private:
   struct Blob {
-    std::string type;  // BlockBlob / PageBlob
-    std::string data;  // block blobs
+    std::string type;                       // BlockBlob / PageBlob
+    std::string data;                       // block blobs
     std::map<uint64_t, std::string> pages;  // page blobs: 512-byte pages that hold data
     uint64_t size = 0;
     std::map<std::string, std::string> metadata;
@@ -42,8 +42,8 @@ class FakeBlobService : public http::HttpTransport {
     int64_t last_modified = 0;
   };
   struct Container {
-    std::map<std::string, Blob> blobs;                               // by name
-    std::map<std::string, std::map<std::string, Blob>> snapshots;    // name -> snapshot id -> frozen copy
+    std::map<std::string, Blob> blobs;                             // by name
+    std::map<std::string, std::map<std::string, Blob>> snapshots;  // name -> snapshot id -> frozen copy
   };
 
   http::HttpResponse Handle(const http::HttpRequest& request) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

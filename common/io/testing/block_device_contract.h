@@ -12,8 +12,8 @@
 namespace vmb::io::testing {
 
 struct ContractOptions {
-  uint64_t alignment = 4096;        // the implementation's offset and length unit
-  bool fresh_reads_zeros = true;    // a device nobody wrote reads as zeros (an encrypted volume's does not)
+  uint64_t alignment = 4096;      // the implementation's offset and length unit
+  bool fresh_reads_zeros = true;  // a device nobody wrote reads as zeros (an encrypted volume's does not)
 };
 
 // Adds a gtest failure per broken rule: size is whole units; what is written reads back (first unit, a span of
