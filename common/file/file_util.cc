@@ -1,9 +1,11 @@
 #include "common/file/file_util.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -118,6 +120,22 @@ absl::Status MakeDirs(const std::string& path, mode_t mode) {
     return absl::FailedPreconditionError(absl::StrCat(path, " exists and is not a directory"));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> ListDir(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return ErrnoStatus(errno, "open folder", dir);
+  std::vector<std::string> names;
+  errno = 0;
+  while (dirent* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n != "." && n != "..") names.push_back(std::move(n));
+  }
+  const int err = errno;
+  ::closedir(d);
+  if (err != 0) return ErrnoStatus(err, "read folder", dir);
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 }  // namespace vmb::file

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -22,6 +23,9 @@ absl::Status WriteFileAtomic(const std::string& path, absl::string_view data, mo
 
 // Creates `path` and missing parents with `mode`; OK if it exists as a directory.
 absl::Status MakeDirs(const std::string& path, mode_t mode = 0755);
+
+// The names in folder `dir` (not . and ..), sorted bytewise. An error names the folder (kNotFound when absent).
+absl::StatusOr<std::vector<std::string>> ListDir(const std::string& dir);
 
 // A status for a failed syscall: "<what> <path>: <strerror>" with the matching absl code.
 absl::Status ErrnoStatus(int err, absl::string_view what, absl::string_view path);

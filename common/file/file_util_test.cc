@@ -40,5 +40,13 @@ TEST(FileUtil, MissingFileIsNotFoundWithPath) {
   EXPECT_THAT(WriteFileAtomic(TempDir() + "/no/such/dir/f", "x", 0600), StatusIs(absl::StatusCode::kNotFound));
 }
 
+TEST(FileUtil, ListDirGivesSortedNamesWithoutDotsAndNamesAMissingFolder) {
+  const std::string dir = TempDir() + "/listdir";
+  ASSERT_THAT(MakeDirs(dir + "/sub"), IsOk());
+  for (const char* n : {"b", "a", "C", ".hidden"}) ASSERT_THAT(WriteFileAtomic(dir + "/" + n, "", 0600), IsOk());
+  EXPECT_THAT(ListDir(dir), IsOkAndHolds(std::vector<std::string>{".hidden", "C", "a", "b", "sub"}));
+  EXPECT_THAT(ListDir(dir + "/nope"), StatusIs(absl::StatusCode::kNotFound, HasSubstr("/nope")));
+}
+
 }  // namespace
 }  // namespace vmb::file

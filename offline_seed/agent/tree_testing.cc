@@ -14,16 +14,7 @@ namespace vmb::offline::testing {
 namespace {
 
 std::vector<std::string> Names(const std::string& dir) {
-  std::vector<std::string> out;
-  if (DIR* d = ::opendir(dir.c_str())) {
-    while (dirent* e = ::readdir(d)) {
-      std::string n = e->d_name;
-      if (n != "." && n != "..") out.push_back(n);
-    }
-    ::closedir(d);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
+  return file::ListDir(dir).value_or(std::vector<std::string>{});
 }
 
 }  // namespace

@@ -1,11 +1,13 @@
 #include "offline_seed/agent/window_reader.h"
 
 #include <fcntl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "offline_seed/agent/chunker.h"
@@ -16,6 +18,25 @@ namespace {
 bool SameState(const struct stat& a, const struct stat& b) {
   return a.st_size == b.st_size && a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec &&
          a.st_ctim.tv_sec == b.st_ctim.tv_sec && a.st_ctim.tv_nsec == b.st_ctim.tv_nsec;
+}
+
+bool Before(const struct timespec& a, const struct timespec& b) {
+  return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec < b.tv_nsec);
+}
+
+struct timespec CoarseNow() {
+  struct timespec now = {};
+  ::clock_gettime(CLOCK_REALTIME_COARSE, &now);
+  return now;
+}
+
+// File times are stamped from the kernel's coarse clock, which moves in ticks of a few ms: a write in the same tick
+// as the attempt began leaves the times as they were. So a file whose change time is not before the attempt began
+// may have changed unseen (git's "racily clean" entries); it is read again once the clock has moved past that time.
+bool Racy(const struct stat& after, const struct timespec& begun) { return !Before(after.st_ctim, begun); }
+
+void WaitPast(const struct timespec& t) {
+  for (int i = 0; i < 100 && !Before(t, CoarseNow()); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
 }  // namespace
@@ -38,6 +59,7 @@ void WindowReader::Note(const char* kind, const std::string& detail) {
 
 // Starts an attempt at the open file: its entry takes the file's state now, its extents are found.
 bool WindowReader::BeginAttempt(proto::Entry& entry) {
+  begun_ = CoarseNow();
   if (::fstat(fd_, &opened_) != 0 || !S_ISREG(opened_.st_mode)) {
     Note("vanished", "no longer a regular file when it was read");
     return false;
@@ -157,9 +179,10 @@ void WindowReader::Finish(const Window& w, size_t index) {
   const uint64_t captured = sparse ? std::min(entry.size(), cut_at_) : offset_;
   struct stat after;
   bool changed = ::fstat(fd_, &after) != 0 || !SameState(opened_, after) ||
-                 (!sparse && offset_ != static_cast<uint64_t>(opened_.st_size));
+                 (!sparse && offset_ != static_cast<uint64_t>(opened_.st_size)) || Racy(after, begun_);
   if (changed && attempts_[index] + 1 < kAttempts) {
     ++attempts_[index];  // read it again; what this attempt handed on is dropped
+    WaitPast(after.st_ctim);
     entry.clear_chunks();
     if (!BeginAttempt(entry)) {
       Drop(index);

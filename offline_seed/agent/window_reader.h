@@ -76,9 +76,10 @@ class WindowReader {
   size_t next_file_ = 0;
   int fd_ = -1;
   std::string fd_path_;
-  struct stat opened_ = {};  // as the current attempt began
-  uint64_t offset_ = 0;      // in the file's stored stream
-  uint64_t pos_ = 0;         // in the file
+  struct stat opened_ = {};     // as the current attempt began
+  struct timespec begun_ = {};  // the kernel's coarse clock when it began (what file times are stamped with)
+  uint64_t offset_ = 0;         // in the file's stored stream
+  uint64_t pos_ = 0;            // in the file
   size_t extent_ = 0;
   uint64_t cut_at_ = UINT64_MAX;       // where a sparse file turned out to end (cut short while it was read)
   std::shared_ptr<std::string> prev_;  // the previous window of this file (its last bytes warm the next scan up)

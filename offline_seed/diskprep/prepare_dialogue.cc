@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "common/cli/sizes.h"
+#include "common/file/file_util.h"
 #include "offline_seed/agent/staging.h"
 #include "offline_seed/diskprep/drive_checks.h"
 #include "offline_seed/diskprep/drive_state.h"
@@ -22,18 +23,9 @@ namespace {
 
 bool Exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
-// The names in `dir` (no . and ..), sorted.
+// The names in `dir` (no . and ..), sorted; none when it cannot be read.
 std::vector<std::string> Entries(const std::string& dir) {
-  std::vector<std::string> out;
-  if (DIR* d = ::opendir(dir.c_str())) {
-    while (dirent* e = ::readdir(d)) {
-      std::string n = e->d_name;
-      if (n != "." && n != "..") out.push_back(n);
-    }
-    ::closedir(d);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
+  return file::ListDir(dir).value_or(std::vector<std::string>{});
 }
 
 std::string JobLine(const WaitingJob& w) {

@@ -63,7 +63,7 @@ TEST_F(PackWriterTest, BlocksAreNamedByTheirChunksAndTheIndexUsesPackOffsets) {
   EXPECT_EQ(index->chunks(2).length(), 10u);
   for (const auto& c : index->chunks()) EXPECT_EQ(c.pack(), "item/packs/rp-0002");
   // Last: the block list, naming both blocks by SHA-256 of their chunk hashes.
-  const http::HttpRequest& list = transport_.requests().back();
+  const http::HttpRequest list = transport_.requests().back();  // a copy: requests() returns a temporary
   EXPECT_THAT(list.url, ::testing::HasSubstr("comp=blocklist"));
   EXPECT_THAT(list.body, ::testing::HasSubstr(crypto::Base64Encode(crypto::Sha256(Hash('a') + Hash('b')))));
   EXPECT_THAT(list.body, ::testing::HasSubstr(crypto::Base64Encode(crypto::Sha256(Hash('c')))));
