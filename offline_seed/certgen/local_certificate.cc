@@ -14,16 +14,13 @@
 namespace vmb::offline {
 namespace {
 
+// The thumbprints of the certificates in `dir` (<thumbprint>.crt), sorted; none when it cannot be read.
 std::vector<std::string> CrtNames(const std::string& dir) {
   std::vector<std::string> out;
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return out;
-  while (dirent* e = ::readdir(d)) {
-    absl::string_view n = e->d_name;
+  for (absl::string_view n : file::ListDir(dir).value_or(std::vector<std::string>{})) {
     if (absl::ConsumeSuffix(&n, ".crt")) out.emplace_back(n);
   }
-  ::closedir(d);
-  std::sort(out.begin(), out.end());
+  std::sort(out.begin(), out.end());  // by thumbprint (the names' order differs once ".crt" is cut off)
   return out;
 }
 

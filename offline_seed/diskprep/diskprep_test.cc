@@ -28,6 +28,7 @@
 #include "offline_seed/agent/staging.h"
 #include "offline_seed/certgen/certgen.h"
 #include "offline_seed/diskprep/diskprep.pb.h"
+#include "offline_seed/diskprep/diskprep_testing.h"
 #include "offline_seed/diskprep/shipping.h"
 #include "offline_seed/import_job/arm_client.h"
 #include "offline_seed/manifest/drive_manifest.h"
@@ -503,19 +504,9 @@ TEST_F(DiskPrepTest, AJobIsCancelledWhileCreating) {
 TEST_F(DiskPrepTest, ShippingDetailsMoveTheJobToShipping) {
   ASSERT_TRUE(PrepareDrives(Options({"d2"})).ok());
   ShippingOptions so{staging_, url_, "tok", "offlinebackup", transport_};
-  ShippingDetails d;
-  d.carrier = "DHL";
-  d.tracking_number = "jd0146 00003828398821 ";  // as typed: lower case, spaces; sent as carriers print it
-  d.ship_date = absl::FormatTime("%Y-%m-%d", absl::Now(), absl::UTCTimeZone());
-  d.drive_count = 1;
-  auto* a = &d.return_address;
-  a->set_recipientname("Backup Ops");
-  a->set_streetaddress1("Main St 1");
-  a->set_city("Utrecht");
-  a->set_postalcode("3511");
-  a->set_countryorregion("Netherlands");
-  a->set_phone("+31 30 000 0000");
-  a->set_email("ops@example.com");
+  // The tracking number as typed: lower case, spaces; sent as carriers print it.
+  ShippingDetails d = diskprep_testing::UtrechtShipping("jd0146 00003828398821 ",
+                                                        absl::FormatTime("%Y-%m-%d", absl::Now(), absl::UTCTimeZone()));
 
   ShippingDetails wrong = d;
   wrong.carrier = "Pony Express";

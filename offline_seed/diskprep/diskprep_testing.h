@@ -14,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "offline_seed/diskprep/drive_state.h"
 #include "offline_seed/diskprep/planner.h"
+#include "offline_seed/diskprep/shipping.h"
 #include "offline_seed/drives/drive_source.h"
 
 namespace vmb::offline::diskprep_testing {
@@ -91,6 +92,24 @@ inline std::vector<std::string> JournalSteps(const std::string& dir, const std::
 inline void StageImage(const std::string& staging, const std::string& name, const std::string& bytes) {
   ASSERT_TRUE(file::MakeDirs(staging + "/images").ok());
   ASSERT_TRUE(file::WriteFileAtomic(staging + "/images/" + name, bytes, 0644).ok());
+}
+
+// Shipping details an admin in Utrecht would give: one drive by DHL, every return-address field filled in.
+inline ShippingDetails UtrechtShipping(const std::string& tracking, const std::string& ship_date) {
+  ShippingDetails d;
+  d.carrier = "DHL";
+  d.tracking_number = tracking;
+  d.ship_date = ship_date;
+  d.drive_count = 1;
+  auto* a = &d.return_address;
+  a->set_recipientname("Backup Ops");
+  a->set_streetaddress1("Main St 1");
+  a->set_city("Utrecht");
+  a->set_postalcode("3511");
+  a->set_countryorregion("Netherlands");
+  a->set_phone("+31 30 000 0000");
+  a->set_email("ops@example.com");
+  return d;
 }
 
 }  // namespace vmb::offline::diskprep_testing

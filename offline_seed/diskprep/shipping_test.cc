@@ -21,6 +21,7 @@
 #include "gtest/gtest.h"
 #include "offline_seed/agent/staging.h"
 #include "offline_seed/diskprep/cli.h"
+#include "offline_seed/diskprep/diskprep_testing.h"
 #include "offline_seed/diskprep/job_submitter.h"
 #include "offline_seed/diskprep/ship_target.h"
 #include "offline_seed/diskprep/shipping_record.pb.h"
@@ -87,20 +88,7 @@ class ShippingTest : public ::testing::Test {
   }
 
   ShippingDetails Details(const std::string& tracking, const std::string& ship_date = "2031-03-10") {
-    ShippingDetails d;
-    d.carrier = "DHL";
-    d.tracking_number = tracking;
-    d.ship_date = ship_date;
-    d.drive_count = 1;
-    auto* a = &d.return_address;
-    a->set_recipientname("Backup Ops");
-    a->set_streetaddress1("Main St 1");
-    a->set_city("Utrecht");
-    a->set_postalcode("3511");
-    a->set_countryorregion("Netherlands");
-    a->set_phone("+31 30 000 0000");
-    a->set_email("ops@example.com");
-    return d;
+    return diskprep_testing::UtrechtShipping(tracking, ship_date);
   }
 
   ie::proto::Job JobNow() { return *ie::ArmImportJobClient(plane_->transport(), plane_->url(), "tok").GetJob(Ref()); }
