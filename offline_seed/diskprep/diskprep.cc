@@ -208,6 +208,13 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
   if (o.drive_source == nullptr) return absl::InvalidArgumentError("no drive source given");
   ASSIGN_OR_RETURN(PlannedDrives planned, PlanDrives(*o.drive_source, o.drives, dir, ledger));
 
+  ie::ArmImportJobClient service(o.transport, o.control_plane, o.token);
+  std::vector<ChosenDrive> chosen;
+  for (const auto& d : planned.drives) {
+    chosen.push_back({d->name, d->prepared.drive_id.empty() ? d->serial_id : d->prepared.drive_id});
+  }
+  RETURN_IF_ERROR(CheckExistingJob(service, staged, o.resource_group, chosen));  // before anything is formatted
+
   DiskPrepResult result;
   result.resumed = planned.resumed;
   Preparation preparation(o, staged, dir, ledger, std::move(planned.drives), result);
@@ -221,7 +228,6 @@ absl::StatusOr<DiskPrepResult> PrepareDrives(const DiskPrepOptions& o) {
     }
     return absl::ResourceExhaustedError(ShortOfRoom(result, remaining));
   }
-  ie::ArmImportJobClient service(o.transport, o.control_plane, o.token);
   ASSIGN_OR_RETURN(SubmittedJob submitted, SubmitImportJob(service, staged, o.resource_group, result.drives));
   result.job = std::move(submitted.job);
   result.location = std::move(submitted.location);

@@ -44,6 +44,7 @@
 namespace vmb::offline {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::vmb::testing::IsOk;
 using ::vmb::testing::StatusIs;
@@ -310,6 +311,26 @@ class DiskPrepTest : public ::testing::Test {
     EXPECT_GT(total, 20);
   }
 
+  // The first MiB of a drive as it is on the medium, to show it was not written.
+  std::string ReadDriveStart(const std::string& name) {
+    std::unique_ptr<io::BlockDevice> raw = *bay_->Open(name);
+    std::string out;
+    EXPECT_THAT(raw->Read(0, 1 << 20, &out), IsOk());
+    return out;
+  }
+
+  // Jobs_Delete of the staged job (allowed while it is Creating).
+  void DeleteJob() {
+    http::HttpRequest req;
+    req.method = "DELETE";
+    req.url = absl::StrCat(url_, "/subscriptions/sub-123/resourceGroups/offlinebackup/providers/",
+                           "Microsoft.ImportExport/jobs/seedjob1?api-version=", ie::kApiVersion);
+    req.headers = {{"Authorization", "Bearer tok"}};
+    absl::StatusOr<http::HttpResponse> r = transport_->Send(req);
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_TRUE(r->status == 200 || r->status == 204) << r->status << " " << r->body;
+  }
+
   std::string dir_, url_, staging_, publish_;
   std::unique_ptr<ie::testing::ControlPlaneFixture> plane_;
   http::HttpTransport* transport_ = nullptr;
@@ -343,6 +364,44 @@ TEST_F(DiskPrepTest, SourceToVerifiedDrivesAndImportJob) {
   EXPECT_EQ(again->job.properties().drivelist(0).driveid(), r->job.properties().drivelist(0).driveid());
 }
 
+// The job is created once every staged range is on a verified drive, so a drive chosen after that is not needed:
+// it is refused before it is formatted (it was formatted, filled and left out of the job, which was adopted
+// silently), and a job of the same name from another server is refused before any drive is formatted.
+TEST_F(DiskPrepTest, ADriveChosenAfterTheJobExistsIsRefusedBeforeItIsFormatted) {
+  ASSERT_THAT(PrepareDrives(Options({"d2"})), IsOk());
+  const std::string untouched = ReadDriveStart("d1");
+  EXPECT_THAT(PrepareDrives(Options({"d1"})),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       AllOf(HasSubstr("the import job seedjob1 was already created from this staging location (state "
+                                       "Creating) and its drive SN-d2 holds all the staged data; drive d1 (SN-d1) is "
+                                       "not in it and nothing was written to it"),
+                             HasSubstr("diskprep u: --cancel"))));
+  EXPECT_EQ(ReadDriveStart("d1"), untouched);
+  EXPECT_THAT(PrepareDrives(Options({"d2", "d1"})), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(ReadDriveStart("d1"), untouched);
+  EXPECT_THAT(PrepareDrives(Options({"d2"})), IsOk()) << "the job's own drive: resumed, the job adopted";
+
+  // Another server's job of the same name: refused before d1 is formatted.
+  DeleteJob();
+  std::filesystem::remove_all(staging_ + "/diskprep");
+  ie::ArmImportJobClient client(transport_, url_, "tok");
+  ie::proto::Job other;
+  other.set_location("westeurope");
+  (*other.mutable_tags())[kItemTag] = "another-server";
+  other.mutable_properties()->set_storageaccountid(
+      "/subscriptions/sub-123/resourceGroups/offlinebackup/providers/Microsoft.Storage/storageAccounts/seedacct");
+  other.mutable_properties()->set_jobtype("Import");
+  auto* their_drive = other.mutable_properties()->add_drivelist();
+  their_drive->set_driveid("OTHER");
+  their_drive->set_bitlockerkey("111111-111111-111111-111111-111111-111111-111111-111111");
+  ASSERT_THAT(client.CreateJob(ie::JobRef{"sub-123", "offlinebackup", "seedjob1"}, other), IsOk());
+  EXPECT_THAT(PrepareDrives(Options({"d1"})),
+              StatusIs(absl::StatusCode::kAlreadyExists,
+                       HasSubstr("was not prepared from this staging location (another server uses that name); no "
+                                 "drive was formatted")));
+  EXPECT_EQ(ReadDriveStart("d1"), untouched);
+}
+
 // A small drive fills up while the big one still copies: the ranges the small one had read ahead go back and the
 // big one takes them, even when it had found the queue empty and stopped meanwhile (found by the offline flow e2e
 // test as "the chosen drives are full; 0.00 GB remain"). Several runs, since which drive stops first is timing.
@@ -355,7 +414,8 @@ TEST_F(DiskPrepTest, RangesADriveCouldNotTakeGoToTheOneWithRoom) {
     // empties.
     AddDrive(small, (21u << 20) + (i % 3) * (1u << 20), "sata3", "2.5", "ssd");
     AddDrive(big, 4 * staged + (64u << 20), "sata3", "3.5", "hdd");
-    std::filesystem::remove_all(staging_ + "/diskprep");  // a new preparation (the job from the first stays)
+    std::filesystem::remove_all(staging_ + "/diskprep");  // a new preparation, for a new job
+    DeleteJob();
     absl::StatusOr<DiskPrepResult> r = PrepareDrives(Options({small, big}));
     ASSERT_TRUE(r.ok()) << r.status();
     uint64_t shipped = 0;

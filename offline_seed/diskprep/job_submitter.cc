@@ -1,6 +1,9 @@
 #include "offline_seed/diskprep/job_submitter.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/status/status_macros.h"
 #include "offline_seed/agent/staging.h"
 
@@ -31,7 +34,47 @@ ie::proto::Job NewJob(const proto::ImportJobRecord& staged, const ie::proto::Sto
   return job;
 }
 
+absl::Status OtherServersJob(const proto::ImportJobRecord& staged, const std::string& outcome) {
+  return absl::AlreadyExistsError(
+      absl::StrCat("the import job ", staged.jobname(), " already exists in subscription ", staged.subscriptionid(),
+                   " and was not prepared from this staging location (another server uses that name); ", outcome,
+                   ". Stage the backup again with a new job name"));
+}
+
+bool FromThisStaging(const ie::proto::Job& job, const proto::ImportJobRecord& staged) {
+  auto tag = job.tags().find(kItemTag);
+  return tag != job.tags().end() && tag->second == staged.itemid();
+}
+
 }  // namespace
+
+absl::Status CheckExistingJob(ie::ImportJobService& service, const proto::ImportJobRecord& staged,
+                              const std::string& resource_group, const std::vector<ChosenDrive>& chosen) {
+  absl::StatusOr<ie::proto::Job> job =
+      service.GetJob(ie::JobRef{staged.subscriptionid(), resource_group, staged.jobname()});
+  if (absl::IsNotFound(job.status())) return absl::OkStatus();
+  if (!job.ok()) return job.status();
+  if (!FromThisStaging(*job, staged)) return OtherServersJob(staged, "no drive was formatted");
+  if (job->properties().cancelrequested()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the import job ", staged.jobname(), " of this staging location was cancelled (state ",
+        job->properties().state(), "); no drive was formatted. Stage the backup again with a new job name"));
+  }
+  std::vector<std::string> listed;
+  for (const auto& d : job->properties().drivelist()) listed.push_back(d.driveid());
+  for (const ChosenDrive& c : chosen) {
+    if (!c.drive_id.empty() && std::find(listed.begin(), listed.end(), c.drive_id) != listed.end()) continue;
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the import job ", staged.jobname(), " was already created from this staging location (state ",
+        job->properties().state(), ") and its drive", listed.size() == 1 ? " " : "s ", absl::StrJoin(listed, ", "),
+        listed.size() == 1 ? " holds" : " hold", " all the staged data; drive ", c.name,
+        c.drive_id.empty() ? "" : absl::StrCat(" (", c.drive_id, ")"),
+        " is not in it and nothing was written to it. Run diskprep again with the job's drives only, or ship them "
+        "and enter the shipping details with `diskprep u:`; to start over on other drives, cancel the job "
+        "(`diskprep u: --cancel`) and stage the backup again with a new job name"));
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<SubmittedJob> SubmitImportJob(ie::ImportJobService& service, const proto::ImportJobRecord& staged,
                                              const std::string& resource_group,
@@ -43,14 +86,10 @@ absl::StatusOr<SubmittedJob> SubmitImportJob(ie::ImportJobService& service, cons
   SubmittedJob out;
   absl::StatusOr<ie::proto::Job> existing = service.GetJob(ref);
   if (existing.ok()) {
-    // Created by an earlier run of this staging location, or another server's job of the same name: only the
-    // first is this job.
-    auto tag = existing->tags().find(kItemTag);
-    if (tag == existing->tags().end() || tag->second != staged.itemid()) {
-      return absl::AlreadyExistsError(absl::StrCat(
-          "the import job ", staged.jobname(), " already exists in subscription ", staged.subscriptionid(),
-          " and was not prepared from this staging location (another server uses that name); the drives are "
-          "prepared but no job was created for them. Stage the backup again with a new job name"));
+    // Created by an earlier run of this staging location, or another server's job of the same name (created since
+    // CheckExistingJob): only the first is this job.
+    if (!FromThisStaging(*existing, staged)) {
+      return OtherServersJob(staged, "the drives are prepared but no job was created for them");
     }
     out.job = *std::move(existing);
   } else {

@@ -1,6 +1,6 @@
 // The job submitter on its own, against an import job service in memory: a new job with every drive, the job of an
 // earlier run adopted, another server's job of the same name refused, more than 10 drives refused, and the service's
-// errors passed on.
+// errors passed on; and the check before any drive is formatted (CheckExistingJob).
 #include "offline_seed/diskprep/job_submitter.h"
 
 #include <map>
@@ -16,6 +16,7 @@
 namespace vmb::offline {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::vmb::testing::IsOk;
 using ::vmb::testing::StatusIs;
@@ -32,6 +33,7 @@ class FakeService : public ie::ImportJobService {
     return made;
   }
   absl::StatusOr<ie::proto::Job> GetJob(const ie::JobRef& ref) override {
+    if (!get_error.ok()) return get_error;
     if (!jobs.count(ref.name)) return absl::NotFoundError("ResourceNotFound");
     return jobs[ref.name];
   }
@@ -63,6 +65,7 @@ class FakeService : public ie::ImportJobService {
 
   std::map<std::string, ie::proto::Job> jobs;
   int creates = 0;
+  absl::Status get_error;
 };
 
 proto::ImportJobRecord Staged() {
@@ -156,6 +159,57 @@ TEST(SubmitImportJob, TheServicesErrorsArePassedOn) {
   EXPECT_THAT(SubmitImportJob(service, Staged(), "elsewhere", Drives(1)),
               StatusIs(absl::StatusCode::kNotFound, "StorageAccountNotFound"));
   EXPECT_EQ(service.creates, 0);
+}
+
+TEST(CheckExistingJob, NoJobYetOrTheJobsOwnDrivesPass) {
+  FakeService service;
+  EXPECT_THAT(CheckExistingJob(service, Staged(), "offlinebackup", {{"d0", "SN-d0"}, {"new", ""}}), IsOk())
+      << "no job: it is created after the drives are verified";
+  ASSERT_THAT(SubmitImportJob(service, Staged(), "offlinebackup", Drives(2)), IsOk());
+  EXPECT_THAT(CheckExistingJob(service, Staged(), "offlinebackup", {{"d1", "SN-d1"}, {"d0", "SN-d0"}}), IsOk())
+      << "a resumed run of the same drives";
+  EXPECT_THAT(CheckExistingJob(service, Staged(), "offlinebackup", {{"d1", "SN-d1"}}), IsOk());
+}
+
+TEST(CheckExistingJob, ADriveTheJobDoesNotListIsRefusedNamingTheWayOut) {
+  FakeService service;
+  ASSERT_THAT(SubmitImportJob(service, Staged(), "offlinebackup", Drives(2)), IsOk());
+  EXPECT_THAT(CheckExistingJob(service, Staged(), "offlinebackup", {{"d0", "SN-d0"}, {"spare", "SN-X"}}),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       AllOf(HasSubstr("the import job seedjob1 was already created from this staging location (state "
+                                       "Creating) and its drives SN-d0, SN-d1 hold all the staged data; drive spare "
+                                       "(SN-X) is not in it and nothing was written to it"),
+                             HasSubstr("`diskprep u: --cancel`"), HasSubstr("new job name"))));
+  EXPECT_THAT(CheckExistingJob(service, Staged(), "offlinebackup", {{"noserial", ""}}),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("drive noserial is not in it")));
+}
+
+TEST(CheckExistingJob, AnotherServersOrACancelledJobIsRefused) {
+  FakeService service;
+  ie::proto::Job other;
+  (*other.mutable_tags())[kItemTag] = "item-7";
+  service.jobs["seedjob1"] = other;
+  EXPECT_THAT(CheckExistingJob(service, Staged(), "offlinebackup", {{"d0", "SN-d0"}}),
+              StatusIs(absl::StatusCode::kAlreadyExists,
+                       HasSubstr("another server uses that name); no drive was formatted. Stage the backup again "
+                                 "with a new job name")));
+  ASSERT_THAT(SubmitImportJob(service, Staged(), "offlinebackup", Drives(1)).status(),
+              StatusIs(absl::StatusCode::kAlreadyExists));
+  service.jobs.clear();
+  ASSERT_THAT(SubmitImportJob(service, Staged(), "offlinebackup", Drives(1)), IsOk());
+  service.jobs["seedjob1"].mutable_properties()->set_cancelrequested(true);
+  service.jobs["seedjob1"].mutable_properties()->set_state("Closed");
+  EXPECT_THAT(CheckExistingJob(service, Staged(), "offlinebackup", {{"d0", "SN-d0"}}),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       "the import job seedjob1 of this staging location was cancelled (state Closed); no drive was "
+                       "formatted. Stage the backup again with a new job name"));
+}
+
+TEST(CheckExistingJob, OtherErrorsOfTheServiceArePassedOn) {
+  FakeService service;
+  service.get_error = absl::UnauthenticatedError("InvalidAuthenticationToken");
+  EXPECT_THAT(CheckExistingJob(service, Staged(), "offlinebackup", {{"d0", "SN-d0"}}),
+              StatusIs(absl::StatusCode::kUnauthenticated, "InvalidAuthenticationToken"));
 }
 
 }  // namespace
