@@ -650,7 +650,9 @@ TEST_F(DiskPrepTest, DatacenterImportsTheDrivesIntoStorage) {
   ie::ReceiveOptions late = ro;
   FakeClock late_clock(absl::Now() + absl::Hours(24 * 15));
   late.clock = &late_clock;
-  EXPECT_THAT(ie::ReceivePackage(late), StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("limit is 14 days")));
+  EXPECT_THAT(ie::ReceivePackage(late), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                                 HasSubstr("days after the shipping details were entered (" +
+                                                           d.ship_date + "); the limit is 14 days")));
 
   absl::StatusOr<ie::ReceiveResult> r = ie::ReceivePackage(ro);
   ASSERT_TRUE(r.ok()) << r.status();

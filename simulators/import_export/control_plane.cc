@@ -563,6 +563,9 @@ void ControlPlane::Routes() {
           }
         }
         *job->mutable_properties()->mutable_deliverypackage() = p.deliverypackage();
+        if (!st.shippingenteredunixms().count(id)) {
+          (*st.mutable_shippingenteredunixms())[id] = absl::ToUnixMillis(options_.clock->Now());
+        }
       }
       if (p.has_returnaddress()) *job->mutable_properties()->mutable_returnaddress() = p.returnaddress();
       for (const auto& [k, v] : patch.tags()) (*job->mutable_tags())[k] = v;
@@ -603,6 +606,22 @@ void ControlPlane::Routes() {
     });
     if (!s.ok()) return Error(res, code, err_code, std::string(s.message()));
     Reply(res, 200, Public(result));
+  });
+
+  // The datacenter's side (not part of the public API): a job with what only the service keeps.
+  server_->Get(R"(/internal/datacenter/jobs/([^/]+)/([^/]+)/([^/?]+))", [this](const httplib::Request& req,
+                                                                               httplib::Response& res) {
+    std::string id = JobId(req.matches[1], req.matches[2], req.matches[3]);
+    const proto::ServerState st = state();
+    for (const auto& j : st.jobs()) {
+      if (j.id() != id) continue;
+      proto::DatacenterJob out;
+      *out.mutable_job() = j;
+      auto entered = st.shippingenteredunixms().find(id);
+      if (entered != st.shippingenteredunixms().end()) out.set_shippingenteredunixms(entered->second);
+      return Reply(res, 200, out);
+    }
+    Error(res, 404, "ResourceNotFound", absl::StrCat("import job ", std::string(req.matches[3]), " was not found"));
   });
 
   // The datacenter's side (not part of the public API): replace a job's state and drive list as processing goes.

@@ -182,6 +182,33 @@ TEST_F(ControlPlaneTest, ShippingDetailsChangeOnlyWhileCreatingOrShipping) {
   EXPECT_EQ(client_->GetJob(a)->properties().returnaddress().recipientname(), "Ops");
 }
 
+// Seed 004's two weeks count from entering the shipping details, not from the ship date typed: the service keeps
+// when they were first entered, and a correction later does not move it.
+TEST_F(ControlPlaneTest, TheServiceKeepsWhenShippingDetailsWereFirstEntered) {
+  FakeClock clock;
+  ASSERT_NO_FATAL_FAILURE(Serve(&clock));
+  SimAdmin admin(plane_->transport(), plane_->url(), "tok");
+  JobRef a{"sub1", "rg1", "seedjob1"};
+  ASSERT_THAT(client_->CreateJob(a, NewJob("D1")).status(), IsOk());
+  EXPECT_EQ(admin.DatacenterGet(a)->shippingenteredunixms(), 0) << "no details yet";
+  clock.Advance(absl::Hours(5));
+  const absl::Time entered = clock.Now();
+  proto::UpdateJobParameters ship;
+  auto* pkg = ship.mutable_properties()->mutable_deliverypackage();
+  pkg->set_carriername("DHL");
+  pkg->set_trackingnumber("JD0146000038");
+  pkg->set_shipdate("2099-01-15");  // typed; the rule does not read it
+  ASSERT_THAT(client_->UpdateJob(a, ship).status(), IsOk());
+  clock.Advance(absl::Hours(24 * 3));
+  pkg->set_shipdate("2020-01-15");
+  ASSERT_THAT(client_->UpdateJob(a, ship).status(), IsOk());
+  absl::StatusOr<proto::DatacenterJob> view = admin.DatacenterGet(a);
+  ASSERT_THAT(view.status(), IsOk());
+  EXPECT_EQ(view->shippingenteredunixms(), absl::ToUnixMillis(entered));
+  EXPECT_EQ(view->job().properties().deliverypackage().shipdate(), "2020-01-15");
+  EXPECT_EQ(AzureErrorCodeOf(admin.DatacenterGet(JobRef{"sub1", "rg1", "none"}).status()), "ResourceNotFound");
+}
+
 TEST_F(ControlPlaneTest, ArmRulesForBadInput) {
   const std::string jobs = "/subscriptions/sub1/resourceGroups/rg1/providers/Microsoft.ImportExport/jobs/j1";
   EXPECT_THAT(Raw("GET", jobs), ::testing::Pair(400, HasSubstr("MissingApiVersionParameter")));

@@ -254,6 +254,21 @@ absl::Status ImportDrives(Package& p) {
   return absl::OkStatus();
 }
 
+// Seed 004: the drives must reach the datacenter within two weeks of the shipping details being entered (with
+// DiskPrep), whatever ship date was typed; later, they are not processed and each drive says why.
+absl::Status RefuseLateArrival(SimAdmin& admin, const JobRef& ref, absl::Time now, proto::Job& job) {
+  ASSIGN_OR_RETURN(proto::DatacenterJob view, admin.DatacenterGet(ref));
+  if (view.shippingenteredunixms() == 0) return absl::OkStatus();  // Shipping always has them; nothing to count from
+  const absl::Time entered = absl::FromUnixMillis(view.shippingenteredunixms());
+  if (now - entered <= absl::Hours(24 * 14)) return absl::OkStatus();
+  std::string why = absl::StrCat("Not processed: the drives arrived ", absl::ToInt64Hours(now - entered) / 24,
+                                 " days after the shipping details were entered (",
+                                 absl::FormatTime("%Y-%m-%d", entered, absl::UTCTimeZone()), "); the limit is 14 days");
+  for (auto& d : *job.mutable_properties()->mutable_drivelist()) d.set_copystatus(why);
+  (void)admin.DatacenterUpdate(ref, job);
+  return absl::FailedPreconditionError(absl::StrCat("import job ", ref.name, ": ", why));
+}
+
 }  // namespace
 
 absl::StatusOr<ReceiveResult> ReceivePackage(const ReceiveOptions& o) {
@@ -276,17 +291,7 @@ absl::StatusOr<ReceiveResult> ReceivePackage(const ReceiveOptions& o) {
     return absl::FailedPreconditionError(absl::StrCat("import job ", o.job_name, " is ", job.properties().state(),
                                                       ", not Shipping: the drives are not processed"));
   }
-  absl::Time shipped;
-  std::string err;
-  if (!resuming &&
-      absl::ParseTime("%Y-%m-%d", job.properties().deliverypackage().shipdate(), absl::UTCTimeZone(), &shipped, &err) &&
-      now - shipped > absl::Hours(24 * 14)) {
-    std::string why = absl::StrCat("Not processed: the drives arrived ", absl::ToInt64Hours(now - shipped) / 24,
-                                   " days after the ship date; the limit is 14 days");
-    for (auto& d : *job.mutable_properties()->mutable_drivelist()) d.set_copystatus(why);
-    (void)admin.DatacenterUpdate(ref, job);
-    return absl::FailedPreconditionError(absl::StrCat("import job ", o.job_name, ": ", why));
-  }
+  if (!resuming) RETURN_IF_ERROR(RefuseLateArrival(admin, ref, now, job));
   ASSIGN_OR_RETURN(proto::StorageAccount account,
                    client.GetStorageAccount(
                        o.subscription, o.resource_group,

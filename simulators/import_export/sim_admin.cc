@@ -25,12 +25,26 @@ absl::StatusOr<proto::StorageAccount> SimAdmin::PutStorageAccount(const std::str
   return out;
 }
 
+namespace {
+
+std::string DatacenterPath(const JobRef& ref) {
+  return absl::StrCat("/internal/datacenter/jobs/", http::PercentEncode(ref.subscription), "/",
+                      http::PercentEncode(ref.resource_group), "/", http::PercentEncode(ref.name));
+}
+
+}  // namespace
+
+absl::StatusOr<proto::DatacenterJob> SimAdmin::DatacenterGet(const JobRef& ref) {
+  ASSIGN_OR_RETURN(std::string body, CallRest({transport_, base_, token_}, "GET", DatacenterPath(ref), "",
+                                              "datacenter view of " + ref.name));
+  proto::DatacenterJob out;
+  RETURN_IF_ERROR(json::Parse(body, &out, "datacenter job"));
+  return out;
+}
+
 absl::StatusOr<proto::Job> SimAdmin::DatacenterUpdate(const JobRef& ref, const proto::Job& job) {
-  ASSIGN_OR_RETURN(std::string body,
-                   CallRest({transport_, base_, token_}, "PUT",
-                            absl::StrCat("/internal/datacenter/jobs/", http::PercentEncode(ref.subscription), "/",
-                                         http::PercentEncode(ref.resource_group), "/", http::PercentEncode(ref.name)),
-                            json::ToJson(job), "datacenter update of " + ref.name));
+  ASSIGN_OR_RETURN(std::string body, CallRest({transport_, base_, token_}, "PUT", DatacenterPath(ref),
+                                              json::ToJson(job), "datacenter update of " + ref.name));
   proto::Job out;
   RETURN_IF_ERROR(json::Parse(body, &out, "job"));
   return out;

@@ -9,6 +9,7 @@
 #include "common/http/http_transport.h"
 #include "offline_seed/import_job/import_job_service.h"
 #include "offline_seed/import_job/model.pb.h"
+#include "simulators/import_export/state.pb.h"
 
 namespace vmb::ie {
 
@@ -20,6 +21,8 @@ class SimAdmin {
   // Microsoft.Storage StorageAccounts_Create, as the portal would.
   absl::StatusOr<proto::StorageAccount> PutStorageAccount(const std::string& subscription, const std::string& rg,
                                                           const std::string& name, const std::string& region);
+  // The datacenter's view of a job: the job and when its shipping details were first entered.
+  absl::StatusOr<proto::DatacenterJob> DatacenterGet(const JobRef& ref);
   // The datacenter's update of a job's state and drives.
   absl::StatusOr<proto::Job> DatacenterUpdate(const JobRef& ref, const proto::Job& job);
 
