@@ -300,6 +300,12 @@ std::optional<EnableResult> Job::LoadSettings(CommandTicks* ticks) {
   settings_ = *settings;
   log_.logger().Info("settings {}: taskId {}, {} disk(s), locale {}", seq, settings_.task_id, settings_.disks.size(),
                      settings_.locale);
+  if (!settings_.logs_blob) {
+    // As the real extension: no logsBlobUri means no log upload, not a failed backup (the seeds describe the field,
+    // and the backup service always sends it).
+    log_.logger().Warning("settings {} carry no logsBlobUri: this log is not uploaded; it stays in {}/extension.log",
+                          seq, folders_->log_folder);
+  }
   bool same_seq = false;
   if (AlreadyProcessed(*folders_, seq, settings_.task_id, &same_seq)) {
     return Finish(kAlreadyProcessed, absl::StrCat("taskId ", settings_.task_id, " was already processed"));

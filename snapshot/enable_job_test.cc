@@ -89,6 +89,20 @@ TEST_F(EnableJobTest, SnapshotsEveryDiskAndReportsEverywhere) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
+// Without a logsBlobUri the job runs (as the real extension does: it uploads no log) and says where the log is.
+TEST_F(EnableJobTest, NoLogsBlobUriStillSnapshotsAndSaysWhereTheLogIs) {
+  with_logs_blob_ = false;
+  WriteSettings(0, Disks(1));
+  EnableResult r = RunEnable(options_);
+  EXPECT_EQ(r.code, kSuccessAppConsistent) << r.message;
+  EXPECT_EQ(r.snapshots_taken, 1);
+  EXPECT_THAT(*file::ReadFile(dir_ + "/log/extension.log"),
+              HasSubstr("settings 0 carry no logsBlobUri: this log is not uploaded; it stays in " + dir_ +
+                        "/log/extension.log"));
+  EXPECT_EQ(Blob("logs", "vm.Logs.txt"), "<missing>");
+  EXPECT_THAT(Blob("logs", "vm.Status.txt"), HasSubstr("success")) << "the status blob is written as ever";
+}
+
 TEST_F(EnableJobTest, SameSequenceOrTaskIsProcessedOnce) {
   WriteSettings(0, Disks(2));
   ASSERT_EQ(RunEnable(options_).code, kSuccessAppConsistent);

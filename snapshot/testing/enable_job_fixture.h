@@ -91,7 +91,7 @@ class EnableJobTest : public ::testing::Test {
     proto::ProtectedSettings prot;
     prot.set_objectstr(crypto::Base64Encode(json::ToJson(object)));
     prot.set_statusbloburi(status_uri.empty() ? Uri("logs", "vm.Status.txt") : status_uri);
-    prot.set_logsbloburi(Uri("logs", "vm.Logs.txt"));
+    if (with_logs_blob_) prot.set_logsbloburi(Uri("logs", "vm.Logs.txt"));
     proto::SettingsFile s;
     auto* hs = s.add_runtimesettings()->mutable_handlersettings();
     hs->set_protectedsettingscertthumbprint(thumb_);
@@ -163,6 +163,7 @@ class EnableJobTest : public ::testing::Test {
   RecordingFreeze freeze_;
   EnableOptions options_;
   std::string dir_, thumb_;
+  bool with_logs_blob_ = true;  // WriteSettings puts a logsBlobUri in the protected settings
   std::unique_ptr<crypto::CertificateAndKey> cert_;
   blob::BlobUri account_;
 };
