@@ -155,9 +155,10 @@ def the_seeds_walk(today, tracking):
         s.answer(prompt, line)
     s.expect(r"  the email address has no '@'\n")
     s.answer(r"Email: ", "ops@example.com")
+    s.answer(r"Return shipping: carrier account number for the drives' return \(Enter if none\): ", "951 234 567")
     s.expect(r"Import job dialoguejobb: 2 drive\(s\) by DHL, tracking number " + tracking + ", shipped " + today
              + r"\nReturn to: Backup Ops, Main St 1, 3511 AB Utrecht, Utrecht, Netherlands, \+31 30 000 0000, "
-             r"ops@example\.com\n")
+             r"ops@example\.com\nReturn shipping: DHL account 951234567\n")
     s.answer(r"Are these shipping details correct\? Commit them\? \[yes/no\]: ", "Yes")
     m = s.expect(r"job dialoguejobb is now Shipping; the shipping details are saved in (\S+)\n")
     rc = s.wait()

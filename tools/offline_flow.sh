@@ -51,7 +51,9 @@ if [ -n "${RECORD_REQUESTS:-}" ]; then
   CONTROL_PLANE="$PROXIED"
 fi
 export VMBACKUP_CONTROL_PLANE="$CONTROL_PLANE" VMBACKUP_TOKEN="$TOKEN" VMBACKUP_BLOB_ENDPOINT="$ENDPOINT"
-export VMBACKUP_AGENT_DIR="$WORK/agent"
+# This is the source computer (seedagent's folder and the scratch folder certgen registers the application in);
+# diskprep s: runs as the copy computer below, with its own folder.
+export VMBACKUP_AGENT_DIR="$WORK/agent" VMBACKUP_SCRATCH_DIR="$WORK/agent/scratch"
 echo "== offline seeding: control plane $CONTROL_PLANE, storage $ENDPOINT, work folder $WORK"
 # The job's storage account, as the admin created it in the portal.
 curl -sSf -X PUT -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"location":"westeurope","kind":"StorageV2","sku":{"name":"Standard_LRS"}}' \
@@ -106,8 +108,11 @@ start=$(now)
 row "offline: initial backup to staging" "$SRC_BYTES B" "$(secs "$start")" "$(mbps "$SRC_BYTES" "$start")" \
   "staged $(du -sb "$STAGING/images" | cut -f1) B"
 "$SEEDAGENT" status --staging "$STAGING"
+[ "$(cat "$WORK/agent/pending-import")" = "$(realpath "$STAGING")" ] \
+  || { echo "FAIL: initiate did not record the staging location the source computer waits for"; exit 1; }
 
-echo "== two simulated SATA drives; diskprep s: prepares both (the job spans them) and creates the import job"
+echo "== two simulated SATA drives; diskprep s: on the copy computer (p: given) prepares both (the job spans them)"
+echo "   and creates the import job"
 STAGED=$(du -sb "$STAGING/images" | cut -f1)
 D1=$(( (STAGED / 2 + (17 << 20)) >> 20 ))M
 D2=$(( (STAGED + (64 << 20)) >> 20 ))M
@@ -120,14 +125,18 @@ staging_sums() { (cd "$STAGING" && find . -path ./diskprep -prune -o -type f -pr
 [ "$KILL_DISKPREP" = 0 ] || staging_sums >"$WORK/staging.md5"
 start=$(now)
 run_killed "diskprep s:" "$KILL_DISKPREP" 500 \
-  "$DISKPREP" s:"$STAGING" --bay "$BAY" --drive d1 --drive d2 --yes --control-plane "$CONTROL_PLANE" --token "$TOKEN"
+  env VMBACKUP_AGENT_DIR="$WORK/copy-computer" "$DISKPREP" s:"$STAGING" p:"$WORK/backup.publishsettings" --bay "$BAY" \
+  --drive d1 --drive d2 --yes --control-plane "$CONTROL_PLANE" --token "$TOKEN"
 if [ "$KILL_DISKPREP" != 0 ]; then
   staging_sums | cmp -s - "$WORK/staging.md5" || { echo "FAIL: the staging location changed"; exit 1; }
   echo "   the staging location is unchanged (MD5 of every file)"
 fi
 row "offline: diskprep s: (2 drives, encrypt, verify)" "$STAGED B" "$(secs "$start")" "$(mbps "$STAGED" "$start")" "verified"
 
-echo "== diskprep u: shipping details; the job goes to Shipping"
+echo "== diskprep u: on the source computer, with no s: or p:, finds the job it waits for: its status, then the"
+echo "   shipping details; the job goes to Shipping"
+"$DISKPREP" u: | tee "$WORK/u-status.out"
+grep -q "$JOB" "$WORK/u-status.out" || { echo "FAIL: u: alone did not find the job the source computer waits for"; exit 1; }
 "$DISKPREP" u: --carrier UPS --tracking-number "1Z$(date +%s)US" --ship-date "$(date -u +%F)" --drive-count 2 \
   --contact "Backup Ops" --street "Main St 1" --city Utrecht --postal-code 3511 --country Netherlands \
   --phone "+31 30 000 0000" --email ops@example.com --return-account 9XY123 --yes

@@ -19,6 +19,7 @@ start_control_plane "$W/plane" "$ROOT/simulators/import_export/server"
 U=""
 trap 'kill $PLANEPID 2>/dev/null; [ -z "$U" ] || rm -rf "$U"' EXIT
 export VMBACKUP_CONTROL_PLANE="$CONTROL_PLANE" VMBACKUP_TOKEN="$TOKEN"
+export VMBACKUP_AGENT_DIR="$W/agent" VMBACKUP_SCRATCH_DIR="$W/agent/scratch"  # not the machine's own
 # The job's storage account, as the admin created it in the portal (initiate checks it exists).
 curl -sSf -X PUT -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
   -d '{"location":"westeurope","kind":"StorageV2","sku":{"name":"Standard_LRS"}}' \

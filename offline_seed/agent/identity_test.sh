@@ -18,6 +18,7 @@ start_azurite "$W/azurite" "$AZURITE_BLOB"
 start_control_plane "$W/plane" "$ROOT/simulators/import_export/server"
 trap 'kill -9 $AZPID $PLANEPID 2>/dev/null || true' EXIT
 export VMBACKUP_CONTROL_PLANE="$CONTROL_PLANE" VMBACKUP_TOKEN="$TOKEN" VMBACKUP_BLOB_ENDPOINT="$ENDPOINT"
+export VMBACKUP_AGENT_DIR="$W/agent" VMBACKUP_SCRATCH_DIR="$W/agent/scratch"  # not the machine's own
 SUB="5a4b3c2d-0000-4000-8000-0000000000aa"
 api() {  # api METHOD PATH [BODY]
   curl -sS -f -X "$1" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' ${3:+-d "$3"} "$CONTROL_PLANE$2"

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <string>
 
+#include "offline_seed/agent/staging.h"
 #include "offline_seed/agent/workflow.h"
 
 namespace {
@@ -62,6 +63,7 @@ int main(int argc, char** argv) {
   vmb::offline::AgentRequest request;
   vmb::offline::AgentEnv env;
   env.console.tty = ::isatty(2);
+  env.agent_dir = vmb::offline::AgentDir();
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--help") {

@@ -7,12 +7,14 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <map>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "common/crypto/encoding.h"
 #include "common/crypto/random.h"
@@ -73,6 +75,27 @@ absl::StatusOr<proto::ImportJobRecord> ReadStagedJob(const std::string& staging)
   proto::ImportJobRecord job;
   RETURN_IF_ERROR(json::Parse(*text, &job, staging + "/offline-job.json"));
   return job;
+}
+
+std::string AgentDir() {
+  const char* dir = std::getenv("VMBACKUP_AGENT_DIR");
+  return dir != nullptr && *dir != '\0' ? dir : "/var/lib/vmbackup";
+}
+
+absl::Status RecordWaitingImport(const std::string& agent_dir, const std::string& staging) {
+  std::string path = staging;
+  if (char* real = ::realpath(staging.c_str(), nullptr)) {
+    path = real;
+    std::free(real);
+  }
+  RETURN_IF_ERROR(file::MakeDirs(agent_dir, 0700));
+  return file::WriteFileAtomic(agent_dir + "/pending-import", path + "\n", 0600);
+}
+
+absl::StatusOr<std::string> WaitingImport(const std::string& agent_dir) {
+  absl::StatusOr<std::string> text = file::ReadFile(agent_dir + "/pending-import");
+  if (!text.ok()) return absl::NotFoundError(absl::StrCat("no import job is recorded in ", agent_dir));
+  return std::string(absl::StripAsciiWhitespace(*text));
 }
 
 std::string CataloguePath(const std::string& staging) { return staging + "/catalogue.json"; }

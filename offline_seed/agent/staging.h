@@ -45,6 +45,15 @@ inline constexpr char kItemTag[] = "vmbackupItem";
 // Reads offline-job.json; kNotFound with a clear message when `staging` is not a staging location.
 absl::StatusOr<proto::ImportJobRecord> ReadStagedJob(const std::string& staging);
 
+// The source computer's record of the staging location whose import job it waits for (<agent_dir>/pending-import,
+// the absolute path, 0600): written by `seedagent initiate` on the source computer and by `diskprep s:` where it
+// runs, so that `diskprep u:` with no arguments finds "the import job the source computer waits for" (seed 004).
+// agent_dir: $VMBACKUP_AGENT_DIR, else /var/lib/vmbackup (AgentDir()).
+std::string AgentDir();
+absl::Status RecordWaitingImport(const std::string& agent_dir, const std::string& staging);
+// The staging location recorded there; kNotFound when none is.
+absl::StatusOr<std::string> WaitingImport(const std::string& agent_dir);
+
 // The staging location's catalogue: written record by record at initiate (CatalogueWriter on CataloguePath), read
 // whole by ReadCatalogue (or record by record with a CatalogueReader). kNotFound when there is none; kDataLoss when
 // it is damaged or cut short.

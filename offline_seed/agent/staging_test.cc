@@ -73,6 +73,26 @@ TEST(Staging, RoundTripKeepsEverythingAndCompressesAndDedupes) {
   EXPECT_THAT(InitiateOfflineBackup(Options(src, staging)), StatusIs(absl::StatusCode::kAlreadyExists));
 }
 
+// The source computer's record of the job it waits for: the staging location's absolute path, 0600, in a folder
+// made 0700; none recorded is kNotFound.
+TEST(Staging, TheWaitingImportIsRecordedAbsoluteAndPrivate) {
+  const std::string dir = vmb::testing::PerTestDir();
+  EXPECT_THAT(WaitingImport(dir + "/agent").status(), StatusIs(absl::StatusCode::kNotFound));
+  ASSERT_THAT(file::MakeDirs(dir + "/staging"), IsOk());
+  ASSERT_EQ(::chdir(dir.c_str()), 0);
+  ASSERT_THAT(RecordWaitingImport(dir + "/agent", "staging"), IsOk());
+  absl::StatusOr<std::string> recorded = WaitingImport(dir + "/agent");
+  ASSERT_THAT(recorded.status(), IsOk());
+  char* real = ::realpath((dir + "/staging").c_str(), nullptr);
+  EXPECT_EQ(*recorded, real);
+  std::free(real);
+  struct stat st;
+  ASSERT_EQ(::stat((dir + "/agent/pending-import").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ASSERT_EQ(::stat((dir + "/agent").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+}
+
 TEST(Staging, BadInputAndDamageAreNamed) {
   std::string src = Tmp("src"), staging = Tmp("staging");
   ASSERT_THAT(file::MakeDirs(src), IsOk());

@@ -350,6 +350,13 @@ int RunInitiate(AgentRequest& request, const AgentEnv& env) {
                  static_cast<unsigned long long>(job->uniquechunks()), absl::ToDoubleSeconds(absl::Now() - start));
     std::fprintf(c.out, "next: prepare drives with `diskprep s:%s`\n", o.staging.c_str());
   }
+  // So that `diskprep u:` on this computer finds the job it waits for, whichever computer prepares the drives.
+  if (!env.agent_dir.empty()) {
+    if (absl::Status recorded = RecordWaitingImport(env.agent_dir, o.staging); !recorded.ok()) {
+      std::fprintf(c.err, "seedagent: note: cannot record the import job in %s (%s); give `diskprep u:` s:%s\n",
+                   env.agent_dir.c_str(), std::string(recorded.message()).c_str(), o.staging.c_str());
+    }
+  }
   return ReportProblems(c, job->problems());
 }
 

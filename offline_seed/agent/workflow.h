@@ -24,6 +24,9 @@ struct AgentEnv {
   Console console;
   // The Azure endpoints' transport (tests give a fake); null: curl.
   http::HttpTransport* transport = nullptr;
+  // The agent's own folder (AgentDir()), where initiate records the staging location whose import job this computer
+  // waits for; empty: not recorded.
+  std::string agent_dir;
 };
 
 // The commands of an existing staging location: status, backup, recovery-points, restore, repair. Usage errors

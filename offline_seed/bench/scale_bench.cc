@@ -238,6 +238,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "scale_bench: cannot create %s\n", root.c_str());
     return 1;
   }
+  // seedagent's own folders are the bench's, not the machine's (initiate records its staging location there).
+  ::setenv("VMBACKUP_AGENT_DIR", (root + "/agent").c_str(), 1);
+  ::setenv("VMBACKUP_SCRATCH_DIR", (root + "/agent/scratch").c_str(), 1);
   std::string load_start = LoadAverage();
   // The Import/Export simulator initiate checks the job name with (nothing else is contacted).
   vmb::ie::ControlPlane plane({root + "/plane", "bench-token"});

@@ -21,6 +21,7 @@
 #include "common/file/file_util.h"
 #include "common/http/curl_transport.h"
 #include "common/json/json.h"
+#include "offline_seed/agent/staging.h"
 #include "offline_seed/diskprep/dialogue.h"
 #include "offline_seed/diskprep/diskprep.h"
 #include "offline_seed/diskprep/diskprep_output.pb.h"
@@ -65,9 +66,10 @@ Shipping (u:): asks for what is missing, shows it for review and commits on "yes
   Running u: again corrects the details (one update, while the job is Creating or Shipping: once the datacenter
   has the package they can no longer change); the drives must reach the datacenter within two weeks of the
   details being first entered. The local record is written only after Azure accepted the details.
-u: finds its job: the staging location's (s:); else the one `diskprep s:` prepared on this computer
-($VMBACKUP_AGENT_DIR, default /var/lib/vmbackup); else, on the source computer, with p:<file>, the job in the
-file's subscription prepared from this computer's staging location (or named with --job).
+u: finds its job: the staging location's (s:); else the one this computer waits for, recorded by `seedagent
+initiate` on the source computer or by `diskprep s:` where it ran ($VMBACKUP_AGENT_DIR, default
+/var/lib/vmbackup/pending-import); else, with p:<file>, the job in the file's subscription prepared from this
+computer's staging location (or named with --job).
 p:<file> is checked first (it must exist and parse) and must hold the job's subscription. Its management
 certificate is not used to sign in: the Import/Export API these tools speak (Azure Resource Manager) accepts only
 Azure AD bearer tokens, so --token / $VMBACKUP_TOKEN replaces it (e.g. `az account get-access-token`).
@@ -406,8 +408,7 @@ int PrepareCommand(Args& args, const std::string& agent_dir) {
   absl::StatusOr<DiskPrepResult> r = dialogue ? PrepareInteractively(*prompter, o, prepare) : prepare(o);
   if (!r.ok()) return Failed(r.status());
   // So that `diskprep u:` on this computer finds the job.
-  if (!file::MakeDirs(agent_dir, 0700).ok() ||
-      !file::WriteFileAtomic(agent_dir + "/pending-import", o.staging + "\n", 0600).ok()) {
+  if (!RecordWaitingImport(agent_dir, o.staging).ok()) {
     std::fprintf(stderr, "diskprep: note: cannot record the job in %s; use u: s:%s later\n", agent_dir.c_str(),
                  o.staging.c_str());
   }
@@ -423,7 +424,7 @@ int RunDiskPrep(int argc, char** argv, const std::vector<DriveSourceFlag>& sourc
   args.o.control_plane = Env("VMBACKUP_CONTROL_PLANE");
   args.o.token = Env("VMBACKUP_TOKEN");
   if (std::optional<int> done = ParseArgs(argc, argv, sources, args)) return *done;
-  const std::string agent_dir = Env("VMBACKUP_AGENT_DIR").empty() ? "/var/lib/vmbackup" : Env("VMBACKUP_AGENT_DIR");
+  const std::string agent_dir = AgentDir();
   if (args.ship) {
     TerminalPrompter terminal;
     return ShipCommand(args, agent_dir, StdinIsTerminal() ? &terminal : nullptr);

@@ -33,7 +33,8 @@ std::string ShippingQuestion(const std::string& field, const ie::proto::Job& job
   if (field == "postal-code") return "Postal code: ";
   if (field == "country") return "Country or region: ";
   if (field == "phone") return "Phone (with the country code): ";
-  return "Email: ";
+  if (field == "email") return "Email: ";
+  return "Return shipping: carrier account number for the drives' return (Enter if none): ";
 }
 
 absl::Status AskShippingDetails(Prompter* prompter, std::map<std::string, std::string>& given,
@@ -78,7 +79,7 @@ absl::StatusOr<ShippingDetails> ShippingDetailsOf(const std::map<std::string, st
   a->set_countryorregion(Get(given, "country"));
   a->set_phone(Get(given, "phone"));
   a->set_email(Get(given, "email"));
-  d.return_account = Get(given, "return-account");
+  d.return_account = NormalTrackingNumber(Get(given, "return-account"));
   d.return_carrier = Get(given, "return-carrier");
   return d;
 }

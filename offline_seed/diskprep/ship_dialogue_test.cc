@@ -36,9 +36,10 @@ class ShipDialogueTest : public ::testing::Test {
 };
 
 TEST_F(ShipDialogueTest, EachAnswerIsCheckedAsItIsTypedAndTheOthersAreKept) {
-  ScriptedPrompter p({"Pigeon", "dhl", "1z/99", "1z 999 aa1 0123", Today(30), Today(), "three", "3", "2", "Backup Ops",
-                      "Main St 1", "Utrecht", "Utrecht", "3511 AB", "Netherlands", "call me", "+31 30 000 0000",
-                      "ops at example.com", "ops@example.com"});
+  ScriptedPrompter p(
+      {"Pigeon",      "dhl",     "1z/99",           "1z 999 aa1 0123",    Today(30),         Today(),   "three",
+       "3",           "2",       "Backup Ops",      "Main St 1",          "Utrecht",         "Utrecht", "3511 AB",
+       "Netherlands", "call me", "+31 30 000 0000", "ops at example.com", "ops@example.com", "9x/123",  "9xy 123"});
   std::map<std::string, std::string> given;
   ASSERT_THAT(AskShippingDetails(&p, given, job_, where_), IsOk());
   EXPECT_EQ(p.unused(), 0u);
@@ -54,6 +55,8 @@ TEST_F(ShipDialogueTest, EachAnswerIsCheckedAsItIsTypedAndTheOthersAreKept) {
   EXPECT_THAT(t, HasSubstr("State or province (Enter if none): Utrecht\n"));
   EXPECT_THAT(t, HasSubstr("the phone number has \"c\""));
   EXPECT_THAT(t, HasSubstr("Email: ops at example.com\n  the email address has no '@'\nEmail: ops@example.com\n"));
+  EXPECT_THAT(t, HasSubstr("Return shipping: carrier account number for the drives' return (Enter if none): 9x/123\n"
+                           "  the carrier account number has \"/\": enter it as the carrier gave it"));
   absl::StatusOr<ShippingDetails> d = ShippingDetailsOf(given);
   ASSERT_TRUE(d.ok()) << d.status();
   EXPECT_EQ(d->carrier, "dhl");
@@ -63,19 +66,25 @@ TEST_F(ShipDialogueTest, EachAnswerIsCheckedAsItIsTypedAndTheOthersAreKept) {
   EXPECT_EQ(d->return_address.email(), "ops@example.com");
   EXPECT_THAT(ShippingReview(job_, *d), HasSubstr("tracking number 1Z999AA10123"));
   EXPECT_THAT(ShippingReview(job_, *d), HasSubstr("3511 AB Utrecht, Utrecht, Netherlands"));
+  EXPECT_EQ(d->return_account, "9XY123");
+  EXPECT_THAT(ShippingReview(job_, *d), HasSubstr("\nReturn shipping: dhl account 9XY123"));
 }
 
-TEST_F(ShipDialogueTest, StateOrProvinceMayBeLeftEmpty) {
+TEST_F(ShipDialogueTest, StateOrProvinceAndReturnAccountMayBeLeftEmpty) {
   std::map<std::string, std::string> given = {{"carrier", "UPS"},          {"tracking-number", "1Z999AA10123"},
                                               {"ship-date", Today()},      {"drive-count", "2"},
                                               {"contact", "Ops"},          {"street", "Main St 1"},
                                               {"city", "Utrecht"},         {"postal-code", "3511"},
                                               {"country", "NL"},           {"phone", "+31 30 000 0000"},
                                               {"email", "ops@example.com"}};
-  ScriptedPrompter p({""});
+  ScriptedPrompter p({"", ""});
   ASSERT_THAT(AskShippingDetails(&p, given, job_, where_), IsOk());
-  EXPECT_EQ(p.prompts(), std::vector<std::string>{"State or province (Enter if none): "});
+  EXPECT_EQ(p.prompts(), (std::vector<std::string>{
+                             "State or province (Enter if none): ",
+                             "Return shipping: carrier account number for the drives' return (Enter if none): "}));
+  EXPECT_TRUE(ShippingDetailsOf(given)->return_account.empty());
   given.erase("state");
+  given.erase("return-account");
   EXPECT_THAT(AskShippingDetails(nullptr, given, job_, where_), IsOk()) << "not required without a terminal";
 }
 

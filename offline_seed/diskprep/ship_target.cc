@@ -93,9 +93,9 @@ absl::Status CheckStaging(const ShipTargetInputs& in) {
 // <agent_dir>/pending-import: the staging location `diskprep s:` prepared on this computer, if any (and if it is
 // the job --job names).
 std::string PendingStaging(const ShipTargetInputs& in) {
-  absl::StatusOr<std::string> pending = file::ReadFile(in.agent_dir + "/pending-import");
+  absl::StatusOr<std::string> pending = WaitingImport(in.agent_dir);
   if (!pending.ok()) return "";
-  std::string staging(absl::StripAsciiWhitespace(*pending));
+  const std::string& staging = *pending;
   if (in.job_name.empty()) return staging;
   absl::StatusOr<proto::ImportJobRecord> staged = ReadStagedJob(staging);
   return staged.ok() && staged->jobname() == in.job_name ? staging : "";

@@ -32,13 +32,14 @@ struct ShipTargetInputs {
   std::string staging;           // s:
   std::string publish_settings;  // p:
   std::string job_name;          // --job
-  std::string agent_dir;         // where `diskprep s:` on this computer recorded its job (pending-import)
+  std::string agent_dir;         // where this computer recorded the job it waits for (pending-import)
 };
 
 // Points `so` (whose control plane, token and transport are set) at u:'s job, the seed's way:
 //   1. s:<staging>: the staging location's job record; p: must hold its subscription (the seed requires p: with s:
 //      off the source computer: without p:, this must be the computer that staged it).
-//   2. the job `diskprep s:` prepared on this computer (<agent_dir>/pending-import): the first choice without s:.
+//   2. the job this computer waits for (<agent_dir>/pending-import, RecordWaitingImport: written by `seedagent
+//      initiate` on the source computer and by `diskprep s:` where it ran): the first choice without s:.
 //   3. with p: (and --job NAME, or this computer's name): FindWaitingJob in p:'s subscriptions; the local record then
 //      goes to `agent_dir`.
 // kInvalidArgument / kNotFound / kFailedPrecondition saying what to give; the control plane's errors as they are.

@@ -84,6 +84,22 @@ absl::Status Phone(const std::string& value) {
   return absl::OkStatus();
 }
 
+absl::Status ReturnAccount(const std::string& value) {
+  const std::string account = NormalTrackingNumber(value);
+  if (account.empty()) return absl::OkStatus();
+  for (char c : account) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-') {
+      return absl::InvalidArgumentError(absl::StrCat("the carrier account number has \"", std::string(1, c),
+                                                     "\": enter it as the carrier gave it (letters, digits, -)"));
+    }
+  }
+  if (account.size() < 4 || account.size() > 35) {
+    return absl::InvalidArgumentError(absl::StrCat("the carrier account number has ", account.size(),
+                                                   " characters; carriers' account numbers have 4 to 35"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Email(const std::string& value) {
   const size_t at = value.find('@');
   if (at == std::string::npos) return absl::InvalidArgumentError("the email address has no '@'");
@@ -98,7 +114,7 @@ absl::Status Email(const std::string& value) {
 
 }  // namespace
 
-bool ShippingFieldOptional(const std::string& field) { return field == "state"; }
+bool ShippingFieldOptional(const std::string& field) { return field == "state" || field == "return-account"; }
 
 std::string NormalTrackingNumber(const std::string& typed) {
   std::string out;
@@ -115,6 +131,7 @@ absl::Status CheckShippingField(const std::string& field, const std::string& val
   if (field == "tracking-number") return TrackingNumber(value);
   if (field == "ship-date") return ShipDate(value, now);
   if (field == "drive-count") return DriveCount(value, job);
+  if (field == "return-account") return ReturnAccount(value);
   static const std::map<std::string, std::string> kNames = {{"contact", "contact name"},
                                                             {"street", "street address"},
                                                             {"city", "city"},

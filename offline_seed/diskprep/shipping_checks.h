@@ -12,11 +12,12 @@
 namespace vmb::offline {
 
 // The details by their flag names, in the order the dialogue asks for them.
-inline constexpr const char* kShippingFields[] = {"carrier",     "tracking-number", "ship-date", "drive-count",
-                                                  "contact",     "street",          "city",      "state",
-                                                  "postal-code", "country",         "phone",     "email"};
+inline constexpr const char* kShippingFields[] = {
+    "carrier", "tracking-number", "ship-date", "drive-count", "contact", "street",        "city",
+    "state",   "postal-code",     "country",   "phone",       "email",   "return-account"};
 
-// Whether a detail may be left empty (the return address's state or province: not every country has one).
+// Whether a detail may be left empty: the return address's state or province (not every country has one) and the
+// return carrier account (the job's returnShipping, which Azure does not require; it can be sent later with u:).
 bool ShippingFieldOptional(const std::string& field);
 
 // A tracking number as carriers print it: no spaces, upper case (so "1z999aa1 0123 " and "1Z999AA10123" are one).
@@ -30,6 +31,7 @@ std::string NormalTrackingNumber(const std::string& typed);
 //   drive-count      a number, equal to the job's drives (a package carries exactly one job's drives)
 //   phone            6-20 digits, with + ( ) - . / and spaces between
 //   email            name@domain.tld, no spaces
+//   return-account   empty, or 4-35 letters, digits and hyphens once spaces are removed
 //   the rest         not empty (state: may be empty)
 absl::Status CheckShippingField(const std::string& field, const std::string& value, const ie::proto::Job& job,
                                 const ie::proto::Location& where, absl::Time now);
