@@ -186,18 +186,20 @@ absl::Status ImportDrive(Package& p, offline::RawBlockDevice& raw, const offline
   if (!volume.ok()) return Finish(p, ds, out, logs, "CompletedMoreInfo", "BitLockerKeyInvalid");
   std::string area;
   if (absl::Status read = (*volume)->Read(0, offline::kManifestArea, &area); !read.ok()) {
-    return Finish(p, ds, out, logs, "CompletedMoreInfo", "DriveReadError",
+    return Finish(p, ds, out, logs, "CompletedMoreInfo", "ReadManifestFailed",
                   absl::StrCat("the drive's manifest area cannot be read (", read.message(),
                                "); its data is not imported (repair it over the network with `seedagent repair`)"));
   }
   area.resize(area.find('\0') == std::string::npos ? area.size() : area.find('\0'));
   offline::proto::DriveContents contents;
-  absl::StatusOr<offline::manifest::DriveManifest> manifest = absl::DataLossError("no manifest");
-  if (json::Parse(area, &contents, "drive contents").ok() &&
-      crypto::Base16Encode(crypto::Md5(contents.manifestxml()), true) == ds->manifesthash()) {
-    manifest = offline::manifest::Parse(contents.manifestxml());
+  // The published drive status codes: ManifestCorrupted when the content does not match the job's hash,
+  // ManifestFormatInvalid when it does but is not a manifest.
+  if (!json::Parse(area, &contents, "drive contents").ok() ||
+      crypto::Base16Encode(crypto::Md5(contents.manifestxml()), true) != ds->manifesthash()) {
+    return Finish(p, ds, out, logs, "CompletedMoreInfo", "ManifestCorrupted");
   }
-  if (!manifest.ok()) return Finish(p, ds, out, logs, "CompletedMoreInfo", "ManifestCorrupted");
+  absl::StatusOr<offline::manifest::DriveManifest> manifest = offline::manifest::Parse(contents.manifestxml());
+  if (!manifest.ok()) return Finish(p, ds, out, logs, "CompletedMoreInfo", "ManifestFormatInvalid");
   RETURN_IF_ERROR(ImportRanges(p, **volume, contents, *manifest, out, logs));
   return Finish(p, ds, out, logs, out.ranges_corrupted ? "CompletedMoreInfo" : "Completed",
                 out.ranges_corrupted ? absl::StrCat(out.ranges_corrupted, " range(s) Corrupted") : "");

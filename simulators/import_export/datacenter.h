@@ -54,13 +54,15 @@ struct ReceiveResult {
 // A drive that cannot be used does not stop the package: a volume header that cannot be read (no volume, a damaged
 // header, unreadable sectors: BitLockerVolumeNotFound; the drive is matched to the job by the serial on its label,
 // <image stem>.drive.json, else by elimination), a header that is not the job's (DriveHeaderHashMismatch), a wrong
-// key (BitLockerKeyInvalid), an unreadable manifest area (DriveReadError) or a bad manifest (ManifestCorrupted) ends
-// that drive CompletedMoreInfo with its drive logs naming the problem, and the other drives import.
+// key (BitLockerKeyInvalid), an unreadable manifest area (ReadManifestFailed), a manifest that does not match the
+// job's hash (ManifestCorrupted) or is not one (ManifestFormatInvalid) ends that drive CompletedMoreInfo with its
+// drive logs naming the problem, and the other drives import. The codes are the drive status codes Microsoft
+// publishes for Import/Export drive logs, except DriveHeaderHashMismatch, for which none is published.
 // Errors: kFailedPrecondition when the job is not Shipping or the drives arrive more than two weeks after the
-// ship date (nothing is processed; the job's drives say why), kNotFound for an unknown job. A job left Transferring
-// by an interrupted run is processed again from the start (same bytes to the same pages).
-// Processes a package as Azure does: the job goes Received, Transferring, and Packaging once every drive finished
-// (Completed, CompletedMoreInfo, or NeverReceived for a drive missing from the package).
+// shipping details were entered (nothing is processed; the job's drives say why), kNotFound for an unknown job. A job
+// left Transferring by an interrupted run is processed again from the start (same bytes to the same pages). Processes a
+// package as Azure does: the job goes Received, Transferring, and Packaging once every drive finished (Completed,
+// CompletedMoreInfo, or NeverReceived for a drive missing from the package).
 absl::StatusOr<ReceiveResult> ReceivePackage(const ReceiveOptions& options);
 
 struct ShipBackOptions {

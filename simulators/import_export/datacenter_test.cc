@@ -134,14 +134,17 @@ class DatacenterTest : public ::testing::Test {
     ASSERT_THAT(file::WriteFileAtomic(image, data, 0644), IsOk());
   }
 
-  // d2 damaged, the others imported; the job Packaging; d2's error log names the problem.
-  void ExpectOnlyD2Failed(const ReceiveResult& r, const vmb::testing::Azurite& azurite) {
+  // d2 damaged, the others imported; the job Packaging; d2's error log names the problem with the drive status code
+  // Microsoft publishes for it.
+  void ExpectOnlyD2Failed(const ReceiveResult& r, const vmb::testing::Azurite& azurite,
+                          const std::string& code = "BitLockerVolumeNotFound",
+                          const std::string& why = "the drive's volume header cannot be read") {
     ASSERT_EQ(r.drives.size(), 3u);
     EXPECT_EQ(r.job.properties().state(), "Packaging");
     for (const proto::DriveStatus& d : r.job.properties().drivelist()) {
       if (d.driveid() == "SN-d2") {
         EXPECT_EQ(d.state(), "CompletedMoreInfo");
-        EXPECT_THAT(d.copystatus(), HasSubstr("BitLockerVolumeNotFound: the drive's volume header cannot be read"));
+        EXPECT_THAT(d.copystatus(), HasSubstr(code + ": " + why));
         EXPECT_THAT(d.copystatus(), HasSubstr("seedagent repair"));
         blob::BlobClient storage(plane_->transport(),
                                  *blob::SharedKeyCredential::Create("devstoreaccount1", blob::kDevAccountKey));
@@ -151,7 +154,7 @@ class DatacenterTest : public ::testing::Test {
             blob::BlobUri::ForAccount(azurite.endpoint())->WithContainer(log->container()).WithBlob(log->blob()));
         ASSERT_TRUE(xml.ok()) << xml.status();
         EXPECT_THAT(*xml, HasSubstr("<DriveId>SN-d2</DriveId>"));
-        EXPECT_THAT(*xml, HasSubstr("<Status>BitLockerVolumeNotFound</Status>"));
+        EXPECT_THAT(*xml, HasSubstr("<Status>" + code + "</Status>"));
       } else {
         EXPECT_EQ(d.state(), "Completed") << d.driveid() << ": " << d.copystatus();
       }
@@ -188,6 +191,16 @@ TEST_F(DatacenterTest, AnUnreadableDriveWithoutALabelIsFoundByElimination) {
   absl::StatusOr<ReceiveResult> r = ReceivePackage(Receive(**azurite));
   ASSERT_TRUE(r.ok()) << r.status();
   ExpectOnlyD2Failed(*r, **azurite);
+}
+
+// The header and key are fine but the manifest area cannot be read (the drive ends inside it): ReadManifestFailed.
+TEST_F(DatacenterTest, AnUnreadableManifestAreaIsReadManifestFailed) {
+  auto azurite = vmb::testing::Azurite::Start();
+  ASSERT_TRUE(azurite.ok()) << azurite.status();
+  ASSERT_EQ(::truncate(absl::StrCat(dir_, "/bay/d2.img").c_str(), (1u << 20) + (64u << 10)), 0);
+  absl::StatusOr<ReceiveResult> r = ReceivePackage(Receive(**azurite));
+  ASSERT_TRUE(r.ok()) << r.status();
+  ExpectOnlyD2Failed(*r, **azurite, "ReadManifestFailed", "the drive's manifest area cannot be read");
 }
 
 }  // namespace
