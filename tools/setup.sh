@@ -8,7 +8,7 @@ APT_PACKAGES=(
   bazel-bootstrap bazel-rules-java default-jdk-headless
   g++ pkg-config git ca-certificates
   libabsl-dev libprotobuf-dev protobuf-compiler libcurl4-openssl-dev libfmt-dev libssl-dev openssl
-  libzstd-dev zstd libpugixml-dev libcpp-httplib-dev libbrotli-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libzstd-dev zstd libsqlite3-dev libpugixml-dev libcpp-httplib-dev libbrotli-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev
   qemu-utils clang clang-format clang-tidy libclang-rt-14-dev gnuplot-nox time xfsprogs e2fsprogs util-linux
   python3 python3-distro python3-distutils
   restic borgbackup

@@ -19,6 +19,7 @@
 #include "common/crypto/encoding.h"
 #include "common/crypto/random.h"
 #include "common/file/file_util.h"
+#include "common/index/digest_set.h"
 #include "common/json/json.h"
 #include "common/status/status_macros.h"
 #include "offline_seed/agent/catalogue_file.h"
@@ -138,6 +139,10 @@ absl::StatusOr<proto::ImportJobRecord> InitiateOfflineBackup(const InitiateOptio
   head.set_imagesize(o.image_size);
   RETURN_IF_ERROR(catalogue->Add(head));
   ImageWriter writer(images_dir, o.image_size);
+  // The chunks stored so far, on disk beside the images (a million small files would otherwise hold ~100 MB of
+  // hashes in memory); a scratch file, removed once the catalogue is complete.
+  const std::string index_path = o.staging + "/chunk-index.db";
+  ASSIGN_OR_RETURN(std::unique_ptr<index::DigestSet> stored, index::DigestSet::Open(index_path));
   uint64_t staged = 0;
   ChunkOptions co;
   co.threads = o.threads;
@@ -145,7 +150,7 @@ absl::StatusOr<proto::ImportJobRecord> InitiateOfflineBackup(const InitiateOptio
   co.progress = o.progress;
   ASSIGN_OR_RETURN(WalkedTree tree,
                    WalkAndChunk(
-                       o.sources, o.staging, co, measured.bytes,
+                       o.sources, o.staging, co, measured.bytes, *stored,
                        [&](const std::string& hash, uint32_t length, const std::string& frame) -> absl::Status {
                          ASSIGN_OR_RETURN(proto::Chunk c, writer.Append(frame));
                          c.set_sha256(hash);
@@ -159,6 +164,8 @@ absl::StatusOr<proto::ImportJobRecord> InitiateOfflineBackup(const InitiateOptio
   tail.set_images(writer.images());
   RETURN_IF_ERROR(catalogue->Add(tail));
   RETURN_IF_ERROR(catalogue->Finish());
+  stored.reset();
+  (void)::unlink(index_path.c_str());
   const ChunkStats& stats = tree.stats;
 
   proto::ImportJobRecord job = o.job;

@@ -63,6 +63,7 @@ TEST(Staging, RoundTripKeepsEverythingAndCompressesAndDedupes) {
   struct stat st;
   ASSERT_EQ(::stat((staging + "/images/image-0001.vhd").c_str(), &st), 0);  // several images
   EXPECT_EQ(st.st_size % 512, 0);
+  EXPECT_NE(::access((staging + "/chunk-index.db").c_str(), F_OK), 0) << "the scratch chunk index is removed";
 
   ASSERT_THAT(RestoreFromStaging(staging, out), IsOk());
   EXPECT_EQ(testing::ExpectSameTree(src, out + "/0"), 11);  // every entry compared

@@ -1,6 +1,7 @@
 #include "offline_seed/agent/walk_chunker.h"
 
 #include <algorithm>
+#include <mutex>
 #include <unordered_set>
 #include <utility>
 
@@ -9,29 +10,17 @@
 namespace vmb::offline {
 namespace {
 
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-bool Decode(const std::string& hex, std::array<uint8_t, 32>* out) {
-  if (hex.size() != 64) return false;
-  for (size_t i = 0; i < 32; ++i) {
-    int hi = HexDigit(hex[2 * i]), lo = HexDigit(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    (*out)[i] = static_cast<uint8_t>(hi << 4 | lo);
-  }
-  return true;
-}
-
 // Gathers the walk's entries into batches and chunks each (see WalkAndChunk).
 class BatchChunker {
  public:
-  BatchChunker(const ChunkOptions& options, uint64_t total, const ChunkSink& sink, const EntryOut& out,
-               size_t batch_entries)
-      : options_(options), total_(total), sink_(sink), out_(out), batch_entries_(std::max<size_t>(1, batch_entries)) {}
+  BatchChunker(const ChunkOptions& options, uint64_t total, index::DigestSet& stored, const ChunkSink& sink,
+               const EntryOut& out, size_t batch_entries)
+      : options_(options),
+        total_(total),
+        stored_(stored),
+        sink_(sink),
+        out_(out),
+        batch_entries_(std::max<size_t>(1, batch_entries)) {}
 
   // The walk's sink: false (stop the walk) once a batch failed.
   bool Add(proto::Entry e, const std::string& full) {
@@ -53,18 +42,28 @@ class BatchChunker {
     std::vector<std::string> files;  // the batch's files, to find those ChunkTree left out
     for (const auto& [full, index] : batch_.files) files.push_back(batch_.entries[index].path());
     ChunkOptions co = options_;
-    co.known = [this](const std::string& h) { return known_.Contains(h) || (options_.known && options_.known(h)); };
+    std::mutex lookup_mu;
+    absl::Status lookup_error;  // the first failed lookup: the chunk is stored again at worst, then the batch fails
+    co.known = [&](const std::string& h) {
+      absl::StatusOr<bool> stored = stored_.Contains(h);
+      if (!stored.ok()) {
+        std::lock_guard<std::mutex> l(lookup_mu);
+        if (lookup_error.ok()) lookup_error = stored.status();
+      }
+      return (stored.ok() && *stored) || (options_.known && options_.known(h));
+    };
     co.progress = [this](uint64_t done, uint64_t) {
       if (options_.progress) options_.progress(std::min(done_ + done, total_), total_);
     };
-    std::vector<std::string> fresh;  // added to known_ once no worker reads it
+    std::vector<std::string> fresh;  // added to the stored set once the batch is done
     absl::StatusOr<ChunkStats> s =
         ChunkTree(batch_, co, [&](const std::string& hash, uint32_t length, const std::string& frame) {
           fresh.push_back(hash);
           return sink_(hash, length, frame);
         });
     RETURN_IF_ERROR(s.status());
-    for (const std::string& h : fresh) known_.Insert(h);
+    RETURN_IF_ERROR(lookup_error);
+    RETURN_IF_ERROR(stored_.Insert(std::move(fresh)).status());
     result_.stats.chunks += s->chunks;
     result_.stats.new_chunks += s->new_chunks;
     result_.stats.new_bytes += s->new_bytes;
@@ -94,11 +93,11 @@ class BatchChunker {
 
   const ChunkOptions& options_;
   const uint64_t total_;
+  index::DigestSet& stored_;
   const ChunkSink& sink_;
   const EntryOut& out_;
   const size_t batch_entries_;
   SourceTree batch_;
-  HashSet known_;
   std::unordered_set<std::string> dropped_;  // paths of files left out (few)
   uint64_t done_ = 0;
   WalkedTree result_;
@@ -107,20 +106,10 @@ class BatchChunker {
 
 }  // namespace
 
-bool HashSet::Insert(const std::string& sha256_hex) {
-  std::array<uint8_t, 32> key;
-  return Decode(sha256_hex, &key) && set_.insert(key).second;
-}
-
-bool HashSet::Contains(const std::string& sha256_hex) const {
-  std::array<uint8_t, 32> key;
-  return Decode(sha256_hex, &key) && set_.contains(key);
-}
-
 absl::StatusOr<WalkedTree> WalkAndChunk(const std::vector<std::string>& sources, const std::string& exclude,
-                                        const ChunkOptions& options, uint64_t total_bytes, const ChunkSink& sink,
-                                        const EntryOut& out, size_t batch_entries) {
-  BatchChunker chunker(options, total_bytes, sink, out, batch_entries);
+                                        const ChunkOptions& options, uint64_t total_bytes, index::DigestSet& stored,
+                                        const ChunkSink& sink, const EntryOut& out, size_t batch_entries) {
+  BatchChunker chunker(options, total_bytes, stored, sink, out, batch_entries);
   ASSIGN_OR_RETURN(SourceTree walked,
                    WalkSources(sources, exclude, [&chunker](proto::Entry e, const std::string& full) {
                      return chunker.Add(std::move(e), full);

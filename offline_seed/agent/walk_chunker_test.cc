@@ -16,20 +16,6 @@ namespace {
 
 using ::vmb::testing::IsOk;
 
-TEST(HashSet, KeepsHashesAsBytes) {
-  HashSet set;
-  const std::string a(64, 'a'), b = std::string(63, '0') + "F";
-  EXPECT_TRUE(set.Insert(a));
-  EXPECT_FALSE(set.Insert(a));
-  EXPECT_TRUE(set.Contains(a));
-  EXPECT_FALSE(set.Contains(b));
-  EXPECT_TRUE(set.Insert(b));
-  EXPECT_TRUE(set.Contains(std::string(63, '0') + "f"));  // hex in either case
-  EXPECT_FALSE(set.Insert("abc"));
-  EXPECT_FALSE(set.Insert(std::string(64, 'g')));
-  EXPECT_EQ(set.size(), 2u);
-}
-
 // A tree of 40 small files (10 distinct contents) in 4 folders, with a hard link and a symlink.
 std::string MakeTree() {
   const std::string root = vmb::testing::PerTestDir() + "/src";
@@ -62,8 +48,10 @@ TEST(WalkAndChunk, BatchesGiveWhatOnePassGives) {
     uint64_t last_done = 0, last_total = 0;
     ChunkOptions co;
     co.progress = [&](uint64_t done, uint64_t total) { last_done = done, last_total = total; };
+    auto stored = index::DigestSet::Open("");
+    ASSERT_THAT(stored.status(), IsOk());
     absl::StatusOr<WalkedTree> walked = WalkAndChunk(
-        {root}, "", co, whole->bytes,
+        {root}, "", co, whole->bytes, **stored,
         [&](const std::string& h, uint32_t, const std::string&) {
           ++sunk[h];
           return absl::OkStatus();
@@ -85,14 +73,42 @@ TEST(WalkAndChunk, BatchesGiveWhatOnePassGives) {
     EXPECT_EQ(walked->roots, whole->roots);
     EXPECT_EQ(last_done, whole->bytes);
     EXPECT_EQ(last_total, whole->bytes);
+    EXPECT_EQ((*stored)->size(), 10u) << "every chunk the sink took is in the stored set";
   }
+}
+
+// A chunk the stored set already holds (an earlier batch's, or another run's) is neither compressed nor stored.
+TEST(WalkAndChunk, ChunksAlreadyStoredAreNotStoredAgain) {
+  const std::string root = MakeTree();
+  auto stored = index::DigestSet::Open("");
+  ASSERT_THAT(stored.status(), IsOk());
+  auto sink_nothing = [](const std::string&, uint32_t, const std::string&) { return absl::OkStatus(); };
+  auto keep_nothing = [](proto::Entry) { return absl::OkStatus(); };
+  absl::StatusOr<WalkedTree> first = WalkAndChunk({root}, "", ChunkOptions(), 0, **stored, sink_nothing, keep_nothing);
+  ASSERT_THAT(first.status(), IsOk());
+  EXPECT_EQ(first->stats.new_chunks, 10u);
+  int sunk = 0;
+  absl::StatusOr<WalkedTree> again = WalkAndChunk(
+      {root}, "", ChunkOptions(), 0, **stored,
+      [&](const std::string&, uint32_t, const std::string&) {
+        ++sunk;
+        return absl::OkStatus();
+      },
+      keep_nothing);
+  ASSERT_THAT(again.status(), IsOk());
+  EXPECT_EQ(sunk, 0);
+  EXPECT_EQ(again->stats.new_chunks, 0u);
+  EXPECT_EQ(again->stats.chunks, first->stats.chunks);
 }
 
 TEST(WalkAndChunk, AnErrorStopsTheWalk) {
   const std::string root = MakeTree();
   int given = 0;
+  auto stored = index::DigestSet::Open("");
+  ASSERT_THAT(stored.status(), IsOk());
   absl::StatusOr<WalkedTree> walked = WalkAndChunk(
-      {root}, "", ChunkOptions(), 0, [](const std::string&, uint32_t, const std::string&) { return absl::OkStatus(); },
+      {root}, "", ChunkOptions(), 0, **stored,
+      [](const std::string&, uint32_t, const std::string&) { return absl::OkStatus(); },
       [&](proto::Entry) { return ++given == 5 ? absl::UnavailableError("the disk is gone") : absl::OkStatus(); }, 2);
   EXPECT_EQ(walked.status(), absl::UnavailableError("the disk is gone"));
   EXPECT_EQ(given, 5);

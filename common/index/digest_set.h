@@ -1,0 +1,72 @@
+// A set of SHA-256 digests kept on disk, for sets too large for memory: a backup of millions of files or terabytes
+// deduplicates its chunks against every chunk it has already kept, and that set grows with the data. It is one
+// SQLite table (SQLite from Debian; a B-tree keyed by the 32 digest bytes), so memory stays at SQLite's page cache
+// (`cache_bytes`) however many digests it holds; the file holds about 45 bytes per digest.
+//
+// The file is a scratch index of one run, not a record: it is written without fsync and with its rollback journal in
+// memory (a failed Insert leaves the set as it was; a crash leaves a file to be deleted and rebuilt, never trusted),
+// and DigestSet::Open(path) with `fresh` starts it empty.
+#ifndef VMBACKUP_COMMON_INDEX_DIGEST_SET_H_
+#define VMBACKUP_COMMON_INDEX_DIGEST_SET_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "common/concurrent/mutex.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace vmb::index {
+
+class DigestSet {
+ public:
+  struct Options {
+    size_t cache_bytes = 16u << 20;  // SQLite's page cache: the memory the set uses, whatever its size
+    bool fresh = true;               // remove what the file held (a scratch index from an earlier run)
+  };
+
+  // The set in the file `path` (created; its folder must exist). "" keeps it in a temporary file SQLite deletes
+  // when the set is closed (in $SQLITE_TMPDIR or $TMPDIR, else /var/tmp or /tmp). Errors name the path.
+  static absl::StatusOr<std::unique_ptr<DigestSet>> Open(const std::string& path, const Options& options);
+  static absl::StatusOr<std::unique_ptr<DigestSet>> Open(const std::string& path) { return Open(path, Options()); }
+  ~DigestSet();
+  DigestSet(const DigestSet&) = delete;
+  DigestSet& operator=(const DigestSet&) = delete;
+
+  // Whether `sha256_hex` (64 hex digits, either case) is in the set; false for text that is not a digest. Safe to
+  // call from several threads.
+  absl::StatusOr<bool> Contains(absl::string_view sha256_hex);
+  // Adds `sha256_hex` (in one transaction, in key order) and returns how many were not in the set yet. Text that is
+  // not a digest is kInvalidArgument; on any error nothing of the call is added. Safe to call from several threads.
+  absl::StatusOr<size_t> Insert(std::vector<std::string> sha256_hex);
+  // Digests in the set.
+  uint64_t size();
+
+  // The set's file ("" for a temporary one).
+  const std::string& path() const { return path_; }
+
+ private:
+  DigestSet(std::string path, sqlite3* db) : path_(std::move(path)), db_(db) {}
+  absl::Status Prepare();
+  absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status Error(const std::string& what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const std::string path_;
+  Mutex mu_;
+  sqlite3* db_ ABSL_GUARDED_BY(mu_);
+  sqlite3_stmt* contains_ ABSL_GUARDED_BY(mu_) = nullptr;
+  sqlite3_stmt* insert_ ABSL_GUARDED_BY(mu_) = nullptr;
+  uint64_t size_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// The 32 bytes of a digest given as 64 hex digits (either case); false when it is not one.
+bool DigestBytes(absl::string_view sha256_hex, std::string* out);
+
+}  // namespace vmb::index
+
+#endif  // VMBACKUP_COMMON_INDEX_DIGEST_SET_H_
