@@ -32,8 +32,8 @@ absl::StatusOr<std::unique_ptr<DigestSet>> DigestSet::Open(const std::string& pa
     }
   }
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string why = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close(db);
@@ -99,8 +99,8 @@ absl::Status DigestSet::Exec(const char* sql) {
 
 absl::Status DigestSet::Error(const std::string& what) {
   // A full disk is the likely cause: say so with the path, so the way out (space, or another folder) is plain.
-  return absl::UnavailableError(absl::StrCat("chunk index ", path_.empty() ? "(temporary)" : path_, ": ", what, ": ",
-                                             sqlite3_errmsg(db_)));
+  return absl::UnavailableError(
+      absl::StrCat("chunk index ", path_.empty() ? "(temporary)" : path_, ": ", what, ": ", sqlite3_errmsg(db_)));
 }
 
 absl::StatusOr<bool> DigestSet::Contains(absl::string_view sha256_hex) {

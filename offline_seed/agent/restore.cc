@@ -205,6 +205,14 @@ absl::Status RestoreFilesInParallel(const std::vector<const proto::Entry*>& file
 
 }  // namespace
 
+std::vector<proto::Entry> TakeEntries(google::protobuf::RepeatedPtrField<proto::Entry>* from) {
+  std::vector<proto::Entry> out;
+  out.reserve(from->size());
+  for (proto::Entry& e : *from) out.push_back(std::move(e));
+  google::protobuf::RepeatedPtrField<proto::Entry>().Swap(from);  // frees the moved-from shells, too
+  return out;
+}
+
 absl::Status ValidateEntries(const std::vector<proto::Entry>& entries) {
   std::map<absl::string_view, absl::string_view> types;  // path -> type
   for (const proto::Entry& e : entries) RETURN_IF_ERROR(ValidateEntry(e, &types));

@@ -127,3 +127,24 @@ TEST(RestoreTree, AWriterErrorIsReturned) {
 
 }  // namespace
 }  // namespace vmb::offline
+
+namespace vmb::offline {
+namespace {
+
+TEST(TakeEntries, MovesEveryEntryOutAndLeavesTheCatalogueEmpty) {
+  proto::Catalogue cat;
+  for (int i = 0; i < 3; ++i) {
+    proto::Entry* e = cat.add_entries();
+    e->set_path("0/f" + std::to_string(i));
+    e->set_type("file");
+    e->add_chunks(std::string(64, 'a' + i));
+  }
+  const proto::Catalogue before = cat;
+  std::vector<proto::Entry> taken = TakeEntries(cat.mutable_entries());
+  ASSERT_EQ(taken.size(), 3u);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(taken[i].SerializeAsString(), before.entries(i).SerializeAsString());
+  EXPECT_EQ(cat.entries_size(), 0);
+}
+
+}  // namespace
+}  // namespace vmb::offline

@@ -11,6 +11,7 @@
 #include <map>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -189,7 +190,8 @@ absl::StatusOr<proto::ImportJobRecord> InitiateOfflineBackup(const InitiateOptio
 absl::Status RestoreFromStaging(const std::string& staging, const std::string& output, RestoreReport* report) {
   RETURN_IF_ERROR(ReadStagedJob(staging).status());
   ASSIGN_OR_RETURN(proto::Catalogue cat, ReadCatalogue(staging));
-  std::map<std::string, const proto::Chunk*> chunks;
+  absl::flat_hash_map<absl::string_view, const proto::Chunk*> chunks;  // keys point into `cat`
+  chunks.reserve(cat.chunks_size());
   for (const auto& c : cat.chunks()) chunks[c.sha256()] = &c;
   std::vector<int> images(cat.images(), -1);
   for (uint32_t i = 0; i < cat.images(); ++i) {
@@ -202,7 +204,7 @@ absl::Status RestoreFromStaging(const std::string& staging, const std::string& o
       return s;
     }
   }
-  std::vector<proto::Entry> entries(cat.entries().begin(), cat.entries().end());
+  const std::vector<proto::Entry> entries = TakeEntries(cat.mutable_entries());
   absl::Status result = RestoreTree(
       entries, output,
       [&](const proto::Entry& e, int out) -> absl::Status {

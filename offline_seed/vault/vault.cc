@@ -170,7 +170,7 @@ absl::Status Vault::Restore(int number, const std::string& target, int threads, 
   ASSIGN_OR_RETURN(proto::RecoveryPoint rp, Get(number));
   ASSIGN_OR_RETURN(const ChunkIndex index, points_.LoadChunks(number));
   std::atomic<uint64_t> done{0};
-  std::vector<offline::proto::Entry> entries(rp.entries().begin(), rp.entries().end());
+  const std::vector<offline::proto::Entry> entries = offline::TakeEntries(rp.mutable_entries());
   auto fill = [&](const std::vector<const offline::proto::Entry*>& files) -> absl::Status {
     ASSIGN_OR_RETURN(const RestorePlan plan, PlanRestore(files, index, target));
     RangeTarget out{&files, &target, [&](uint64_t bytes) { Progress("restore", done += bytes, rp.sourcebytes()); }};
