@@ -16,6 +16,7 @@
 #include <functional>
 #include <memory>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
@@ -24,6 +25,7 @@
 #include "common/process/subprocess.h"
 #include "offline_seed/bench/bench_util.h"
 #include "offline_seed/bench/scale_corpus.h"
+#include "offline_seed/bench/scale_plot.h"
 #include "offline_seed/bench/scale_report.h"
 #include "offline_seed/bench/scale_tools.h"
 #include "simulators/import_export/control_plane.h"
@@ -39,7 +41,8 @@ struct Options {
   vmb::bench::CommonFlags flags;
   std::string only = "abcd";
   std::string seedagent;
-  int sizes = 3;  // run only the first N sizes of each corpus (a shorter run while working on the bench)
+  int sizes = 3;     // run only the first N sizes of each corpus (a shorter run while working on the bench)
+  std::string plot;  // the PNG of time and memory against size ("": beside --json's file, else none)
 };
 
 struct CorpusSpec {
@@ -183,9 +186,12 @@ int ParseFlags(int argc, char** argv, Options* o) {
     absl::string_view a = argv[i];
     if (a == "--help") {
       std::printf(
-          "usage: scale_bench [--quick] [--only=abcd] [--sizes=1|2|3] [--seedagent=PATH] [--json=FILE]\n"
+          "usage: scale_bench [--quick] [--only=abcd] [--sizes=1|2|3] [--seedagent=PATH] [--json=FILE] "
+          "[--plot=FILE.png]\n"
           "  corpora: a small files, b linux-source-6.1 tree, c large files, d sparse image\n"
           "  --sizes=N: only the first N of the three sizes (the growth exponents need 2 or more)\n"
+          "  --plot=FILE.png: time and peak memory against size per corpus (gnuplot; default: beside --json's\n"
+          "    file, as scale.png for scale.json)\n"
           "  scratch under $TMPDIR (default /tmp), removed at the end; the kernel tree is unpacked once into\n"
           "  $TMPDIR/vmbackup-bench-cache and kept\n");
       return 0;
@@ -195,6 +201,8 @@ int ParseFlags(int argc, char** argv, Options* o) {
       o->only = std::string(a);
     } else if (absl::ConsumePrefix(&a, "--sizes=") && (a == "1" || a == "2" || a == "3")) {
       o->sizes = a[0] - '0';
+    } else if (absl::ConsumePrefix(&a, "--plot=") && !a.empty()) {
+      o->plot = std::string(a);
     } else if (absl::ConsumePrefix(&a, "--seedagent=") && !a.empty()) {
       o->seedagent = std::string(a);
     } else {
@@ -261,6 +269,7 @@ int main(int argc, char** argv) {
   std::printf("%sthe page cache is not dropped: every tool reads a corpus just written (warm), the same for all\n",
               ToolSettings().c_str());
   std::fflush(stdout);
+  std::vector<CorpusResult> corpora;
   for (CorpusSpec& spec : Specs(o.flags.quick, base + "/vmbackup-bench-cache")) {
     if (o.only.find(spec.key) == std::string::npos) continue;
     spec.labels.resize(std::min<size_t>(spec.labels.size(), o.sizes));
@@ -269,6 +278,18 @@ int main(int argc, char** argv) {
     std::printf("%s", CorpusTable(c).c_str());
     std::fflush(stdout);
     AddFigures(c, &report);
+    corpora.push_back(std::move(c));
+  }
+  std::string plot = o.plot;
+  if (plot.empty() && absl::EndsWith(o.flags.json_path, ".json")) {
+    plot = o.flags.json_path.substr(0, o.flags.json_path.size() - 5) + ".png";
+  }
+  if (plot.empty()) {
+    std::printf("\n(no plot: give --plot=FILE.png, or --json=FILE.json for one beside it)\n");
+  } else if (absl::Status p = WritePlot(corpora, plot); p.ok()) {
+    std::printf("\nplot of time and peak memory against size: %s\n", plot.c_str());
+  } else {
+    std::printf("\nno plot: %s\n", std::string(p.message()).c_str());
   }
   std::printf(
       "\nnot measured: ours repeat (incremental) backup: `seedagent backup` works only after the import job "
