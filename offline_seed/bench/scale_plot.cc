@@ -88,8 +88,8 @@ absl::Status WritePlot(const std::vector<CorpusResult>& corpora, const std::stri
   ro.extra_env = {"XDG_CACHE_HOME=" + stem + ".cache"};
   absl::StatusOr<process::CommandResult> g = process::RunCommand({"gnuplot", script}, ro);
   if (!g.ok()) {
-    return absl::UnavailableError(
-        absl::StrCat("gnuplot: ", g.status().message(), " (tools/setup.sh installs gnuplot-nox); the data is in ", data));
+    return absl::UnavailableError(absl::StrCat("gnuplot: ", g.status().message(),
+                                               " (tools/setup.sh installs gnuplot-nox); the data is in ", data));
   }
   std::error_code ignored;
   std::filesystem::remove_all(stem + ".cache", ignored);
