@@ -48,6 +48,11 @@ secs() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 # mbps BYTES START: MB/s since START.
 mbps() { awk -v n="$1" -v a="$2" -v b="$(now)" 'BEGIN { d = b - a; if (d <= 0) d = 0.001; printf "%.0f MB/s", n / d / 1e6 }'; }
 
+# rss CMD...: runs CMD under /usr/bin/time, which writes its peak RSS to $WORK/peak-rss; rss_note then gives
+# ", peak RSS N MiB" for a summary row (nothing when the last run was not measured).
+rss() { rm -f "$WORK/peak-rss"; /usr/bin/time -o "$WORK/peak-rss" -f %M "$@"; }
+rss_note() { [ -s "$WORK/peak-rss" ] && tail -1 "$WORK/peak-rss" | awk '{ printf ", peak RSS %.0f MiB", $1 / 1024 }'; true; }
+
 # tree_listing DIR: every entry with type, mode, size (not for folders), mtime (ns) and link target, sorted.
 tree_listing() {
   (cd "$1" && { find . -type d -printf '%P|d|%m|%T@\n'; find . ! -type d -printf '%P|%y|%m|%s|%T@|%l\n'; } | LC_ALL=C sort)
@@ -62,7 +67,8 @@ tree_listing() {
 run_killed() {
   local label="$1" kills="$2" max_ms="$3" k=0 pid rc ms at="" attempt="$WORK/run-killed.attempt"
   shift 3
-  [ "$kills" -gt 0 ] || { "$@"; return; }
+  [ "$kills" -gt 0 ] || { rss "$@"; return; }
+  rm -f "$WORK/peak-rss"  # killed runs: no peak to report
   while [ "$k" -lt "$kills" ]; do
     ms=$(( (RANDOM * 32768 + RANDOM) % max_ms + 1 ))
     "$@" >"$attempt" 2>&1 &

@@ -7,6 +7,8 @@
 # Environment: BIN (folder holding the built binaries in their package paths: bazel-bin, or a test's runfiles),
 # WORK (a new folder), ENDPOINT (the blob account, e.g. Azurite's http://127.0.0.1:PORT/devstoreaccount1),
 # SIZE_MIB (source size, default 2048), SUMMARY (tab-separated rows are appended; see tools/lib.sh).
+# SMALL_FILES=N adds N small files (0.5-2 KB, 1000 to a folder: tools/make_small_files.py) to the source, 1% of them
+# rewritten before the incremental backup. Each step's row notes its peak memory (RSS, from /usr/bin/time).
 # Optional: CONTROL_PLANE and TOKEN (an Import/Export API to use instead of starting the simulator);
 # RECORD_REQUESTS=FILE: every request the tools send to it goes through tools/azure_sdk_judge/proxy.js and is
 # recorded in FILE (JSON lines, tokens redacted) for tools/azure_sdk_judge/check_requests.js (needs node).
@@ -21,7 +23,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$HERE/lib.sh"
 : "${BIN:?}" "${WORK:?}" "${ENDPOINT:?}"
-SIZE_MIB="${SIZE_MIB:-2048}"
+SIZE_MIB="${SIZE_MIB:-2048}" SMALL_FILES="${SMALL_FILES:-0}"
 SUMMARY="${SUMMARY:-$WORK/summary.tsv}"
 SUB="1f2e3d4c-0000-4000-8000-00000000c0de"
 JOB="seedjob$(date +%s)"
@@ -71,6 +73,7 @@ for i in $(seq 1 $(( FILES / 2 ))); do
   head -c $(( FILE_MIB << 20 )) < <(random_stream "bin$i") >"$SRC/data/block-$i.bin"
   head -c $(( FILE_MIB * 786432 )) < <(random_stream "txt$i") | base64 -w 76 >"$SRC/logs/app-$i.log"
 done
+if [ "$SMALL_FILES" != 0 ]; then python3 "$HERE/make_small_files.py" "$SRC/small" "$SMALL_FILES"; fi
 echo "Grüße aus Köln" >"$SRC/Ärger/åäö/naïve café.txt"
 : >"$SRC/empty"
 chmod 0600 "$SRC/data/block-1.bin"
@@ -103,10 +106,10 @@ fi
 echo "== seedagent initiate: the compressed initial backup to the staging location"
 STAGING="$WORK/staging"
 start=$(now)
-"$SEEDAGENT" initiate "${SOURCES[@]}" --staging "$STAGING" --publish-settings "$WORK/backup.publishsettings" \
+rss "$SEEDAGENT" initiate "${SOURCES[@]}" --staging "$STAGING" --publish-settings "$WORK/backup.publishsettings" \
   --job-name "$JOB" --subscription-id $SUB --storage-account $ACCOUNT --container offline
 row "offline: initial backup to staging" "$SRC_BYTES B" "$(secs "$start")" "$(mbps "$SRC_BYTES" "$start")" \
-  "staged $(du -sb "$STAGING/images" | cut -f1) B"
+  "staged $(du -sb "$STAGING/images" | cut -f1) B$(rss_note)"
 "$SEEDAGENT" status --staging "$STAGING"
 [ "$(cat "$WORK/agent/pending-import")" = "$(realpath "$STAGING")" ] \
   || { echo "FAIL: initiate did not record the staging location the source computer waits for"; exit 1; }
@@ -131,7 +134,7 @@ if [ "$KILL_DISKPREP" != 0 ]; then
   staging_sums | cmp -s - "$WORK/staging.md5" || { echo "FAIL: the staging location changed"; exit 1; }
   echo "   the staging location is unchanged (MD5 of every file)"
 fi
-row "offline: diskprep s: (2 drives, encrypt, verify)" "$STAGED B" "$(secs "$start")" "$(mbps "$STAGED" "$start")" "verified"
+row "offline: diskprep s: (2 drives, encrypt, verify)" "$STAGED B" "$(secs "$start")" "$(mbps "$STAGED" "$start")" "verified$(rss_note)"
 
 echo "== diskprep u: on the source computer, with no s: or p:, finds the job it waits for: its status, then the"
 echo "   shipping details; the job goes to Shipping"
@@ -153,7 +156,7 @@ if [ "$KILL_DISKPREP$KILL_IMPORT" != 00 ]; then  # every range of every drive ve
   grep -q "import job $JOB: Packaging$" "$WORK/import.out" && ! grep -q " [1-9][0-9]* corrupted)" "$WORK/import.out" \
     || { echo "FAIL: the import did not complete with every range verified"; exit 1; }
 fi
-row "offline: datacenter import (Put Page)" "$STAGED B" "$(secs "$start")" "$(mbps "$STAGED" "$start")" "drives Completed"
+row "offline: datacenter import (Put Page)" "$STAGED B" "$(secs "$start")" "$(mbps "$STAGED" "$start")" "drives Completed$(rss_note)"
 "$DISKPREP" u: --status
 "$SEEDAGENT" status --staging "$STAGING"
 
@@ -161,7 +164,7 @@ echo "== the next scheduled backup copies the seeded data into the vault (the dr
 echo "   Packaging for return shipping): recovery point 1"
 start=$(now)
 run_killed "vault copy" "$KILL_BACKUP" 700 "$SEEDAGENT" backup --staging "$STAGING"
-row "offline: vault copy (recovery point 1)" "$STAGED B" "$(secs "$start")" "$(mbps "$STAGED" "$start")" "every chunk checked"
+row "offline: vault copy (recovery point 1)" "$STAGED B" "$(secs "$start")" "$(mbps "$STAGED" "$start")" "every chunk checked$(rss_note)"
 "$SEEDAGENT" status --staging "$STAGING"
 echo "== the drives come back: the job, Packaging during the vault copy, is Completed"
 "$BIN/simulators/import_export/datacenter" ship-back --job "$JOB" --subscription $SUB --control-plane "$CONTROL_PLANE" \
@@ -179,22 +182,26 @@ else  # too few files for 1% of them: 1% of the bytes overwritten in place, in t
   head -c $(( SRC_BYTES / 100 )) < <(random_stream changed) | \
     dd of="$SRC/data/block-2.bin" bs=4096 seek=16 conv=notrunc status=none iflag=fullblock
 fi
+if [ "$SMALL_FILES" -ge 100 ]; then
+  python3 "$HERE/make_small_files.py" --rewrite "$SMALL_FILES" "$SRC/small"
+  CHANGE="$CHANGE; $(( SMALL_FILES / 100 )) of $SMALL_FILES small files rewritten"
+fi
 echo "new file" >"$SRC/Ärger/new.txt"
 start=$(now)
-"$SEEDAGENT" backup --staging "$STAGING" --json >"$WORK/rp2.json"
+rss "$SEEDAGENT" backup --staging "$STAGING" --json >"$WORK/rp2.json"
 SENT=$(sed -n 's/.*"bytesUploaded":"\{0,1\}\([0-9]*\).*/\1/p' "$WORK/rp2.json")
 SENT=${SENT:-0}
 RP=$(grep -o '"number":[0-9]*' "$WORK/rp2.json" | head -1 | cut -d: -f2)
 PCT=$(awk -v s="$SENT" -v t="$SRC_BYTES" 'BEGIN { printf "%.2f", 100 * s / t }')
 echo "   recovery point $RP: sent $SENT bytes = $PCT% of the tree ($CHANGE)"
-row "offline: incremental backup after a 1% change" "$SRC_BYTES B" "$(secs "$start")" "$(mbps "$SRC_BYTES" "$start")" "sent $SENT B ($PCT%)"
+row "offline: incremental backup after a 1% change" "$SRC_BYTES B" "$(secs "$start")" "$(mbps "$SRC_BYTES" "$start")" "sent $SENT B ($PCT%)$(rss_note)"
 awk -v p="$PCT" 'BEGIN { exit !(p <= 2.0) }' || { echo "FAIL: the incremental sent more than 2% of the tree"; exit 1; }
 "$SEEDAGENT" recovery-points --staging "$STAGING"
 
 echo "== restore recovery point $RP and compare with the source"
 start=$(now)
-"$SEEDAGENT" restore --staging "$STAGING" --recovery-point "$RP" --target "$WORK/restore"
-row "offline: restore from the vault" "$SRC_BYTES B" "$(secs "$start")" "$(mbps "$SRC_BYTES" "$start")" "checking"
+rss "$SEEDAGENT" restore --staging "$STAGING" --recovery-point "$RP" --target "$WORK/restore"
+row "offline: restore from the vault" "$SRC_BYTES B" "$(secs "$start")" "$(mbps "$SRC_BYTES" "$start")" "$(rss_note | sed 's/^, //'); checking"
 if diff -r --no-dereference "$SRC" "$WORK/restore/0" >/dev/null && \
    diff <(tree_listing "$SRC") <(tree_listing "$WORK/restore/0") >/dev/null; then
   sed -i '$ s/checking$/byte-identical (data, modes, times, links)/' "$SUMMARY"
