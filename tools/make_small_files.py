@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """make_small_files.py ROOT COUNT [SEED]: COUNT small files (0.5-2 KB; even ones text, odd ones random bytes),
 1000 to a folder (ROOT/dNNNN/fN), the shape of a file server's millions of small files. Reproducible per SEED.
---rewrite N: rewrite every 100th file of the first N (a 1% change) instead, with new content of the same kind."""
+make_small_files.py --rewrite ROOT COUNT: rewrites every 100th of those files (a 1% change) with new content of the
+same kind."""
 import os
 import random
 import sys
@@ -17,14 +18,14 @@ def content(rnd, i, size):
 
 def main():
     args = sys.argv[1:]
-    rewrite = 0
-    if args and args[0] == "--rewrite":
-        rewrite, args = int(args[1]), args[2:]
+    rewrite = bool(args) and args[0] == "--rewrite"
+    if rewrite:
+        args = args[1:]
     if len(args) not in (2, 3):
         sys.exit(__doc__)
     root, count, seed = args[0], int(args[1]), int(args[2]) if len(args) == 3 else 20
     rnd = random.Random(seed + (1 if rewrite else 0))
-    for i in range(0, rewrite or count, 100 if rewrite else 1):
+    for i in range(0, count, 100 if rewrite else 1):
         folder = os.path.join(root, "d%04d" % (i // 1000))
         if not rewrite and i % 1000 == 0:
             os.makedirs(folder, exist_ok=True)

@@ -183,7 +183,7 @@ else  # too few files for 1% of them: 1% of the bytes overwritten in place, in t
     dd of="$SRC/data/block-2.bin" bs=4096 seek=16 conv=notrunc status=none iflag=fullblock
 fi
 if [ "$SMALL_FILES" -ge 100 ]; then
-  python3 "$HERE/make_small_files.py" --rewrite "$SMALL_FILES" "$SRC/small"
+  python3 "$HERE/make_small_files.py" --rewrite "$SRC/small" "$SMALL_FILES"
   CHANGE="$CHANGE; $(( SMALL_FILES / 100 )) of $SMALL_FILES small files rewritten"
 fi
 echo "new file" >"$SRC/Ärger/new.txt"
