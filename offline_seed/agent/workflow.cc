@@ -157,7 +157,7 @@ int RunSeed(Staged& s, absl::Time start) {
   proto::Catalogue cat;
   std::vector<blob::BlobUri> images;
   if (absl::Status read = SeededImages(s, &cat, &images); !read.ok()) return Fail(c, read);
-  auto seeded = s.vault.Seed(images, cat);
+  auto seeded = s.vault.Seed(images, std::move(cat));
   if (c.tty) std::fprintf(c.err, "\n");
   if (!seeded.ok()) return Fail(c, seeded.status());
   proto::ImportJobRecord updated = s.job;

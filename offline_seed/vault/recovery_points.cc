@@ -76,14 +76,16 @@ absl::StatusOr<ChunkIndex> RecoveryPoints::LoadChunks(int upto) {
   return chunks;
 }
 
-absl::Status RecoveryPoints::Commit(const proto::RecoveryPoint& point, const proto::PackIndex& index) {
+absl::Status RecoveryPoints::Commit(proto::RecoveryPoint& point, const proto::PackIndex& index) {
   RETURN_IF_ERROR(client_->PutBlockBlob(container_.WithBlob(Name("index", point.number(), ".json")),
                                         json::ToJsonCompact(index), {}, "application/json"));
   // Last: its presence commits the recovery point. Its figures (everything but the entries) also go into the
   // blob's metadata, base64 JSON, so listing the points is one request however many there are and however big
   // their trees.
+  google::protobuf::RepeatedPtrField<offline::proto::Entry> entries;
+  entries.Swap(point.mutable_entries());  // the summary is the point without its tree: no copy of the tree
   proto::RecoveryPoint summary = point;
-  summary.clear_entries();
+  point.mutable_entries()->Swap(&entries);
   std::string encoded = crypto::Base64Encode(json::ToJson(summary));
   blob::Metadata metadata;
   if (encoded.size() < kMaxSummary) metadata[kSummaryKey] = encoded;

@@ -34,8 +34,9 @@ class RecoveryPoints {
   // The chunks of points 1..upto.
   absl::StatusOr<ChunkIndex> LoadChunks(int upto);
   // Writes `index`, then `point` (its number names both) only if absent: a point, once committed, is never replaced.
-  // kAborted when another writer committed that number meanwhile.
-  absl::Status Commit(const proto::RecoveryPoint& point, const proto::PackIndex& index);
+  // kAborted when another writer committed that number meanwhile. `point` is as it was when this returns (its
+  // entries are set aside, not copied, while its summary is made).
+  absl::Status Commit(proto::RecoveryPoint& point, const proto::PackIndex& index);
 
  private:
   blob::BlobClient* client_;

@@ -63,8 +63,10 @@ TEST_F(RecoveryPointsTest, CommitListGetAndLoadChunks) {
                                       HasSubstr("recovery point 1 does not exist for item1; there are none yet")));
 
   ASSERT_THAT(client_->CreateContainer(container_), IsOk());
-  ASSERT_THAT(points.Commit(Point(1), Index("a", "item1/packs/seed-0000")), IsOk());
-  ASSERT_THAT(points.Commit(Point(2), Index("b", "item1/packs/rp-0002")), IsOk());
+  proto::RecoveryPoint one = Point(1), second = Point(2);
+  ASSERT_THAT(points.Commit(one, Index("a", "item1/packs/seed-0000")), IsOk());
+  ASSERT_THAT(points.Commit(second, Index("b", "item1/packs/rp-0002")), IsOk());
+  EXPECT_EQ(second.SerializeAsString(), Point(2).SerializeAsString()) << "the point is as it was, entries too";
   absl::StatusOr<ChunkIndex> chunks = points.LoadChunks(2);
   ASSERT_THAT(chunks.status(), IsOk());
   ASSERT_EQ(chunks->size(), 2u);
@@ -92,7 +94,8 @@ TEST_F(RecoveryPointsTest, CommitListGetAndLoadChunks) {
   EXPECT_THAT(points.Get(7), StatusIs(absl::StatusCode::kNotFound, HasSubstr("there are: 1, 2, 3")));
 
   // A point is never replaced, even by a writer that lost its lease.
-  EXPECT_THAT(points.Commit(Point(2), Index("c", "item1/packs/rp-0002")),
+  proto::RecoveryPoint again = Point(2);
+  EXPECT_THAT(points.Commit(again, Index("c", "item1/packs/rp-0002")),
               StatusIs(absl::StatusCode::kAborted,
                        HasSubstr("recovery point 2 of item1 was committed by another backup meanwhile")));
   EXPECT_EQ(points.Get(2)->files(), 20u);

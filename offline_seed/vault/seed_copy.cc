@@ -110,25 +110,25 @@ absl::Status CopySeedPack(blob::BlobClient& client, const blob::BlobUri& image, 
   return client.PutBlockList(pack, ids);
 }
 
-proto::RecoveryPoint SeededPoint(const offline::proto::Catalogue& catalogue) {
+proto::RecoveryPoint SeededPoint(offline::proto::Catalogue* catalogue) {
   proto::RecoveryPoint rp;
   rp.set_number(1);
   rp.set_kind("Seeded");
-  for (const std::string& r : catalogue.roots()) rp.add_roots(r);
+  for (const std::string& r : catalogue->roots()) rp.add_roots(r);
   uint64_t source_bytes = 0, files = 0, chunk_refs = 0, new_bytes = 0;
-  for (const auto& e : catalogue.entries()) {
-    *rp.add_entries() = e;
+  rp.mutable_entries()->Swap(catalogue->mutable_entries());
+  for (const auto& e : rp.entries()) {
     if (e.type() == "file") {
       ++files;
       source_bytes += e.size();
       chunk_refs += e.chunks_size();
     }
   }
-  for (const Chunk& c : catalogue.chunks()) new_bytes += c.length();
+  for (const Chunk& c : catalogue->chunks()) new_bytes += c.length();
   rp.set_files(files);
   rp.set_sourcebytes(source_bytes);
   rp.set_chunks(chunk_refs);
-  rp.set_newchunks(catalogue.chunks_size());
+  rp.set_newchunks(catalogue->chunks_size());
   rp.set_newbytes(new_bytes);
   return rp;
 }

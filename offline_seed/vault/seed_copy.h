@@ -57,7 +57,8 @@ absl::Status CopySeedPack(blob::BlobClient& client, const blob::BlobUri& image, 
                           const SeedPack& plan, int parallelism, const SeedDone& done, SeedCopyCounts* counts);
 
 // Recovery point 1 as the catalogue describes it (kind Seeded, its roots, entries and figures; no creation time).
-proto::RecoveryPoint SeededPoint(const offline::proto::Catalogue& catalogue);
+// The entries are moved out of `catalogue` (a million files' entries are hundreds of megabytes), not copied.
+proto::RecoveryPoint SeededPoint(offline::proto::Catalogue* catalogue);
 
 }  // namespace vmb::vault
 

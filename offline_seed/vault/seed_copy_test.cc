@@ -104,7 +104,8 @@ TEST(SeededPoint, CountsFilesBytesAndChunksFromTheCatalogue) {
   cat.add_entries()->set_type("dir");
   *cat.add_chunks() = C("x", 0, 0, 10, 24);
   *cat.add_chunks() = C("y", 0, 512, 10, 976);
-  proto::RecoveryPoint rp = SeededPoint(cat);
+  proto::RecoveryPoint rp = SeededPoint(&cat);
+  EXPECT_EQ(cat.entries_size(), 0) << "moved into the point, not copied";
   EXPECT_EQ(rp.number(), 1);
   EXPECT_EQ(rp.kind(), "Seeded");
   EXPECT_EQ(rp.createdat(), "");  // the vault stamps it at commit

@@ -42,8 +42,7 @@ absl::Status Vault::Finish(WriterLease& lease, proto::RecoveryPoint point, const
   return absl::OkStatus();
 }
 
-absl::StatusOr<BackupOutcome> Vault::Seed(const std::vector<blob::BlobUri>& images,
-                                          const offline::proto::Catalogue& cat) {
+absl::StatusOr<BackupOutcome> Vault::Seed(const std::vector<blob::BlobUri>& images, offline::proto::Catalogue cat) {
   RETURN_IF_ERROR(o_.client->CreateContainer(o_.container));
   ASSIGN_OR_RETURN(std::unique_ptr<WriterLease> lease, Lock());
   ASSIGN_OR_RETURN(std::vector<proto::RecoveryPoint> existing, List());
@@ -68,7 +67,7 @@ absl::StatusOr<BackupOutcome> Vault::Seed(const std::vector<blob::BlobUri>& imag
   }
   out.blocks_uploaded = counts.blocks_uploaded;
   out.blocks_reused = counts.blocks_reused;
-  RETURN_IF_ERROR(Finish(*lease, SeededPoint(cat), index, &out));
+  RETURN_IF_ERROR(Finish(*lease, SeededPoint(&cat), index, &out));
   return out;
 }
 
@@ -130,15 +129,18 @@ absl::StatusOr<proto::PackIndex> Vault::UploadNewChunks(WriterLease& lease, offl
 namespace {
 
 // Incremental point `number` of `tree` (no creation time, no upload figure yet).
-proto::RecoveryPoint IncrementalPoint(int number, const offline::SourceTree& tree, const offline::ChunkStats& stats) {
+// The point of `tree` once chunked; its entries are moved into the point, not copied.
+proto::RecoveryPoint IncrementalPoint(int number, offline::SourceTree& tree, const offline::ChunkStats& stats) {
   proto::RecoveryPoint rp;
   rp.set_number(number);
   rp.set_kind("Incremental");
   for (const std::string& r : tree.roots) rp.add_roots(r);
-  for (const auto& e : tree.entries) {
-    *rp.add_entries() = e;
+  rp.mutable_entries()->Reserve(static_cast<int>(tree.entries.size()));
+  for (auto& e : tree.entries) {
     if (e.type() == "file") rp.set_files(rp.files() + 1);
+    *rp.add_entries() = std::move(e);
   }
+  std::vector<offline::proto::Entry>().swap(tree.entries);
   rp.set_sourcebytes(tree.bytes);
   for (const offline::proto::Problem& p : tree.problems) *rp.add_problems() = p;
   rp.set_chunks(stats.chunks);

@@ -71,13 +71,14 @@ class Vault {
   // Recovery point 1 from an offline import: copies the imported page blobs `images` (image i at index i) into the
   // vault, checking every chunk of `catalogue` on the way, and commits the catalogue's tree. kFailedPrecondition if
   // the item already has recovery points; kDataLoss naming the image, offset and chunk when an imported range is
-  // damaged or missing (repair the import, then run again: the blocks already copied are kept).
-  absl::StatusOr<BackupOutcome> Seed(const std::vector<blob::BlobUri>& images,
-                                     const offline::proto::Catalogue& catalogue);
+  // damaged or missing (repair the import, then run again: the blocks already copied are kept). The catalogue is
+  // taken whole: its entries become the point's tree without a copy.
+  absl::StatusOr<BackupOutcome> Seed(const std::vector<blob::BlobUri>& images, offline::proto::Catalogue catalogue);
 
   // The next recovery point, incremental: re-chunks `tree` (files whose size, mtime, ctime and inode match the
   // previous point are not read again, unless `full_scan`), uploads only the chunks the vault lacks (in blocks,
-  // `parallelism` at a time), and commits. kFailedPrecondition when the item has no recovery point yet.
+  // `parallelism` at a time), and commits. kFailedPrecondition when the item has no recovery point yet. The tree's
+  // entries end up in the point (moved, not copied): `tree` has none left afterwards.
   absl::StatusOr<BackupOutcome> Backup(offline::SourceTree& tree, const offline::ChunkOptions& chunk_options,
                                        bool full_scan = false);
 
