@@ -140,10 +140,11 @@ absl::StatusOr<proto::ImportJobRecord> InitiateOfflineBackup(const InitiateOptio
   head.set_imagesize(o.image_size);
   RETURN_IF_ERROR(catalogue->Add(head));
   ImageWriter writer(images_dir, o.image_size);
-  // The chunks stored so far, on disk beside the images (a million small files would otherwise hold ~100 MB of
-  // hashes in memory); a scratch file, removed once the catalogue is complete.
-  const std::string index_path = o.staging + "/chunk-index.db";
-  ASSIGN_OR_RETURN(std::unique_ptr<index::DigestSet> stored, index::DigestSet::Open(index_path));
+  // The chunks stored so far, on disk (a million small files would otherwise hold ~100 MB of hashes in memory): a
+  // temporary file on this computer ($SQLITE_TMPDIR, $TMPDIR, else /var/tmp; about 40 bytes per chunk), not in the
+  // staging location, which may be a network share where SQLite's file locks are not to be relied on. SQLite deletes
+  // it when it is closed.
+  ASSIGN_OR_RETURN(std::unique_ptr<index::DigestSet> stored, index::DigestSet::Open(""));
   uint64_t staged = 0;
   ChunkOptions co;
   co.threads = o.threads;
@@ -166,7 +167,6 @@ absl::StatusOr<proto::ImportJobRecord> InitiateOfflineBackup(const InitiateOptio
   RETURN_IF_ERROR(catalogue->Add(tail));
   RETURN_IF_ERROR(catalogue->Finish());
   stored.reset();
-  (void)::unlink(index_path.c_str());
   const ChunkStats& stats = tree.stats;
 
   proto::ImportJobRecord job = o.job;
