@@ -98,9 +98,12 @@ absl::Status DigestSet::Exec(const char* sql) {
 }
 
 absl::Status DigestSet::Error(const std::string& what) {
-  // A full disk is the likely cause: say so with the path, so the way out (space, or another folder) is plain.
-  return absl::UnavailableError(
-      absl::StrCat("chunk index ", path_.empty() ? "(temporary)" : path_, ": ", what, ": ", sqlite3_errmsg(db_)));
+  // A full or unwritable folder is the likely cause: say where the file is, so the way out is plain.
+  return absl::UnavailableError(absl::StrCat(
+      "chunk index ", path_.empty() ? "(temporary)" : path_, ": ", what, ": ", sqlite3_errmsg(db_),
+      path_.empty() ? "; it is a temporary file in $SQLITE_TMPDIR, else $TMPDIR, else /var/tmp: point one of them at "
+                      "a local folder with free space (about 40 bytes per chunk)"
+                    : "; check that its folder is writable and has free space (about 40 bytes per chunk)"));
 }
 
 absl::StatusOr<bool> DigestSet::Contains(absl::string_view sha256_hex) {

@@ -30,8 +30,9 @@ class DigestSet {
     bool fresh = true;               // remove what the file held (a scratch index from an earlier run)
   };
 
-  // The set in the file `path` (created; its folder must exist). "" keeps it in a temporary file SQLite deletes
-  // when the set is closed (in $SQLITE_TMPDIR or $TMPDIR, else /var/tmp or /tmp). Errors name the path.
+  // The set in the file `path` (created; its folder must exist). "" keeps it in memory up to the page cache and
+  // beyond that in a temporary file SQLite deletes when the set is closed (in the first writable of $SQLITE_TMPDIR,
+  // $TMPDIR, /var/tmp, /usr/tmp, /tmp). Errors name the file and the way out.
   static absl::StatusOr<std::unique_ptr<DigestSet>> Open(const std::string& path, const Options& options);
   static absl::StatusOr<std::unique_ptr<DigestSet>> Open(const std::string& path) { return Open(path, Options()); }
   ~DigestSet();
