@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
-#include <map>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"

@@ -27,14 +27,23 @@ std::string Points(const CorpusResult& c, Tool tool) {
 
 std::string Quoted(const std::string& s) { return absl::StrCat("'", absl::StrReplaceAll(s, {{"'", "''"}}), "'"); }
 
+// The tools of `c` with at least one completed run, with their points: one data block each, in this order.
+std::vector<std::pair<Tool, std::string>> Plotted(const CorpusResult& c) {
+  std::vector<std::pair<Tool, std::string>> out;
+  for (Tool t : kAllTools) {
+    std::string points = Points(c, t);
+    if (!points.empty()) out.emplace_back(t, std::move(points));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string PlotData(const std::vector<CorpusResult>& corpora) {
   std::string out;
   for (const CorpusResult& c : corpora) {
-    for (Tool t : kAllTools) {
-      const std::string points = Points(c, t);
-      if (!points.empty()) absl::StrAppend(&out, "# ", c.name, " ", ToolName(t), "\n", points, "\n\n");
+    for (const auto& [tool, points] : Plotted(c)) {
+      absl::StrAppend(&out, "# ", c.name, " ", ToolName(tool), "\n", points, "\n\n");
     }
   }
   return out;
@@ -42,37 +51,31 @@ std::string PlotData(const std::vector<CorpusResult>& corpora) {
 
 std::string PlotScript(const std::vector<CorpusResult>& corpora, const std::string& data_path,
                        const std::string& png_path) {
-  int rows = 0;
+  std::vector<std::pair<const CorpusResult*, std::vector<Tool>>> panels;  // a row per corpus with points
   for (const CorpusResult& c : corpora) {
-    for (Tool t : kAllTools) {
-      if (!Points(c, t).empty()) {
-        ++rows;
-        break;
-      }
-    }
+    std::vector<Tool> tools;
+    for (const auto& [tool, points] : Plotted(c)) tools.push_back(tool);
+    if (!tools.empty()) panels.emplace_back(&c, std::move(tools));
   }
+  const int rows = std::max<int>(1, static_cast<int>(panels.size()));
   std::string s = absl::StrFormat(
       "set terminal pngcairo size 1200,%d font 'DejaVu Sans,10' noenhanced\nset output %s\n"
       "set multiplot layout %d,2\nset logscale xy\nset grid\nset key top left\n",
-      380 * std::max(rows, 1), Quoted(png_path), std::max(rows, 1));
-  int block = 0;  // PlotData's blocks: one per corpus and tool with points, in this order
-  for (const CorpusResult& c : corpora) {
-    std::vector<std::pair<Tool, int>> lines;
-    for (Tool t : kAllTools) {
-      if (!Points(c, t).empty()) lines.emplace_back(t, block++);
-    }
-    if (lines.empty()) continue;
-    const std::string x = c.by_files ? "files" : "source MiB";
+      380 * rows, Quoted(png_path), rows);
+  int block = 0;  // PlotData's blocks, in the same order
+  for (const auto& [c, tools] : panels) {
+    const std::string x = c->by_files ? "files" : "source MiB";
     for (int column : {2, 3}) {
       absl::StrAppendFormat(&s, "set title %s\nset xlabel %s\nset ylabel %s\nplot ",
-                            Quoted(absl::StrCat(c.name, column == 2 ? ": time" : ": peak memory")), Quoted(x),
+                            Quoted(absl::StrCat(c->name, column == 2 ? ": time" : ": peak memory")), Quoted(x),
                             Quoted(column == 2 ? "seconds" : "peak RSS MiB"));
-      for (size_t i = 0; i < lines.size(); ++i) {
+      for (size_t i = 0; i < tools.size(); ++i) {
         absl::StrAppendFormat(&s, "%s%s index %d using 1:%d with linespoints title %s", i == 0 ? "" : ", ",
-                              Quoted(data_path), lines[i].second, column, Quoted(ToolName(lines[i].first)));
+                              Quoted(data_path), block + static_cast<int>(i), column, Quoted(ToolName(tools[i])));
       }
       s += "\n";
     }
+    block += static_cast<int>(tools.size());
   }
   return s + "unset multiplot\n";
 }

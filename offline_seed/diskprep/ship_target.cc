@@ -6,7 +6,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "common/file/file_util.h"
 #include "common/status/status_macros.h"
 #include "offline_seed/agent/staging.h"
@@ -90,8 +89,8 @@ absl::Status CheckStaging(const ShipTargetInputs& in) {
   return absl::OkStatus();
 }
 
-// <agent_dir>/pending-import: the staging location `diskprep s:` prepared on this computer, if any (and if it is
-// the job --job names).
+// The staging location this computer waits for (WaitingImport: recorded by `seedagent initiate` or `diskprep s:`
+// here), if any (and if it is the job --job names).
 std::string PendingStaging(const ShipTargetInputs& in) {
   absl::StatusOr<std::string> pending = WaitingImport(in.agent_dir);
   if (!pending.ok()) return "";

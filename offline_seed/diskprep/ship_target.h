@@ -1,8 +1,8 @@
-// Which import job `diskprep u:` is about when it is given no staging location and `diskprep s:` did not run on this
-// computer: the seed runs u: "on the source computer that waits for the import job", and says the tool finds that
-// job itself. The job is looked up in the control plane, in the subscriptions of the publish settings file (p:):
-// the job of the given name, or else the jobs prepared from this computer's staging location (tag kSourceHostTag,
-// set by `diskprep s:`) that still wait for their package (Creating or Shipping).
+// Which import job `diskprep u:` is about when it is given no staging location and this computer has recorded none
+// (`seedagent initiate` and `diskprep s:` record theirs): the seed runs u: "on the source computer that waits for the
+// import job", and says the tool finds that job itself. The job is looked up in the control plane, in the subscriptions
+// of the publish settings file (p:): the job of the given name, or else the jobs prepared from this computer's staging
+// location (tag kSourceHostTag, set by `diskprep s:`) that still wait for their package (Creating or Shipping).
 #ifndef VMBACKUP_OFFLINE_SEED_DISKPREP_SHIP_TARGET_H_
 #define VMBACKUP_OFFLINE_SEED_DISKPREP_SHIP_TARGET_H_
 
