@@ -1,6 +1,6 @@
 // A set of SHA-256 digests kept on disk, for sets too large for memory: a backup of millions of files or terabytes
 // deduplicates its chunks against every chunk it has already kept, and that set grows with the data. It is one
-// SQLite table (SQLite from Debian; a B-tree keyed by the 32 digest bytes), so memory stays at SQLite's page cache
+// index::Table (SQLite from Debian; a B-tree keyed by the 32 digest bytes), so memory stays at SQLite's page cache
 // (`cache_bytes`) however many digests it holds; the file holds about 45 bytes per digest.
 //
 // The file is a scratch index of one run, not a record: it is written without fsync and with its rollback journal in
@@ -16,10 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "common/concurrent/mutex.h"
-
-struct sqlite3;
-struct sqlite3_stmt;
+#include "common/index/table.h"
 
 namespace vmb::index {
 
@@ -49,20 +46,12 @@ class DigestSet {
   uint64_t size();
 
   // The set's file ("" for a temporary one).
-  const std::string& path() const { return path_; }
+  const std::string& path() const { return table_->path(); }
 
  private:
-  DigestSet(std::string path, sqlite3* db) : path_(std::move(path)), db_(db) {}
-  absl::Status Prepare();
-  absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status Error(const std::string& what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  explicit DigestSet(std::unique_ptr<Table> table) : table_(std::move(table)) {}
 
-  const std::string path_;
-  Mutex mu_;
-  sqlite3* db_ ABSL_GUARDED_BY(mu_);
-  sqlite3_stmt* contains_ ABSL_GUARDED_BY(mu_) = nullptr;
-  sqlite3_stmt* insert_ ABSL_GUARDED_BY(mu_) = nullptr;
-  uint64_t size_ ABSL_GUARDED_BY(mu_) = 0;
+  std::unique_ptr<Table> table_;
 };
 
 // The 32 bytes of a digest given as 64 hex digits (either case); false when it is not one.
