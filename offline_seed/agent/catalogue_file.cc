@@ -192,7 +192,7 @@ absl::StatusOr<proto::Catalogue> ParseCatalogue(absl::string_view bytes, const s
   }
 }
 
-absl::StatusOr<proto::Catalogue> ReadCatalogueFile(const std::string& path) {
+absl::Status ForEachCatalogueRecord(const std::string& path, const RecordVisitor& fn) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return file::ErrnoStatus(errno, "cannot open", path);
   CatalogueReader reader(
@@ -205,16 +205,25 @@ absl::StatusOr<proto::Catalogue> ReadCatalogueFile(const std::string& path) {
         }
       },
       path);
-  proto::Catalogue all, record;
+  proto::Catalogue record;
   absl::Status status;
   for (;;) {
     absl::StatusOr<bool> more = reader.Next(&record);
     if (!more.ok()) status = more.status();
     if (!more.ok() || !*more) break;
-    all.MergeFrom(record);
+    status = fn(record);
+    if (!status.ok()) break;
   }
   ::close(fd);
-  RETURN_IF_ERROR(status);
+  return status;
+}
+
+absl::StatusOr<proto::Catalogue> ReadCatalogueFile(const std::string& path) {
+  proto::Catalogue all;
+  RETURN_IF_ERROR(ForEachCatalogueRecord(path, [&all](proto::Catalogue& record) {
+    all.MergeFrom(record);
+    return absl::OkStatus();
+  }));
   return all;
 }
 

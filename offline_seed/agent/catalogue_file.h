@@ -73,6 +73,10 @@ class CatalogueReader {
   bool plain_ = false, started_ = false, eof_ = false, frame_done_ = true;
 };
 
+// Calls `fn` with each record of the catalogue at `path`, in order (a record at a time in memory). Errors: as
+// ReadCatalogueFile's, and `fn`'s, which stops the read.
+using RecordVisitor = std::function<absl::Status(proto::Catalogue& record)>;
+absl::Status ForEachCatalogueRecord(const std::string& path, const RecordVisitor& fn);
 // Every record of the catalogue at `path`, merged. kNotFound when there is none; kDataLoss when it is damaged.
 absl::StatusOr<proto::Catalogue> ReadCatalogueFile(const std::string& path);
 // The same from the file's bytes in memory.

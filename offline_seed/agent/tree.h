@@ -28,9 +28,9 @@ struct ChunkOptions {
   // Chunks already stored (not compressed again, not given to the sink). Called from several threads.
   std::function<bool(const std::string& sha256_hex)> known;
   std::function<void(uint64_t done, uint64_t total)> progress;
-  // The previous backup's entry for a file that has not changed since (its chunks are taken, the file is not
-  // read), or null. Unset: every file is read.
-  std::function<const proto::Entry*(const proto::Entry& file)> unchanged;
+  // Fills a file's chunks and extents from the previous backup when it has not changed since (the file is then not
+  // read) and says so. Unset: every file is read.
+  std::function<bool(proto::Entry* file)> unchanged;
 };
 
 struct ChunkStats {

@@ -88,11 +88,14 @@ TEST(ChunkTree, KnownChunksAndUnchangedFilesAreSkipped) {
   Write(src + "/b", std::string(100, 'b'));
   auto tree = WalkSources({src});
   ASSERT_THAT(tree.status(), IsOk());
-  proto::Entry before;
-  before.add_chunks("from-the-last-backup");
+
   ChunkOptions o;
   o.known = [](const std::string& h) { return h == crypto::Base16Encode(crypto::Sha256(std::string(100, 'a'))); };
-  o.unchanged = [&](const proto::Entry& e) { return e.path() == "0/b" ? &before : nullptr; };
+  o.unchanged = [&](proto::Entry* e) {
+    if (e->path() != "0/b") return false;
+    e->add_chunks("from-the-last-backup");
+    return true;
+  };
   int handed = 0;
   auto stats = ChunkTree(*tree, o, [&](const std::string&, uint32_t, const std::string&) {
     ++handed;

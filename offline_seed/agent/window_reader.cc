@@ -105,10 +105,7 @@ bool WindowReader::OpenNextFile() {
     const auto& [full, index] = tree_->files[next_file_];
     proto::Entry& entry = tree_->entries[index];
     entry.clear_chunks();
-    const proto::Entry* before = unchanged_ ? unchanged_(entry) : nullptr;
-    if (before != nullptr) {
-      *entry.mutable_chunks() = before->chunks();
-      *entry.mutable_extents() = before->extents();
+    if (unchanged_ && unchanged_(&entry)) {
       skipped_(entry.size());
       ++next_file_;
       continue;

@@ -37,9 +37,9 @@ class WindowReader {
  public:
   static constexpr size_t kWindow = 2 << 20;
   static constexpr uint8_t kAttempts = 4;
-  // The previous backup's entry for a file not changed since (its chunks and extents are taken, it is not read), or
-  // null; unset: every file is read.
-  using Unchanged = std::function<const proto::Entry*(const proto::Entry& file)>;
+  // Fills a file's chunks and extents from the previous backup when it has not changed since (it is then not read)
+  // and says so; unset: every file is read.
+  using Unchanged = std::function<bool(proto::Entry* file)>;
 
   // Reads the files of `*tree`, in order; updates their entries (stat fields, size, extents; chunks cleared when a
   // read starts again) and `tree->bytes`, and notes problems in `tree->problems`. `skipped(bytes)` is called for

@@ -90,11 +90,14 @@ TEST(WindowReader, DropsVanishedFilesAndSkipsUnchangedOnes) {
   absl::StatusOr<SourceTree> tree = WalkSources({src});
   ASSERT_THAT(tree.status(), IsOk());
   ASSERT_EQ(::unlink((src + "/gone").c_str()), 0);
-  proto::Entry before;
-  before.add_chunks("abc");
   uint64_t skipped = 0;
   WindowReader reader(
-      &*tree, [&](const proto::Entry& e) { return e.path() == "0/same" ? &before : nullptr; },
+      &*tree,
+      [&](proto::Entry* e) {
+        if (e->path() != "0/same") return false;
+        e->add_chunks("abc");
+        return true;
+      },
       [&](uint64_t bytes) { skipped += bytes; });
   EXPECT_TRUE(ReadAll(&reader).empty());
   EXPECT_EQ(skipped, 9u);

@@ -1,5 +1,6 @@
 #include "offline_seed/agent/workflow.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "common/file/file_util.h"
 #include "common/json/json.h"
 #include "offline_seed/agent/agent_output.pb.h"
+#include "offline_seed/agent/catalogue_file.h"
 #include "offline_seed/agent/staging.h"
 #include "offline_seed/agent/tree.h"
 #include "offline_seed/certgen/certgen.h"
@@ -132,12 +134,16 @@ int RunStatus(Staged& s, const std::vector<vault::proto::RecoveryPoint>& points)
   return 0;
 }
 
-// The staging location's catalogue and the image blobs the import job put into the storage account.
-absl::Status SeededImages(Staged& s, proto::Catalogue* cat, std::vector<blob::BlobUri>* images) {
-  absl::StatusOr<proto::Catalogue> read = ReadCatalogue(s.staging());
-  if (!read.ok()) return read.status();
-  *cat = *std::move(read);
-  for (uint32_t i = 0; i < cat->images(); ++i) {
+// The image blobs the import job put into the storage account, as many as the staging location's catalogue counts
+// (read as a stream: its last record has the count).
+absl::Status SeededImages(Staged& s, std::vector<blob::BlobUri>* images) {
+  uint32_t count = 0;
+  absl::Status read = ForEachCatalogueRecord(CataloguePath(s.staging()), [&count](proto::Catalogue& r) {
+    count = std::max(count, r.images());
+    return absl::OkStatus();
+  });
+  if (!read.ok()) return read;
+  for (uint32_t i = 0; i < count; ++i) {
     images->push_back(s.endpoints.account.WithContainer(s.job.container())
                           .WithBlob(absl::StrFormat("%s/image-%04u.vhd", s.job.jobname(), i)));
   }
@@ -154,10 +160,9 @@ int RunSeed(Staged& s, absl::Time start) {
     std::fprintf(c.err, "repaired the import: re-sent %d range(s), %s, from the staging location\n",
                  repaired->ranges_resent, Gb(repaired->bytes_resent).c_str());
   }
-  proto::Catalogue cat;
   std::vector<blob::BlobUri> images;
-  if (absl::Status read = SeededImages(s, &cat, &images); !read.ok()) return Fail(c, read);
-  auto seeded = s.vault.Seed(images, std::move(cat));
+  if (absl::Status read = SeededImages(s, &images); !read.ok()) return Fail(c, read);
+  auto seeded = s.vault.Seed(images, CataloguePath(s.staging()));
   if (c.tty) std::fprintf(c.err, "\n");
   if (!seeded.ok()) return Fail(c, seeded.status());
   proto::ImportJobRecord updated = s.job;
@@ -187,14 +192,12 @@ int RunSeed(Staged& s, absl::Time start) {
 int RunIncremental(Staged& s, absl::Time start) {
   const Console& c = s.console;
   std::vector<std::string> roots(s.job.sources().begin(), s.job.sources().end());
-  auto tree = WalkSources(roots);
-  if (!tree.ok()) return Fail(c, tree.status());
   ChunkOptions co;
   const std::string& threads = s.request.opt["threads"];
   if (!threads.empty() && !absl::SimpleAtoi(threads, &co.threads)) return Usage(c, "--threads needs a number");
   auto printer = ProgressPrinter(c);
   co.progress = [printer](uint64_t done, uint64_t total) { printer("backup", done, total); };
-  auto out = s.vault.Backup(*tree, co, s.request.opt.count("full-scan") > 0);
+  auto out = s.vault.Backup(roots, co, s.request.opt.count("full-scan") > 0);
   if (c.tty) std::fprintf(c.err, "\n");
   if (!out.ok()) return Fail(c, out.status());
   if (s.request.json) {

@@ -186,7 +186,7 @@ int main(int argc, char** argv) {
   vo.item = "benchjob";
   vmb::vault::Vault vault(vo);
   t0 = absl::Now();
-  auto seeded = vault.Seed(images, cat);
+  auto seeded = vault.Seed(images, vmb::offline::CataloguePath(staging));
   absl::Duration seed_time = absl::Now() - t0;
   if (!seeded.ok()) return Fail("vault copy", seeded.status());
   // The reference for a copy is a plain copy: ranged Get Blob from the page blob, Put Block, 4 MiB, 4 threads.
@@ -202,10 +202,8 @@ int main(int argc, char** argv) {
 
   // 3. Incremental backup after a 1% change (one file of the hundred rewritten).
   (void)vmb::file::WriteFileAtomic(src + "/f001", vmb::crypto::SecureRandom().Bytes(per_file), 0644);
-  auto tree = vmb::offline::WalkSources({src});
-  if (!tree.ok()) return Fail("walk", tree.status());
   t0 = absl::Now();
-  auto incremental = vault.Backup(*tree, {});
+  auto incremental = vault.Backup({src}, {});
   absl::Duration incremental_time = absl::Now() - t0;
   if (!incremental.ok()) return Fail("incremental", incremental.status());
   *report.add_figures() =

@@ -44,13 +44,13 @@ class OpenFile {
 
 absl::Status RestoreRange(blob::BlobClient& client, const blob::BlobUri& container, const RestorePlan& plan,
                           const PackRange& r, const RangeTarget& out) {
-  const std::string& pack = plan.order[r.first]->chunk->pack();
+  const std::string& pack = plan.order[r.first]->chunk.pack();
   ASSIGN_OR_RETURN(std::string data,
                    client.GetBlob(container.WithBlob(pack), blob::ByteRange{r.begin, r.end - r.begin}));
   thread_local std::string scratch;  // each chunk's bytes, in memory reused chunk to chunk
   OpenFile open;
   for (size_t k = r.first; k < r.last; ++k) {
-    const offline::proto::Chunk& c = *plan.order[k]->chunk;
+    const offline::proto::Chunk& c = plan.order[k]->chunk;
     ASSIGN_OR_RETURN(
         absl::string_view raw,
         offline::OpenChunkInto(absl::string_view(data).substr(c.offset() - r.begin, c.compressedlength()), c.length(),

@@ -6,6 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/crypto/encoding.h"
+#include "common/crypto/random.h"
 #include "common/json/json.h"
 #include "common/status/status_macros.h"
 
@@ -15,6 +16,8 @@ namespace {
 constexpr char kSummaryKey[] = "vmbsummary";
 // Metadata is limited to 8 KiB per blob; a bigger summary is left out (List then reads the body).
 constexpr size_t kMaxSummary = 7000;
+// Chunks put into an index on disk per transaction.
+constexpr size_t kBatch = 8192;
 
 }  // namespace
 
@@ -65,40 +68,135 @@ absl::StatusOr<proto::RecoveryPoint> RecoveryPoints::Get(int number) {
   return rp;
 }
 
-absl::StatusOr<ChunkIndex> RecoveryPoints::LoadChunks(int upto) {
-  ChunkIndex chunks;
-  for (int n = 1; n <= upto; ++n) {
-    ASSIGN_OR_RETURN(std::string text, client_->GetBlob(container_.WithBlob(Name("index", n, ".json"))));
-    proto::PackIndex index;
-    RETURN_IF_ERROR(json::Parse(text, &index, "vault index"));
-    for (const offline::proto::Chunk& c : index.chunks()) chunks.emplace(c.sha256(), c);
+absl::Status RecoveryPoints::ForEachEntry(const proto::RecoveryPoint& point, const EntryFn& fn) {
+  if (point.tree().empty()) {  // a point written before the streams: its tree is in its JSON
+    for (const offline::proto::Entry& e : point.entries()) RETURN_IF_ERROR(fn(e));
+    return absl::OkStatus();
   }
-  return chunks;
+  return ForEachRecord(*client_, container_.WithBlob(point.tree()), [&](offline::proto::Catalogue& record) {
+    for (offline::proto::Entry& e : *record.mutable_entries()) RETURN_IF_ERROR(fn(std::move(e)));
+    return absl::OkStatus();
+  });
 }
 
-absl::Status RecoveryPoints::Commit(proto::RecoveryPoint& point, const proto::PackIndex& index) {
-  RETURN_IF_ERROR(client_->PutBlockBlob(container_.WithBlob(Name("index", point.number(), ".json")),
-                                        json::ToJsonCompact(index), {}, "application/json"));
-  // Last: its presence commits the recovery point. Its figures (everything but the entries) also go into the
-  // blob's metadata, base64 JSON, so listing the points is one request however many there are and however big
-  // their trees.
-  google::protobuf::RepeatedPtrField<offline::proto::Entry> entries;
-  entries.Swap(point.mutable_entries());  // the summary is the point without its tree: no copy of the tree
-  proto::RecoveryPoint summary = point;
-  point.mutable_entries()->Swap(&entries);
-  std::string encoded = crypto::Base64Encode(json::ToJson(summary));
+absl::Status RecoveryPoints::ForEachChunk(int upto, const ChunkFn& fn) {
+  ASSIGN_OR_RETURN(std::vector<proto::RecoveryPoint> points, List());
+  for (const proto::RecoveryPoint& rp : points) {
+    if (rp.number() > upto) break;
+    if (rp.chunkindex().empty()) {  // a point written before the streams: one JSON object
+      ASSIGN_OR_RETURN(std::string text, client_->GetBlob(container_.WithBlob(Name("index", rp.number(), ".json"))));
+      proto::PackIndex index;
+      RETURN_IF_ERROR(json::Parse(text, &index, "vault index"));
+      for (offline::proto::Chunk& c : *index.mutable_chunks()) RETURN_IF_ERROR(fn(std::move(c)));
+      continue;
+    }
+    RETURN_IF_ERROR(
+        ForEachRecord(*client_, container_.WithBlob(rp.chunkindex()), [&](offline::proto::Catalogue& record) {
+          for (offline::proto::Chunk& c : *record.mutable_chunks()) RETURN_IF_ERROR(fn(std::move(c)));
+          return absl::OkStatus();
+        }));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<ChunkLocations>> RecoveryPoints::LoadChunks(int upto) {
+  index::Table::Options o;
+  o.what = "chunk location index";
+  o.row_bytes = "90";
+  ASSIGN_OR_RETURN(std::unique_ptr<index::Table> table, index::Table::Open("", o));
+  auto locations = std::make_unique<ChunkLocations>(std::move(table));
+  std::vector<offline::proto::Chunk> batch;
+  RETURN_IF_ERROR(ForEachChunk(upto, [&](offline::proto::Chunk c) {
+    batch.push_back(std::move(c));
+    if (batch.size() < kBatch) return absl::OkStatus();
+    absl::Status added = locations->Add(batch);
+    batch.clear();
+    return added;
+  }));
+  RETURN_IF_ERROR(locations->Add(batch));
+  return locations;
+}
+
+absl::StatusOr<std::unique_ptr<index::DigestSet>> RecoveryPoints::KnownChunks(int upto) {
+  ASSIGN_OR_RETURN(std::unique_ptr<index::DigestSet> known, index::DigestSet::Open(""));
+  std::vector<std::string> batch;
+  auto flush = [&]() -> absl::Status {
+    absl::StatusOr<size_t> added = known->Insert(std::move(batch));
+    batch.clear();
+    return added.status();
+  };
+  RETURN_IF_ERROR(ForEachChunk(upto, [&](offline::proto::Chunk c) {
+    batch.push_back(std::move(*c.mutable_sha256()));
+    return batch.size() < kBatch ? absl::OkStatus() : flush();
+  }));
+  RETURN_IF_ERROR(flush());
+  return known;
+}
+
+absl::Status RecoveryPoints::Commit(proto::RecoveryPoint point, PointStreams streams, proto::RecoveryPoint* committed) {
+  const int n = point.number();
+  // Named for this writer too: a writer that loses the race for number n must not replace the winner's streams.
+  const std::string tag = absl::StrCat("-", crypto::Base16Encode(crypto::SecureRandom().Bytes(4)), ".jsonl.zst");
+  point.set_tree(Name("trees", n, tag));
+  point.set_chunkindex(Name("index", n, tag));
+  point.clear_entries();
+  RETURN_IF_ERROR(streams.tree->Upload(*client_, container_.WithBlob(point.tree())));
+  RETURN_IF_ERROR(streams.chunks->Upload(*client_, container_.WithBlob(point.chunkindex())));
+  // Last: its presence commits the recovery point. Its figures also go into the blob's metadata, base64 JSON, so
+  // listing the points is one request however many there are.
+  const std::string text = json::ToJson(point);
+  std::string encoded = crypto::Base64Encode(text);
   blob::Metadata metadata;
   if (encoded.size() < kMaxSummary) metadata[kSummaryKey] = encoded;
   // Only if absent: a recovery point, once committed, is never replaced (even by a writer that lost its lease).
   blob::WriteConditions only_new;
   only_new.if_none_match_any = true;
-  absl::Status put = client_->PutBlockBlob(container_.WithBlob(Name("recovery-points", point.number(), ".json")),
-                                           json::ToJsonCompact(point), metadata, "application/json", only_new);
+  absl::Status put = client_->PutBlockBlob(container_.WithBlob(Name("recovery-points", n, ".json")), text, metadata,
+                                           "application/json", only_new);
   if (absl::IsAlreadyExists(put)) {
-    return absl::AbortedError(absl::StrCat("recovery point ", point.number(), " of ", item_,
+    (void)client_->DeleteBlob(container_.WithBlob(point.tree()));  // best effort: nothing refers to them
+    (void)client_->DeleteBlob(container_.WithBlob(point.chunkindex()));
+    return absl::AbortedError(absl::StrCat("recovery point ", n, " of ", item_,
                                            " was committed by another backup meanwhile; run the backup again"));
   }
-  return put;
+  RETURN_IF_ERROR(put);
+  *committed = std::move(point);
+  return absl::OkStatus();
+}
+
+absl::Status ChunkLocations::Add(const std::vector<offline::proto::Chunk>& chunks) {
+  std::vector<index::Table::Row> rows(chunks.size());
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    if (!index::DigestBytes(chunks[i].sha256(), &rows[i].first)) {
+      return absl::InvalidArgumentError(absl::StrCat("the vault's chunk index holds a hash that is not a SHA-256: \"",
+                                                     chunks[i].sha256().substr(0, 80), "\""));
+    }
+    offline::proto::Chunk place = chunks[i];
+    place.clear_sha256();  // the key
+    rows[i].second = place.SerializeAsString();
+    if (rows[i].second.empty()) rows[i].second.push_back('\0');  // never empty: an empty value is no place
+  }
+  return table_->Put(std::move(rows)).status();
+}
+
+absl::StatusOr<std::optional<offline::proto::Chunk>> ChunkLocations::Find(const std::string& sha256_hex) {
+  std::string key;
+  if (!index::DigestBytes(sha256_hex, &key)) return std::nullopt;
+  ASSIGN_OR_RETURN(std::optional<std::string> value, table_->Get(key));
+  if (!value.has_value()) return std::nullopt;
+  offline::proto::Chunk c;
+  if (*value != std::string(1, '\0') && !c.ParseFromString(*value)) {
+    return absl::DataLossError(absl::StrCat("the chunk location index is damaged at chunk ", sha256_hex));
+  }
+  c.set_sha256(sha256_hex);
+  return c;
+}
+
+absl::StatusOr<PointStreams> PointStreams::Create() {
+  PointStreams s;
+  ASSIGN_OR_RETURN(s.tree, RecordUpload::Create());
+  ASSIGN_OR_RETURN(s.chunks, RecordUpload::Create());
+  return s;
 }
 
 }  // namespace vmb::vault

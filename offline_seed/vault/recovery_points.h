@@ -1,22 +1,48 @@
 // The recovery-point index of one protected item in the vault's container: which points are committed
-// ("<item>/recovery-points/rp-NNNN.json", their figures also in the blob's metadata) and where the chunks each point
-// added live ("<item>/index/rp-NNNN.json"). Committing writes the index, then the point, only if absent.
+// ("<item>/recovery-points/rp-NNNN.json", their figures also in the blob's metadata), each point's tree
+// ("<item>/trees/rp-NNNN-<writer>.jsonl.zst") and where the chunks each point added live
+// ("<item>/index/rp-NNNN-<writer>.jsonl.zst"), both streams (point_streams.h) named by the point. Committing uploads
+// the tree and the index, then writes the point, only if absent. Reading never holds a point's tree or the item's
+// chunks in memory: the tree is read an entry at a time, and the chunks go into indexes on disk (index::Table,
+// index::DigestSet).
 #ifndef VMBACKUP_OFFLINE_SEED_VAULT_RECOVERY_POINTS_H_
 #define VMBACKUP_OFFLINE_SEED_VAULT_RECOVERY_POINTS_H_
 
+#include <functional>
+#include <memory>
+#include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/blob/blob_client.h"
+#include "common/index/digest_set.h"
+#include "common/index/table.h"
+#include "offline_seed/vault/point_streams.h"
 #include "offline_seed/vault/vault.pb.h"
 
 namespace vmb::vault {
 
-// Where each stored chunk lives, by its SHA-256 (hex).
-using ChunkIndex = std::unordered_map<std::string, offline::proto::Chunk>;
+// Where each stored chunk lives, by its SHA-256: a table on disk (a temporary file; see index::Table).
+class ChunkLocations {
+ public:
+  explicit ChunkLocations(std::unique_ptr<index::Table> table) : table_(std::move(table)) {}
+  // Adds `chunks` (a chunk already there keeps its place). kInvalidArgument for a hash that is not a SHA-256.
+  absl::Status Add(const std::vector<offline::proto::Chunk>& chunks);
+  // The chunk with `sha256_hex` (its place in the vault), or nullopt. Thread-safe.
+  absl::StatusOr<std::optional<offline::proto::Chunk>> Find(const std::string& sha256_hex);
+  uint64_t size() { return table_->size(); }
+
+ private:
+  std::unique_ptr<index::Table> table_;
+};
+
+// The streams of a point being written: its tree (an entry a record) and the chunks it added (a chunk a record).
+struct PointStreams {
+  std::unique_ptr<RecordUpload> tree, chunks;
+  static absl::StatusOr<PointStreams> Create();
+};
 
 class RecoveryPoints {
  public:
@@ -29,14 +55,23 @@ class RecoveryPoints {
   // Committed points, oldest first, without their entries; none when the container does not exist yet. One listing
   // request: the figures come from each point's metadata (its body is read only when they are missing).
   absl::StatusOr<std::vector<proto::RecoveryPoint>> List();
-  // Point `number` with its entries. kNotFound naming the points that exist.
+  // Point `number`'s summary (its tree is read with ForEachEntry). kNotFound naming the points that exist.
   absl::StatusOr<proto::RecoveryPoint> Get(int number);
-  // The chunks of points 1..upto.
-  absl::StatusOr<ChunkIndex> LoadChunks(int upto);
-  // Writes `index`, then `point` (its number names both) only if absent: a point, once committed, is never replaced.
-  // kAborted when another writer committed that number meanwhile. `point` is as it was when this returns (its
-  // entries are set aside, not copied, while its summary is made).
-  absl::Status Commit(proto::RecoveryPoint& point, const proto::PackIndex& index);
+
+  // Each entry of `point`'s tree, in walk order. Errors: the read's (kDataLoss for a damaged tree) and `fn`'s.
+  using EntryFn = std::function<absl::Status(offline::proto::Entry entry)>;
+  absl::Status ForEachEntry(const proto::RecoveryPoint& point, const EntryFn& fn);
+  // Each chunk points 1..upto added, point by point.
+  using ChunkFn = std::function<absl::Status(offline::proto::Chunk chunk)>;
+  absl::Status ForEachChunk(int upto, const ChunkFn& fn);
+  // Where the chunks of points 1..upto live, and the set of their hashes; both on disk.
+  absl::StatusOr<std::unique_ptr<ChunkLocations>> LoadChunks(int upto);
+  absl::StatusOr<std::unique_ptr<index::DigestSet>> KnownChunks(int upto);
+
+  // Uploads `streams` as the point's tree and chunk index, then writes `point` (its number names all three; its
+  // entries, if any, are dropped) only if absent: a point, once committed, is never replaced. kAborted when another
+  // writer committed that number meanwhile. The point as committed (no entries) goes to `*committed`.
+  absl::Status Commit(proto::RecoveryPoint point, PointStreams streams, proto::RecoveryPoint* committed);
 
  private:
   blob::BlobClient* client_;

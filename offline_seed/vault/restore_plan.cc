@@ -13,10 +13,10 @@ using offline::proto::Chunk;
 std::vector<PackRange> Ranges(const std::vector<const ChunkPiece*>& order) {
   std::vector<PackRange> ranges;
   for (size_t i = 0; i < order.size();) {
-    const Chunk& c = *order[i]->chunk;
+    const Chunk& c = order[i]->chunk;
     PackRange r{i, i + 1, c.offset(), c.offset() + c.compressedlength()};
     while (r.last < order.size()) {
-      const Chunk& n = *order[r.last]->chunk;
+      const Chunk& n = order[r.last]->chunk;
       if (n.pack() != c.pack() || n.offset() < r.end || n.offset() > r.end + kMaxGapBytes ||
           n.offset() + n.compressedlength() - r.begin > kMaxRangeBytes) {
         break;
@@ -32,7 +32,7 @@ std::vector<PackRange> Ranges(const std::vector<const ChunkPiece*>& order) {
 
 }  // namespace
 
-absl::StatusOr<RestorePlan> PlanRestore(const std::vector<const offline::proto::Entry*>& files, const ChunkIndex& index,
+absl::StatusOr<RestorePlan> PlanRestore(const std::vector<const offline::proto::Entry*>& files, const ChunkLookup& find,
                                         const std::string& target) {
   RestorePlan plan;
   plan.layouts.reserve(files.size());
@@ -40,21 +40,24 @@ absl::StatusOr<RestorePlan> PlanRestore(const std::vector<const offline::proto::
     plan.layouts.emplace_back(*files[f]);
     uint64_t at = 0;
     for (const std::string& h : files[f]->chunks()) {
-      auto it = index.find(h);
-      if (it == index.end()) {
-        return absl::DataLossError(
-            absl::StrCat("chunk ", h, " of ", target, "/", files[f]->path(), " is missing from the vault's index"));
-      }
       ChunkPiece& p = plan.pieces[h];
-      p.chunk = &it->second;
+      if (p.uses.empty()) {  // the first use: where the chunk lives, looked up once
+        absl::StatusOr<std::optional<Chunk>> found = find(h);
+        if (!found.ok()) return found.status();
+        if (!found->has_value()) {
+          return absl::DataLossError(
+              absl::StrCat("chunk ", h, " of ", target, "/", files[f]->path(), " is missing from the vault's index"));
+        }
+        p.chunk = **std::move(found);
+      }
       p.uses.push_back({f, at});
-      at += it->second.length();
+      at += p.chunk.length();
     }
   }
   for (const auto& [hash, p] : plan.pieces) plan.order.push_back(&p);
   std::sort(plan.order.begin(), plan.order.end(), [](const ChunkPiece* a, const ChunkPiece* b) {
-    int by_pack = a->chunk->pack().compare(b->chunk->pack());
-    return by_pack != 0 ? by_pack < 0 : a->chunk->offset() < b->chunk->offset();
+    int by_pack = a->chunk.pack().compare(b->chunk.pack());
+    return by_pack != 0 ? by_pack < 0 : a->chunk.offset() < b->chunk.offset();
   });
   plan.ranges = Ranges(plan.order);
   return plan;

@@ -6,14 +6,16 @@
 #define VMBACKUP_OFFLINE_SEED_VAULT_RESTORE_PLAN_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "offline_seed/agent/staging.pb.h"
 #include "offline_seed/agent/tree.h"
-#include "offline_seed/vault/recovery_points.h"
 
 namespace vmb::vault {
 
@@ -28,7 +30,7 @@ struct ChunkUse {
 
 // A distinct chunk (its place in the vault) and every use of it.
 struct ChunkPiece {
-  const offline::proto::Chunk* chunk = nullptr;
+  offline::proto::Chunk chunk;
   std::vector<ChunkUse> uses;
 };
 
@@ -38,7 +40,7 @@ struct PackRange {
   uint64_t begin, end;
 };
 
-// The pointers refer into the files and the index given to PlanRestore, which must outlive the plan. Not copyable
+// The pointers refer into the files given to PlanRestore, which must outlive the plan. Not copyable
 // (order points into pieces); movable.
 struct RestorePlan {
   std::map<absl::string_view, ChunkPiece> pieces;  // by SHA-256
@@ -53,8 +55,11 @@ struct RestorePlan {
   RestorePlan& operator=(const RestorePlan&) = delete;
 };
 
-// kDataLoss naming `target`/<path> and the chunk when a file's chunk is not in `index`.
-absl::StatusOr<RestorePlan> PlanRestore(const std::vector<const offline::proto::Entry*>& files, const ChunkIndex& index,
+// Where a chunk lives in the vault (by its SHA-256, hex), or nullopt: ChunkLocations::Find.
+using ChunkLookup = std::function<absl::StatusOr<std::optional<offline::proto::Chunk>>(const std::string& sha256_hex)>;
+
+// kDataLoss naming `target`/<path> and the chunk when a file's chunk is not in the vault's index.
+absl::StatusOr<RestorePlan> PlanRestore(const std::vector<const offline::proto::Entry*>& files, const ChunkLookup& find,
                                         const std::string& target);
 
 }  // namespace vmb::vault

@@ -1,122 +1,148 @@
-// The seed's plan: which image bytes go into which block of which pack, and recovery point 1's figures. The copy
-// itself runs against a blob server in vault_test.
+// The seed's copy against a real blob server (Azurite): chunks as the catalogue lists them become packs that hold the
+// image's bytes verbatim, in blocks that end on chunk boundaries; gaps (older staging locations) go along; an image
+// without chunks gets an empty pack; a second run copies nothing again; a catalogue out of order or naming an image
+// not given is refused. Recovery point 1 as a whole (figures, tree, restore, damage, resume) is in vault_test.
 #include "offline_seed/vault/seed_copy.h"
 
+#include <algorithm>
+#include <map>
+#include <memory>
+
+#include "common/crypto/random.h"
+#include "common/http/curl_transport.h"
+#include "common/testing/azurite.h"
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "offline_seed/agent/tree.h"
 
 namespace vmb::vault {
 namespace {
 
 using ::testing::HasSubstr;
+using ::vmb::testing::IsOk;
 using ::vmb::testing::StatusIs;
 
-offline::proto::Chunk C(const std::string& sha, uint32_t image, uint64_t offset, uint32_t compressed, uint32_t length) {
-  offline::proto::Chunk c;
-  c.set_sha256(sha);
-  c.set_image(image);
-  c.set_offset(offset);
-  c.set_compressedlength(compressed);
-  c.set_length(length);
-  return c;
+class SeedCopyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<vmb::testing::Azurite>> azurite = vmb::testing::Azurite::Start();
+    ASSERT_TRUE(azurite.ok()) << azurite.status();
+    azurite_ = std::move(*azurite);
+    transport_ = http::NewCurlTransport();
+    client_ = std::make_unique<blob::BlobClient>(transport_.get(), cred_);
+    account_ = *blob::BlobUri::ForAccount(azurite_->endpoint());
+    ASSERT_THAT(client_->CreateContainer(account_.WithContainer("import")), IsOk());
+    ASSERT_THAT(client_->CreateContainer(account_.WithContainer("vault")), IsOk());
+    // Image 0: a and b back to back, then c at the next 512-byte boundary (as older staging locations hold frames);
+    // image 1: d; image 2: nothing.
+    std::string image0, image1;
+    Put(&image0, 0, "a");
+    Put(&image0, 0, "b");
+    image0.resize((image0.size() + 511) / 512 * 512, '\0');
+    Put(&image0, 0, "c");
+    Put(&image1, 1, "d");
+    images_raw_ = {image0, image1, ""};
+    for (size_t i = 0; i < images_raw_.size(); ++i) {
+      blob::BlobUri b = account_.WithContainer("import").WithBlob("image-" + std::to_string(i));
+      std::string padded = images_raw_[i];
+      padded.resize(std::max<size_t>(512, (padded.size() + 511) / 512 * 512), '\0');
+      ASSERT_THAT(client_->CreatePageBlob(b, padded.size()), IsOk());
+      ASSERT_THAT(client_->PutPages(b, 0, padded), IsOk());
+      images_.push_back(b);
+    }
+  }
+
+  // Appends chunk `name` (20 KiB of random bytes, compressed) to `image`, as initiate does.
+  void Put(std::string* image, uint32_t index, const std::string& name) {
+    auto data = std::make_shared<const std::string>(crypto::SecureRandom().Bytes(20u << 10));
+    offline::FramePool frames;
+    std::vector<offline::SealedChunk> sealed =
+        offline::SealChunks({offline::ChunkPiece{data, 0, data->size(), 0, 0}}, nullptr, 1, &frames);
+    offline::proto::Chunk c;
+    c.set_sha256(sealed[0].hash);
+    c.set_image(index);
+    c.set_offset(image->size());
+    c.set_compressedlength(static_cast<uint32_t>(sealed[0].frame.size()));
+    c.set_length(sealed[0].length);
+    *image += sealed[0].frame;
+    chunks_[name] = c;
+  }
+
+  SeedCopyOptions Options(uint64_t block_bytes) {
+    SeedCopyOptions o;
+    o.client = client_.get();
+    o.images = images_;
+    o.container = account_.WithContainer("vault");
+    o.item = "item";
+    o.block_bytes = block_bytes;
+    return o;
+  }
+
+  std::unique_ptr<vmb::testing::Azurite> azurite_;
+  std::unique_ptr<http::HttpTransport> transport_;
+  blob::SharedKeyCredential cred_ =
+      *blob::SharedKeyCredential::Create(vmb::testing::Azurite::kAccount, vmb::testing::Azurite::kKey);
+  std::unique_ptr<blob::BlobClient> client_;
+  blob::BlobUri account_;
+  std::vector<blob::BlobUri> images_;
+  std::vector<std::string> images_raw_;
+  std::map<std::string, offline::proto::Chunk> chunks_;
+};
+
+TEST_F(SeedCopyTest, PacksHoldTheImagesVerbatimInBlocksOnChunkBoundaries) {
+  {
+    SeedCopier copier(Options(/*block_bytes=*/1));  // every chunk closes its block
+    for (const char* name : {"a", "b", "c", "d"}) {
+      absl::StatusOr<offline::proto::Chunk> located = copier.Add(chunks_[name]);
+      ASSERT_THAT(located.status(), IsOk()) << name;
+      EXPECT_EQ(located->pack(), std::string("item/packs/seed-000") + (std::string(name) == "d" ? "1" : "0"));
+      EXPECT_EQ(located->offset(), chunks_[name].offset()) << "a pack holds its image verbatim";
+      EXPECT_EQ(located->image(), 0u);
+      EXPECT_EQ(located->sha256(), chunks_[name].sha256());
+    }
+    ASSERT_THAT(copier.Finish(), IsOk());
+    EXPECT_EQ(copier.counts().blocks_uploaded, 4u);
+    EXPECT_EQ(copier.counts().blocks_reused, 0u);
+  }
+  const blob::BlobUri vault = account_.WithContainer("vault");
+  EXPECT_TRUE(*client_->GetBlob(vault.WithBlob("item/packs/seed-0000")) == images_raw_[0]) << "gap included";
+  EXPECT_TRUE(*client_->GetBlob(vault.WithBlob("item/packs/seed-0001")) == images_raw_[1]);
+  EXPECT_EQ(client_->GetProperties(vault.WithBlob("item/packs/seed-0002"))->content_length, 0u);
+
+  // Run again (an interrupted seed resumed after its packs were committed): nothing is copied.
+  SeedCopier again(Options(1));
+  for (const char* name : {"a", "b", "c", "d"}) ASSERT_THAT(again.Add(chunks_[name]).status(), IsOk());
+  ASSERT_THAT(again.Finish(), IsOk());
+  EXPECT_EQ(again.counts().blocks_uploaded, 0u);
+  EXPECT_EQ(again.counts().blocks_reused, 4u);
 }
 
-TEST(PlanSeedPacks, OnePackPerImageInBlocksThatEndOnChunkBoundaries) {
-  offline::proto::Catalogue cat;
-  // Out of order on purpose: the plan goes by offset. Frames lie back to back in the image.
-  *cat.add_chunks() = C("c", 0, 612, 600, 900);  // 612 .. 1212
-  *cat.add_chunks() = C("a", 0, 0, 100, 200);    // 0 .. 100
-  *cat.add_chunks() = C("b", 0, 100, 512, 800);  // 100 .. 612
-  *cat.add_chunks() = C("d", 1, 0, 10, 10);      // image 1: 0 .. 10
-  proto::PackIndex index;
-  absl::StatusOr<std::vector<SeedPack>> packs = PlanSeedPacks(cat, 3, "item", /*block_bytes=*/600, &index);
-  ASSERT_TRUE(packs.ok()) << packs.status();
-  ASSERT_EQ(packs->size(), 3u);  // an image without chunks still gets its (empty) pack
-  const SeedPack& p0 = (*packs)[0];
-  EXPECT_EQ(p0.name, "item/packs/seed-0000");
-  ASSERT_EQ(p0.blocks.size(), 2u);  // a block closes once it holds at least block_bytes
-  EXPECT_EQ(p0.blocks[0].begin, 0u);
-  EXPECT_EQ(p0.blocks[0].end, 612u);
-  ASSERT_EQ(p0.blocks[0].chunks.size(), 2u);
-  EXPECT_EQ(p0.blocks[0].chunks[0]->sha256(), "a");
-  EXPECT_EQ(p0.blocks[0].chunks[1]->sha256(), "b");
-  EXPECT_EQ(p0.blocks[1].begin, 612u);
-  EXPECT_EQ(p0.blocks[1].end, 1212u);
-  EXPECT_EQ(p0.size(), 1212u);
-  EXPECT_EQ((*packs)[1].name, "item/packs/seed-0001");
-  EXPECT_EQ((*packs)[1].size(), 10u);
-  EXPECT_EQ((*packs)[2].size(), 0u);
-
-  // The index places every chunk in its pack at its image offset, without the image.
-  ASSERT_EQ(index.chunks_size(), 4);
-  EXPECT_EQ(index.chunks(0).sha256(), "a");
-  EXPECT_EQ(index.chunks(0).pack(), "item/packs/seed-0000");
-  EXPECT_EQ(index.chunks(2).offset(), 612u);
-  EXPECT_EQ(index.chunks(3).pack(), "item/packs/seed-0001");
-  for (const auto& c : index.chunks()) EXPECT_EQ(c.image(), 0u) << c.sha256();
-
-  EXPECT_EQ(SeedBytes(cat), 100u + 512u + 600u + 10u);
+TEST_F(SeedCopyTest, OneBigBlockWhenTheyFit) {
+  SeedCopier copier(Options(4u << 20));
+  for (const char* name : {"a", "b", "c"}) ASSERT_THAT(copier.Add(chunks_[name]).status(), IsOk());
+  ASSERT_THAT(copier.Finish(), IsOk());
+  EXPECT_EQ(copier.counts().blocks_uploaded, 1u) << "image 0 in one block; images 1 and 2 empty";
+  EXPECT_TRUE(*client_->GetBlob(account_.WithContainer("vault").WithBlob("item/packs/seed-0000")) == images_raw_[0]);
 }
 
-// Staging locations written before frames were packed back to back hold each frame at a 512-byte boundary: the
-// gaps go with the block before them and every chunk stays at its offset.
-TEST(PlanSeedPacks, FramesAtPageBoundariesStillPlan) {
-  offline::proto::Catalogue cat;
-  *cat.add_chunks() = C("a", 0, 0, 100, 200);
-  *cat.add_chunks() = C("b", 0, 512, 600, 800);
-  *cat.add_chunks() = C("c", 0, 1536, 10, 10);
-  proto::PackIndex index;
-  absl::StatusOr<std::vector<SeedPack>> packs = PlanSeedPacks(cat, 1, "item", /*block_bytes=*/600, &index);
-  ASSERT_TRUE(packs.ok()) << packs.status();
-  const SeedPack& p0 = (*packs)[0];
-  ASSERT_EQ(p0.blocks.size(), 2u);
-  EXPECT_EQ(p0.blocks[0].end, 1112u);
-  EXPECT_EQ(p0.blocks[1].begin, 1112u);
-  EXPECT_EQ(p0.blocks[1].end, 1546u);
-  EXPECT_EQ(index.chunks(2).offset(), 1536u);
-}
-
-TEST(PlanSeedPacks, AChunkOfAnImageNotGivenIsRefused) {
-  offline::proto::Catalogue cat;
-  *cat.add_chunks() = C("a", 0, 0, 10, 10);
-  *cat.add_chunks() = C("b", 2, 0, 10, 10);
-  proto::PackIndex index;
-  EXPECT_THAT(PlanSeedPacks(cat, 2, "item", 1000, &index),
+TEST_F(SeedCopyTest, ACatalogueOutOfOrderOrNamingAnImageNotGivenIsRefused) {
+  SeedCopier copier(Options(1));
+  ASSERT_THAT(copier.Add(chunks_["b"]).status(), IsOk());
+  EXPECT_THAT(copier.Add(chunks_["a"]).status(),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("the catalogue's chunks are out of order")));
+  offline::proto::Chunk far = chunks_["d"];
+  far.set_image(3);
+  EXPECT_THAT(copier.Add(far).status(),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("the catalogue names image 2 but only 2 imported image(s) were given")));
+                       HasSubstr("the catalogue names image 3 but only 3 imported image(s) were given")));
 }
 
-TEST(SeededPoint, CountsFilesBytesAndChunksFromTheCatalogue) {
-  offline::proto::Catalogue cat;
-  cat.add_roots("/data");
-  auto* f = cat.add_entries();
-  f->set_path("0/a");
-  f->set_type("file");
-  f->set_size(1000);
-  f->add_chunks("x");
-  f->add_chunks("y");
-  auto* g = cat.add_entries();
-  g->set_path("0/b");
-  g->set_type("file");
-  g->set_size(24);
-  g->add_chunks("x");
-  cat.add_entries()->set_type("dir");
-  *cat.add_chunks() = C("x", 0, 0, 10, 24);
-  *cat.add_chunks() = C("y", 0, 512, 10, 976);
-  proto::RecoveryPoint rp = SeededPoint(&cat);
-  EXPECT_EQ(cat.entries_size(), 0) << "moved into the point, not copied";
-  EXPECT_EQ(rp.number(), 1);
-  EXPECT_EQ(rp.kind(), "Seeded");
-  EXPECT_EQ(rp.createdat(), "");  // the vault stamps it at commit
-  EXPECT_EQ(rp.roots_size(), 1);
-  EXPECT_EQ(rp.entries_size(), 3);
-  EXPECT_EQ(rp.files(), 2u);
-  EXPECT_EQ(rp.sourcebytes(), 1024u);
-  EXPECT_EQ(rp.chunks(), 3u);     // references
-  EXPECT_EQ(rp.newchunks(), 2u);  // distinct
-  EXPECT_EQ(rp.newbytes(), 1000u);
-  EXPECT_EQ(rp.bytesuploaded(), 0u);
+TEST_F(SeedCopyTest, ADamagedRangeIsDataLossNamingTheImageAndOffset) {
+  ASSERT_THAT(client_->ClearPages(images_[1], 0, 4096), IsOk());
+  SeedCopier copier(Options(1));
+  for (const char* name : {"a", "b", "c", "d"}) ASSERT_THAT(copier.Add(chunks_[name]).status(), IsOk());
+  EXPECT_THAT(copier.Finish(), StatusIs(absl::StatusCode::kDataLoss, HasSubstr("image-1 at offset 0")));
 }
 
 }  // namespace

@@ -1,28 +1,34 @@
 // Which files an incremental backup need not read again: those whose size, mtime, ctime, inode and mode match the
-// previous recovery point's entry (the ctime catches a rewrite that put the old mtime back). Their chunks are taken
-// from that entry.
+// previous recovery point's entry (the ctime catches a rewrite that put the old mtime back). Their chunks and extents
+// are taken from that entry. The previous point's files are kept in a table on disk (index::Table, a temporary file),
+// keyed by path, so a point of millions of files is not held in memory.
 #ifndef VMBACKUP_OFFLINE_SEED_VAULT_UNCHANGED_FILES_H_
 #define VMBACKUP_OFFLINE_SEED_VAULT_UNCHANGED_FILES_H_
 
-#include <string>
-#include <unordered_map>
+#include <memory>
+#include <vector>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/index/table.h"
 #include "offline_seed/agent/staging.pb.h"
-#include "offline_seed/vault/vault.pb.h"
 
 namespace vmb::vault {
 
 class UnchangedFiles {
  public:
-  // Keeps the file entries of `previous` that carry an inode and a ctime (older points may lack them: those files
-  // are read again).
-  explicit UnchangedFiles(proto::RecoveryPoint previous);
+  static absl::StatusOr<std::unique_ptr<UnchangedFiles>> Open();
 
-  // The previous entry for `file` when it has not changed, else null. Thread-safe (read only).
-  const offline::proto::Entry* Find(const offline::proto::Entry& file) const;
+  // Adds entries of the previous point: the files that carry an inode and a ctime (older points may lack them:
+  // those files are read again); the rest are passed over.
+  absl::Status Add(const std::vector<offline::proto::Entry>& previous);
+  // When `file` has not changed since the previous point: fills its chunks and extents from there and returns true.
+  // Thread-safe. A lookup that fails counts as changed (the file is read).
+  bool Fill(offline::proto::Entry* file);
 
  private:
-  std::unordered_map<std::string, offline::proto::Entry> previous_;  // by path
+  explicit UnchangedFiles(std::unique_ptr<index::Table> table) : table_(std::move(table)) {}
+  std::unique_ptr<index::Table> table_;
 };
 
 }  // namespace vmb::vault

@@ -3,10 +3,13 @@
 
 #include <functional>
 
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 
 namespace vmb::vault {
 namespace {
+
+using ::vmb::testing::IsOk;
 
 offline::proto::Entry File(const std::string& path) {
   offline::proto::Entry e;
@@ -23,12 +26,19 @@ offline::proto::Entry File(const std::string& path) {
 }
 
 TEST(UnchangedFiles, TheSameFileIsTrustedAnyChangeIsNot) {
-  proto::RecoveryPoint previous;
-  *previous.add_entries() = File("0/a");
-  UnchangedFiles unchanged(previous);
-  const offline::proto::Entry* same = unchanged.Find(File("0/a"));
-  ASSERT_NE(same, nullptr);
-  EXPECT_EQ(same->chunks(0), "abc");  // its chunks come from the previous point
+  auto unchanged = UnchangedFiles::Open();
+  ASSERT_THAT(unchanged.status(), IsOk());
+  offline::proto::Entry previous = File("0/a");
+  previous.add_extents()->set_length(100);
+  ASSERT_THAT((*unchanged)->Add({previous}), IsOk());
+  offline::proto::Entry same = File("0/a");
+  same.clear_chunks();
+  ASSERT_TRUE((*unchanged)->Fill(&same));
+  ASSERT_EQ(same.chunks_size(), 1);
+  EXPECT_EQ(same.chunks(0), "abc");  // its chunks and extents come from the previous point
+  ASSERT_EQ(same.extents_size(), 1);
+  EXPECT_EQ(same.extents(0).length(), 100u);
+  EXPECT_EQ(same.path(), "0/a");
 
   const std::vector<std::pair<const char*, std::function<void(offline::proto::Entry&)>>> changes = {
       {"size", [](offline::proto::Entry& e) { e.set_size(101); }},
@@ -42,25 +52,25 @@ TEST(UnchangedFiles, TheSameFileIsTrustedAnyChangeIsNot) {
   for (const auto& [what, change] : changes) {
     offline::proto::Entry e = File("0/a");
     change(e);
-    EXPECT_EQ(unchanged.Find(e), nullptr) << what;
+    e.clear_chunks();
+    EXPECT_FALSE((*unchanged)->Fill(&e)) << what;
+    EXPECT_EQ(e.chunks_size(), 0) << what;
   }
 }
 
 TEST(UnchangedFiles, EntriesWithoutInodeOrCtimeAreReadAgain) {
-  proto::RecoveryPoint previous;
   offline::proto::Entry no_inode = File("0/a");
   no_inode.set_inode(0);
   offline::proto::Entry no_ctime = File("0/b");
   no_ctime.set_ctimens(0);
   offline::proto::Entry dir = File("0/c");
   dir.set_type("dir");
-  *previous.add_entries() = no_inode;
-  *previous.add_entries() = no_ctime;
-  *previous.add_entries() = dir;
-  UnchangedFiles unchanged(previous);
-  EXPECT_EQ(unchanged.Find(no_inode), nullptr);
-  EXPECT_EQ(unchanged.Find(no_ctime), nullptr);
-  EXPECT_EQ(unchanged.Find(dir), nullptr);
+  auto unchanged = UnchangedFiles::Open();
+  ASSERT_THAT(unchanged.status(), IsOk());
+  ASSERT_THAT((*unchanged)->Add({no_inode, no_ctime, dir}), IsOk());
+  EXPECT_FALSE((*unchanged)->Fill(&no_inode));
+  EXPECT_FALSE((*unchanged)->Fill(&no_ctime));
+  EXPECT_FALSE((*unchanged)->Fill(&dir));
 }
 
 }  // namespace

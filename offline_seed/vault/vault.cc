@@ -1,11 +1,14 @@
 #include "offline_seed/vault/vault.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 
 #include "absl/strings/str_cat.h"
 #include "common/concurrent/bounded_pool.h"
 #include "common/status/status_macros.h"
+#include "offline_seed/agent/catalogue_file.h"
+#include "offline_seed/agent/walk_chunker.h"
 #include "offline_seed/vault/pack_writer.h"
 #include "offline_seed/vault/range_restore.h"
 #include "offline_seed/vault/restore_plan.h"
@@ -32,17 +35,53 @@ absl::StatusOr<std::unique_ptr<WriterLease>> Vault::Lock() {
   return WriterLease::Acquire(o_.client, o_.container.WithBlob(o_.item + "/writer.lock"), o_.item, *o_.clock);
 }
 
-absl::Status Vault::Finish(WriterLease& lease, proto::RecoveryPoint point, const proto::PackIndex& index,
-                           BackupOutcome* out) {
+absl::Status Vault::Finish(WriterLease& lease, proto::RecoveryPoint point, PointStreams streams, BackupOutcome* out) {
   point.set_createdat(FormatUtc(o_.clock->Now()));
   RETURN_IF_ERROR(lease.Check());
-  RETURN_IF_ERROR(points_.Commit(point, index));
-  point.clear_entries();
-  out->point = std::move(point);
-  return absl::OkStatus();
+  return points_.Commit(std::move(point), std::move(streams), &out->point);
 }
 
-absl::StatusOr<BackupOutcome> Vault::Seed(const std::vector<blob::BlobUri>& images, offline::proto::Catalogue cat) {
+namespace {
+
+// Recovery point 1's figures from the catalogue (kind Seeded, its roots; no creation time), and the bytes its copy
+// moves (every chunk's frame).
+struct SeedMeasure {
+  proto::RecoveryPoint point;
+  uint64_t bytes = 0;
+};
+
+absl::StatusOr<SeedMeasure> MeasureSeed(const std::string& catalogue, size_t images) {
+  SeedMeasure m;
+  m.point.set_number(1);
+  m.point.set_kind("Seeded");
+  int64_t past = -1;  // the first image named that was not given
+  RETURN_IF_ERROR(offline::ForEachCatalogueRecord(catalogue, [&](offline::proto::Catalogue& r) -> absl::Status {
+    for (const std::string& root : r.roots()) m.point.add_roots(root);
+    for (const offline::proto::Entry& e : r.entries()) {
+      if (e.type() != "file") continue;
+      m.point.set_files(m.point.files() + 1);
+      m.point.set_sourcebytes(m.point.sourcebytes() + e.size());
+      m.point.set_chunks(m.point.chunks() + static_cast<uint64_t>(e.chunks_size()));
+    }
+    for (const offline::proto::Chunk& c : r.chunks()) {
+      m.point.set_newchunks(m.point.newchunks() + 1);
+      m.point.set_newbytes(m.point.newbytes() + c.length());
+      m.bytes += c.compressedlength();
+      if (c.image() >= images && past < 0) past = c.image();
+    }
+    if (r.images() > images && past < 0) past = r.images() - 1;
+    return absl::OkStatus();
+  }));
+  if (past >= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the catalogue names image ", past, " but only ", images, " imported image(s) were given"));
+  }
+  return m;
+}
+
+}  // namespace
+
+absl::StatusOr<BackupOutcome> Vault::Seed(const std::vector<blob::BlobUri>& images, const std::string& catalogue) {
   RETURN_IF_ERROR(o_.client->CreateContainer(o_.container));
   ASSIGN_OR_RETURN(std::unique_ptr<WriterLease> lease, Lock());
   ASSIGN_OR_RETURN(std::vector<proto::RecoveryPoint> existing, List());
@@ -50,28 +89,41 @@ absl::StatusOr<BackupOutcome> Vault::Seed(const std::vector<blob::BlobUri>& imag
     return absl::FailedPreconditionError(absl::StrCat(o_.item, " already has ", existing.size(),
                                                       " recovery point(s); the offline seed is copied only once"));
   }
-  proto::PackIndex index;
-  ASSIGN_OR_RETURN(std::vector<SeedPack> packs, PlanSeedPacks(cat, images.size(), o_.item, o_.block_bytes, &index));
-  const uint64_t total = SeedBytes(cat);
+  ASSIGN_OR_RETURN(SeedMeasure measured, MeasureSeed(catalogue, images.size()));
   std::atomic<uint64_t> done{0};
-  SeedDone on_done = [&](uint64_t bytes, bool sent) {
+  SeedCopyOptions so;
+  so.client = o_.client;
+  so.images = images;
+  so.container = o_.container;
+  so.item = o_.item;
+  so.block_bytes = o_.block_bytes;
+  so.parallelism = o_.parallelism;
+  so.done = [&](uint64_t bytes, bool sent) {
     uint64_t now = done += bytes;
-    if (sent) Progress("vault copy", now, total);
+    if (sent) Progress("vault copy", now, measured.bytes);
   };
+  so.before_commit = [&lease] { return lease->Check(); };
+  ASSIGN_OR_RETURN(PointStreams streams, PointStreams::Create());
+  SeedCopier copier(std::move(so));
+  RETURN_IF_ERROR(offline::ForEachCatalogueRecord(catalogue, [&](offline::proto::Catalogue& r) -> absl::Status {
+    for (const offline::proto::Chunk& c : r.chunks()) {
+      ASSIGN_OR_RETURN(offline::proto::Chunk located, copier.Add(c));
+      RETURN_IF_ERROR(streams.chunks->records().AddChunk(std::move(located)));
+    }
+    for (offline::proto::Entry& e : *r.mutable_entries()) {
+      RETURN_IF_ERROR(streams.tree->records().AddEntry(std::move(e)));
+    }
+    return absl::OkStatus();
+  }));
+  RETURN_IF_ERROR(copier.Finish());
   BackupOutcome out;
-  SeedCopyCounts counts;
-  for (size_t i = 0; i < images.size(); ++i) {
-    RETURN_IF_ERROR(lease->Check());  // each pack is committed whole: only while this run still holds the item
-    RETURN_IF_ERROR(CopySeedPack(*o_.client, images[i], o_.container.WithBlob(packs[i].name), packs[i], o_.parallelism,
-                                 on_done, &counts));
-  }
-  out.blocks_uploaded = counts.blocks_uploaded;
-  out.blocks_reused = counts.blocks_reused;
-  RETURN_IF_ERROR(Finish(*lease, SeededPoint(&cat), index, &out));
+  out.blocks_uploaded = copier.counts().blocks_uploaded;
+  out.blocks_reused = copier.counts().blocks_reused;
+  RETURN_IF_ERROR(Finish(*lease, std::move(measured.point), std::move(streams), &out));
   return out;
 }
 
-absl::StatusOr<int> Vault::BeginIncremental(std::unique_ptr<WriterLease>* lease) {
+absl::StatusOr<proto::RecoveryPoint> Vault::BeginIncremental(std::unique_ptr<WriterLease>* lease) {
   ASSIGN_OR_RETURN(std::vector<proto::RecoveryPoint> existing, List());
   if (!existing.empty()) {
     // The lease, then the points again: the recovery point number and the pack's name are this writer's until it
@@ -85,13 +137,36 @@ absl::StatusOr<int> Vault::BeginIncremental(std::unique_ptr<WriterLease>* lease)
                      " has no recovery point yet: the initial backup is still on its way (offline seeding). Check "
                      "`seedagent status`; the first backup after the import completes copies it into the vault"));
   }
-  return existing.back().number() + 1;
+  return existing.back();
 }
 
-absl::StatusOr<proto::PackIndex> Vault::UploadNewChunks(WriterLease& lease, offline::SourceTree& tree,
-                                                        const offline::ChunkOptions& chunk_options, bool full_scan,
-                                                        int number, offline::ChunkStats* stats, BackupOutcome* out) {
-  ASSIGN_OR_RETURN(ChunkIndex known, points_.LoadChunks(number - 1));
+absl::StatusOr<std::unique_ptr<UnchangedFiles>> Vault::LoadUnchanged(const proto::RecoveryPoint& previous) {
+  ASSIGN_OR_RETURN(std::unique_ptr<UnchangedFiles> unchanged, UnchangedFiles::Open());
+  // List gives the summary; a point written before the streams holds its tree in its JSON.
+  proto::RecoveryPoint whole = previous;
+  if (previous.tree().empty()) {
+    ASSIGN_OR_RETURN(whole, Get(previous.number()));
+  }
+  std::vector<offline::proto::Entry> batch;
+  auto flush = [&]() {
+    absl::Status added = unchanged->Add(batch);
+    batch.clear();
+    return added;
+  };
+  RETURN_IF_ERROR(points_.ForEachEntry(whole, [&](offline::proto::Entry e) {
+    batch.push_back(std::move(e));
+    return batch.size() < 4096 ? absl::OkStatus() : flush();
+  }));
+  RETURN_IF_ERROR(flush());
+  return unchanged;
+}
+
+absl::Status Vault::UploadNewChunks(WriterLease& lease, const std::vector<std::string>& sources,
+                                    const offline::ChunkOptions& chunk_options, bool full_scan,
+                                    const proto::RecoveryPoint& previous, PointStreams& streams,
+                                    proto::RecoveryPoint* point, BackupOutcome* out) {
+  const int number = point->number();
+  ASSIGN_OR_RETURN(std::unique_ptr<index::DigestSet> known, points_.KnownChunks(number - 1));
   PackWriterOptions po;
   po.client = o_.client;
   po.pack_name = points_.Name("packs", number);
@@ -103,78 +178,74 @@ absl::StatusOr<proto::PackIndex> Vault::UploadNewChunks(WriterLease& lease, offl
   PackWriter writer(std::move(po));
 
   offline::ChunkOptions co = chunk_options;
-  co.known = [&known](const std::string& hash) { return known.count(hash) > 0; };
   // Files unchanged since the previous point keep their chunks unread.
   std::unique_ptr<UnchangedFiles> unchanged;
   if (!full_scan) {
-    ASSIGN_OR_RETURN(proto::RecoveryPoint last, Get(number - 1));
-    unchanged = std::make_unique<UnchangedFiles>(std::move(last));
-    co.unchanged = [&unchanged](const offline::proto::Entry& e) { return unchanged->Find(e); };
+    ASSIGN_OR_RETURN(unchanged, LoadUnchanged(previous));
+    co.unchanged = [&unchanged](offline::proto::Entry* e) { return unchanged->Fill(e); };
   }
-  absl::StatusOr<offline::ChunkStats> chunked =
-      offline::ChunkTree(tree, co, [&writer](const std::string& hash, uint32_t length, const std::string& frame) {
+  uint64_t files = 0;
+  absl::StatusOr<offline::WalkedTree> walked = offline::WalkAndChunk(
+      sources, "", co, previous.sourcebytes(), *known,
+      [&writer](const std::string& hash, uint32_t length, const std::string& frame) {
         return writer.Add(hash, length, frame);
+      },
+      [&](offline::proto::Entry e) {
+        if (e.type() == "file") ++files;
+        return streams.tree->records().AddEntry(std::move(e));
       });
-  RETURN_IF_ERROR(writer.Close(/*flush_last=*/chunked.ok()));
-  RETURN_IF_ERROR(chunked.status());
-  *stats = *chunked;
+  RETURN_IF_ERROR(writer.Close(/*flush_last=*/walked.ok()));
+  RETURN_IF_ERROR(walked.status());
   out->blocks_uploaded = writer.blocks_uploaded();
   out->blocks_reused = writer.blocks_reused();
+  out->files_unchanged = walked->stats.files_unchanged;
+  for (const std::string& r : walked->roots) point->add_roots(r);
+  point->set_files(files);
+  point->set_sourcebytes(walked->bytes);
+  for (const offline::proto::Problem& p : walked->problems) *point->add_problems() = p;
+  point->set_chunks(walked->stats.chunks);
+  point->set_newchunks(walked->stats.new_chunks);
+  point->set_newbytes(walked->stats.new_bytes);
   // Committing the block list replaces the pack blob whole: a run that stalled past its lease while another took the
   // item over must not replace the pack that run committed under the same name.
   RETURN_IF_ERROR(lease.Check());
-  return writer.Commit();
-}
-
-namespace {
-
-// Incremental point `number` of `tree` (no creation time, no upload figure yet).
-// The point of `tree` once chunked; its entries are moved into the point, not copied.
-proto::RecoveryPoint IncrementalPoint(int number, offline::SourceTree& tree, const offline::ChunkStats& stats) {
-  proto::RecoveryPoint rp;
-  rp.set_number(number);
-  rp.set_kind("Incremental");
-  for (const std::string& r : tree.roots) rp.add_roots(r);
-  rp.mutable_entries()->Reserve(static_cast<int>(tree.entries.size()));
-  for (auto& e : tree.entries) {
-    if (e.type() == "file") rp.set_files(rp.files() + 1);
-    *rp.add_entries() = std::move(e);
+  ASSIGN_OR_RETURN(proto::PackIndex index, writer.Commit());
+  for (offline::proto::Chunk& c : *index.mutable_chunks()) {
+    RETURN_IF_ERROR(streams.chunks->records().AddChunk(std::move(c)));
   }
-  std::vector<offline::proto::Entry>().swap(tree.entries);
-  rp.set_sourcebytes(tree.bytes);
-  for (const offline::proto::Problem& p : tree.problems) *rp.add_problems() = p;
-  rp.set_chunks(stats.chunks);
-  rp.set_newchunks(stats.new_chunks);
-  rp.set_newbytes(stats.new_bytes);
-  return rp;
+  return absl::OkStatus();
 }
 
-}  // namespace
-
-absl::StatusOr<BackupOutcome> Vault::Backup(offline::SourceTree& tree, const offline::ChunkOptions& chunk_options,
-                                            bool full_scan) {
+absl::StatusOr<BackupOutcome> Vault::Backup(const std::vector<std::string>& sources,
+                                            const offline::ChunkOptions& chunk_options, bool full_scan) {
   std::unique_ptr<WriterLease> lease;
-  ASSIGN_OR_RETURN(int number, BeginIncremental(&lease));
+  ASSIGN_OR_RETURN(proto::RecoveryPoint previous, BeginIncremental(&lease));
   BackupOutcome out;
-  offline::ChunkStats stats;
+  proto::RecoveryPoint rp;
+  rp.set_number(previous.number() + 1);
+  rp.set_kind("Incremental");
   const uint64_t before = bytes_uploaded_.load();
-  ASSIGN_OR_RETURN(proto::PackIndex index,
-                   UploadNewChunks(*lease, tree, chunk_options, full_scan, number, &stats, &out));
-  proto::RecoveryPoint rp = IncrementalPoint(number, tree, stats);
+  ASSIGN_OR_RETURN(PointStreams streams, PointStreams::Create());
+  RETURN_IF_ERROR(UploadNewChunks(*lease, sources, chunk_options, full_scan, previous, streams, &rp, &out));
   rp.set_bytesuploaded(bytes_uploaded_.load() - before);
-  out.files_unchanged = stats.files_unchanged;
-  RETURN_IF_ERROR(Finish(*lease, std::move(rp), index, &out));
+  RETURN_IF_ERROR(Finish(*lease, std::move(rp), std::move(streams), &out));
   return out;
 }
 
 absl::Status Vault::Restore(int number, const std::string& target, int threads, offline::RestoreReport* report) {
   RETURN_IF_ERROR(offline::CheckRestoreTarget(target));  // before anything is fetched
   ASSIGN_OR_RETURN(proto::RecoveryPoint rp, Get(number));
-  ASSIGN_OR_RETURN(const ChunkIndex index, points_.LoadChunks(number));
+  ASSIGN_OR_RETURN(std::unique_ptr<ChunkLocations> index, points_.LoadChunks(number));
   std::atomic<uint64_t> done{0};
-  const std::vector<offline::proto::Entry> entries = offline::TakeEntries(rp.mutable_entries());
+  std::vector<offline::proto::Entry> entries;
+  RETURN_IF_ERROR(points_.ForEachEntry(rp, [&entries](offline::proto::Entry e) {
+    entries.push_back(std::move(e));
+    return absl::OkStatus();
+  }));
+  rp.clear_entries();
+  ChunkLookup find = [&index](const std::string& h) { return index->Find(h); };
   auto fill = [&](const std::vector<const offline::proto::Entry*>& files) -> absl::Status {
-    ASSIGN_OR_RETURN(const RestorePlan plan, PlanRestore(files, index, target));
+    ASSIGN_OR_RETURN(const RestorePlan plan, PlanRestore(files, find, target));
     RangeTarget out{&files, &target, [&](uint64_t bytes) { Progress("restore", done += bytes, rp.sourcebytes()); }};
     concurrent::BoundedPool pool(threads);
     for (const PackRange& r : plan.ranges) {

@@ -3,14 +3,18 @@
 // initiate) keeps under "<item>/":
 //   packs/seed-NNNN      block blobs: the seeded images copied from the import's storage account (verbatim frames)
 //   packs/rp-NNNN        block blobs: the chunks recovery point NNNN added (zstd frames, back to back)
-//   index/rp-NNNN.json   where each chunk the recovery point added lives (pack, offset, lengths, SHA-256)
-//   recovery-points/rp-NNNN.json   the tree (catalogue entries) and figures; written last (only if absent: a point
-//                  is never replaced), it commits the point
+//   trees/rp-NNNN.jsonl.zst   the point's tree: its catalogue entries, a stream (point_streams.h)
+//   index/rp-NNNN.jsonl.zst   where each chunk the recovery point added lives (pack, offset, lengths, SHA-256)
+//   recovery-points/rp-NNNN.json   the point's figures and the names of its tree and index; written last (only if
+//                  absent: a point is never replaced), it commits the point
 //   writer.lock    leased (60 s, renewed) by the one backup that may write the item; its metadata names the holder
 //
 // Every copy and upload is resumable: packs are staged as blocks whose ids name their content (the seed: the image
 // range; incremental: SHA-256 of the chunk hashes), so a run that was interrupted sends only the blocks the service
 // does not hold uncommitted already. Every chunk is checked (zstd + SHA-256) before it is put into the vault.
+//
+// Memory does not grow with the item: trees are written and read as streams, and the chunks already stored, where
+// they live and the previous point's files are looked up in tables on disk (temporary files, index::Table).
 //
 // Vault ties together one part per job: recovery_points.h (the index of committed points and their chunks),
 // writer_lease.h (one writer per item), seed_copy.h (point 1 from the import), pack_writer.h and unchanged_files.h
@@ -55,6 +59,7 @@ struct BackupOutcome {
 };
 
 class WriterLease;
+class UnchangedFiles;
 
 class Vault {
  public:
@@ -69,18 +74,19 @@ class Vault {
   // kFailedPrecondition ("another backup of <item> is running since ..."), before writing anything.
   //
   // Recovery point 1 from an offline import: copies the imported page blobs `images` (image i at index i) into the
-  // vault, checking every chunk of `catalogue` on the way, and commits the catalogue's tree. kFailedPrecondition if
-  // the item already has recovery points; kDataLoss naming the image, offset and chunk when an imported range is
-  // damaged or missing (repair the import, then run again: the blocks already copied are kept). The catalogue is
-  // taken whole: its entries become the point's tree without a copy.
-  absl::StatusOr<BackupOutcome> Seed(const std::vector<blob::BlobUri>& images, offline::proto::Catalogue catalogue);
+  // vault, checking every chunk of the staging location's catalogue file `catalogue` on the way, and commits the
+  // catalogue's tree. The catalogue is read as a stream, twice (to measure, then to copy). kFailedPrecondition if
+  // the item already has recovery points; kInvalidArgument when the catalogue names an image not given; kDataLoss
+  // naming the image, offset and chunk when an imported range is damaged or missing (repair the import, then run
+  // again: the blocks already copied are kept).
+  absl::StatusOr<BackupOutcome> Seed(const std::vector<blob::BlobUri>& images, const std::string& catalogue);
 
-  // The next recovery point, incremental: re-chunks `tree` (files whose size, mtime, ctime and inode match the
-  // previous point are not read again, unless `full_scan`), uploads only the chunks the vault lacks (in blocks,
-  // `parallelism` at a time), and commits. kFailedPrecondition when the item has no recovery point yet. The tree's
-  // entries end up in the point (moved, not copied): `tree` has none left afterwards.
-  absl::StatusOr<BackupOutcome> Backup(offline::SourceTree& tree, const offline::ChunkOptions& chunk_options,
-                                       bool full_scan = false);
+  // The next recovery point, incremental: walks and chunks `sources` a batch at a time (offline::WalkAndChunk; files
+  // whose size, mtime, ctime, inode and mode match the previous point are not read again, unless `full_scan`),
+  // uploads only the chunks the vault lacks (in blocks, `parallelism` at a time), and commits.
+  // kFailedPrecondition when the item has no recovery point yet.
+  absl::StatusOr<BackupOutcome> Backup(const std::vector<std::string>& sources,
+                                       const offline::ChunkOptions& chunk_options, bool full_scan = false);
 
   // Restores recovery point `number` into `target` (which must be empty or absent), byte for byte, checking every
   // chunk. Roots come back as target/0, target/1, ...
@@ -93,16 +99,19 @@ class Vault {
 
  private:
   absl::StatusOr<std::unique_ptr<WriterLease>> Lock();  // one writer per item (kFailedPrecondition naming the other)
-  // The number the next incremental point gets, under `*lease` (taken here). kFailedPrecondition when there is no
-  // point yet.
-  absl::StatusOr<int> BeginIncremental(std::unique_ptr<WriterLease>* lease);
-  // Chunks `tree` into the pack of point `number`, sending only chunks the vault lacks; the pack's index.
-  absl::StatusOr<proto::PackIndex> UploadNewChunks(WriterLease& lease, offline::SourceTree& tree,
-                                                   const offline::ChunkOptions& chunk_options, bool full_scan,
-                                                   int number, offline::ChunkStats* stats, BackupOutcome* out);
-  // Stamps `point`, checks the lease is still held and commits; the outcome's point is `point` without entries.
-  absl::Status Finish(WriterLease& lease, proto::RecoveryPoint point, const proto::PackIndex& index,
-                      BackupOutcome* out);
+  // The last point, under `*lease` (taken here): the next incremental point follows it. kFailedPrecondition when
+  // there is no point yet.
+  absl::StatusOr<proto::RecoveryPoint> BeginIncremental(std::unique_ptr<WriterLease>* lease);
+  // Walks and chunks `sources` into the pack of point `number` (after `previous`), sending only chunks the vault
+  // lacks; the tree and the pack's index go to `streams`, the figures to `*point`.
+  absl::Status UploadNewChunks(WriterLease& lease, const std::vector<std::string>& sources,
+                               const offline::ChunkOptions& chunk_options, bool full_scan,
+                               const proto::RecoveryPoint& previous, PointStreams& streams, proto::RecoveryPoint* point,
+                               BackupOutcome* out);
+  // The previous point's files that a backup need not read again.
+  absl::StatusOr<std::unique_ptr<UnchangedFiles>> LoadUnchanged(const proto::RecoveryPoint& previous);
+  // Stamps `point`, checks the lease is still held and commits it with `streams`.
+  absl::Status Finish(WriterLease& lease, proto::RecoveryPoint point, PointStreams streams, BackupOutcome* out);
   void Progress(const std::string& phase, uint64_t done, uint64_t total);
 
   VaultOptions o_;

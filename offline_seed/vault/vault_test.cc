@@ -98,7 +98,7 @@ class VaultTest : public ::testing::Test {
     return std::make_unique<blob::BlobClient>(faulty_.get(), cred_, bo);
   }
 
-  offline::SourceTree Walk() { return *offline::WalkSources({src_}); }
+  std::string Catalogue() const { return offline::CataloguePath(staging_); }
 
   std::string dir_, src_, staging_;
   std::unique_ptr<vmb::testing::Azurite> azurite_;
@@ -113,16 +113,16 @@ class VaultTest : public ::testing::Test {
 
 TEST_F(VaultTest, SeedIncrementalAndRestoreByteForByte) {
   Vault vault(Options(client_.get()));
-  EXPECT_THAT(vault.Backup(*std::make_unique<offline::SourceTree>(Walk()), {}),
+  EXPECT_THAT(vault.Backup({src_}, {}),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("no recovery point yet")));
-  absl::StatusOr<BackupOutcome> seeded = vault.Seed(images_, catalogue_);
+  absl::StatusOr<BackupOutcome> seeded = vault.Seed(images_, Catalogue());
   ASSERT_TRUE(seeded.ok()) << seeded.status();
   EXPECT_EQ(seeded->point.number(), 1);
   EXPECT_EQ(seeded->point.kind(), "Seeded");
   EXPECT_EQ(seeded->point.files(), 102u);
   EXPECT_EQ(seeded->point.createdat(), "2023-11-14T22:13:20Z");  // the vault's clock stamps the point
   EXPECT_EQ(vault.bytes_uploaded(), 0u);                         // the seed comes from the import, not over the network
-  EXPECT_THAT(vault.Seed(images_, catalogue_),
+  EXPECT_THAT(vault.Seed(images_, Catalogue()),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("seedjob1 already has 1 recovery point(s); the offline seed is copied only once")));
 
@@ -132,8 +132,7 @@ TEST_F(VaultTest, SeedIncrementalAndRestoreByteForByte) {
   // Change 1% of the data: one file of the hundred rewritten.
   std::string old_f7 = *file::ReadFile(src_ + "/data/f007.bin");
   ASSERT_THAT(file::WriteFileAtomic(src_ + "/data/f007.bin", crypto::SecureRandom().Bytes(160u << 10), 0640), IsOk());
-  offline::SourceTree tree = Walk();
-  absl::StatusOr<BackupOutcome> incremental = vault.Backup(tree, {});
+  absl::StatusOr<BackupOutcome> incremental = vault.Backup({src_}, {});
   ASSERT_TRUE(incremental.ok()) << incremental.status();
   EXPECT_EQ(incremental->point.number(), 2);
   EXPECT_EQ(incremental->point.kind(), "Incremental");
@@ -163,15 +162,13 @@ TEST_F(VaultTest, SeedIncrementalAndRestoreByteForByte) {
   }
   timespec times[2] = {before.st_mtim, before.st_mtim};
   ASSERT_EQ(::utimensat(AT_FDCWD, f10.c_str(), times, 0), 0);
-  offline::SourceTree tree3 = Walk();
-  absl::StatusOr<BackupOutcome> third = vault.Backup(tree3, {});
+  absl::StatusOr<BackupOutcome> third = vault.Backup({src_}, {});
   ASSERT_TRUE(third.ok()) << third.status();
   EXPECT_EQ(third->files_unchanged, 101u);
   ASSERT_THAT(vault.Restore(3, dir_ + "/rp3"), IsOk());
   EXPECT_TRUE(*file::ReadFile(dir_ + "/rp3/0/data/f010.bin") == fresh);
   // A full scan reads everything and finds nothing new.
-  offline::SourceTree tree4 = Walk();
-  absl::StatusOr<BackupOutcome> fourth = vault.Backup(tree4, {}, /*full_scan=*/true);
+  absl::StatusOr<BackupOutcome> fourth = vault.Backup({src_}, {}, /*full_scan=*/true);
   ASSERT_TRUE(fourth.ok()) << fourth.status();
   EXPECT_EQ(fourth->files_unchanged, 0u);
   EXPECT_EQ(fourth->point.newchunks(), 0u);
@@ -198,7 +195,7 @@ TEST_F(VaultTest, SeedIncrementalAndRestoreByteForByte) {
 // either commits a recovery point of its own number or fails at once naming the other run; the points are 1..N
 // without a gap or a replaced one, and the last restores to the source.
 TEST_F(VaultTest, RacingBackupsNeverShareARecoveryPoint) {
-  ASSERT_TRUE(Vault(Options(client_.get())).Seed(images_, catalogue_).ok());
+  ASSERT_TRUE(Vault(Options(client_.get())).Seed(images_, Catalogue()).ok());
   int committed = 1, refused = 0;
   for (int round = 0; round < 20; ++round) {
     ASSERT_THAT(file::WriteFileAtomic(absl::StrFormat("%s/data/f%03d.bin", src_, round),
@@ -210,8 +207,7 @@ TEST_F(VaultTest, RacingBackupsNeverShareARecoveryPoint) {
       runs.emplace_back([&, k] {
         auto transport = http::NewCurlTransport();
         blob::BlobClient client(transport.get(), cred_);
-        offline::SourceTree tree = Walk();
-        outcomes[k] = Vault(Options(&client)).Backup(tree, {});
+        outcomes[k] = Vault(Options(&client)).Backup({src_}, {});
       });
     }
     for (auto& t : runs) t.join();
@@ -243,7 +239,7 @@ TEST_F(VaultTest, RacingBackupsNeverShareARecoveryPoint) {
 // simulated as it sends its pack's first block: the lease is broken and a competing backup of changed data commits
 // point 2 (its pack of the same name, its index) before the stalled writer goes on.
 TEST_F(VaultTest, AWriterThatLostItsLeaseNeverOverwritesACommittedPoint) {
-  ASSERT_TRUE(Vault(Options(client_.get())).Seed(images_, catalogue_).ok());
+  ASSERT_TRUE(Vault(Options(client_.get())).Seed(images_, Catalogue()).ok());
   for (int i = 0; i < 10; ++i) {
     ASSERT_THAT(file::WriteFileAtomic(absl::StrFormat("%s/data/f%03d.bin", src_, i),
                                       crypto::SecureRandom().Bytes(160u << 10), 0640),
@@ -262,14 +258,12 @@ TEST_F(VaultTest, AWriterThatLostItsLeaseNeverOverwritesACommittedPoint) {
                                           crypto::SecureRandom().Bytes(150u << 10), 0640),
                     IsOk());
       }
-      offline::SourceTree tree = Walk();
-      competitor = Vault(Options(client_.get())).Backup(tree, {}).status();
+      competitor = Vault(Options(client_.get())).Backup({src_}, {}).status();
     }
     return transport_->Send(r);
   });
   blob::BlobClient stalled_client(&stalling, cred_);
-  offline::SourceTree tree = Walk();
-  absl::StatusOr<BackupOutcome> stalled = Vault(Options(&stalled_client)).Backup(tree, {});
+  absl::StatusOr<BackupOutcome> stalled = Vault(Options(&stalled_client)).Backup({src_}, {});
   ASSERT_TRUE(competed) << "the pack was never written";
   ASSERT_THAT(competitor, IsOk());
   EXPECT_THAT(stalled.status(), StatusIs(absl::StatusCode::kAborted));
@@ -283,11 +277,11 @@ TEST_F(VaultTest, InterruptedVaultCopyResumesWithoutCopyingAgain) {
   std::unique_ptr<blob::BlobClient> flaky = FailingClient(30);  // part of the way into the second image
   Vault broken(Options(flaky.get()));
   // The injected fault, and nothing else, stops it.
-  EXPECT_THAT(broken.Seed(images_, catalogue_), StatusIs(absl::StatusCode::kUnavailable, HasSubstr("injected")));
+  EXPECT_THAT(broken.Seed(images_, Catalogue()), StatusIs(absl::StatusCode::kUnavailable, HasSubstr("injected")));
   EXPECT_TRUE(Vault(Options(client_.get())).List()->empty());  // nothing committed
 
   Vault vault(Options(client_.get()));
-  absl::StatusOr<BackupOutcome> seeded = vault.Seed(images_, catalogue_);
+  absl::StatusOr<BackupOutcome> seeded = vault.Seed(images_, Catalogue());
   ASSERT_TRUE(seeded.ok()) << seeded.status();
   EXPECT_GT(seeded->blocks_reused, 0u);  // blocks the interrupted run had put were not copied again
   ASSERT_THAT(vault.Restore(1, dir_ + "/out"), IsOk());
@@ -296,22 +290,20 @@ TEST_F(VaultTest, InterruptedVaultCopyResumesWithoutCopyingAgain) {
 
 TEST_F(VaultTest, InterruptedIncrementalResumesWithoutResending) {
   Vault vault(Options(client_.get()));
-  ASSERT_TRUE(vault.Seed(images_, catalogue_).ok());
+  ASSERT_TRUE(vault.Seed(images_, Catalogue()).ok());
   for (int i = 0; i < 20; ++i) {  // 20% of the files change: several blocks to send
     ASSERT_THAT(file::WriteFileAtomic(absl::StrFormat("%s/data/f%03d.bin", src_, i * 5),
                                       crypto::SecureRandom().Bytes(160u << 10), 0640),
                 IsOk());
   }
-  std::unique_ptr<blob::BlobClient> flaky = FailingClient(10);
+  std::unique_ptr<blob::BlobClient> flaky = FailingClient(14);
   Vault broken(Options(flaky.get()));
-  offline::SourceTree tree = Walk();
-  EXPECT_THAT(broken.Backup(tree, {}), StatusIs(absl::StatusCode::kUnavailable, HasSubstr("injected")));
+  EXPECT_THAT(broken.Backup({src_}, {}), StatusIs(absl::StatusCode::kUnavailable, HasSubstr("injected")));
   uint64_t sent_before_fault = broken.bytes_uploaded();
   EXPECT_GT(sent_before_fault, 0u);
   EXPECT_EQ(vault.List()->size(), 1u);  // the interrupted recovery point was not committed
 
-  offline::SourceTree again = Walk();
-  absl::StatusOr<BackupOutcome> resumed = vault.Backup(again, {});
+  absl::StatusOr<BackupOutcome> resumed = vault.Backup({src_}, {});
   ASSERT_TRUE(resumed.ok()) << resumed.status();
   EXPECT_GT(resumed->blocks_reused, 0u);
   uint64_t all_new = 20u * (160u << 10);
@@ -325,14 +317,13 @@ TEST_F(VaultTest, InterruptedIncrementalResumesWithoutResending) {
 // data), fetches a chunk used several times once, and still writes every file byte for byte.
 TEST_F(VaultTest, RestoreReadsLargeRangesAcrossFilesAndSharedChunksOnce) {
   Vault vault(Options(client_.get()));
-  ASSERT_TRUE(vault.Seed(images_, catalogue_).ok());
+  ASSERT_TRUE(vault.Seed(images_, Catalogue()).ok());
   // Duplicates: a copy of a seeded file, and a file that is one random block four times over.
   ASSERT_THAT(file::WriteFileAtomic(src_ + "/copy-of-f003.bin", *file::ReadFile(src_ + "/data/f003.bin"), 0600),
               IsOk());
   std::string block = crypto::SecureRandom().Bytes(300u << 10);
   ASSERT_THAT(file::WriteFileAtomic(src_ + "/repeated.bin", block + block + block + block, 0600), IsOk());
-  offline::SourceTree tree = Walk();
-  ASSERT_TRUE(vault.Backup(tree, {}).ok());
+  ASSERT_TRUE(vault.Backup({src_}, {}).ok());
 
   http::RecordingTransport counting([this](const http::HttpRequest& r) { return transport_->Send(r); });
   blob::BlobClient counted(&counting, cred_);
@@ -353,14 +344,14 @@ TEST_F(VaultTest, DamagedImportIsRefusedUntilRepaired) {
   ASSERT_THAT(client_->ClearPages(images_[1], 0, 4096), IsOk());
   Vault vault(Options(client_.get()));
   ASSERT_GT(images_.size(), 1u);
-  EXPECT_THAT(vault.Seed({images_[0]}, catalogue_),
+  EXPECT_THAT(vault.Seed({images_[0]}, Catalogue()),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("the catalogue names image 1 but only 1 imported image(s) were given")));
-  EXPECT_THAT(vault.Seed(images_, catalogue_),
+  EXPECT_THAT(vault.Seed(images_, Catalogue()),
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("seedjob1/image-0001.vhd at offset 0")));
   EXPECT_TRUE(vault.List()->empty());
   ASSERT_THAT(client_->PutPages(images_[1], 0, good), IsOk());  // what the repair step sends
-  absl::StatusOr<BackupOutcome> seeded = vault.Seed(images_, catalogue_);
+  absl::StatusOr<BackupOutcome> seeded = vault.Seed(images_, Catalogue());
   ASSERT_TRUE(seeded.ok()) << seeded.status();
   EXPECT_GT(seeded->blocks_reused, 0u);
 }
