@@ -71,27 +71,40 @@ absl::Status CatalogueWriter::Compress(absl::string_view data, bool end) {
   }
 }
 
-absl::Status CatalogueWriter::Add(const proto::Catalogue& record) {
+absl::Status CatalogueWriter::Write(const proto::Catalogue& record) {
   if (finished_ || fd_ < 0) return absl::FailedPreconditionError("the catalogue is closed");
   std::string line = json::ToJsonCompact(record);
   line += '\n';
   return Compress(line, false);
 }
 
+absl::Status CatalogueWriter::FlushPending() {
+  if (pending_.entries_size() == 0 && pending_.chunks_size() == 0) return absl::OkStatus();
+  absl::Status written = Write(pending_);
+  pending_.Clear();
+  return written;
+}
+
+absl::Status CatalogueWriter::Add(const proto::Catalogue& record) {
+  RETURN_IF_ERROR(FlushPending());  // records stay in the order they were added
+  return Write(record);
+}
+
 absl::Status CatalogueWriter::AddEntry(proto::Entry entry) {
-  proto::Catalogue record;
-  *record.add_entries() = std::move(entry);
-  return Add(record);
+  if (pending_.chunks_size() > 0) RETURN_IF_ERROR(FlushPending());
+  *pending_.add_entries() = std::move(entry);
+  return pending_.entries_size() < kRecordItems ? absl::OkStatus() : FlushPending();
 }
 
 absl::Status CatalogueWriter::AddChunk(proto::Chunk chunk) {
-  proto::Catalogue record;
-  *record.add_chunks() = std::move(chunk);
-  return Add(record);
+  if (pending_.entries_size() > 0) RETURN_IF_ERROR(FlushPending());
+  *pending_.add_chunks() = std::move(chunk);
+  return pending_.chunks_size() < kRecordItems ? absl::OkStatus() : FlushPending();
 }
 
 absl::Status CatalogueWriter::Finish() {
   if (finished_ || fd_ < 0) return absl::FailedPreconditionError("the catalogue is closed");
+  RETURN_IF_ERROR(FlushPending());
   RETURN_IF_ERROR(Compress("", true));
   const std::string tmp = path_ + ".tmp";
   int rc = ::fsync(fd_);

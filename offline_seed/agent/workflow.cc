@@ -162,7 +162,7 @@ int RunSeed(Staged& s, absl::Time start) {
   }
   std::vector<blob::BlobUri> images;
   if (absl::Status read = SeededImages(s, &images); !read.ok()) return Fail(c, read);
-  auto seeded = s.vault.Seed(images, CataloguePath(s.staging()));
+  auto seeded = s.vault.Seed(images, CataloguePath(s.staging()), s.job.stagedbytes());
   if (c.tty) std::fprintf(c.err, "\n");
   if (!seeded.ok()) return Fail(c, seeded.status());
   proto::ImportJobRecord updated = s.job;

@@ -43,45 +43,25 @@ absl::Status Vault::Finish(WriterLease& lease, proto::RecoveryPoint point, Point
 
 namespace {
 
-// Recovery point 1's figures from the catalogue (kind Seeded, its roots; no creation time), and the bytes its copy
-// moves (every chunk's frame).
-struct SeedMeasure {
-  proto::RecoveryPoint point;
-  uint64_t bytes = 0;
-};
-
-absl::StatusOr<SeedMeasure> MeasureSeed(const std::string& catalogue, size_t images) {
-  SeedMeasure m;
-  m.point.set_number(1);
-  m.point.set_kind("Seeded");
-  int64_t past = -1;  // the first image named that was not given
-  RETURN_IF_ERROR(offline::ForEachCatalogueRecord(catalogue, [&](offline::proto::Catalogue& r) -> absl::Status {
-    for (const std::string& root : r.roots()) m.point.add_roots(root);
-    for (const offline::proto::Entry& e : r.entries()) {
-      if (e.type() != "file") continue;
-      m.point.set_files(m.point.files() + 1);
-      m.point.set_sourcebytes(m.point.sourcebytes() + e.size());
-      m.point.set_chunks(m.point.chunks() + static_cast<uint64_t>(e.chunks_size()));
-    }
-    for (const offline::proto::Chunk& c : r.chunks()) {
-      m.point.set_newchunks(m.point.newchunks() + 1);
-      m.point.set_newbytes(m.point.newbytes() + c.length());
-      m.bytes += c.compressedlength();
-      if (c.image() >= images && past < 0) past = c.image();
-    }
-    if (r.images() > images && past < 0) past = r.images() - 1;
-    return absl::OkStatus();
-  }));
-  if (past >= 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("the catalogue names image ", past, " but only ", images, " imported image(s) were given"));
+// Adds a catalogue record's entries and chunks to recovery point 1's figures.
+void CountSeeded(const offline::proto::Catalogue& r, proto::RecoveryPoint* rp) {
+  for (const std::string& root : r.roots()) rp->add_roots(root);
+  for (const offline::proto::Entry& e : r.entries()) {
+    if (e.type() != "file") continue;
+    rp->set_files(rp->files() + 1);
+    rp->set_sourcebytes(rp->sourcebytes() + e.size());
+    rp->set_chunks(rp->chunks() + static_cast<uint64_t>(e.chunks_size()));
   }
-  return m;
+  for (const offline::proto::Chunk& c : r.chunks()) {
+    rp->set_newchunks(rp->newchunks() + 1);
+    rp->set_newbytes(rp->newbytes() + c.length());
+  }
 }
 
 }  // namespace
 
-absl::StatusOr<BackupOutcome> Vault::Seed(const std::vector<blob::BlobUri>& images, const std::string& catalogue) {
+absl::StatusOr<BackupOutcome> Vault::Seed(const std::vector<blob::BlobUri>& images, const std::string& catalogue,
+                                          uint64_t staged_bytes) {
   RETURN_IF_ERROR(o_.client->CreateContainer(o_.container));
   ASSIGN_OR_RETURN(std::unique_ptr<WriterLease> lease, Lock());
   ASSIGN_OR_RETURN(std::vector<proto::RecoveryPoint> existing, List());
@@ -89,7 +69,9 @@ absl::StatusOr<BackupOutcome> Vault::Seed(const std::vector<blob::BlobUri>& imag
     return absl::FailedPreconditionError(absl::StrCat(o_.item, " already has ", existing.size(),
                                                       " recovery point(s); the offline seed is copied only once"));
   }
-  ASSIGN_OR_RETURN(SeedMeasure measured, MeasureSeed(catalogue, images.size()));
+  proto::RecoveryPoint rp;
+  rp.set_number(1);
+  rp.set_kind("Seeded");
   std::atomic<uint64_t> done{0};
   SeedCopyOptions so;
   so.client = o_.client;
@@ -100,12 +82,13 @@ absl::StatusOr<BackupOutcome> Vault::Seed(const std::vector<blob::BlobUri>& imag
   so.parallelism = o_.parallelism;
   so.done = [&](uint64_t bytes, bool sent) {
     uint64_t now = done += bytes;
-    if (sent) Progress("vault copy", now, measured.bytes);
+    if (sent) Progress("vault copy", now, std::max(now, staged_bytes));
   };
   so.before_commit = [&lease] { return lease->Check(); };
   ASSIGN_OR_RETURN(PointStreams streams, PointStreams::Create());
   SeedCopier copier(std::move(so));
   RETURN_IF_ERROR(offline::ForEachCatalogueRecord(catalogue, [&](offline::proto::Catalogue& r) -> absl::Status {
+    CountSeeded(r, &rp);
     for (const offline::proto::Chunk& c : r.chunks()) {
       ASSIGN_OR_RETURN(offline::proto::Chunk located, copier.Add(c));
       RETURN_IF_ERROR(streams.chunks->records().AddChunk(std::move(located)));
@@ -119,7 +102,7 @@ absl::StatusOr<BackupOutcome> Vault::Seed(const std::vector<blob::BlobUri>& imag
   BackupOutcome out;
   out.blocks_uploaded = copier.counts().blocks_uploaded;
   out.blocks_reused = copier.counts().blocks_reused;
-  RETURN_IF_ERROR(Finish(*lease, std::move(measured.point), std::move(streams), &out));
+  RETURN_IF_ERROR(Finish(*lease, std::move(rp), std::move(streams), &out));
   return out;
 }
 

@@ -75,11 +75,13 @@ class Vault {
   //
   // Recovery point 1 from an offline import: copies the imported page blobs `images` (image i at index i) into the
   // vault, checking every chunk of the staging location's catalogue file `catalogue` on the way, and commits the
-  // catalogue's tree. The catalogue is read as a stream, twice (to measure, then to copy). kFailedPrecondition if
-  // the item already has recovery points; kInvalidArgument when the catalogue names an image not given; kDataLoss
-  // naming the image, offset and chunk when an imported range is damaged or missing (repair the import, then run
-  // again: the blocks already copied are kept).
-  absl::StatusOr<BackupOutcome> Seed(const std::vector<blob::BlobUri>& images, const std::string& catalogue);
+  // catalogue's tree. The catalogue is read once, as a stream. `staged_bytes` (the job record's stagedBytes: every
+  // chunk's frame) is the progress total. kFailedPrecondition if the item already has recovery points;
+  // kInvalidArgument when the catalogue names an image not given; kDataLoss naming the image, offset and chunk when
+  // an imported range is damaged or missing (repair the import, then run again: the blocks already copied are kept).
+  // Nothing is committed on any error.
+  absl::StatusOr<BackupOutcome> Seed(const std::vector<blob::BlobUri>& images, const std::string& catalogue,
+                                     uint64_t staged_bytes = 0);
 
   // The next recovery point, incremental: walks and chunks `sources` a batch at a time (offline::WalkAndChunk; files
   // whose size, mtime, ctime, inode and mode match the previous point are not read again, unless `full_scan`),
