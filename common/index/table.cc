@@ -48,7 +48,9 @@ absl::Status Table::Setup(bool count) {
     if (absl::Status s = Exec(sql.c_str()); !s.ok()) return s;
   }
   if (sqlite3_prepare_v2(db_, "SELECT v FROM kv WHERE k = ?1", -1, &get_, nullptr) != SQLITE_OK ||
-      sqlite3_prepare_v2(db_, "INSERT OR IGNORE INTO kv(k, v) VALUES (?1, ?2)", -1, &put_, nullptr) != SQLITE_OK) {
+      sqlite3_prepare_v2(db_, "INSERT OR IGNORE INTO kv(k, v) VALUES (?1, ?2)", -1, &put_, nullptr) != SQLITE_OK ||
+      sqlite3_prepare_v2(db_, "SELECT k FROM kv WHERE k >= ?1 AND k < ?2 ORDER BY k LIMIT 1", -1, &first_, nullptr) !=
+          SQLITE_OK) {
     return Error("prepare");
   }
   if (!count) return absl::OkStatus();
@@ -67,6 +69,7 @@ Table::~Table() {
   MutexLock l(&mu_);
   sqlite3_finalize(get_);
   sqlite3_finalize(put_);
+  sqlite3_finalize(first_);
   sqlite3_close(db_);
 }
 
@@ -103,6 +106,22 @@ absl::StatusOr<std::optional<std::string>> Table::Get(absl::string_view key) {
   sqlite3_reset(get_);
   if (rc == SQLITE_ROW || rc == SQLITE_DONE) return value;
   return Error("lookup");
+}
+
+absl::StatusOr<std::optional<std::string>> Table::FirstKeyIn(absl::string_view from, absl::string_view to) {
+  MutexLock l(&mu_);
+  sqlite3_reset(first_);
+  sqlite3_bind_blob(first_, 1, from.data(), static_cast<int>(from.size()), SQLITE_STATIC);
+  sqlite3_bind_blob(first_, 2, to.data(), static_cast<int>(to.size()), SQLITE_STATIC);
+  int rc = sqlite3_step(first_);
+  std::optional<std::string> key;
+  if (rc == SQLITE_ROW) {
+    const void* k = sqlite3_column_blob(first_, 0);
+    key.emplace(k == nullptr ? "" : std::string(static_cast<const char*>(k), sqlite3_column_bytes(first_, 0)));
+  }
+  sqlite3_reset(first_);
+  if (rc == SQLITE_ROW || rc == SQLITE_DONE) return key;
+  return Error("range lookup");
 }
 
 absl::StatusOr<size_t> Table::Put(std::vector<Row> rows) {

@@ -49,6 +49,8 @@ class Table {
   // the first), in one transaction, in key order; how many were added. On any error nothing of the call is added.
   // Safe to call from several threads.
   absl::StatusOr<size_t> Put(std::vector<Row> rows);
+  // The smallest key in [from, to), or nullopt when there is none (keys compare as bytes). Thread-safe.
+  absl::StatusOr<std::optional<std::string>> FirstKeyIn(absl::string_view from, absl::string_view to);
   // Rows in the table.
   uint64_t size();
 
@@ -68,6 +70,7 @@ class Table {
   sqlite3* db_ ABSL_GUARDED_BY(mu_);
   sqlite3_stmt* get_ ABSL_GUARDED_BY(mu_) = nullptr;
   sqlite3_stmt* put_ ABSL_GUARDED_BY(mu_) = nullptr;
+  sqlite3_stmt* first_ ABSL_GUARDED_BY(mu_) = nullptr;
   uint64_t size_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

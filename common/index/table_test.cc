@@ -30,6 +30,13 @@ TEST(Table, KeepsTheFirstValueOfEachKey) {
   EXPECT_THAT((*t)->Get("a"), IsOkAndHolds(std::nullopt)) << "a prefix of a key is not the key";
   EXPECT_THAT((*t)->Get("three"), IsOkAndHolds(std::nullopt));
   EXPECT_EQ((*t)->size(), 4u);
+
+  // The first key of a range: what lies beneath a path ("0/f/" up to "0/f0": '/' sorts just before '0').
+  ASSERT_THAT((*t)->Put({{"0/f", "file"}, {"0/f.txt", ""}, {"0/f/g", ""}, {"0/f/a", ""}, {"0/g", ""}}),
+              IsOkAndHolds(5u));
+  EXPECT_THAT((*t)->FirstKeyIn("0/f/", "0/f0"), IsOkAndHolds(Optional(std::string("0/f/a"))));
+  EXPECT_THAT((*t)->FirstKeyIn("0/g/", "0/g0"), IsOkAndHolds(std::nullopt));
+  EXPECT_THAT((*t)->FirstKeyIn("0/f.", "0/f/"), IsOkAndHolds(Optional(std::string("0/f.txt"))));
 }
 
 TEST(Table, AFreshTableForgetsAnEarlierRunsFileAndAKeptOneRemembersIt) {

@@ -19,8 +19,8 @@ using ContentWriter = std::function<absl::Status(const proto::Entry& file, int f
 
 // Checks entries read from a catalogue or a recovery point (outside input: a damaged or tampered vault) before
 // anything is written: every path relative, without empty, "." or ".." components or NUL bytes, listed once, and
-// never beneath anything but a folder; a known type; a hard link names an earlier file entry. kDataLoss naming the
-// first bad entry.
+// never beneath anything but a folder (whichever is listed first); a known type; a hard link names an earlier file
+// entry. kDataLoss naming the first bad entry. Every restore runs these checks, a tree of any size in bounded memory.
 absl::Status ValidateEntries(const std::vector<proto::Entry>& entries);
 
 // The entries of a catalogue or recovery point, moved out of it (not copied: a million entries are some hundreds of
@@ -43,9 +43,20 @@ absl::Status RestoreTree(const std::vector<proto::Entry>& entries, const std::st
 // read in large ranges that span files.
 using ContentFiller = std::function<absl::Status(const std::vector<const proto::Entry*>& files)>;
 
-// As RestoreTree, with every file created empty first and filled by `fill`.
+// As RestoreTree, with the files created at their full length, all hole, and filled by `fill` up to 4,096 at a time.
 absl::Status RestoreTreeFilled(const std::vector<proto::Entry>& entries, const std::string& output,
                                const ContentFiller& fill, RestoreReport* report = nullptr);
+
+// The entries of a tree to restore: hands each to `each`, in the tree's order, the same every time it is called. A
+// restore from a source reads the tree four times (to check it, to create folders and files, links, metadata) and
+// never holds it whole: a tree of millions of files restores in bounded memory (the paths checked are kept in a
+// table on disk; folders get their metadata as their subtrees end, so the tree's order must be the walk's).
+using EntryEach = std::function<absl::Status(proto::Entry entry)>;
+using EntrySource = std::function<absl::Status(const EntryEach& each)>;
+absl::Status RestoreTreeFilled(const EntrySource& source, const std::string& output, const ContentFiller& fill,
+                               RestoreReport* report = nullptr);
+absl::Status RestoreTree(const EntrySource& source, const std::string& output, const ContentWriter& write,
+                         int threads = 1, RestoreReport* report = nullptr);
 
 }  // namespace vmb::offline
 

@@ -146,5 +146,64 @@ TEST(TakeEntries, MovesEveryEntryOutAndLeavesTheCatalogueEmpty) {
   EXPECT_EQ(cat.entries_size(), 0);
 }
 
+// A tree read as a stream (here 10,000 files in 100 folders, so several batches of files and of checked paths):
+// every file filled once, the source read four times, and each folder's time set after everything beneath it.
+TEST(RestoreTreeFilled, AStreamedTreeOfManyBatches) {
+  std::vector<proto::Entry> entries = {E("0", "dir")};
+  for (int d = 0; d < 100; ++d) {
+    proto::Entry dir = E(absl::StrFormat("0/d%03d", d), "dir");
+    dir.set_mtimesec(1000000000 + d);
+    entries.push_back(dir);
+    for (int f = 0; f < 100; ++f) entries.push_back(E(absl::StrFormat("0/d%03d/f%03d", d, f), "file"));
+  }
+  entries.push_back(E("0/d007/f000-link", "hardlink", "0/d007/f000"));
+  int reads = 0;
+  EntrySource source = [&](const EntryEach& each) -> absl::Status {
+    ++reads;
+    for (const proto::Entry& e : entries) {
+      if (absl::Status s = each(e); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  };
+  const std::string out = Tmp("-out");
+  size_t filled = 0, batches = 0;
+  ASSERT_THAT(RestoreTreeFilled(source, out,
+                                [&](const std::vector<const proto::Entry*>& files) {
+                                  ++batches;
+                                  filled += files.size();
+                                  return absl::OkStatus();
+                                }),
+              IsOk());
+  EXPECT_EQ(reads, 4);
+  EXPECT_EQ(filled, 10000u);
+  EXPECT_EQ(batches, 3u) << "4,096 files a batch";
+  struct stat st;
+  ASSERT_EQ(::stat((out + "/0/d042").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mtime, 1000000042) << "set once its files were created";
+  ASSERT_EQ(::stat((out + "/0/d007/f000-link").c_str(), &st), 0);
+  EXPECT_EQ(st.st_nlink, 2u);
+}
+
+// The checks hold across batches: a path listed twice 5,000 entries apart, a file listed after something beneath it.
+TEST(ValidateEntries, HoldsAcrossBatches) {
+  std::vector<proto::Entry> twice = {E("0", "dir"), E("0/x", "file")};
+  for (int f = 0; f < 5000; ++f) twice.push_back(E(absl::StrFormat("0/f%04d", f), "file"));
+  twice.push_back(E("0/x", "file"));
+  EXPECT_THAT(ValidateEntries(twice), StatusIs(absl::StatusCode::kDataLoss, HasSubstr("\"0/x\" is listed twice")));
+
+  std::vector<proto::Entry> beneath = {E("0", "dir"), E("0/s/escaped", "file")};
+  for (int f = 0; f < 5000; ++f) beneath.push_back(E(absl::StrFormat("0/f%04d", f), "file"));
+  beneath.push_back(E("0/s", "symlink", "/etc"));
+  EXPECT_THAT(ValidateEntries(beneath),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("\"0/s/escaped\" lies beneath a symlink or a file")));
+
+  std::vector<proto::Entry> link = {E("0", "dir")};
+  for (int f = 0; f < 5000; ++f) link.push_back(E(absl::StrFormat("0/f%04d", f), "file"));
+  link.push_back(E("0/h", "hardlink", "0/f0001"));
+  link.push_back(E("0/h2", "hardlink", "0/h"));
+  EXPECT_THAT(ValidateEntries(link),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("\"0/h2\" is a hard link to no earlier file entry")));
+}
+
 }  // namespace
 }  // namespace vmb::offline

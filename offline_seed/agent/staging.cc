@@ -10,7 +10,6 @@
 #include <cstdlib>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -23,6 +22,7 @@
 #include "common/json/json.h"
 #include "common/status/status_macros.h"
 #include "offline_seed/agent/catalogue_file.h"
+#include "offline_seed/agent/chunk_locations.h"
 #include "offline_seed/agent/packer.h"
 #include "offline_seed/agent/tree.h"
 #include "offline_seed/agent/walk_chunker.h"
@@ -186,14 +186,57 @@ absl::StatusOr<proto::ImportJobRecord> InitiateOfflineBackup(const InitiateOptio
   return job;
 }
 
+namespace {
+
+// The staging location's chunk index (in a table on disk) and image count, from one reading of its catalogue.
+absl::StatusOr<std::unique_ptr<ChunkLocations>> StagedChunks(const std::string& catalogue, uint32_t* images) {
+  ASSIGN_OR_RETURN(std::unique_ptr<ChunkLocations> chunks, ChunkLocations::Open());
+  std::vector<proto::Chunk> batch;
+  RETURN_IF_ERROR(ForEachCatalogueRecord(catalogue, [&](proto::Catalogue& r) -> absl::Status {
+    *images = std::max(*images, r.images());
+    for (proto::Chunk& c : *r.mutable_chunks()) batch.push_back(std::move(c));
+    if (batch.size() < 8192) return absl::OkStatus();
+    absl::Status added = chunks->Add(batch);
+    batch.clear();
+    return added;
+  }));
+  RETURN_IF_ERROR(chunks->Add(batch));
+  return chunks;
+}
+
+// Writes one file's stored data from the staged images, checking every chunk.
+absl::Status WriteStagedFile(const proto::Entry& e, int out, ChunkLocations& chunks, const std::vector<int>& images,
+                             const std::string& output) {
+  const StoredLayout layout(e);
+  uint64_t at = 0;  // in the file's stored data
+  for (const std::string& h : e.chunks()) {
+    ASSIGN_OR_RETURN(std::optional<proto::Chunk> found, chunks.Find(h));
+    if (!found.has_value()) return absl::DataLossError(absl::StrCat("chunk ", h, " is missing from the index"));
+    const proto::Chunk& c = *found;
+    if (c.image() >= images.size()) return absl::DataLossError(absl::StrCat("chunk ", h, " names a missing image"));
+    std::string frame(c.compressedlength(), '\0');
+    if (::pread(images[c.image()], frame.data(), frame.size(), static_cast<off_t>(c.offset())) !=
+        static_cast<ssize_t>(frame.size())) {
+      return absl::DataLossError(absl::StrCat("chunk ", h, " is truncated in image ", c.image()));
+    }
+    ASSIGN_OR_RETURN(std::string data,
+                     OpenChunk(frame, c.length(), h, absl::StrCat("in image ", c.image(), " at offset ", c.offset())));
+    RETURN_IF_ERROR(layout.Write(out, at, data, output + "/" + e.path()));
+    at += data.size();
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status RestoreFromStaging(const std::string& staging, const std::string& output, RestoreReport* report) {
   RETURN_IF_ERROR(ReadStagedJob(staging).status());
-  ASSIGN_OR_RETURN(proto::Catalogue cat, ReadCatalogue(staging));
-  absl::flat_hash_map<absl::string_view, const proto::Chunk*> chunks;  // keys point into `cat`
-  chunks.reserve(cat.chunks_size());
-  for (const auto& c : cat.chunks()) chunks[c.sha256()] = &c;
-  std::vector<int> images(cat.images(), -1);
-  for (uint32_t i = 0; i < cat.images(); ++i) {
+  // The catalogue is read as a stream: once for the chunk index, then once per pass of the restore.
+  const std::string catalogue = CataloguePath(staging);
+  uint32_t count = 0;
+  ASSIGN_OR_RETURN(std::unique_ptr<ChunkLocations> chunks, StagedChunks(catalogue, &count));
+  std::vector<int> images(count, -1);
+  for (uint32_t i = 0; i < count; ++i) {
     std::string path = absl::StrFormat("%s/images/image-%04u.vhd", staging, i);
     images[i] = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (images[i] < 0) {
@@ -203,31 +246,14 @@ absl::Status RestoreFromStaging(const std::string& staging, const std::string& o
       return s;
     }
   }
-  const std::vector<proto::Entry> entries = TakeEntries(cat.mutable_entries());
+  EntrySource source = [&catalogue](const EntryEach& each) {
+    return ForEachCatalogueRecord(catalogue, [&each](proto::Catalogue& r) -> absl::Status {
+      for (proto::Entry& e : *r.mutable_entries()) RETURN_IF_ERROR(each(std::move(e)));
+      return absl::OkStatus();
+    });
+  };
   absl::Status result = RestoreTree(
-      entries, output,
-      [&](const proto::Entry& e, int out) -> absl::Status {
-        const StoredLayout layout(e);
-        uint64_t at = 0;  // in the file's stored data
-        for (const std::string& h : e.chunks()) {
-          auto it = chunks.find(h);
-          if (it == chunks.end()) return absl::DataLossError(absl::StrCat("chunk ", h, " is missing from the index"));
-          const proto::Chunk& c = *it->second;
-          if (c.image() >= images.size())
-            return absl::DataLossError(absl::StrCat("chunk ", h, " names a missing image"));
-          std::string frame(c.compressedlength(), '\0');
-          if (::pread(images[c.image()], frame.data(), frame.size(), static_cast<off_t>(c.offset())) !=
-              static_cast<ssize_t>(frame.size())) {
-            return absl::DataLossError(absl::StrCat("chunk ", h, " is truncated in image ", c.image()));
-          }
-          ASSIGN_OR_RETURN(
-              std::string data,
-              OpenChunk(frame, c.length(), h, absl::StrCat("in image ", c.image(), " at offset ", c.offset())));
-          RETURN_IF_ERROR(layout.Write(out, at, data, output + "/" + e.path()));
-          at += data.size();
-        }
-        return absl::OkStatus();
-      },
+      source, output, [&](const proto::Entry& e, int out) { return WriteStagedFile(e, out, *chunks, images, output); },
       2, report);
   for (int fd : images) ::close(fd);
   return result;

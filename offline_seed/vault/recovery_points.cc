@@ -100,11 +100,7 @@ absl::Status RecoveryPoints::ForEachChunk(int upto, const ChunkFn& fn) {
 }
 
 absl::StatusOr<std::unique_ptr<ChunkLocations>> RecoveryPoints::LoadChunks(int upto) {
-  index::Table::Options o;
-  o.what = "chunk location index";
-  o.row_bytes = "90";
-  ASSIGN_OR_RETURN(std::unique_ptr<index::Table> table, index::Table::Open("", o));
-  auto locations = std::make_unique<ChunkLocations>(std::move(table));
+  ASSIGN_OR_RETURN(std::unique_ptr<ChunkLocations> locations, ChunkLocations::Open());
   std::vector<offline::proto::Chunk> batch;
   RETURN_IF_ERROR(ForEachChunk(upto, [&](offline::proto::Chunk c) {
     batch.push_back(std::move(c));
@@ -162,34 +158,6 @@ absl::Status RecoveryPoints::Commit(proto::RecoveryPoint point, PointStreams str
   RETURN_IF_ERROR(put);
   *committed = std::move(point);
   return absl::OkStatus();
-}
-
-absl::Status ChunkLocations::Add(const std::vector<offline::proto::Chunk>& chunks) {
-  std::vector<index::Table::Row> rows(chunks.size());
-  for (size_t i = 0; i < chunks.size(); ++i) {
-    if (!index::DigestBytes(chunks[i].sha256(), &rows[i].first)) {
-      return absl::InvalidArgumentError(absl::StrCat("the vault's chunk index holds a hash that is not a SHA-256: \"",
-                                                     chunks[i].sha256().substr(0, 80), "\""));
-    }
-    offline::proto::Chunk place = chunks[i];
-    place.clear_sha256();  // the key
-    rows[i].second = place.SerializeAsString();
-    if (rows[i].second.empty()) rows[i].second.push_back('\0');  // never empty: an empty value is no place
-  }
-  return table_->Put(std::move(rows)).status();
-}
-
-absl::StatusOr<std::optional<offline::proto::Chunk>> ChunkLocations::Find(const std::string& sha256_hex) {
-  std::string key;
-  if (!index::DigestBytes(sha256_hex, &key)) return std::nullopt;
-  ASSIGN_OR_RETURN(std::optional<std::string> value, table_->Get(key));
-  if (!value.has_value()) return std::nullopt;
-  offline::proto::Chunk c;
-  if (*value != std::string(1, '\0') && !c.ParseFromString(*value)) {
-    return absl::DataLossError(absl::StrCat("the chunk location index is damaged at chunk ", sha256_hex));
-  }
-  c.set_sha256(sha256_hex);
-  return c;
 }
 
 absl::StatusOr<PointStreams> PointStreams::Create() {

@@ -18,25 +18,13 @@
 #include "absl/status/statusor.h"
 #include "common/blob/blob_client.h"
 #include "common/index/digest_set.h"
-#include "common/index/table.h"
+#include "offline_seed/agent/chunk_locations.h"
 #include "offline_seed/vault/point_streams.h"
 #include "offline_seed/vault/vault.pb.h"
 
 namespace vmb::vault {
 
-// Where each stored chunk lives, by its SHA-256: a table on disk (a temporary file; see index::Table).
-class ChunkLocations {
- public:
-  explicit ChunkLocations(std::unique_ptr<index::Table> table) : table_(std::move(table)) {}
-  // Adds `chunks` (a chunk already there keeps its place). kInvalidArgument for a hash that is not a SHA-256.
-  absl::Status Add(const std::vector<offline::proto::Chunk>& chunks);
-  // The chunk with `sha256_hex` (its place in the vault), or nullopt. Thread-safe.
-  absl::StatusOr<std::optional<offline::proto::Chunk>> Find(const std::string& sha256_hex);
-  uint64_t size() { return table_->size(); }
-
- private:
-  std::unique_ptr<index::Table> table_;
-};
+using offline::ChunkLocations;
 
 // The streams of a point being written: its tree (an entry a record) and the chunks it added (a chunk a record).
 struct PointStreams {

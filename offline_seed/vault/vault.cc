@@ -220,12 +220,8 @@ absl::Status Vault::Restore(int number, const std::string& target, int threads, 
   ASSIGN_OR_RETURN(proto::RecoveryPoint rp, Get(number));
   ASSIGN_OR_RETURN(std::unique_ptr<ChunkLocations> index, points_.LoadChunks(number));
   std::atomic<uint64_t> done{0};
-  std::vector<offline::proto::Entry> entries;
-  RETURN_IF_ERROR(points_.ForEachEntry(rp, [&entries](offline::proto::Entry e) {
-    entries.push_back(std::move(e));
-    return absl::OkStatus();
-  }));
-  rp.clear_entries();
+  // The tree is read as a stream, once per pass of the restore (offline::RestoreTreeFilled), never held whole.
+  offline::EntrySource source = [this, &rp](const offline::EntryEach& each) { return points_.ForEachEntry(rp, each); };
   ChunkLookup find = [&index](const std::string& h) { return index->Find(h); };
   auto fill = [&](const std::vector<const offline::proto::Entry*>& files) -> absl::Status {
     ASSIGN_OR_RETURN(const RestorePlan plan, PlanRestore(files, find, target));
@@ -236,7 +232,7 @@ absl::Status Vault::Restore(int number, const std::string& target, int threads, 
     }
     return pool.Wait();
   };
-  return offline::RestoreTreeFilled(entries, target, fill, report);
+  return offline::RestoreTreeFilled(source, target, fill, report);
 }
 
 }  // namespace vmb::vault
