@@ -20,6 +20,7 @@
 #include "common/file/file_util.h"
 #include "common/index/table.h"
 #include "common/status/status_macros.h"
+#include "offline_seed/agent/entry_spool.h"
 
 namespace vmb::offline {
 namespace {
@@ -293,27 +294,34 @@ absl::Status ApplyAllMeta(const EntrySource& source, const std::string& output, 
   return close_until("");
 }
 
-// Checks every entry (reading the tree once), then creates folders and files (the second reading), hard links and
-// symlinks (the third: so no write can go through one), flushes once, and gives everything its metadata (the
-// fourth). Nothing is written when an entry is refused.
+// Checks every entry as the source gives it (read once, into a spool), then creates folders and files (the spool's
+// first reading), hard links and symlinks (the second: so no write can go through one), flushes once, and gives
+// everything its metadata (the third). Nothing is written when an entry is refused.
 absl::Status RestoreStreamed(const EntrySource& source, const std::string& output, const ContentFiller& content,
                              RestoreReport* report) {
+  // The source is read once: checked and spooled; the other passes read the spool.
+  ASSIGN_OR_RETURN(std::unique_ptr<EntrySpool> spool, EntrySpool::Create());
   {
     ASSIGN_OR_RETURN(std::unique_ptr<TreeChecker> checker, TreeChecker::Open());
-    RETURN_IF_ERROR(source([&checker](proto::Entry e) { return checker->Add(e); }));
+    RETURN_IF_ERROR(source([&](proto::Entry e) {
+      RETURN_IF_ERROR(checker->Add(e));
+      return spool->Add(e);
+    }));
     RETURN_IF_ERROR(checker->Flush());
+    RETURN_IF_ERROR(spool->Finish());
   }
+  const EntrySource spooled = [&spool](const EntryEach& each) { return spool->ForEach(each); };
   RETURN_IF_ERROR(CheckRestoreTarget(output));
   RETURN_IF_ERROR(file::MakeDirs(output, 0700));
   RestoreReport local;
   if (report == nullptr) report = &local;
   report->owners_applied = ::geteuid() == 0;
-  RETURN_IF_ERROR(CreateEntries(source, output, content, report));
-  RETURN_IF_ERROR(source([&output](proto::Entry e) {
+  RETURN_IF_ERROR(CreateEntries(spooled, output, content, report));
+  RETURN_IF_ERROR(spooled([&output](proto::Entry e) {
     return e.type() == "hardlink" || e.type() == "symlink" ? CreateLink(e, output) : absl::OkStatus();
   }));
   RETURN_IF_ERROR(FlushFileSystem(output));
-  return ApplyAllMeta(source, output, report);
+  return ApplyAllMeta(spooled, output, report);
 }
 
 // The entries of `entries`, in order, as a source.

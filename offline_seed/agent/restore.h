@@ -47,10 +47,12 @@ using ContentFiller = std::function<absl::Status(const std::vector<const proto::
 absl::Status RestoreTreeFilled(const std::vector<proto::Entry>& entries, const std::string& output,
                                const ContentFiller& fill, RestoreReport* report = nullptr);
 
-// The entries of a tree to restore: hands each to `each`, in the tree's order, the same every time it is called. A
-// restore from a source reads the tree four times (to check it, to create folders and files, links, metadata) and
-// never holds it whole: a tree of millions of files restores in bounded memory (the paths checked are kept in a
-// table on disk; folders get their metadata as their subtrees end, so the tree's order must be the walk's).
+// The entries of a tree to restore: hands each to `each`, in the tree's order. A restore from a source reads it
+// once, checking each entry and spooling it to a scratch file (entry_spool.h), then reads the spool three times (to
+// create folders and files, links, metadata); it never holds the tree whole: a tree of millions of files restores in
+// bounded memory (the paths checked are kept in a table on disk; folders get their metadata as their subtrees end,
+// so the tree's order must be the walk's). The source is read exactly once, to its end, before anything is created:
+// what the writers need (a chunk index) may be gathered as it goes.
 using EntryEach = std::function<absl::Status(proto::Entry entry)>;
 using EntrySource = std::function<absl::Status(const EntryEach& each)>;
 absl::Status RestoreTreeFilled(const EntrySource& source, const std::string& output, const ContentFiller& fill,

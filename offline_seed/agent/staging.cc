@@ -188,21 +188,22 @@ absl::StatusOr<proto::ImportJobRecord> InitiateOfflineBackup(const InitiateOptio
 
 namespace {
 
-// The staging location's chunk index (in a table on disk) and image count, from one reading of its catalogue.
-absl::StatusOr<std::unique_ptr<ChunkLocations>> StagedChunks(const std::string& catalogue, uint32_t* images) {
-  ASSIGN_OR_RETURN(std::unique_ptr<ChunkLocations> chunks, ChunkLocations::Open());
-  std::vector<proto::Chunk> batch;
-  RETURN_IF_ERROR(ForEachCatalogueRecord(catalogue, [&](proto::Catalogue& r) -> absl::Status {
-    *images = std::max(*images, r.images());
-    for (proto::Chunk& c : *r.mutable_chunks()) batch.push_back(std::move(c));
-    if (batch.size() < 8192) return absl::OkStatus();
-    absl::Status added = chunks->Add(batch);
-    batch.clear();
-    return added;
-  }));
-  RETURN_IF_ERROR(chunks->Add(batch));
-  return chunks;
-}
+// The staged images, opened when the catalogue's last record gives their count; closed with it.
+struct StagedImages {
+  std::vector<int> fds;
+  ~StagedImages() {
+    for (int fd : fds) ::close(fd);
+  }
+  absl::Status Open(const std::string& staging, uint32_t count) {
+    for (uint32_t i = static_cast<uint32_t>(fds.size()); i < count; ++i) {
+      std::string path = absl::StrFormat("%s/images/image-%04u.vhd", staging, i);
+      int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) return file::ErrnoStatus(errno, "cannot open", path);
+      fds.push_back(fd);
+    }
+    return absl::OkStatus();
+  }
+};
 
 // Writes one file's stored data from the staged images, checking every chunk.
 absl::Status WriteStagedFile(const proto::Entry& e, int out, ChunkLocations& chunks, const std::vector<int>& images,
@@ -231,32 +232,28 @@ absl::Status WriteStagedFile(const proto::Entry& e, int out, ChunkLocations& chu
 
 absl::Status RestoreFromStaging(const std::string& staging, const std::string& output, RestoreReport* report) {
   RETURN_IF_ERROR(ReadStagedJob(staging).status());
-  // The catalogue is read as a stream: once for the chunk index, then once per pass of the restore.
+  // The catalogue is read once, as a stream: the restore checks and spools its entries while its chunks go into a
+  // table on disk and its last record opens the images; the files are written after that reading.
   const std::string catalogue = CataloguePath(staging);
-  uint32_t count = 0;
-  ASSIGN_OR_RETURN(std::unique_ptr<ChunkLocations> chunks, StagedChunks(catalogue, &count));
-  std::vector<int> images(count, -1);
-  for (uint32_t i = 0; i < count; ++i) {
-    std::string path = absl::StrFormat("%s/images/image-%04u.vhd", staging, i);
-    images[i] = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (images[i] < 0) {
-      absl::Status s = file::ErrnoStatus(errno, "cannot open", path);
-      for (int fd : images)
-        if (fd >= 0) ::close(fd);
-      return s;
-    }
-  }
-  EntrySource source = [&catalogue](const EntryEach& each) {
-    return ForEachCatalogueRecord(catalogue, [&each](proto::Catalogue& r) -> absl::Status {
+  ASSIGN_OR_RETURN(std::unique_ptr<ChunkLocations> chunks, ChunkLocations::Open());
+  StagedImages images;
+  EntrySource source = [&](const EntryEach& each) {
+    std::vector<proto::Chunk> batch;
+    RETURN_IF_ERROR(ForEachCatalogueRecord(catalogue, [&](proto::Catalogue& r) -> absl::Status {
+      if (r.images() > 0) RETURN_IF_ERROR(images.Open(staging, r.images()));
+      for (proto::Chunk& c : *r.mutable_chunks()) batch.push_back(std::move(c));
+      if (batch.size() >= 8192) {
+        RETURN_IF_ERROR(chunks->Add(batch));
+        batch.clear();
+      }
       for (proto::Entry& e : *r.mutable_entries()) RETURN_IF_ERROR(each(std::move(e)));
       return absl::OkStatus();
-    });
+    }));
+    return chunks->Add(batch);
   };
-  absl::Status result = RestoreTree(
-      source, output, [&](const proto::Entry& e, int out) { return WriteStagedFile(e, out, *chunks, images, output); },
-      2, report);
-  for (int fd : images) ::close(fd);
-  return result;
+  return RestoreTree(
+      source, output,
+      [&](const proto::Entry& e, int out) { return WriteStagedFile(e, out, *chunks, images.fds, output); }, 2, report);
 }
 
 }  // namespace vmb::offline

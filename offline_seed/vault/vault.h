@@ -3,8 +3,8 @@
 // initiate) keeps under "<item>/":
 //   packs/seed-NNNN      block blobs: the seeded images copied from the import's storage account (verbatim frames)
 //   packs/rp-NNNN        block blobs: the chunks recovery point NNNN added (zstd frames, back to back)
-//   trees/rp-NNNN.jsonl.zst   the point's tree: its catalogue entries, a stream (point_streams.h)
-//   index/rp-NNNN.jsonl.zst   where each chunk the recovery point added lives (pack, offset, lengths, SHA-256)
+//   trees/rp-NNNN-<writer>.jsonl.zst   the point's tree: its catalogue entries, a stream (point_streams.h)
+//   index/rp-NNNN-<writer>.jsonl.zst   where each chunk the point added lives (pack, offset, lengths, SHA-256)
 //   recovery-points/rp-NNNN.json   the point's figures and the names of its tree and index; written last (only if
 //                  absent: a point is never replaced), it commits the point
 //   writer.lock    leased (60 s, renewed) by the one backup that may write the item; its metadata names the holder
