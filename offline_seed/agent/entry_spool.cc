@@ -53,8 +53,8 @@ absl::Status EntrySpool::Finish() {
   bool flushed = out_->Flush();
   int err = out_->GetErrno();
   out_.reset();
-  if (!flushed) return absl::UnavailableError(absl::StrCat("cannot write the scratch file in ", dir_, ": ",
-                                                           std::strerror(err)));
+  if (!flushed)
+    return absl::UnavailableError(absl::StrCat("cannot write the scratch file in ", dir_, ": ", std::strerror(err)));
   return absl::OkStatus();
 }
 
@@ -69,8 +69,8 @@ absl::Status EntrySpool::ForEach(const std::function<absl::Status(proto::Entry e
     bool clean_eof = false;
     if (!google::protobuf::util::ParseDelimitedFromZeroCopyStream(&e, &in, &clean_eof)) {
       if (clean_eof) return absl::OkStatus();
-      return absl::DataLossError(absl::StrCat("the scratch file in ", dir_, " is damaged (", std::strerror(in.GetErrno()),
-                                              "): run the restore again"));
+      return absl::DataLossError(absl::StrCat("the scratch file in ", dir_, " is damaged (",
+                                              std::strerror(in.GetErrno()), "): run the restore again"));
     }
     if (absl::Status s = each(std::move(e)); !s.ok()) return s;
   }

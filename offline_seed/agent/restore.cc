@@ -345,14 +345,6 @@ ContentFiller CreateThenFill(const std::string& output, const ContentFiller& fil
 
 }  // namespace
 
-std::vector<proto::Entry> TakeEntries(google::protobuf::RepeatedPtrField<proto::Entry>* from) {
-  std::vector<proto::Entry> out;
-  out.reserve(from->size());
-  for (proto::Entry& e : *from) out.push_back(std::move(e));
-  google::protobuf::RepeatedPtrField<proto::Entry>().Swap(from);  // frees the moved-from shells, too
-  return out;
-}
-
 absl::Status ValidateEntries(const std::vector<proto::Entry>& entries) {
   ASSIGN_OR_RETURN(std::unique_ptr<TreeChecker> checker, TreeChecker::Open());
   for (const proto::Entry& e : entries) RETURN_IF_ERROR(checker->Add(e));

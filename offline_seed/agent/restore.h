@@ -23,10 +23,6 @@ using ContentWriter = std::function<absl::Status(const proto::Entry& file, int f
 // entry. kDataLoss naming the first bad entry. Every restore runs these checks, a tree of any size in bounded memory.
 absl::Status ValidateEntries(const std::vector<proto::Entry>& entries);
 
-// The entries of a catalogue or recovery point, moved out of it (not copied: a million entries are some hundreds of
-// megabytes) and their old storage freed; `from` is left empty.
-std::vector<proto::Entry> TakeEntries(google::protobuf::RepeatedPtrField<proto::Entry>* from);
-
 // A restore goes into a new or empty folder only (in a folder with content, a symlink already there could lead
 // a write outside it): kFailedPrecondition naming it otherwise.
 absl::Status CheckRestoreTarget(const std::string& output);

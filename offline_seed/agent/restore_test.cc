@@ -125,29 +125,9 @@ TEST(RestoreTree, AWriterErrorIsReturned) {
   EXPECT_THAT(RestoreTree(entries, Tmp("-out"), writer, 4), StatusIs(absl::StatusCode::kDataLoss, "chunk gone"));
 }
 
-}  // namespace
-}  // namespace vmb::offline
-
-namespace vmb::offline {
-namespace {
-
-TEST(TakeEntries, MovesEveryEntryOutAndLeavesTheCatalogueEmpty) {
-  proto::Catalogue cat;
-  for (int i = 0; i < 3; ++i) {
-    proto::Entry* e = cat.add_entries();
-    e->set_path("0/f" + std::to_string(i));
-    e->set_type("file");
-    e->add_chunks(std::string(64, 'a' + i));
-  }
-  const proto::Catalogue before = cat;
-  std::vector<proto::Entry> taken = TakeEntries(cat.mutable_entries());
-  ASSERT_EQ(taken.size(), 3u);
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(taken[i].SerializeAsString(), before.entries(i).SerializeAsString());
-  EXPECT_EQ(cat.entries_size(), 0);
-}
-
 // A tree read as a stream (here 10,000 files in 100 folders, so several batches of files and of checked paths):
-// every file filled once, the source read four times, and each folder's time set after everything beneath it.
+// every file filled once, the source read once (then the spool), and each folder's time set after everything beneath
+// it.
 TEST(RestoreTreeFilled, AStreamedTreeOfManyBatches) {
   std::vector<proto::Entry> entries = {E("0", "dir")};
   for (int d = 0; d < 100; ++d) {
