@@ -113,7 +113,7 @@ absl::StatusOr<std::unique_ptr<ChunkLocations>> RecoveryPoints::LoadChunks(int u
   return locations;
 }
 
-absl::StatusOr<std::unique_ptr<index::DigestSet>> RecoveryPoints::KnownChunks(int upto) {
+absl::StatusOr<std::unique_ptr<index::DigestSet>> RecoveryPoints::KnownChunks(int upto, const std::atomic<bool>* stop) {
   ASSIGN_OR_RETURN(std::unique_ptr<index::DigestSet> known, index::DigestSet::Open(""));
   std::vector<std::string> batch;
   auto flush = [&]() -> absl::Status {
@@ -122,6 +122,7 @@ absl::StatusOr<std::unique_ptr<index::DigestSet>> RecoveryPoints::KnownChunks(in
     return added.status();
   };
   RETURN_IF_ERROR(ForEachChunk(upto, [&](offline::proto::Chunk c) {
+    if (stop != nullptr && stop->load()) return absl::CancelledError("the known chunks are not needed");
     batch.push_back(std::move(*c.mutable_sha256()));
     return batch.size() < kBatch ? absl::OkStatus() : flush();
   }));

@@ -8,6 +8,7 @@
 #ifndef VMBACKUP_OFFLINE_SEED_VAULT_RECOVERY_POINTS_H_
 #define VMBACKUP_OFFLINE_SEED_VAULT_RECOVERY_POINTS_H_
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -52,9 +53,10 @@ class RecoveryPoints {
   // Each chunk points 1..upto added, point by point.
   using ChunkFn = std::function<absl::Status(offline::proto::Chunk chunk)>;
   absl::Status ForEachChunk(int upto, const ChunkFn& fn);
-  // Where the chunks of points 1..upto live, and the set of their hashes; both on disk.
+  // Where the chunks of points 1..upto live, and the set of their hashes; both on disk. KnownChunks stops with
+  // kCancelled once `*stop` is set.
   absl::StatusOr<std::unique_ptr<ChunkLocations>> LoadChunks(int upto);
-  absl::StatusOr<std::unique_ptr<index::DigestSet>> KnownChunks(int upto);
+  absl::StatusOr<std::unique_ptr<index::DigestSet>> KnownChunks(int upto, const std::atomic<bool>* stop = nullptr);
 
   // Uploads `streams` as the point's tree and chunk index, then writes `point` (its number names all three; its
   // entries, if any, are dropped) only if absent: a point, once committed, is never replaced. kAborted when another

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "common/concurrent/bounded_pool.h"
@@ -144,12 +147,61 @@ absl::StatusOr<std::unique_ptr<UnchangedFiles>> Vault::LoadUnchanged(const proto
   return unchanged;
 }
 
+namespace {
+
+// The chunks the vault holds already, read into a set on disk on a thread of its own while the tree is walked: a
+// backup in which no file changed never asks and never waits (a million chunks take seconds to read in).
+class KnownChunks {
+ public:
+  KnownChunks(RecoveryPoints& points, int upto)
+      : thread_([this, &points, upto] {
+          absl::StatusOr<std::unique_ptr<index::DigestSet>> set = points.KnownChunks(upto, &stop_);
+          std::lock_guard<std::mutex> lock(mu_);
+          if (set.ok()) set_ = *std::move(set);
+          status_ = set.status();
+          done_ = true;
+          loaded_.notify_all();
+        }) {}
+  ~KnownChunks() { (void)Finish(); }
+
+  // Whether the vault holds `hash` (waits for the set; false when it could not be read: see Finish). Thread-safe.
+  bool Contains(const std::string& hash) {
+    std::unique_lock<std::mutex> lock(mu_);
+    asked_ = true;
+    loaded_.wait(lock, [this] { return done_; });
+    if (set_ == nullptr) return false;
+    lock.unlock();
+    absl::StatusOr<bool> known = set_->Contains(hash);
+    return known.ok() && *known;
+  }
+  // Stops the reading if nothing asked; the reading's error if something did (its chunks were then sent again).
+  absl::Status Finish() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    std::lock_guard<std::mutex> lock(mu_);
+    return asked_ ? status_ : absl::OkStatus();
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::condition_variable loaded_;
+  bool done_ = false, asked_ = false;
+  absl::Status status_;
+  std::unique_ptr<index::DigestSet> set_;
+  std::thread thread_;  // last: started once the rest is ready
+};
+
+}  // namespace
+
 absl::Status Vault::UploadNewChunks(WriterLease& lease, const std::vector<std::string>& sources,
                                     const offline::ChunkOptions& chunk_options, bool full_scan,
                                     const proto::RecoveryPoint& previous, PointStreams& streams,
                                     proto::RecoveryPoint* point, BackupOutcome* out) {
   const int number = point->number();
-  ASSIGN_OR_RETURN(std::unique_ptr<index::DigestSet> known, points_.KnownChunks(number - 1));
+  KnownChunks known(points_, number - 1);
+  // This run's new chunks (WalkAndChunk adds each once its batch is stored).
+  ASSIGN_OR_RETURN(std::unique_ptr<index::DigestSet> stored, index::DigestSet::Open(""));
   PackWriterOptions po;
   po.client = o_.client;
   po.pack_name = points_.Name("packs", number);
@@ -161,6 +213,7 @@ absl::Status Vault::UploadNewChunks(WriterLease& lease, const std::vector<std::s
   PackWriter writer(std::move(po));
 
   offline::ChunkOptions co = chunk_options;
+  co.known = [&known](const std::string& hash) { return known.Contains(hash); };
   // Files unchanged since the previous point keep their chunks unread.
   std::unique_ptr<UnchangedFiles> unchanged;
   if (!full_scan) {
@@ -169,7 +222,7 @@ absl::Status Vault::UploadNewChunks(WriterLease& lease, const std::vector<std::s
   }
   uint64_t files = 0;
   absl::StatusOr<offline::WalkedTree> walked = offline::WalkAndChunk(
-      sources, "", co, previous.sourcebytes(), *known,
+      sources, "", co, previous.sourcebytes(), *stored,
       [&writer](const std::string& hash, uint32_t length, const std::string& frame) {
         return writer.Add(hash, length, frame);
       },
@@ -179,6 +232,7 @@ absl::Status Vault::UploadNewChunks(WriterLease& lease, const std::vector<std::s
       });
   RETURN_IF_ERROR(writer.Close(/*flush_last=*/walked.ok()));
   RETURN_IF_ERROR(walked.status());
+  RETURN_IF_ERROR(known.Finish());
   out->blocks_uploaded = writer.blocks_uploaded();
   out->blocks_reused = writer.blocks_reused();
   out->files_unchanged = walked->stats.files_unchanged;
