@@ -46,6 +46,7 @@ absl::Status SeedCopier::StartPack(uint32_t image) {
     // A pack is committed only once all its blocks are: one that exists was copied whole by an earlier run.
     absl::StatusOr<blob::BlobProperties> committed = o_.client->GetProperties(pack_);
     committed_ = committed.ok() && committed->blob_type == "BlockBlob";
+    committed_bytes_ = committed_ ? committed->content_length : 0;
     if (!committed.ok() && !absl::IsNotFound(committed.status())) return committed.status();
     staged_.clear();
     if (!committed_) {
@@ -107,6 +108,12 @@ absl::Status SeedCopier::CloseBlock() {
 
 absl::Status SeedCopier::FinishPack() {
   RETURN_IF_ERROR(pool_.Drain());
+  if (committed_ && committed_bytes_ != block_.end) {
+    return absl::DataLossError(
+        absl::StrCat("the vault already holds ", pack_.blob(), " with ", committed_bytes_,
+                     " bytes where this import's catalogue makes ", block_.end,
+                     ": it is not a copy of this import; delete that blob and run the backup again"));
+  }
   if (committed_) return absl::OkStatus();
   RETURN_IF_ERROR(o_.before_commit());
   return o_.client->PutBlockList(pack_, ids_);

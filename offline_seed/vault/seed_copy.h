@@ -45,7 +45,8 @@ struct SeedCopyOptions {
 
 // Not thread-safe: Add and Finish are called by one thread; the copies run on the copier's own pool. Block k of a
 // pack has id blob::BlockId(k) and ends on a chunk boundary, so it is checked on its own before it is put, and a run
-// that resumes finds the blocks an interrupted one staged. A pack already committed is not copied again.
+// that resumes finds the blocks an interrupted one staged. A pack already committed is not copied again (if its size
+// is the catalogue's; otherwise kDataLoss naming it).
 class SeedCopier {
  public:
   explicit SeedCopier(SeedCopyOptions options);
@@ -78,6 +79,7 @@ class SeedCopier {
   int64_t image_ = -1;  // the pack being filled
   blob::BlobUri pack_;
   bool committed_ = false;  // by an earlier run
+  uint64_t committed_bytes_ = 0;
   StagedBlocks staged_;
   std::vector<std::string> ids_;
   Block block_;

@@ -116,6 +116,13 @@ TEST_F(SeedCopyTest, PacksHoldTheImagesVerbatimInBlocksOnChunkBoundaries) {
   ASSERT_THAT(again.Finish(), IsOk());
   EXPECT_EQ(again.counts().blocks_uploaded, 0u);
   EXPECT_EQ(again.counts().blocks_reused, 4u);
+
+  // A committed pack of another size is not this import's copy: refused, not taken.
+  ASSERT_THAT(client_->PutBlockBlob(vault.WithBlob("item/packs/seed-0001"), "something else"), IsOk());
+  SeedCopier other(Options(1));
+  for (const char* name : {"a", "b", "c", "d"}) ASSERT_THAT(other.Add(chunks_[name]).status(), IsOk());
+  EXPECT_THAT(other.Finish(), StatusIs(absl::StatusCode::kDataLoss,
+                                       HasSubstr("the vault already holds item/packs/seed-0001 with 14 bytes")));
 }
 
 TEST_F(SeedCopyTest, OneBigBlockWhenTheyFit) {
