@@ -172,14 +172,19 @@ class KnownChunks {
     if (set_ == nullptr) return false;
     lock.unlock();
     absl::StatusOr<bool> known = set_->Contains(hash);
-    return known.ok() && *known;
+    if (known.ok()) return *known;
+    lock.lock();
+    if (lookup_error_.ok()) lookup_error_ = known.status();
+    return false;
   }
-  // Stops the reading if nothing asked; the reading's error if something did (its chunks were then sent again).
+  // Stops the reading if nothing asked; if something did, the reading's or a lookup's error (the chunks asked about
+  // were then sent again: the backup fails rather than pass that by).
   absl::Status Finish() {
     stop_ = true;
     if (thread_.joinable()) thread_.join();
     std::lock_guard<std::mutex> lock(mu_);
-    return asked_ ? status_ : absl::OkStatus();
+    if (!asked_) return absl::OkStatus();
+    return status_.ok() ? lookup_error_ : status_;
   }
 
  private:
@@ -187,7 +192,7 @@ class KnownChunks {
   std::mutex mu_;
   std::condition_variable loaded_;
   bool done_ = false, asked_ = false;
-  absl::Status status_;
+  absl::Status status_, lookup_error_;
   std::unique_ptr<index::DigestSet> set_;
   std::thread thread_;  // last: started once the rest is ready
 };
