@@ -7,11 +7,17 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
 
 namespace vmb::file {
+
+std::string ScratchFolder() {
+  const char* tmp = std::getenv("TMPDIR");
+  return tmp != nullptr && *tmp != '\0' ? tmp : "/var/tmp";
+}
 
 absl::Status ErrnoStatus(int err, absl::string_view what, absl::string_view path) {
   absl::StatusCode code = absl::StatusCode::kInternal;

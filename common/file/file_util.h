@@ -27,6 +27,9 @@ absl::Status MakeDirs(const std::string& path, mode_t mode = 0755);
 // The names in folder `dir` (not . and ..), sorted bytewise. An error names the folder (kNotFound when absent).
 absl::StatusOr<std::vector<std::string>> ListDir(const std::string& dir);
 
+// Where a run keeps its scratch files on this computer: $TMPDIR when set, else /var/tmp.
+std::string ScratchFolder();
+
 // A status for a failed syscall: "<what> <path>: <strerror>" with the matching absl code.
 absl::Status ErrnoStatus(int err, absl::string_view what, absl::string_view path);
 

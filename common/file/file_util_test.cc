@@ -35,6 +35,18 @@ TEST(FileUtil, WriteAtomicSetsExactModeAndReadsBack) {
   EXPECT_THAT(ReadFile(path), IsOkAndHolds(std::string("v2")));
 }
 
+TEST(FileUtil, ScratchFolderIsTmpdirElseVarTmp) {
+  const char* before = std::getenv("TMPDIR");
+  const std::string kept = before != nullptr ? before : "";
+  ASSERT_EQ(::setenv("TMPDIR", "/srv/scratch", 1), 0);
+  EXPECT_EQ(ScratchFolder(), "/srv/scratch");
+  ASSERT_EQ(::setenv("TMPDIR", "", 1), 0);
+  EXPECT_EQ(ScratchFolder(), "/var/tmp") << "empty is unset";
+  ASSERT_EQ(::unsetenv("TMPDIR"), 0);
+  EXPECT_EQ(ScratchFolder(), "/var/tmp");
+  if (before != nullptr) ::setenv("TMPDIR", kept.c_str(), 1);
+}
+
 TEST(FileUtil, MissingFileIsNotFoundWithPath) {
   EXPECT_THAT(ReadFile(TempDir() + "/nope"), StatusIs(absl::StatusCode::kNotFound, HasSubstr("/nope")));
   EXPECT_THAT(WriteFileAtomic(TempDir() + "/no/such/dir/f", "x", 0600), StatusIs(absl::StatusCode::kNotFound));

@@ -10,6 +10,15 @@
 #include "absl/strings/str_cat.h"
 
 namespace vmb::index {
+namespace {
+
+// Column `col` of the row `stmt` stands on, as bytes ("" for NULL or an empty blob).
+std::string ColumnBytes(sqlite3_stmt* stmt, int col) {
+  const void* bytes = sqlite3_column_blob(stmt, col);
+  return bytes == nullptr ? "" : std::string(static_cast<const char*>(bytes), sqlite3_column_bytes(stmt, col));
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<Table>> Table::Open(const std::string& path, const Options& options) {
   if (options.fresh && !path.empty()) {
@@ -99,10 +108,7 @@ absl::StatusOr<std::optional<std::string>> Table::Get(absl::string_view key) {
   sqlite3_bind_blob(get_, 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
   int rc = sqlite3_step(get_);
   std::optional<std::string> value;
-  if (rc == SQLITE_ROW) {
-    const void* v = sqlite3_column_blob(get_, 0);
-    value.emplace(v == nullptr ? "" : std::string(static_cast<const char*>(v), sqlite3_column_bytes(get_, 0)));
-  }
+  if (rc == SQLITE_ROW) value.emplace(ColumnBytes(get_, 0));
   sqlite3_reset(get_);
   if (rc == SQLITE_ROW || rc == SQLITE_DONE) return value;
   return Error("lookup");
@@ -115,10 +121,7 @@ absl::StatusOr<std::optional<std::string>> Table::FirstKeyIn(absl::string_view f
   sqlite3_bind_blob(first_, 2, to.data(), static_cast<int>(to.size()), SQLITE_STATIC);
   int rc = sqlite3_step(first_);
   std::optional<std::string> key;
-  if (rc == SQLITE_ROW) {
-    const void* k = sqlite3_column_blob(first_, 0);
-    key.emplace(k == nullptr ? "" : std::string(static_cast<const char*>(k), sqlite3_column_bytes(first_, 0)));
-  }
+  if (rc == SQLITE_ROW) key.emplace(ColumnBytes(first_, 0));
   sqlite3_reset(first_);
   if (rc == SQLITE_ROW || rc == SQLITE_DONE) return key;
   return Error("range lookup");

@@ -4,19 +4,18 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/file/file_util.h"
 #include "google/protobuf/io/zero_copy_stream_impl.h"
 #include "google/protobuf/util/delimited_message_util.h"
 
 namespace vmb::offline {
 
 absl::StatusOr<std::unique_ptr<EntrySpool>> EntrySpool::Create() {
-  const char* tmp = std::getenv("TMPDIR");
-  std::string dir = tmp != nullptr && *tmp != '\0' ? tmp : "/var/tmp";
+  std::string dir = file::ScratchFolder();
   std::string pattern = dir + "/vmbackup-entries-XXXXXX";
   std::vector<char> name(pattern.begin(), pattern.end());
   name.push_back('\0');

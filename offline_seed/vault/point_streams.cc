@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -21,8 +20,7 @@ constexpr char kRecords[] = "/records.jsonl.zst";
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<RecordUpload>> RecordUpload::Create() {
-  const char* tmp = std::getenv("TMPDIR");
-  std::string pattern = absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/var/tmp", "/vmbackup-point-XXXXXX");
+  std::string pattern = file::ScratchFolder() + "/vmbackup-point-XXXXXX";
   std::vector<char> name(pattern.begin(), pattern.end());
   name.push_back('\0');
   if (::mkdtemp(name.data()) == nullptr) {
@@ -72,7 +70,8 @@ absl::Status RecordUpload::Upload(blob::BlobClient& client, const blob::BlobUri&
   return client.PutBlockList(blob, ids);
 }
 
-absl::Status ForEachRecord(blob::BlobClient& client, const blob::BlobUri& blob, const RecordFn& fn, uint64_t window) {
+absl::Status ForEachRecord(blob::BlobClient& client, const blob::BlobUri& blob, const offline::RecordVisitor& fn,
+                           uint64_t window) {
   ASSIGN_OR_RETURN(blob::BlobProperties props, client.GetProperties(blob));
   const uint64_t size = props.content_length;
   uint64_t at = 0;

@@ -41,8 +41,7 @@ class RecordUpload {
 
 // Calls `fn` with each record of the catalogue stream in `blob`, in order, reading `window` bytes a request.
 // kDataLoss naming the blob when it is damaged or cut short; `fn`'s error stops the read.
-using RecordFn = std::function<absl::Status(offline::proto::Catalogue& record)>;
-absl::Status ForEachRecord(blob::BlobClient& client, const blob::BlobUri& blob, const RecordFn& fn,
+absl::Status ForEachRecord(blob::BlobClient& client, const blob::BlobUri& blob, const offline::RecordVisitor& fn,
                            uint64_t window = 4u << 20);
 
 }  // namespace vmb::vault
