@@ -16,8 +16,11 @@
 
 namespace vmb::offline {
 
+// `entry` of a chunk that is a segment: several small files packed together (the pipeline keeps which).
+inline constexpr size_t kSegmentEntry = SIZE_MAX;
+
 // A chunk cut from a file, not yet sealed: `length` bytes at `at` in `holder` (a window buffer or a copy), from
-// attempt `attempt` at reading entry `entry`.
+// attempt `attempt` at reading entry `entry` (or kSegmentEntry).
 struct ChunkPiece {
   std::shared_ptr<const std::string> holder;
   size_t at = 0, length = 0, entry = 0;

@@ -143,6 +143,31 @@ absl::StatusOr<std::vector<proto::Extent>> DataExtents(int fd, uint64_t size, co
   return out;
 }
 
+uint64_t StoredLength(const proto::Entry& file) {
+  if (file.extents().empty()) return file.size();
+  uint64_t total = 0;
+  for (const proto::Extent& x : file.extents()) total += x.length();
+  return total;
+}
+
+absl::StatusOr<ChunkSlicer::Slice> ChunkSlicer::Next(uint64_t chunk_length, const std::string& what) {
+  if (skip_ > chunk_length) {
+    return absl::DataLossError(absl::StrCat(what, ": its bytes begin at ", skip_, " in a chunk of ", chunk_length,
+                                            " bytes (the catalogue is damaged)"));
+  }
+  Slice s{skip_, std::min(chunk_length - skip_, left_), at_};
+  skip_ = 0;
+  left_ -= s.length;
+  at_ += s.length;
+  return s;
+}
+
+absl::Status ChunkSlicer::Done(const std::string& what) const {
+  if (left_ == 0) return absl::OkStatus();
+  return absl::DataLossError(
+      absl::StrCat(what, ": its chunks hold ", at_, " of its ", at_ + left_, " bytes (the catalogue is damaged)"));
+}
+
 StoredLayout::StoredLayout(const proto::Entry& file) {
   uint64_t stream = 0;
   for (const proto::Extent& x : file.extents()) {

@@ -67,6 +67,28 @@ class StoredLayout {
   std::vector<Piece> pieces_;  // empty: the stream is the file
 };
 
+// The length of a file's stored stream: its extents' total, or its size when it has none.
+uint64_t StoredLength(const proto::Entry& file);
+
+// Which bytes of each of a file's chunks, taken in order, are the file's (proto Entry.chunkOffset): the first chunk's
+// from chunkOffset on, then whole chunks, cut at the stored length.
+class ChunkSlicer {
+ public:
+  explicit ChunkSlicer(const proto::Entry& file) : skip_(file.chunkoffset()), left_(StoredLength(file)) {}
+  struct Slice {
+    uint64_t skip, length;  // the chunk's bytes [skip, skip + length) ...
+    uint64_t at;            // ... go here in the stored stream
+  };
+  // The slice of the next chunk, which is `chunk_length` bytes long. kDataLoss naming `what` when chunkOffset lies
+  // beyond the chunk's end.
+  absl::StatusOr<Slice> Next(uint64_t chunk_length, const std::string& what);
+  // kDataLoss naming `what` when the chunks ended before the stored length.
+  absl::Status Done(const std::string& what) const;
+
+ private:
+  uint64_t skip_, left_, at_ = 0;
+};
+
 // What a restore could not put back (it goes on without it) and whether it applied owners.
 struct RestoreReport {
   bool owners_applied = false;            // only root can; otherwise everything belongs to the restoring user

@@ -8,6 +8,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -205,27 +209,57 @@ struct StagedImages {
   }
 };
 
-// Writes one file's stored data from the staged images, checking every chunk.
-absl::Status WriteStagedFile(const proto::Entry& e, int out, ChunkLocations& chunks, const std::vector<int>& images,
-                             const std::string& output) {
-  const StoredLayout layout(e);
-  uint64_t at = 0;  // in the file's stored data
-  for (const std::string& h : e.chunks()) {
-    ASSIGN_OR_RETURN(std::optional<proto::Chunk> found, chunks.Find(h));
+// The staged chunks a restore reads, each checked once when read: the last few are kept, because the files packed
+// into one segment are restored one after another (in catalogue order), each needing the whole segment. Thread-safe.
+class StagedChunkReader {
+ public:
+  StagedChunkReader(ChunkLocations& chunks, const std::vector<int>& images) : chunks_(chunks), images_(images) {}
+
+  // The bytes of chunk `h`, checked. kDataLoss naming the chunk when it is missing, truncated or damaged.
+  absl::StatusOr<std::shared_ptr<const std::string>> Get(const std::string& h) {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      for (const auto& [hash, data] : recent_) {
+        if (hash == h) return data;
+      }
+    }
+    ASSIGN_OR_RETURN(std::optional<proto::Chunk> found, chunks_.Find(h));
     if (!found.has_value()) return absl::DataLossError(absl::StrCat("chunk ", h, " is missing from the index"));
     const proto::Chunk& c = *found;
-    if (c.image() >= images.size()) return absl::DataLossError(absl::StrCat("chunk ", h, " names a missing image"));
+    if (c.image() >= images_.size()) return absl::DataLossError(absl::StrCat("chunk ", h, " names a missing image"));
     std::string frame(c.compressedlength(), '\0');
-    if (::pread(images[c.image()], frame.data(), frame.size(), static_cast<off_t>(c.offset())) !=
+    if (::pread(images_[c.image()], frame.data(), frame.size(), static_cast<off_t>(c.offset())) !=
         static_cast<ssize_t>(frame.size())) {
       return absl::DataLossError(absl::StrCat("chunk ", h, " is truncated in image ", c.image()));
     }
     ASSIGN_OR_RETURN(std::string data,
                      OpenChunk(frame, c.length(), h, absl::StrCat("in image ", c.image(), " at offset ", c.offset())));
-    RETURN_IF_ERROR(layout.Write(out, at, data, output + "/" + e.path()));
-    at += data.size();
+    auto shared = std::make_shared<const std::string>(std::move(data));
+    std::lock_guard<std::mutex> l(mu_);
+    recent_.emplace_front(h, shared);
+    if (recent_.size() > kKeep) recent_.pop_back();
+    return shared;
   }
-  return absl::OkStatus();
+
+ private:
+  static constexpr size_t kKeep = 4;  // one per restore thread, and some
+  ChunkLocations& chunks_;
+  const std::vector<int>& images_;
+  std::mutex mu_;
+  std::deque<std::pair<std::string, std::shared_ptr<const std::string>>> recent_;
+};
+
+// Writes one file's stored data from the staged images, checking every chunk.
+absl::Status WriteStagedFile(const proto::Entry& e, int out, StagedChunkReader& chunks, const std::string& output) {
+  const StoredLayout layout(e);
+  ChunkSlicer slicer(e);
+  const std::string path = output + "/" + e.path();
+  for (const std::string& h : e.chunks()) {
+    ASSIGN_OR_RETURN(std::shared_ptr<const std::string> data, chunks.Get(h));
+    ASSIGN_OR_RETURN(ChunkSlicer::Slice s, slicer.Next(data->size(), path));
+    RETURN_IF_ERROR(layout.Write(out, s.at, absl::string_view(*data).substr(s.skip, s.length), path));
+  }
+  return slicer.Done(path);
 }
 
 }  // namespace
@@ -251,9 +285,10 @@ absl::Status RestoreFromStaging(const std::string& staging, const std::string& o
     }));
     return chunks->Add(batch);
   };
+  StagedChunkReader reader(*chunks, images.fds);
   return RestoreTree(
-      source, output,
-      [&](const proto::Entry& e, int out) { return WriteStagedFile(e, out, *chunks, images.fds, output); }, 2, report);
+      source, output, [&](const proto::Entry& e, int out) { return WriteStagedFile(e, out, reader, output); }, 2,
+      report);
 }
 
 }  // namespace vmb::offline

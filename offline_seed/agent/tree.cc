@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <deque>
 #include <future>
 #include <memory>
 #include <unordered_set>
 
 #include "common/concurrent/bounded_pool.h"
+#include "common/crypto/digest.h"
 #include "common/status/status_macros.h"
 #include "offline_seed/agent/window_reader.h"
 
@@ -69,6 +71,7 @@ class ChunkPipeline {
       RETURN_IF_ERROR(Cut(std::move(windows_.front())));
       windows_.pop_front();
     }
+    SubmitSegment();
     SubmitGroup();
     RETURN_IF_ERROR(Drain(0));
     RETURN_IF_ERROR(pool_.Drain());
@@ -85,6 +88,13 @@ class ChunkPipeline {
   // Chunks go to the workers in groups of about 1 MiB (one hand-over per chunk would cost more wake-ups than the
   // hashing saves).
   static constexpr size_t kGroupBytes = 1 << 20;
+
+  // A file packed into a segment: the bytes [offset, offset + length) of it, from attempt `attempt` at `entry`.
+  struct Packed {
+    size_t entry;
+    uint8_t attempt;
+    uint64_t offset, length;
+  };
 
   struct Scanned {
     Window window;
@@ -113,7 +123,7 @@ class ChunkPipeline {
   }
 
   std::future<std::vector<uint64_t>> Scan(const Window& w) {
-    if (w.first && w.eof && w.size <= kMinChunk) {  // a small file is one chunk: nothing to scan
+    if (w.first && w.eof && w.size <= kPackMax) {  // a small file is packed whole: nothing to scan
       std::promise<std::vector<uint64_t>> none;
       none.set_value({});
       return none.get_future();
@@ -129,6 +139,7 @@ class ChunkPipeline {
   // of its bytes for the next.
   absl::Status Cut(Scanned s) {
     const Window& w = s.window;
+    if (w.first && w.eof && w.size > 0 && w.size <= kPackMax) return Pack(w);
     if (w.first) {
       picker_ = BoundaryPicker();
       chunk_start_ = 0;
@@ -159,6 +170,35 @@ class ChunkPipeline {
     return Drain(kInFlight);
   }
 
+  // Appends a small file's bytes (its whole stored stream: one window) to the segment being filled, which is sealed
+  // where tree.h says.
+  absl::Status Pack(const Window& w) {
+    // A read already begun again (the file changed while it was read) or dropped takes no room: neither this window
+    // nor the files at the segment's end whose reads were begun again since they were packed.
+    if (!reader_.Current(w.entry, w.attempt)) return Drain(kInFlight);
+    while (!segment_files_.empty() && !reader_.Current(segment_files_.back().entry, segment_files_.back().attempt)) {
+      segment_.resize(segment_files_.back().offset);
+      segment_files_.pop_back();
+    }
+    segment_files_.push_back({w.entry, w.attempt, segment_.size(), w.size});
+    segment_.append(w.buf->data() + w.warmup, w.size);
+    if (segment_.size() >= kSegmentMaxBytes ||
+        (segment_.size() >= kSegmentMinBytes &&
+         CutAfter(tree_->entries[w.entry].path(), w.size, kSegmentAverageExtra))) {
+      SubmitSegment();
+    }
+    return Drain(kInFlight);
+  }
+
+  void SubmitSegment() {
+    if (segment_files_.empty()) return;
+    auto holder = std::make_shared<const std::string>(std::move(segment_));
+    sealing_.push_back(std::move(segment_files_));
+    segment_files_.clear();
+    segment_.clear();
+    Submit({holder, 0, holder->size(), kSegmentEntry, 0});
+  }
+
   void Submit(ChunkPiece piece) {
     group_bytes_ += piece.length;
     group_.push_back(std::move(piece));
@@ -186,9 +226,13 @@ class ChunkPipeline {
 
   // Records a chunk in its file's entry and gives it to the sink unless it is known or was seen in this run.
   absl::Status HandOn(SealedChunk c) {
-    if (!reader_.Current(c.entry, c.attempt)) return absl::OkStatus();  // from a dropped read
-    tree_->entries[c.entry].add_chunks(c.hash);
-    done_bytes_ += c.length;
+    if (c.entry == kSegmentEntry) {
+      if (!HandOnSegment(c.hash)) return absl::OkStatus();
+    } else {
+      if (!reader_.Current(c.entry, c.attempt)) return absl::OkStatus();  // from a dropped read
+      tree_->entries[c.entry].add_chunks(c.hash);
+      done_bytes_ += c.length;
+    }
     Progress();
     if (c.known || !seen_.insert(c.hash).second) return absl::OkStatus();
     if (c.frame.empty()) return absl::InternalError("zstd compression failed");
@@ -197,6 +241,23 @@ class ChunkPipeline {
     ++stats_.new_chunks;
     stats_.new_bytes += c.length;
     return absl::OkStatus();
+  }
+
+  // Records the segment `hash` (the next one sealed) in the entries of the files packed into it; false when none of
+  // them is still wanted (each was dropped or read again), so it need not be stored.
+  bool HandOnSegment(const std::string& hash) {
+    std::vector<Packed> files = std::move(sealing_.front());
+    sealing_.pop_front();
+    bool wanted = false;
+    for (const Packed& f : files) {
+      if (!reader_.Current(f.entry, f.attempt)) continue;
+      proto::Entry& e = tree_->entries[f.entry];
+      e.add_chunks(hash);
+      e.set_chunkoffset(f.offset);
+      done_bytes_ += f.length;
+      wanted = true;
+    }
+    return wanted;
   }
 
   SourceTree* tree_;
@@ -213,6 +274,9 @@ class ChunkPipeline {
   uint64_t chunk_start_ = 0;
   std::string carry_;  // the current chunk's bytes from earlier windows
   std::vector<uint64_t> ends_;
+  std::string segment_;                      // the segment being filled ...
+  std::vector<Packed> segment_files_;        // ... and the files in it
+  std::deque<std::vector<Packed>> sealing_;  // the files of each segment submitted and not yet handed on, in order
   std::vector<ChunkPiece> group_;
   size_t group_bytes_ = 0;
   std::deque<std::future<std::vector<SealedChunk>>> results_;
@@ -220,6 +284,13 @@ class ChunkPipeline {
 };
 
 }  // namespace
+
+bool CutAfter(const std::string& path, uint64_t weight, uint64_t period) {
+  const std::string digest = crypto::Sha256(path);
+  uint64_t h = 0;
+  std::memcpy(&h, digest.data(), sizeof(h));
+  return h % period < weight;
+}
 
 absl::StatusOr<ChunkStats> ChunkTree(SourceTree& tree, const ChunkOptions& options, const ChunkSink& sink) {
   return ChunkPipeline(&tree, options, sink).Run();

@@ -22,6 +22,25 @@
 
 namespace vmb::offline {
 
+// A file whose stored stream is at most kPackMax bytes is not cut: it is packed, whole, with the small files read
+// before and after it into a segment, which is stored as one chunk (one SHA-256, one zstd frame; proto
+// Entry.chunkOffset says where each file lies in it). Similar small files then compress together, as in a tar
+// stream, and the catalogue keeps one hash for a segment's many files. Dedupe and integrity are per segment: an
+// unchanged file keeps its place in its old segment; a changed one goes into a new segment.
+//
+// A segment ends after a file CutAfter picks (weighted by its size, about kSegmentAverageExtra bytes apart) once it
+// holds kSegmentMinBytes, and at kSegmentMaxBytes. So the same files read in the same order are packed into the same
+// segments by every backup (a full scan, or a tree whose owners or times all changed, finds its segments stored),
+// and after a change the cuts fall in the same places again a segment or two later.
+inline constexpr size_t kPackMax = 256 << 10;
+inline constexpr size_t kSegmentMinBytes = 512 << 10;
+inline constexpr size_t kSegmentAverageExtra = 512 << 10;
+inline constexpr size_t kSegmentMaxBytes = 4 << 20;
+
+// Whether a cut falls after the entry at `path` (its catalogue path): true for about `weight` in `period` paths, and
+// the same for the same path in every run (it goes by the path's SHA-256).
+bool CutAfter(const std::string& path, uint64_t weight, uint64_t period);
+
 struct ChunkOptions {
   int threads = 2;
   int zstd_level = 1;
@@ -43,7 +62,8 @@ struct ChunkStats {
 // Called once per new chunk, in file order: its SHA-256 (hex), uncompressed length and zstd frame.
 using ChunkSink = std::function<absl::Status(const std::string& sha256_hex, uint32_t length, const std::string& frame)>;
 
-// Cuts every file of `tree` into chunks, fills each file entry's chunk list and hands each chunk that is neither
+// Cuts every file of `tree` into chunks (packs small ones into segments), fills each file entry's chunk list and
+// chunkOffset, and hands each chunk that is neither
 // known nor seen earlier in this run to `sink`. Sparse files are read by their data extents only. A file is checked
 // (size, mtime, ctime) before and after it is read: one that changed is read again, up to 3 times, then kept as
 // read and noted "changed". A file that vanished or cannot be read is left out of `tree.entries` and noted; its

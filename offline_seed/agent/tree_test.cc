@@ -36,8 +36,8 @@ void Write(const std::string& path, const std::string& data, mode_t mode = 0644)
 }
 
 // Every golden input as a file (the window-edges one has cuts a few bytes into the 8 and 16 MiB windows, whose hash
-// needs the previous window's bytes): each file's chunks are exactly the format's, and new chunks reach the sink
-// once each, in file order.
+// needs the previous window's bytes): each large file's chunks are exactly the format's, each small one (at most
+// kPackMax bytes) is packed whole into a segment and comes back from it, and new chunks reach the sink once each.
 TEST(ChunkTree, RecordsTheFormatsChunksOfEveryFile) {
   const std::string src = Tmp("-tree");
   ASSERT_THAT(file::MakeDirs(src), IsOk());
@@ -49,20 +49,28 @@ TEST(ChunkTree, RecordsTheFormatsChunksOfEveryFile) {
   ASSERT_GE(files.size(), 8u);
   auto tree = WalkSources({src});
   ASSERT_THAT(tree.status(), IsOk());
-  std::vector<std::string> order;
+  std::map<std::string, std::string> sunk;  // by hash: the chunk's bytes
   ChunkOptions o;
   o.threads = 3;
-  auto stats = ChunkTree(*tree, o, [&](const std::string& hash, uint32_t, const std::string&) {
-    order.push_back(hash);
+  auto stats = ChunkTree(*tree, o, [&](const std::string& hash, uint32_t length, const std::string& frame) {
+    EXPECT_EQ(sunk.count(hash), 0u) << "sunk twice: " << hash;
+    ASSIGN_OR_RETURN(sunk[hash], OpenChunk(frame, length, hash, "in the test's sink"));
     return absl::OkStatus();
   });
   ASSERT_THAT(stats.status(), IsOk());
-  std::vector<std::string> first_seen;
-  std::set<std::string> seen;
-  size_t chunks = 0;
+  size_t chunks = 0, packed = 0, cut = 0;
   for (const proto::Entry& e : tree->entries) {
     if (e.type() != "file") continue;
     const testing::ChunkVector& v = files.at(e.path().substr(e.path().find('/') + 1));
+    chunks += e.chunks_size();
+    if (!v.data.empty() && v.data.size() <= kPackMax) {
+      ++packed;
+      ASSERT_EQ(e.chunks_size(), 1) << e.path();
+      ASSERT_EQ(sunk.count(e.chunks(0)), 1u) << e.path();
+      EXPECT_TRUE(sunk[e.chunks(0)].substr(e.chunkoffset(), v.data.size()) == v.data) << e.path();
+      continue;
+    }
+    ++cut;
     std::vector<std::string> want;
     size_t start = 0;
     for (size_t end : v.ends) {
@@ -70,13 +78,12 @@ TEST(ChunkTree, RecordsTheFormatsChunksOfEveryFile) {
       start = end;
     }
     EXPECT_THAT(e.chunks(), ::testing::ElementsAreArray(want)) << e.path();
-    chunks += want.size();
-    for (const std::string& h : want) {
-      if (seen.insert(h).second) first_seen.push_back(h);
-    }
+    EXPECT_EQ(e.chunkoffset(), 0u) << e.path();
+    for (const std::string& h : want) EXPECT_EQ(sunk.count(h), 1u) << e.path();
   }
-  EXPECT_EQ(order, first_seen);
-  EXPECT_EQ(stats->new_chunks, first_seen.size());
+  EXPECT_GE(packed, 2u);
+  EXPECT_GE(cut, 4u);
+  EXPECT_EQ(stats->new_chunks, sunk.size());
   EXPECT_EQ(stats->chunks, chunks);
 }
 

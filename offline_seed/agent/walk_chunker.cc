@@ -30,7 +30,12 @@ class BatchChunker {
       batch_.bytes += e.size();
     }
     batch_.entries.push_back(std::move(e));
-    if (batch_.entries.size() >= batch_entries_) status_ = Flush();
+    // A batch ends where segments may (tree.h): after about one in 64 entries once it holds batch_entries, so a
+    // tree walked again is cut into the same batches, and into the same ones again soon after a change.
+    const size_t n = batch_.entries.size();
+    if (n >= batch_entries_ && (n >= 8 * batch_entries_ || CutAfter(batch_.entries.back().path(), 1, 64))) {
+      status_ = Flush();
+    }
     return status_.ok();
   }
 

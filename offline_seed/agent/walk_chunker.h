@@ -30,11 +30,11 @@ struct WalkedTree {
 using EntryOut = std::function<absl::Status(proto::Entry entry)>;
 
 // Walks `sources` (as WalkSources, `exclude` left out) and chunks every file as ChunkTree does, a batch of
-// `batch_entries` entries at a time: each new chunk goes to `sink` once in the whole tree, each entry kept to `out`.
-// `stored` is the set of chunks stored so far (each chunk the sink took is added once its batch is done); a chunk
-// in it is not compressed or stored again. A file dropped (vanished, unreadable) takes its later hard links with
-// it, in any batch. `total_bytes` (from an earlier walk) is the progress total. Errors: the walk's, the sink's,
-// `out`'s and the set's.
+// `batch_entries` entries at a time (up to 8 times as many: batches end where CutAfter says): each new chunk goes to
+// `sink` once in the whole tree, each entry kept to `out`. `stored` is the set of chunks stored so far (each chunk the
+// sink took is added once its batch is done); a chunk in it is not compressed or stored again. A file dropped
+// (vanished, unreadable) takes its later hard links with it, in any batch. `total_bytes` (from an earlier walk) is the
+// progress total. Errors: the walk's, the sink's, `out`'s and the set's.
 absl::StatusOr<WalkedTree> WalkAndChunk(const std::vector<std::string>& sources, const std::string& exclude,
                                         const ChunkOptions& options, uint64_t total_bytes, index::DigestSet& stored,
                                         const ChunkSink& sink, const EntryOut& out, size_t batch_entries = 4096);

@@ -95,6 +95,7 @@ void WindowReader::CloseFile() {
 void WindowReader::Drop(size_t index) {
   dropped_[index] = true;
   tree_->entries[index].clear_chunks();
+  tree_->entries[index].clear_chunkoffset();
 }
 
 // Opens the next file to be read (skipping those `unchanged_` vouches for and those that cannot be opened); false
@@ -105,6 +106,7 @@ bool WindowReader::OpenNextFile() {
     const auto& [full, index] = tree_->files[next_file_];
     proto::Entry& entry = tree_->entries[index];
     entry.clear_chunks();
+    entry.clear_chunkoffset();
     if (unchanged_ && unchanged_(&entry)) {
       skipped_(entry.size());
       ++next_file_;
@@ -181,6 +183,7 @@ void WindowReader::Finish(const Window& w, size_t index) {
     ++attempts_[index];  // read it again; what this attempt handed on is dropped
     WaitPast(after.st_ctim);
     entry.clear_chunks();
+    entry.clear_chunkoffset();
     if (!BeginAttempt(entry)) {
       Drop(index);
       CloseFile();

@@ -58,11 +58,12 @@ absl::Status RestoreRange(blob::BlobClient& client, const blob::BlobUri& contain
     for (const ChunkUse& u : plan.order[k]->uses) {
       std::string path = *out.target + "/" + (*out.files)[u.file]->path();
       ASSIGN_OR_RETURN(int fd, open.Get(u.file, path));
-      RETURN_IF_ERROR(plan.layouts[u.file].Write(fd, u.at, raw, path));
+      const absl::string_view part = raw.substr(u.skip, u.length);
+      RETURN_IF_ERROR(plan.layouts[u.file].Write(fd, u.at, part, path));
       // Write-back starts now, while other ranges are still coming in; the flush at the end then has little left
       // to wait for.
-      ::sync_file_range(fd, static_cast<off_t>(u.at), static_cast<off_t>(raw.size()), SYNC_FILE_RANGE_WRITE);
-      out.wrote(raw.size());
+      ::sync_file_range(fd, static_cast<off_t>(u.at), static_cast<off_t>(part.size()), SYNC_FILE_RANGE_WRITE);
+      out.wrote(part.size());
     }
   }
   return absl::OkStatus();

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "common/status/status_macros.h"
 
 namespace vmb::vault {
 namespace {
@@ -38,21 +39,22 @@ absl::StatusOr<RestorePlan> PlanRestore(const std::vector<const offline::proto::
   plan.layouts.reserve(files.size());
   for (size_t f = 0; f < files.size(); ++f) {
     plan.layouts.emplace_back(*files[f]);
-    uint64_t at = 0;
+    offline::ChunkSlicer slicer(*files[f]);
+    const std::string path = absl::StrCat(target, "/", files[f]->path());
     for (const std::string& h : files[f]->chunks()) {
       ChunkPiece& p = plan.pieces[h];
       if (p.uses.empty()) {  // the first use: where the chunk lives, looked up once
         absl::StatusOr<std::optional<Chunk>> found = find(h);
         if (!found.ok()) return found.status();
         if (!found->has_value()) {
-          return absl::DataLossError(
-              absl::StrCat("chunk ", h, " of ", target, "/", files[f]->path(), " is missing from the vault's index"));
+          return absl::DataLossError(absl::StrCat("chunk ", h, " of ", path, " is missing from the vault's index"));
         }
         p.chunk = **std::move(found);
       }
-      p.uses.push_back({f, at});
-      at += p.chunk.length();
+      ASSIGN_OR_RETURN(offline::ChunkSlicer::Slice s, slicer.Next(p.chunk.length(), path));
+      p.uses.push_back({f, s.at, s.skip, s.length});
     }
+    RETURN_IF_ERROR(slicer.Done(path));
   }
   for (const auto& [hash, p] : plan.pieces) plan.order.push_back(&p);
   std::sort(plan.order.begin(), plan.order.end(), [](const ChunkPiece* a, const ChunkPiece* b) {

@@ -22,10 +22,13 @@ namespace vmb::vault {
 inline constexpr uint64_t kMaxRangeBytes = 8u << 20;
 inline constexpr uint64_t kMaxGapBytes = 1u << 20;
 
-// One place a chunk's bytes go: file `file` (an index into the planned files) at `at` in its stored stream.
+// One place a chunk's bytes go: its bytes [skip, skip + length) to file `file` (an index into the planned files) at
+// `at` in its stored stream (a file packed into a segment takes a part of it; others take whole chunks).
 struct ChunkUse {
   size_t file;
   uint64_t at;
+  uint64_t skip = 0;
+  uint64_t length = 0;
 };
 
 // A distinct chunk (its place in the vault) and every use of it.
@@ -58,7 +61,8 @@ struct RestorePlan {
 // Where a chunk lives in the vault (by its SHA-256, hex), or nullopt: ChunkLocations::Find.
 using ChunkLookup = std::function<absl::StatusOr<std::optional<offline::proto::Chunk>>(const std::string& sha256_hex)>;
 
-// kDataLoss naming `target`/<path> and the chunk when a file's chunk is not in the vault's index.
+// kDataLoss naming `target`/<path> and the chunk when a file's chunk is not in the vault's index, or naming the file
+// when its chunks do not hold its bytes (ChunkSlicer).
 absl::StatusOr<RestorePlan> PlanRestore(const std::vector<const offline::proto::Entry*>& files, const ChunkLookup& find,
                                         const std::string& target);
 

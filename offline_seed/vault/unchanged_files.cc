@@ -28,6 +28,7 @@ absl::Status UnchangedFiles::Add(const std::vector<offline::proto::Entry>& previ
     kept.set_inode(e.inode());
     kept.set_mode(e.mode());
     *kept.mutable_chunks() = e.chunks();
+    kept.set_chunkoffset(e.chunkoffset());
     *kept.mutable_extents() = e.extents();
     rows.emplace_back(e.path(), kept.SerializeAsString());
   }
@@ -43,6 +44,7 @@ bool UnchangedFiles::Fill(offline::proto::Entry* e) {
               p.ctimens() == e->ctimens() && p.inode() == e->inode() && p.mode() == e->mode();
   if (!same) return false;
   *e->mutable_chunks() = std::move(*p.mutable_chunks());
+  e->set_chunkoffset(p.chunkoffset());
   *e->mutable_extents() = std::move(*p.mutable_extents());
   return true;
 }

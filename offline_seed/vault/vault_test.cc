@@ -85,12 +85,18 @@ class VaultTest : public ::testing::Test {
     return o;
   }
 
-  // A client whose transport fails every request after the first `n` (no retries).
-  std::unique_ptr<blob::BlobClient> FailingClient(int n) {
+  // A client whose transport fails every request after the first `n` (no retries); with `blocks_only`, every
+  // request after the first `n` Put Blocks (whatever other requests came between, from whichever thread).
+  std::unique_ptr<blob::BlobClient> FailingClient(int n, bool blocks_only = false) {
     auto count = std::make_shared<std::atomic<int>>(0);
+    auto failing = std::make_shared<std::atomic<bool>>(false);
     faulty_ = std::make_unique<http::RecordingTransport>(
-        [this, count, n](const http::HttpRequest& r) -> absl::StatusOr<http::HttpResponse> {
-          if (count->fetch_add(1) >= n) return absl::UnavailableError("injected: connection reset");
+        [this, count, failing, n, blocks_only](const http::HttpRequest& r) -> absl::StatusOr<http::HttpResponse> {
+          const bool counted = !blocks_only || absl::StrContains(r.url, "blockid=");
+          if (failing->load() || (counted && count->fetch_add(1) >= n)) {
+            failing->store(true);
+            return absl::UnavailableError("injected: connection reset");
+          }
           return transport_->Send(r);
         });
     blob::BlobClientOptions bo;
@@ -167,18 +173,25 @@ TEST_F(VaultTest, SeedIncrementalAndRestoreByteForByte) {
   EXPECT_EQ(third->files_unchanged, 101u);
   ASSERT_THAT(vault.Restore(3, dir_ + "/rp3"), IsOk());
   EXPECT_TRUE(*file::ReadFile(dir_ + "/rp3/0/data/f010.bin") == fresh);
-  // A full scan reads everything and finds nothing new.
+  // A full scan reads everything: the files are packed into the seed's segments again, except for the segment that
+  // now holds the two changed files (f007 and f010, which went into segments of their own when they changed).
   absl::StatusOr<BackupOutcome> fourth = vault.Backup({src_}, {}, /*full_scan=*/true);
   ASSERT_TRUE(fourth.ok()) << fourth.status();
   EXPECT_EQ(fourth->files_unchanged, 0u);
-  EXPECT_EQ(fourth->point.newchunks(), 0u);
+  EXPECT_GE(fourth->point.newchunks(), 1u);
+  EXPECT_LE(fourth->point.newchunks(), 2u);
+  EXPECT_LE(fourth->point.bytesuploaded(), 2 * offline::kSegmentMaxBytes);
+  // Another finds nothing new.
+  absl::StatusOr<BackupOutcome> fifth = vault.Backup({src_}, {}, /*full_scan=*/true);
+  ASSERT_TRUE(fifth.ok()) << fifth.status();
+  EXPECT_EQ(fifth->point.newchunks(), 0u);
 
   // Listing is one request: the figures come from the recovery points' metadata, no body is read.
   http::RecordingTransport counting([this](const http::HttpRequest& r) { return transport_->Send(r); });
   blob::BlobClient counted(&counting, cred_);
   absl::StatusOr<std::vector<proto::RecoveryPoint>> list = Vault(Options(&counted)).List();
   ASSERT_TRUE(list.ok()) << list.status();
-  ASSERT_EQ(list->size(), 4u);
+  ASSERT_EQ(list->size(), 5u);
   EXPECT_EQ((*list)[1].number(), 2);
   EXPECT_EQ((*list)[1].entries_size(), 0);
   EXPECT_EQ((*list)[3].newchunks(), fourth->point.newchunks());
@@ -291,12 +304,12 @@ TEST_F(VaultTest, InterruptedVaultCopyResumesWithoutCopyingAgain) {
 TEST_F(VaultTest, InterruptedIncrementalResumesWithoutResending) {
   Vault vault(Options(client_.get()));
   ASSERT_TRUE(vault.Seed(images_, Catalogue()).ok());
-  for (int i = 0; i < 20; ++i) {  // 20% of the files change: several blocks to send
-    ASSERT_THAT(file::WriteFileAtomic(absl::StrFormat("%s/data/f%03d.bin", src_, i * 5),
+  for (int i = 0; i < 40; ++i) {  // 40% of the files change: several segments, so several blocks, to send
+    ASSERT_THAT(file::WriteFileAtomic(absl::StrFormat("%s/data/f%03d.bin", src_, i * 5 / 2),
                                       crypto::SecureRandom().Bytes(160u << 10), 0640),
                 IsOk());
   }
-  std::unique_ptr<blob::BlobClient> flaky = FailingClient(14);
+  std::unique_ptr<blob::BlobClient> flaky = FailingClient(1, /*blocks_only=*/true);  // at the second block
   Vault broken(Options(flaky.get()));
   EXPECT_THAT(broken.Backup({src_}, {}), StatusIs(absl::StatusCode::kUnavailable, HasSubstr("injected")));
   uint64_t sent_before_fault = broken.bytes_uploaded();
@@ -306,7 +319,7 @@ TEST_F(VaultTest, InterruptedIncrementalResumesWithoutResending) {
   absl::StatusOr<BackupOutcome> resumed = vault.Backup({src_}, {});
   ASSERT_TRUE(resumed.ok()) << resumed.status();
   EXPECT_GT(resumed->blocks_reused, 0u);
-  uint64_t all_new = 20u * (160u << 10);
+  uint64_t all_new = 40u * (160u << 10);
   EXPECT_LE(resumed->point.bytesuploaded() + sent_before_fault, all_new + all_new / 20);  // nothing sent twice
   EXPECT_LT(resumed->point.bytesuploaded(), all_new);
   ASSERT_THAT(vault.Restore(2, dir_ + "/out"), IsOk());
