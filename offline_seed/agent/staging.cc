@@ -185,6 +185,7 @@ absl::StatusOr<proto::ImportJobRecord> InitiateOfflineBackup(const InitiateOptio
   job.set_stagedbytes(staged);
   job.set_chunks(stats.chunks);
   job.set_uniquechunks(stats.new_chunks);
+  job.set_images(writer.images());
   // Written last: its presence marks a complete staging location.
   RETURN_IF_ERROR(file::WriteFileAtomic(o.staging + "/offline-job.json", json::ToJson(job, true), 0600));
   return job;

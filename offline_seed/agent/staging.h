@@ -1,7 +1,8 @@
 // The backup agent's initial backup to a staging location (seed 004, "Initiate offline backup"): the source trees
 // are cut into content-defined chunks (a gear rolling hash picks boundaries, 16 KiB / 64 KiB / 256 KiB min / avg /
-// max, so an insertion shifts only nearby chunks), each unique chunk (SHA-256) is compressed with zstd on several
-// threads and packed back to back into page-blob images of a fixed size (each padded to 512 bytes as a whole); a
+// max, so an insertion shifts only nearby chunks), small files are packed whole into segments (tree.h), each unique
+// chunk (SHA-256) is compressed with zstd on several threads and packed back to back into page-blob images of a fixed
+// size (each padded to 512 bytes as a whole); a
 // catalogue records every entry (raw names, sizes, modes, times, targets) and the chunk index, streamed to disk
 // compressed (catalogue_file.h); offline-job.json records the job.
 #ifndef VMBACKUP_OFFLINE_SEED_AGENT_STAGING_H_

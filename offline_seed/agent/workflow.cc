@@ -137,12 +137,14 @@ int RunStatus(Staged& s, const std::vector<vault::proto::RecoveryPoint>& points)
 // The image blobs the import job put into the storage account, as many as the staging location's catalogue counts
 // (read as a stream: its last record has the count).
 absl::Status SeededImages(Staged& s, std::vector<blob::BlobUri>* images) {
-  uint32_t count = 0;
-  absl::Status read = ForEachCatalogueRecord(CataloguePath(s.staging()), [&count](proto::Catalogue& r) {
-    count = std::max(count, r.images());
-    return absl::OkStatus();
-  });
-  if (!read.ok()) return read;
+  uint32_t count = s.job.images();
+  if (count == 0) {  // a staging location made before the job record kept the count: the catalogue's end says
+    absl::Status read = ForEachCatalogueRecord(CataloguePath(s.staging()), [&count](proto::Catalogue& r) {
+      count = std::max(count, r.images());
+      return absl::OkStatus();
+    });
+    if (!read.ok()) return read;
+  }
   for (uint32_t i = 0; i < count; ++i) {
     images->push_back(s.endpoints.account.WithContainer(s.job.container())
                           .WithBlob(absl::StrFormat("%s/image-%04u.vhd", s.job.jobname(), i)));
@@ -348,7 +350,8 @@ int RunInitiate(AgentRequest& request, const AgentEnv& env) {
   if (request.json) {
     std::fprintf(c.out, "%s\n", json::ToJson(*job).c_str());
   } else {
-    std::fprintf(c.out, "staged %.2f GB of source data as %.2f GB (%llu chunks, %llu unique) in %.1f s\n",
+    std::fprintf(c.out,
+                 "staged %.2f GB of source data as %.2f GB (%llu chunk references, %llu chunks stored) in %.1f s\n",
                  job->sourcebytes() / 1e9, job->stagedbytes() / 1e9, static_cast<unsigned long long>(job->chunks()),
                  static_cast<unsigned long long>(job->uniquechunks()), absl::ToDoubleSeconds(absl::Now() - start));
     std::fprintf(c.out, "next: prepare drives with `diskprep s:%s`\n", o.staging.c_str());
