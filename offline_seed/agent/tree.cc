@@ -83,8 +83,9 @@ class ChunkPipeline {
   }
 
  private:
-  static constexpr size_t kReadAhead = 3;  // windows
-  static constexpr size_t kInFlight = 16;  // groups of chunks
+  static constexpr size_t kReadAhead = 3;             // windows
+  static constexpr size_t kInFlight = 16;             // groups of chunks ...
+  static constexpr size_t kInFlightBytes = 16 << 20;  // ... and their bytes (a group may be one 4 MiB segment)
   // Chunks go to the workers in groups of about 1 MiB (one hand-over per chunk would cost more wake-ups than the
   // hashing saves).
   static constexpr size_t kGroupBytes = 1 << 20;
@@ -195,7 +196,8 @@ class ChunkPipeline {
     auto holder = std::make_shared<const std::string>(std::move(segment_));
     sealing_.push_back(std::move(segment_files_));
     segment_files_.clear();
-    segment_.clear();
+    segment_ = std::string();
+    segment_.reserve(kSegmentMinBytes + kPackMax);  // most segments end below: no growing copies
     Submit({holder, 0, holder->size(), kSegmentEntry, 0});
   }
 
@@ -207,6 +209,8 @@ class ChunkPipeline {
 
   void SubmitGroup() {
     if (group_.empty()) return;
+    in_flight_bytes_ += group_bytes_;
+    result_bytes_.push_back(group_bytes_);
     results_.push_back(Async<std::vector<SealedChunk>>(&pool_, [this, pieces = std::move(group_)] {
       return SealChunks(pieces, options_.known, options_.zstd_level, &frames_);
     }));
@@ -216,10 +220,12 @@ class ChunkPipeline {
 
   // Hands on the finished results, in order, until at most `keep` are in flight.
   absl::Status Drain(size_t keep) {
-    while (!results_.empty() && (results_.size() > keep ||
+    while (!results_.empty() && (results_.size() > keep || (keep > 0 && in_flight_bytes_ > kInFlightBytes) ||
                                  results_.front().wait_for(std::chrono::seconds(0)) == std::future_status::ready)) {
       for (SealedChunk& c : results_.front().get()) RETURN_IF_ERROR(HandOn(std::move(c)));
       results_.pop_front();
+      in_flight_bytes_ -= result_bytes_.front();
+      result_bytes_.pop_front();
     }
     return absl::OkStatus();
   }
@@ -280,6 +286,8 @@ class ChunkPipeline {
   std::vector<ChunkPiece> group_;
   size_t group_bytes_ = 0;
   std::deque<std::future<std::vector<SealedChunk>>> results_;
+  std::deque<size_t> result_bytes_;  // each result's bytes, in the same order
+  size_t in_flight_bytes_ = 0;
   concurrent::BoundedPool pool_;  // last: joined before what its jobs use goes away
 };
 
