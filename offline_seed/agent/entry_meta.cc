@@ -143,10 +143,20 @@ absl::StatusOr<std::vector<proto::Extent>> DataExtents(int fd, uint64_t size, co
   return out;
 }
 
+namespace {
+
+// The part of extent `x` within the file's size (a file cut short while it was read keeps the size captured).
+uint64_t LengthWithin(const proto::Extent& x, uint64_t size) {
+  if (x.offset() >= size) return 0;
+  return std::min<uint64_t>(x.length(), size - x.offset());
+}
+
+}  // namespace
+
 uint64_t StoredLength(const proto::Entry& file) {
   if (file.extents().empty()) return file.size();
   uint64_t total = 0;
-  for (const proto::Extent& x : file.extents()) total += x.length();
+  for (const proto::Extent& x : file.extents()) total += LengthWithin(x, file.size());
   return total;
 }
 
@@ -171,9 +181,12 @@ absl::Status ChunkSlicer::Done(const std::string& what) const {
 StoredLayout::StoredLayout(const proto::Entry& file) {
   uint64_t stream = 0;
   for (const proto::Extent& x : file.extents()) {
-    pieces_.push_back({stream, x.offset(), x.length()});
-    stream += x.length();
+    const uint64_t length = LengthWithin(x, file.size());
+    if (length == 0) continue;
+    pieces_.push_back({stream, x.offset(), length});
+    stream += length;
   }
+  if (pieces_.empty() && !file.extents().empty()) pieces_.push_back({0, 0, 0});  // all holes: nothing to write
 }
 
 absl::Status StoredLayout::Write(int fd, uint64_t stream_at, absl::string_view data, const std::string& path) const {

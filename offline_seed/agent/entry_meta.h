@@ -51,8 +51,8 @@ absl::Status ReadXattrs(const std::string& path, proto::Entry* e);
 // (the whole file is data). Errors name `path`.
 absl::StatusOr<std::vector<proto::Extent>> DataExtents(int fd, uint64_t size, const std::string& path);
 
-// Where a file's stored bytes belong in it: the stored stream is its extents back to back (the whole file when it
-// has none), so a piece of the stream may span several extents.
+// Where a file's stored bytes belong in it: the stored stream is its extents back to back, each cut at the file's
+// size (the whole file when it has none), so a piece of the stream may span several extents.
 class StoredLayout {
  public:
   explicit StoredLayout(const proto::Entry& file);
@@ -67,7 +67,7 @@ class StoredLayout {
   std::vector<Piece> pieces_;  // empty: the stream is the file
 };
 
-// The length of a file's stored stream: its extents' total, or its size when it has none.
+// The length of a file's stored stream: its extents' total (each cut at the size), or its size when it has none.
 uint64_t StoredLength(const proto::Entry& file);
 
 // Which bytes of each of a file's chunks, taken in order, are the file's (proto Entry.chunkOffset): the first chunk's

@@ -14,7 +14,8 @@
 
 namespace vmb::offline {
 
-// Writes one file's stored data (its chunks, in order) to `fd`, through StoredLayout (sparse files).
+// Writes one file's stored data (its chunks in order, through ChunkSlicer) to `fd`, through StoredLayout (sparse
+// files).
 using ContentWriter = std::function<absl::Status(const proto::Entry& file, int fd)>;
 
 // Checks entries read from a catalogue or a recovery point (outside input: a damaged or tampered vault) before

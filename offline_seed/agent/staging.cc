@@ -210,18 +210,23 @@ struct StagedImages {
   }
 };
 
-// The staged chunks a restore reads, each checked once when read: the last few are kept, because the files packed
-// into one segment are restored one after another (in catalogue order), each needing the whole segment. Thread-safe.
+// The staged chunks a restore reads, each checked when read. The last few segments are kept: the files packed into
+// one are restored one after another (in catalogue order), each needing the whole segment. Thread-safe.
 class StagedChunkReader {
  public:
   StagedChunkReader(ChunkLocations& chunks, const std::vector<int>& images) : chunks_(chunks), images_(images) {}
 
-  // The bytes of chunk `h`, checked. kDataLoss naming the chunk when it is missing, truncated or damaged.
-  absl::StatusOr<std::shared_ptr<const std::string>> Get(const std::string& h) {
-    {
+  // The bytes of chunk `h`, checked; kept when `segment` (a packed file's). kDataLoss naming the chunk when it is
+  // missing, truncated or damaged.
+  absl::StatusOr<std::shared_ptr<const std::string>> Get(const std::string& h, bool segment) {
+    if (segment) {
       std::lock_guard<std::mutex> l(mu_);
-      for (const auto& [hash, data] : recent_) {
-        if (hash == h) return data;
+      for (auto it = recent_.begin(); it != recent_.end(); ++it) {
+        if (it->first != h) continue;
+        auto hit = *it;  // to the front: the least recently used goes first
+        recent_.erase(it);
+        recent_.push_front(hit);
+        return hit.second;
       }
     }
     ASSIGN_OR_RETURN(std::optional<proto::Chunk> found, chunks_.Find(h));
@@ -236,6 +241,7 @@ class StagedChunkReader {
     ASSIGN_OR_RETURN(std::string data,
                      OpenChunk(frame, c.length(), h, absl::StrCat("in image ", c.image(), " at offset ", c.offset())));
     auto shared = std::make_shared<const std::string>(std::move(data));
+    if (!segment) return shared;
     std::lock_guard<std::mutex> l(mu_);
     recent_.emplace_front(h, shared);
     if (recent_.size() > kKeep) recent_.pop_back();
@@ -243,7 +249,7 @@ class StagedChunkReader {
   }
 
  private:
-  static constexpr size_t kKeep = 4;  // one per restore thread, and some
+  static constexpr size_t kKeep = 4;  // one per restore thread, and some (at most 4.25 MiB each)
   ChunkLocations& chunks_;
   const std::vector<int>& images_;
   std::mutex mu_;
@@ -255,8 +261,9 @@ absl::Status WriteStagedFile(const proto::Entry& e, int out, StagedChunkReader& 
   const StoredLayout layout(e);
   ChunkSlicer slicer(e);
   const std::string path = output + "/" + e.path();
+  const bool packed = e.chunks_size() == 1 && StoredLength(e) <= kPackMax;  // in a segment (or one small chunk)
   for (const std::string& h : e.chunks()) {
-    ASSIGN_OR_RETURN(std::shared_ptr<const std::string> data, chunks.Get(h));
+    ASSIGN_OR_RETURN(std::shared_ptr<const std::string> data, chunks.Get(h, packed));
     ASSIGN_OR_RETURN(ChunkSlicer::Slice s, slicer.Next(data->size(), path));
     RETURN_IF_ERROR(layout.Write(out, s.at, absl::string_view(*data).substr(s.skip, s.length), path));
   }

@@ -174,13 +174,9 @@ class ChunkPipeline {
   // Appends a small file's bytes (its whole stored stream: one window) to the segment being filled, which is sealed
   // where tree.h says.
   absl::Status Pack(const Window& w) {
-    // A read already begun again (the file changed while it was read) or dropped takes no room: neither this window
-    // nor the files at the segment's end whose reads were begun again since they were packed.
+    // A read begun again since (the file changed while it was read: WindowReader checks at its last byte, before
+    // the window is handed here) or dropped takes no room.
     if (!reader_.Current(w.entry, w.attempt)) return Drain(kInFlight);
-    while (!segment_files_.empty() && !reader_.Current(segment_files_.back().entry, segment_files_.back().attempt)) {
-      segment_.resize(segment_files_.back().offset);
-      segment_files_.pop_back();
-    }
     segment_files_.push_back({w.entry, w.attempt, segment_.size(), w.size});
     segment_.append(w.buf->data() + w.warmup, w.size);
     if (segment_.size() >= kSegmentMaxBytes ||

@@ -47,8 +47,8 @@ struct ChunkOptions {
   // Chunks already stored (not compressed again, not given to the sink). Called from several threads.
   std::function<bool(const std::string& sha256_hex)> known;
   std::function<void(uint64_t done, uint64_t total)> progress;
-  // Fills a file's chunks and extents from the previous backup when it has not changed since (the file is then not
-  // read) and says so. Unset: every file is read.
+  // Fills a file's chunks, chunkOffset and extents from the previous backup when it has not changed since (the file is
+  // then not read) and says so. Unset: every file is read.
   std::function<bool(proto::Entry* file)> unchanged;
 };
 
@@ -59,7 +59,8 @@ struct ChunkStats {
   uint64_t files_unchanged = 0;  // not read: `unchanged` vouched for them
 };
 
-// Called once per new chunk, in file order: its SHA-256 (hex), uncompressed length and zstd frame.
+// Called once per new chunk, in the order they are sealed (a file's chunks in order; a segment once it is full, so
+// after the chunks of a large file read while it filled): its SHA-256 (hex), uncompressed length and zstd frame.
 using ChunkSink = std::function<absl::Status(const std::string& sha256_hex, uint32_t length, const std::string& frame)>;
 
 // Cuts every file of `tree` into chunks (packs small ones into segments), fills each file entry's chunk list and

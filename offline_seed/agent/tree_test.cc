@@ -135,7 +135,13 @@ std::map<std::string, std::string> Reassemble(const SourceTree& tree,
   for (const proto::Entry& e : tree.entries) {
     if (e.type() != "file") continue;
     std::string& data = out[e.path()];
-    for (const std::string& h : e.chunks()) data += chunks.at(h);
+    ChunkSlicer slicer(e);
+    for (const std::string& h : e.chunks()) {
+      absl::StatusOr<ChunkSlicer::Slice> s = slicer.Next(chunks.at(h).size(), e.path());
+      EXPECT_THAT(s.status(), IsOk());
+      if (s.ok()) data += chunks.at(h).substr(s->skip, s->length);
+    }
+    EXPECT_THAT(slicer.Done(e.path()), IsOk());
   }
   return out;
 }

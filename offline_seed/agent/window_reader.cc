@@ -195,8 +195,21 @@ void WindowReader::Finish(const Window& w, size_t index) {
                                  captured, " bytes), which may mix old and new data"));
   }
   tree_->bytes = tree_->bytes - entry.size() + captured;
-  entry.set_size(captured);  // the size captured, whatever the file's size is now
+  entry.set_size(captured);                                  // the size captured, whatever the file's size is now
+  if (sparse && cut_at_ != UINT64_MAX) TrimExtents(&entry);  // only the data read is stored
   CloseFile();
+}
+
+// Cuts a sparse file's extents at its size (what lay past it was not read).
+void WindowReader::TrimExtents(proto::Entry* e) {
+  google::protobuf::RepeatedPtrField<proto::Extent> kept;
+  for (const proto::Extent& x : e->extents()) {
+    if (x.offset() >= e->size()) break;
+    proto::Extent* k = kept.Add();
+    *k = x;
+    k->set_length(std::min<uint64_t>(x.length(), e->size() - x.offset()));
+  }
+  *e->mutable_extents() = std::move(kept);
 }
 
 bool WindowReader::Next(Window* w) {

@@ -37,8 +37,8 @@ class WindowReader {
  public:
   static constexpr size_t kWindow = 2 << 20;
   static constexpr uint8_t kAttempts = 4;
-  // Fills a file's chunks and extents from the previous backup when it has not changed since (it is then not read)
-  // and says so; unset: every file is read.
+  // Fills a file's chunks, chunkOffset and extents from the previous backup when it has not changed since (it is then
+  // not read) and says so; unset: every file is read.
   using Unchanged = std::function<bool(proto::Entry* file)>;
 
   // Reads the files of `*tree`, in order; updates their entries (stat fields, size, extents; chunks cleared when a
@@ -62,6 +62,7 @@ class WindowReader {
   bool BeginAttempt(proto::Entry& entry);
   bool Fill(Window* w, const proto::Entry& entry);
   void Finish(const Window& w, size_t index);
+  static void TrimExtents(proto::Entry* e);
   void CloseFile();
   void Drop(size_t index);
   void Note(const char* kind, const std::string& detail);

@@ -134,8 +134,8 @@ int RunStatus(Staged& s, const std::vector<vault::proto::RecoveryPoint>& points)
   return 0;
 }
 
-// The image blobs the import job put into the storage account, as many as the staging location's catalogue counts
-// (read as a stream: its last record has the count).
+// The image blobs the import job put into the storage account, as many as the job record counts (in a staging
+// location made before it did, the catalogue's last record, read as a stream).
 absl::Status SeededImages(Staged& s, std::vector<blob::BlobUri>* images) {
   uint32_t count = s.job.images();
   if (count == 0) {  // a staging location made before the job record kept the count: the catalogue's end says

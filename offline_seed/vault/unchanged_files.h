@@ -22,7 +22,8 @@ class UnchangedFiles {
   // Adds entries of the previous point: the files that carry an inode and a ctime (older points may lack them:
   // those files are read again); the rest are passed over.
   absl::Status Add(const std::vector<offline::proto::Entry>& previous);
-  // When `file` has not changed since the previous point: fills its chunks and extents from there and returns true.
+  // When `file` has not changed since the previous point: fills its chunks, chunkOffset and extents from there and
+  // returns true.
   // Thread-safe. A lookup that fails counts as changed (the file is read).
   bool Fill(offline::proto::Entry* file);
 
