@@ -35,7 +35,11 @@ absl::StatusOr<std::unique_ptr<CatalogueWriter>> CatalogueWriter::Create(const s
   const std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return file::ErrnoStatus(errno, "cannot create", tmp);
-  return std::unique_ptr<CatalogueWriter>(new CatalogueWriter(path, fd, zstd_level));
+  std::unique_ptr<CatalogueWriter> writer(new CatalogueWriter(path, fd, zstd_level));
+  proto::Catalogue format;
+  format.set_format(kCatalogueFormat);
+  RETURN_IF_ERROR(writer->Add(format));
+  return writer;
 }
 
 CatalogueWriter::CatalogueWriter(std::string path, int fd, int zstd_level)
@@ -151,6 +155,13 @@ absl::Status CatalogueReader::Refill() {
   return absl::OkStatus();
 }
 
+absl::Status CatalogueReader::CheckFormat(const proto::Catalogue& record) const {
+  if (record.format() <= kCatalogueFormat) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(what_, " was written by a newer seedagent (format ",
+                                                    record.format(), "; this one reads up to ", kCatalogueFormat,
+                                                    "): read it with that seedagent or a newer one"));
+}
+
 absl::StatusOr<bool> CatalogueReader::Next(proto::Catalogue* record) {
   record->Clear();
   if (!started_) {
@@ -178,6 +189,7 @@ absl::StatusOr<bool> CatalogueReader::Next(proto::Catalogue* record) {
       text_at_ = nl + 1;
       if (line.empty()) continue;
       RETURN_IF_ERROR(json::Parse(line, record, what_));
+      RETURN_IF_ERROR(CheckFormat(*record));
       return true;
     }
     if (eof_) {

@@ -18,8 +18,12 @@
 
 namespace vmb::offline {
 
-// Writes a catalogue record by record to `path`.tmp; Finish() completes the stream, flushes it and renames it to
-// `path` (so a catalogue is either whole or absent). Destroying an unfinished writer removes the temporary file.
+// The newest catalogue stream format this build writes and reads (proto Catalogue.format).
+inline constexpr uint32_t kCatalogueFormat = 2;
+
+// Writes a catalogue record by record to `path`.tmp, the first record its format; Finish() completes the stream,
+// flushes it and renames it to `path` (so a catalogue is either whole or absent). Destroying an unfinished writer
+// removes the temporary file.
 class CatalogueWriter {
  public:
   // Errors name the path.
@@ -68,6 +72,7 @@ class CatalogueReader {
 
  private:
   absl::Status Refill();
+  absl::Status CheckFormat(const proto::Catalogue& record) const;
 
   Source read_;
   std::string what_;

@@ -36,6 +36,7 @@ proto::Catalogue Sample(int files) {
     e->add_chunks(cat.chunks(i).sha256());
   }
   cat.set_images(1);
+  cat.set_format(kCatalogueFormat);  // the writer's first record
   return cat;
 }
 
@@ -92,16 +93,34 @@ TEST(CatalogueFile, ARecordAtATime) {
     absl::StatusOr<bool> more = reader.Next(&record);
     ASSERT_THAT(more.status(), IsOk());
     if (!*more) break;
-    kinds.push_back(record.roots_size()     ? "head"
+    kinds.push_back(record.format() != 0    ? "format"
+                    : record.roots_size()   ? "head"
                     : record.chunks_size()  ? "chunk"
                     : record.entries_size() ? "entry"
                                             : "tail");
     EXPECT_TRUE(record.chunks_size() == 0 || record.entries_size() == 0) << "a line holds one kind";
     items.push_back(record.chunks_size() + record.entries_size());
   }
-  // Entries and chunks are gathered up to 256 a line, in order; the head and the tail are lines of their own.
-  EXPECT_EQ(kinds, (std::vector<std::string>{"head", "chunk", "chunk", "entry", "entry", "tail"}));
-  EXPECT_EQ(items, (std::vector<int>{0, 256, 44, 256, 44, 0}));
+  // The format first; entries and chunks are gathered up to 256 a line, in order; the head and the tail are lines
+  // of their own.
+  EXPECT_EQ(kinds, (std::vector<std::string>{"format", "head", "chunk", "chunk", "entry", "entry", "tail"}));
+  EXPECT_EQ(items, (std::vector<int>{0, 0, 256, 44, 256, 44, 0}));
+}
+
+// A stream in a format newer than this build knows is refused (an older seedagent would take a packed file's whole
+// segment for the file), naming it and the way out.
+TEST(CatalogueFile, ANewerFormatIsRefused) {
+  const std::string path = vmb::testing::PerTestDir() + "/catalogue.json";
+  absl::StatusOr<std::unique_ptr<CatalogueWriter>> w = CatalogueWriter::Create(path);
+  ASSERT_THAT(w.status(), IsOk());
+  proto::Catalogue newer;
+  newer.set_format(kCatalogueFormat + 1);
+  ASSERT_THAT((*w)->Add(newer), IsOk());
+  ASSERT_THAT((*w)->Add(Sample(3)), IsOk());
+  ASSERT_THAT((*w)->Finish(), IsOk());
+  EXPECT_THAT(ReadCatalogueFile(path).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("was written by a newer seedagent (format 3; this one reads up to 2)")));
 }
 
 TEST(CatalogueFile, DamageAndTruncationAreDataLoss) {
