@@ -25,6 +25,8 @@ void Compress(absl::string_view data, int zstd_level, FramePool* frames, std::st
 
 }  // namespace
 
+std::string FileDigest(absl::string_view bytes) { return crypto::Sha256(bytes).substr(0, 16); }
+
 std::string FramePool::Take() {
   std::lock_guard<std::mutex> lock(mu_);
   if (spare_.empty()) return std::string();
@@ -50,6 +52,13 @@ std::vector<SealedChunk> SealChunks(const std::vector<ChunkPiece>& pieces,
     c.length = static_cast<uint32_t>(p.length);
     absl::string_view data(p.holder->data() + p.at, p.length);
     c.hash = crypto::Base16Encode(crypto::Sha256(data));
+    if (p.file_ends) {
+      uint64_t begin = 0;
+      for (uint64_t end : *p.file_ends) {
+        c.file_digests.push_back(FileDigest(data.substr(begin, end - begin)));
+        begin = end;
+      }
+    }
     if (known && known(c.hash)) {
       c.known = true;
       continue;

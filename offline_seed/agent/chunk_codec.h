@@ -25,6 +25,7 @@ struct ChunkPiece {
   std::shared_ptr<const std::string> holder;
   size_t at = 0, length = 0, entry = 0;
   uint8_t attempt = 0;
+  std::shared_ptr<const std::vector<uint64_t>> file_ends;  // a segment: where each file packed in it ends
 };
 
 // A sealed chunk: its hash and, unless `known`, its zstd frame (empty when compression failed).
@@ -34,7 +35,11 @@ struct SealedChunk {
   uint32_t length = 0;
   std::string hash, frame;
   bool known = false;
+  std::vector<std::string> file_digests;  // a segment: FileDigest of each file packed in it
 };
+
+// What identifies a packed file's bytes (proto Entry.digest): the first 16 bytes of their SHA-256.
+std::string FileDigest(absl::string_view bytes);
 
 // Frame buffers handed back once a frame was used, so new frames reuse their memory. Thread-safe; keeps up to 64.
 class FramePool {

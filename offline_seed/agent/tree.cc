@@ -177,6 +177,13 @@ class ChunkPipeline {
     // A read begun again since (the file changed while it was read: WindowReader checks at its last byte, before
     // the window is handed here) or dropped takes no room.
     if (!reader_.Current(w.entry, w.attempt)) return Drain(kInFlight);
+    const absl::string_view bytes(w.buf->data() + w.warmup, w.size);
+    if (options_.same_bytes && options_.same_bytes(&tree_->entries[w.entry], bytes)) {
+      ++stats_.files_same_bytes;
+      done_bytes_ += w.size;
+      Progress();
+      return Drain(kInFlight);
+    }
     segment_files_.push_back({w.entry, w.attempt, segment_.size(), w.size});
     segment_.append(w.buf->data() + w.warmup, w.size);
     if (segment_.size() >= kSegmentMaxBytes ||
@@ -190,11 +197,13 @@ class ChunkPipeline {
   void SubmitSegment() {
     if (segment_files_.empty()) return;
     auto holder = std::make_shared<const std::string>(std::move(segment_));
+    auto ends = std::make_shared<std::vector<uint64_t>>();
+    for (const Packed& f : segment_files_) ends->push_back(f.offset + f.length);
     sealing_.push_back(std::move(segment_files_));
     segment_files_.clear();
     segment_ = std::string();
     segment_.reserve(kSegmentMinBytes + kPackMax);  // most segments end below: no growing copies
-    Submit({holder, 0, holder->size(), kSegmentEntry, 0});
+    Submit({holder, 0, holder->size(), kSegmentEntry, 0, std::move(ends)});
   }
 
   void Submit(ChunkPiece piece) {
@@ -229,7 +238,7 @@ class ChunkPipeline {
   // Records a chunk in its file's entry and gives it to the sink unless it is known or was seen in this run.
   absl::Status HandOn(SealedChunk c) {
     if (c.entry == kSegmentEntry) {
-      if (!HandOnSegment(c.hash)) return absl::OkStatus();
+      if (!HandOnSegment(c.hash, c.file_digests)) return absl::OkStatus();
     } else {
       if (!reader_.Current(c.entry, c.attempt)) return absl::OkStatus();  // from a dropped read
       tree_->entries[c.entry].add_chunks(c.hash);
@@ -247,15 +256,17 @@ class ChunkPipeline {
 
   // Records the segment `hash` (the next one sealed) in the entries of the files packed into it; false when none of
   // them is still wanted (each was dropped or read again), so it need not be stored.
-  bool HandOnSegment(const std::string& hash) {
+  bool HandOnSegment(const std::string& hash, const std::vector<std::string>& digests) {
     std::vector<Packed> files = std::move(sealing_.front());
     sealing_.pop_front();
     bool wanted = false;
-    for (const Packed& f : files) {
+    for (size_t i = 0; i < files.size(); ++i) {
+      const Packed& f = files[i];
       if (!reader_.Current(f.entry, f.attempt)) continue;
       proto::Entry& e = tree_->entries[f.entry];
       e.add_chunks(hash);
       e.set_chunkoffset(f.offset);
+      if (i < digests.size()) e.set_digest(digests[i]);
       done_bytes_ += f.length;
       wanted = true;
     }

@@ -50,13 +50,18 @@ struct ChunkOptions {
   // Fills a file's chunks, chunkOffset and extents from the previous backup when it has not changed since (the file is
   // then not read) and says so. Unset: every file is read.
   std::function<bool(proto::Entry* file)> unchanged;
+  // Fills a small file's chunks, chunkOffset and digest from the previous backup when it was read again but its
+  // `bytes` are those it had then (only its owner, mode, times or inode changed), and says so: it is then not packed
+  // again. Unset: every small file read is packed.
+  std::function<bool(proto::Entry* file, absl::string_view bytes)> same_bytes;
 };
 
 struct ChunkStats {
-  uint64_t chunks = 0;           // in all files
-  uint64_t new_chunks = 0;       // given to the sink
-  uint64_t new_bytes = 0;        // their uncompressed size
-  uint64_t files_unchanged = 0;  // not read: `unchanged` vouched for them
+  uint64_t chunks = 0;            // in all files
+  uint64_t new_chunks = 0;        // given to the sink
+  uint64_t new_bytes = 0;         // their uncompressed size
+  uint64_t files_unchanged = 0;   // not read: `unchanged` vouched for them
+  uint64_t files_same_bytes = 0;  // read, and kept their place: `same_bytes` vouched for them
 };
 
 // Called once per new chunk, in the order they are sealed (a file's chunks in order; a segment once it is full, so
@@ -64,7 +69,7 @@ struct ChunkStats {
 using ChunkSink = std::function<absl::Status(const std::string& sha256_hex, uint32_t length, const std::string& frame)>;
 
 // Cuts every file of `tree` into chunks (packs small ones into segments), fills each file entry's chunk list and
-// chunkOffset, and hands each chunk that is neither
+// chunkOffset (and digest), and hands each chunk that is neither
 // known nor seen earlier in this run to `sink`. Sparse files are read by their data extents only. A file is checked
 // (size, mtime, ctime) before and after it is read: one that changed is read again, up to 3 times, then kept as
 // read and noted "changed". A file that vanished or cannot be read is left out of `tree.entries` and noted; its

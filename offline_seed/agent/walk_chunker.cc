@@ -73,6 +73,7 @@ class BatchChunker {
     result_.stats.new_chunks += s->new_chunks;
     result_.stats.new_bytes += s->new_bytes;
     result_.stats.files_unchanged += s->files_unchanged;
+    result_.stats.files_same_bytes += s->files_same_bytes;
     result_.bytes += batch_.bytes;
     done_ += batch_.bytes;
     for (proto::Problem& p : batch_.problems) result_.problems.push_back(std::move(p));

@@ -96,6 +96,7 @@ void WindowReader::Drop(size_t index) {
   dropped_[index] = true;
   tree_->entries[index].clear_chunks();
   tree_->entries[index].clear_chunkoffset();
+  tree_->entries[index].clear_digest();
 }
 
 // Opens the next file to be read (skipping those `unchanged_` vouches for and those that cannot be opened); false
@@ -107,6 +108,7 @@ bool WindowReader::OpenNextFile() {
     proto::Entry& entry = tree_->entries[index];
     entry.clear_chunks();
     entry.clear_chunkoffset();
+    entry.clear_digest();
     if (unchanged_ && unchanged_(&entry)) {
       skipped_(entry.size());
       ++next_file_;
@@ -184,6 +186,7 @@ void WindowReader::Finish(const Window& w, size_t index) {
     WaitPast(after.st_ctim);
     entry.clear_chunks();
     entry.clear_chunkoffset();
+    entry.clear_digest();
     if (!BeginAttempt(entry)) {
       Drop(index);
       CloseFile();

@@ -206,10 +206,12 @@ int RunIncremental(Staged& s, absl::Time start) {
     std::fprintf(c.out, "%s\n", json::ToJson(out->point).c_str());
   } else {
     std::fprintf(c.out,
-                 "recovery point %d: %llu files (%llu unchanged, not read), %s; %llu new chunk(s) (%s), sent "
+                 "recovery point %d: %llu files (%llu unchanged, not read; %llu read again, same bytes), %s; %llu "
+                 "new chunk(s) (%s), sent "
                  "%s in %.1f s (%llu block(s) uploaded, %llu already there from an interrupted run)\n",
                  out->point.number(), static_cast<unsigned long long>(out->point.files()),
-                 static_cast<unsigned long long>(out->files_unchanged), Gb(out->point.sourcebytes()).c_str(),
+                 static_cast<unsigned long long>(out->files_unchanged),
+                 static_cast<unsigned long long>(out->files_same_bytes), Gb(out->point.sourcebytes()).c_str(),
                  static_cast<unsigned long long>(out->point.newchunks()), Gb(out->point.newbytes()).c_str(),
                  Gb(out->point.bytesuploaded()).c_str(), absl::ToDoubleSeconds(absl::Now() - start),
                  static_cast<unsigned long long>(out->blocks_uploaded),

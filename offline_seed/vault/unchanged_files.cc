@@ -4,6 +4,8 @@
 #include <string>
 #include <utility>
 
+#include "offline_seed/agent/tree.h"
+
 namespace vmb::vault {
 
 absl::StatusOr<std::unique_ptr<UnchangedFiles>> UnchangedFiles::Open() {
@@ -18,7 +20,8 @@ absl::StatusOr<std::unique_ptr<UnchangedFiles>> UnchangedFiles::Open() {
 absl::Status UnchangedFiles::Add(const std::vector<offline::proto::Entry>& previous) {
   std::vector<index::Table::Row> rows;
   for (const offline::proto::Entry& e : previous) {
-    if (e.type() != "file" || e.inode() == 0 || e.ctimens() == 0) continue;
+    // A file without inode and ctime (from an older point) is never taken unread, but its digest still serves.
+    if (e.type() != "file" || ((e.inode() == 0 || e.ctimens() == 0) && e.digest().empty())) continue;
     // What is compared and what is taken; the path is the key.
     offline::proto::Entry kept;
     kept.set_size(e.size());
@@ -29,6 +32,7 @@ absl::Status UnchangedFiles::Add(const std::vector<offline::proto::Entry>& previ
     kept.set_mode(e.mode());
     *kept.mutable_chunks() = e.chunks();
     kept.set_chunkoffset(e.chunkoffset());
+    kept.set_digest(e.digest());
     *kept.mutable_extents() = e.extents();
     rows.emplace_back(e.path(), kept.SerializeAsString());
   }
@@ -45,7 +49,24 @@ bool UnchangedFiles::Fill(offline::proto::Entry* e) {
   if (!same) return false;
   *e->mutable_chunks() = std::move(*p.mutable_chunks());
   e->set_chunkoffset(p.chunkoffset());
+  e->set_digest(std::move(*p.mutable_digest()));
   *e->mutable_extents() = std::move(*p.mutable_extents());
+  return true;
+}
+
+bool UnchangedFiles::SameBytes(offline::proto::Entry* e, absl::string_view bytes) {
+  if (e->extents_size() > 0) return false;
+  absl::StatusOr<std::optional<std::string>> found = table_->Get(e->path());
+  if (!found.ok() || !found->has_value()) return false;
+  offline::proto::Entry p;
+  if (!p.ParseFromString(**found)) return false;
+  if (p.digest().empty() || p.extents_size() > 0 || p.chunks_size() != 1 || p.size() != bytes.size() ||
+      p.size() != e->size() || offline::FileDigest(bytes) != p.digest()) {
+    return false;
+  }
+  *e->mutable_chunks() = std::move(*p.mutable_chunks());
+  e->set_chunkoffset(p.chunkoffset());
+  e->set_digest(std::move(*p.mutable_digest()));
   return true;
 }
 

@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "common/index/table.h"
 #include "offline_seed/agent/staging.pb.h"
 
@@ -26,6 +27,10 @@ class UnchangedFiles {
   // returns true.
   // Thread-safe. A lookup that fails counts as changed (the file is read).
   bool Fill(offline::proto::Entry* file);
+  // When `file`, a small file read again, has the `bytes` it had in the previous point (by its digest: only its owner,
+  // mode, times or inode changed): fills its chunks, chunkOffset and digest from there (its place in its old segment)
+  // and returns true. Thread-safe. A lookup that fails counts as changed (the file is packed again).
+  bool SameBytes(offline::proto::Entry* file, absl::string_view bytes);
 
  private:
   explicit UnchangedFiles(std::unique_ptr<index::Table> table) : table_(std::move(table)) {}

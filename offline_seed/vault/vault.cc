@@ -219,12 +219,13 @@ absl::Status Vault::UploadNewChunks(WriterLease& lease, const std::vector<std::s
 
   offline::ChunkOptions co = chunk_options;
   co.known = [&known](const std::string& hash) { return known.Contains(hash); };
-  // Files unchanged since the previous point keep their chunks unread.
-  std::unique_ptr<UnchangedFiles> unchanged;
-  if (!full_scan) {
-    ASSIGN_OR_RETURN(unchanged, LoadUnchanged(previous));
-    co.unchanged = [&unchanged](offline::proto::Entry* e) { return unchanged->Fill(e); };
-  }
+  // Files unchanged since the previous point keep their chunks unread (not in a full scan); small files read again
+  // whose bytes did not change keep their place in their old segments (always: that goes by their bytes).
+  ASSIGN_OR_RETURN(std::unique_ptr<UnchangedFiles> unchanged, LoadUnchanged(previous));
+  if (!full_scan) co.unchanged = [&unchanged](offline::proto::Entry* e) { return unchanged->Fill(e); };
+  co.same_bytes = [&unchanged](offline::proto::Entry* e, absl::string_view bytes) {
+    return unchanged->SameBytes(e, bytes);
+  };
   uint64_t files = 0;
   absl::StatusOr<offline::WalkedTree> walked = offline::WalkAndChunk(
       sources, "", co, previous.sourcebytes(), *stored,
@@ -241,6 +242,7 @@ absl::Status Vault::UploadNewChunks(WriterLease& lease, const std::vector<std::s
   out->blocks_uploaded = writer.blocks_uploaded();
   out->blocks_reused = writer.blocks_reused();
   out->files_unchanged = walked->stats.files_unchanged;
+  out->files_same_bytes = walked->stats.files_same_bytes;
   for (const std::string& r : walked->roots) point->add_roots(r);
   point->set_files(files);
   point->set_sourcebytes(walked->bytes);

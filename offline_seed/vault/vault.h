@@ -54,8 +54,9 @@ struct VaultOptions {
 struct BackupOutcome {
   proto::RecoveryPoint point;  // without entries
   uint64_t blocks_uploaded = 0;
-  uint64_t files_unchanged = 0;  // not read again
-  uint64_t blocks_reused = 0;    // found staged (or committed) by an earlier, interrupted run
+  uint64_t files_unchanged = 0;   // not read again
+  uint64_t files_same_bytes = 0;  // read again, same bytes: kept their place in their segments
+  uint64_t blocks_reused = 0;     // found staged (or committed) by an earlier, interrupted run
 };
 
 class WriterLease;
