@@ -138,7 +138,7 @@ int main(int argc, char** argv) {
   d.return_address.set_city("Utrecht");
   d.return_address.set_postalcode("3511");
   d.return_address.set_countryorregion("NL");
-  d.return_address.set_phone("+31");
+  d.return_address.set_phone("+31 30 000 0000");  // checked as diskprep u: checks it
   d.return_address.set_email("bench@example.com");
   auto shipped = vmb::offline::RecordShipping({staging, url, "tok", "offlinebackup", transport.get()}, d);
   if (!shipped.ok()) return Fail("shipping", shipped.status());
