@@ -169,17 +169,27 @@ absl::Status BlobClient::PutBlockList(const BlobUri& blob, const std::vector<std
   return Execute({"Put Block List", &blob, "PUT", {{"comp", "blocklist"}}, headers, body}).status();
 }
 
-absl::StatusOr<std::vector<std::pair<std::string, uint64_t>>> BlobClient::GetUncommittedBlocks(const BlobUri& blob) {
-  ASSIGN_OR_RETURN(
-      http::HttpResponse r,
-      Execute({"Get Block List", &blob, "GET", {{"comp", "blocklist"}, {"blocklisttype", "uncommitted"}}, {}, {}}));
+absl::StatusOr<std::vector<std::pair<std::string, uint64_t>>> BlobClient::GetBlockList(const BlobUri& blob,
+                                                                                       const char* type) {
+  ASSIGN_OR_RETURN(http::HttpResponse r,
+                   Execute({"Get Block List", &blob, "GET", {{"comp", "blocklist"}, {"blocklisttype", type}}, {}, {}}));
   pugi::xml_document doc;
   RETURN_IF_ERROR(ParseXml(&doc, r.body, "Get Block List").status());
   std::vector<std::pair<std::string, uint64_t>> out;
-  for (pugi::xml_node b : doc.child("BlockList").child("UncommittedBlocks").children("Block")) {
-    out.emplace_back(b.child_value("Name"), ToU64(b.child_value("Size")));
+  for (const char* list : {"CommittedBlocks", "UncommittedBlocks"}) {
+    for (pugi::xml_node b : doc.child("BlockList").child(list).children("Block")) {
+      out.emplace_back(b.child_value("Name"), ToU64(b.child_value("Size")));
+    }
   }
   return out;
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, uint64_t>>> BlobClient::GetUncommittedBlocks(const BlobUri& blob) {
+  return GetBlockList(blob, "uncommitted");
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, uint64_t>>> BlobClient::GetAllBlocks(const BlobUri& blob) {
+  return GetBlockList(blob, "all");
 }
 
 absl::Status BlobClient::UploadBlockBlob(const BlobUri& blob, absl::string_view data, const UploadOptions& options) {

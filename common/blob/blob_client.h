@@ -95,6 +95,10 @@ class BlobClient {
   // Get Block List: the blob's uncommitted (staged, not yet in a Put Block List) blocks, as (base64 id, size).
   // An upload interrupted before its Put Block List resumes from these (they live a week in Azure).
   absl::StatusOr<std::vector<std::pair<std::string, uint64_t>>> GetUncommittedBlocks(const BlobUri& blob);
+  // Get Block List of every block, committed and uncommitted, as (base64 id, size). A run that resumes after its
+  // Put Block List went through reuses the committed ones too: Put Block List names blocks as Latest, which finds
+  // either kind.
+  absl::StatusOr<std::vector<std::pair<std::string, uint64_t>>> GetAllBlocks(const BlobUri& blob);
   // Put Block of `block_size` pieces on `parallelism` threads, then Put Block List.
   absl::Status UploadBlockBlob(const BlobUri& blob, absl::string_view data, const UploadOptions& options = {});
 
@@ -129,6 +133,8 @@ class BlobClient {
   absl::Status DeleteBlob(const BlobUri& blob, bool include_snapshots = false);
 
  private:
+  // Get Block List of `type` (committed, uncommitted, all).
+  absl::StatusOr<std::vector<std::pair<std::string, uint64_t>>> GetBlockList(const BlobUri& blob, const char* type);
   struct Call {
     const char* operation;
     const BlobUri* uri;

@@ -163,6 +163,15 @@ TEST_P(BlobConformance, UncommittedBlocksAreListedUntilCommitted) {
   ASSERT_THAT(client_->PutBlockList(b, {BlockId(0), BlockId(1)}), IsOk());
   EXPECT_EQ(*client_->GetBlob(b), "firstsecond!");
   EXPECT_TRUE(client_->GetUncommittedBlocks(b)->empty());
+  // A run that resumes after the Put Block List went through: the committed blocks are listed with the rest and a
+  // new block list names them beside a new block (Latest finds either kind).
+  ASSERT_THAT(client_->PutBlock(b, BlockId(2), "third"), IsOk());
+  absl::StatusOr<std::vector<std::pair<std::string, uint64_t>>> all = client_->GetAllBlocks(b);
+  ASSERT_TRUE(all.ok()) << all.status();
+  std::map<std::string, uint64_t> all_sizes(all->begin(), all->end());
+  EXPECT_EQ(all_sizes, (std::map<std::string, uint64_t>{{BlockId(0), 5}, {BlockId(1), 7}, {BlockId(2), 5}}));
+  ASSERT_THAT(client_->PutBlockList(b, {BlockId(0), BlockId(1), BlockId(2)}), IsOk());
+  EXPECT_EQ(*client_->GetBlob(b), "firstsecond!third");
 }
 
 TEST_P(BlobConformance, PageBlobDeviceKeepsTheBlockDeviceContract) {

@@ -8,7 +8,7 @@
 namespace vmb::vault {
 
 absl::StatusOr<StagedBlocks> GetStagedBlocks(blob::BlobClient& client, const blob::BlobUri& blob) {
-  absl::StatusOr<std::vector<std::pair<std::string, uint64_t>>> staged = client.GetUncommittedBlocks(blob);
+  absl::StatusOr<std::vector<std::pair<std::string, uint64_t>>> staged = client.GetAllBlocks(blob);
   if (absl::IsNotFound(staged.status())) return StagedBlocks();
   RETURN_IF_ERROR(staged.status());
   return StagedBlocks(staged->begin(), staged->end());

@@ -1,4 +1,5 @@
-// What an interrupted upload left behind: the blocks a blob service holds uncommitted for a block blob, so a run
+// What an interrupted upload left behind: the blocks a blob service holds for a block blob, uncommitted or already
+// committed (a run interrupted after its pack's Put Block List, before its recovery point was committed), so a run
 // that resumes sends only the blocks it lacks (Seed's and Backup's packs both resume this way).
 #ifndef VMBACKUP_OFFLINE_SEED_VAULT_STAGED_BLOCKS_H_
 #define VMBACKUP_OFFLINE_SEED_VAULT_STAGED_BLOCKS_H_

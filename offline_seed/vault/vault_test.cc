@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <functional>
 #include <set>
 #include <thread>
 
@@ -27,6 +28,8 @@
 
 namespace vmb::vault {
 namespace {
+
+bool IsPutBlock(const http::HttpRequest& r) { return absl::StrContains(r.url, "blockid="); }
 
 using ::testing::HasSubstr;
 using ::vmb::testing::IsOk;
@@ -85,18 +88,16 @@ class VaultTest : public ::testing::Test {
     return o;
   }
 
-  // A client whose transport fails every request after the first `n` (no retries); with `blocks_only`, every
-  // request after the first `n` Put Blocks (whatever other requests came between, from whichever thread).
-  std::unique_ptr<blob::BlobClient> FailingClient(int n, bool blocks_only = false) {
+  // A client whose transport fails every request after the `n`th that `counts` picks (every request, unless given),
+  // whatever other requests came between and from whichever thread (no retries).
+  std::unique_ptr<blob::BlobClient> FailingClient(int n,
+                                                  std::function<bool(const http::HttpRequest&)> counts = nullptr) {
     auto count = std::make_shared<std::atomic<int>>(0);
     auto failing = std::make_shared<std::atomic<bool>>(false);
     faulty_ = std::make_unique<http::RecordingTransport>(
-        [this, count, failing, n, blocks_only](const http::HttpRequest& r) -> absl::StatusOr<http::HttpResponse> {
-          const bool counted = !blocks_only || absl::StrContains(r.url, "blockid=");
-          if (failing->load() || (counted && count->fetch_add(1) >= n)) {
-            failing->store(true);
-            return absl::UnavailableError("injected: connection reset");
-          }
+        [this, count, failing, n, counts](const http::HttpRequest& r) -> absl::StatusOr<http::HttpResponse> {
+          if (failing->load()) return absl::UnavailableError("injected: connection reset");
+          if ((!counts || counts(r)) && count->fetch_add(1) + 1 >= n) failing->store(true);  // this one goes through
           return transport_->Send(r);
         });
     blob::BlobClientOptions bo;
@@ -314,7 +315,7 @@ TEST_F(VaultTest, InterruptedIncrementalResumesWithoutResending) {
                                       crypto::SecureRandom().Bytes(160u << 10), 0640),
                 IsOk());
   }
-  std::unique_ptr<blob::BlobClient> flaky = FailingClient(1, /*blocks_only=*/true);  // at the second block
+  std::unique_ptr<blob::BlobClient> flaky = FailingClient(1, IsPutBlock);  // after the first block
   Vault broken(Options(flaky.get()));
   EXPECT_THAT(broken.Backup({src_}, {}), StatusIs(absl::StatusCode::kUnavailable, HasSubstr("injected")));
   uint64_t sent_before_fault = broken.bytes_uploaded();
@@ -327,6 +328,36 @@ TEST_F(VaultTest, InterruptedIncrementalResumesWithoutResending) {
   uint64_t all_new = 40u * (160u << 10);
   EXPECT_LE(resumed->point.bytesuploaded() + sent_before_fault, all_new + all_new / 20);  // nothing sent twice
   EXPECT_LT(resumed->point.bytesuploaded(), all_new);
+  ASSERT_THAT(vault.Restore(2, dir_ + "/out"), IsOk());
+  EXPECT_EQ(offline::testing::ExpectSameTree(src_, dir_ + "/out/0"), 106);
+}
+
+// An incremental interrupted after its pack was committed (Put Block List), before its recovery point was: the run
+// that resumes finds the pack's blocks committed and sends none of them again.
+TEST_F(VaultTest, AnIncrementalInterruptedAfterItsPackWasCommittedSendsItOnce) {
+  Vault vault(Options(client_.get()));
+  ASSERT_TRUE(vault.Seed(images_, Catalogue()).ok());
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_THAT(file::WriteFileAtomic(absl::StrFormat("%s/data/f%03d.bin", src_, i * 5),
+                                      crypto::SecureRandom().Bytes(160u << 10), 0640),
+                IsOk());
+  }
+  std::unique_ptr<blob::BlobClient> flaky = FailingClient(1, [](const http::HttpRequest& r) {
+    return r.method == "PUT" && absl::StrContains(r.url, "/packs/") && absl::StrContains(r.url, "comp=blocklist");
+  });
+  Vault broken(Options(flaky.get()));
+  // The next request fails (a lease renewal, or the point's own writes: either stops the run).
+  absl::Status interrupted = broken.Backup({src_}, {}).status();
+  EXPECT_FALSE(interrupted.ok());
+  EXPECT_THAT(std::string(interrupted.message()), HasSubstr("injected"));
+  EXPECT_GE(broken.bytes_uploaded(), 20u * (160u << 10));  // the whole pack went, and was committed
+  EXPECT_EQ(vault.List()->size(), 1u);                     // the recovery point was not
+
+  absl::StatusOr<BackupOutcome> resumed = vault.Backup({src_}, {});
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  EXPECT_GT(resumed->blocks_reused, 0u);
+  EXPECT_EQ(resumed->blocks_uploaded, 0u);
+  EXPECT_EQ(resumed->point.bytesuploaded(), 0u);
   ASSERT_THAT(vault.Restore(2, dir_ + "/out"), IsOk());
   EXPECT_EQ(offline::testing::ExpectSameTree(src_, dir_ + "/out/0"), 106);
 }

@@ -223,11 +223,17 @@ http::HttpResponse FakeBlobService::Handle(const http::HttpRequest& req) {
   if (m == "GET" && comp == "blocklist") {
     auto it = container.blobs.find(name);
     if (it == container.blobs.end()) return Error(404, "BlobNotFound", "The specified blob does not exist.");
-    std::string xml = "<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList><CommittedBlocks/><UncommittedBlocks>";
-    for (const auto& [id, data] : it->second.staged) {
-      xml += absl::StrCat("<Block><Name>", id, "</Name><Size>", data.size(), "</Size></Block>");
-    }
-    xml += "</UncommittedBlocks></BlockList>";
+    const std::string type = q["blocklisttype"].empty() ? "committed" : q["blocklisttype"];
+    auto list = [&](const char* name, const std::map<std::string, std::string>& blocks, bool wanted) {
+      std::string out = absl::StrCat("<", name, ">");
+      for (const auto& [id, data] : blocks) {
+        if (wanted) out += absl::StrCat("<Block><Name>", id, "</Name><Size>", data.size(), "</Size></Block>");
+      }
+      return absl::StrCat(out, "</", name, ">");
+    };
+    std::string xml = absl::StrCat("<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>",
+                                   list("CommittedBlocks", it->second.committed, type != "uncommitted"),
+                                   list("UncommittedBlocks", it->second.staged, type != "committed"), "</BlockList>");
     http::HttpResponse r = Ok(200);
     r.body = xml;
     return r;
@@ -237,14 +243,22 @@ http::HttpResponse FakeBlobService::Handle(const http::HttpRequest& req) {
     if (!doc.load_buffer(req.body.data(), req.body.size())) return Error(400, "InvalidXmlDocument");
     Blob& b = container.blobs[name];
     std::string data;
-    for (pugi::xml_node n : doc.child("BlockList").children()) {
-      auto s = b.staged.find(n.child_value());
-      if (s == b.staged.end()) return Error(400, "InvalidBlockList", "The specified block list is invalid.");
-      data += s->second;
+    std::map<std::string, std::string> committed;
+    for (pugi::xml_node n : doc.child("BlockList").children()) {  // Latest: uncommitted first, then committed
+      const std::string id = n.child_value();
+      auto staged = b.staged.find(id);
+      auto kept = b.committed.find(id);
+      const std::string* block = staged != b.staged.end()    ? &staged->second
+                                 : kept != b.committed.end() ? &kept->second
+                                                             : nullptr;
+      if (block == nullptr) return Error(400, "InvalidBlockList", "The specified block list is invalid.");
+      data += *block;
+      committed[id] = *block;
     }
     b.type = "BlockBlob";
     b.data = std::move(data);
     b.staged.clear();
+    b.committed = std::move(committed);
     b.metadata = meta;
     b.etag = NextEtag();
     b.content_md5 = "";

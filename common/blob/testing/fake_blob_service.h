@@ -36,7 +36,8 @@ class FakeBlobService : public http::HttpTransport {
     std::map<uint64_t, std::string> pages;  // page blobs: 512-byte pages that hold data
     uint64_t size = 0;
     std::map<std::string, std::string> metadata;
-    std::map<std::string, std::string> staged;  // block id -> data
+    std::map<std::string, std::string> staged;     // block id -> data
+    std::map<std::string, std::string> committed;  // the last Put Block List's blocks: id -> data
     std::string etag;
     std::string content_md5;
     int64_t last_modified = 0;
