@@ -185,7 +185,7 @@ class ChunkPipeline {
       return Drain(kInFlight);
     }
     segment_files_.push_back({w.entry, w.attempt, segment_.size(), w.size});
-    segment_.append(w.buf->data() + w.warmup, w.size);
+    segment_.append(bytes.data(), bytes.size());
     if (segment_.size() >= kSegmentMaxBytes ||
         (segment_.size() >= kSegmentMinBytes &&
          CutAfter(tree_->entries[w.entry].path(), w.size, kSegmentAverageExtra))) {

@@ -39,34 +39,44 @@ absl::Status UnchangedFiles::Add(const std::vector<offline::proto::Entry>& previ
   return table_->Put(std::move(rows)).status();
 }
 
-bool UnchangedFiles::Fill(offline::proto::Entry* e) {
-  absl::StatusOr<std::optional<std::string>> found = table_->Get(e->path());
-  if (!found.ok() || !found->has_value()) return false;
+namespace {
+
+// Gives `e` the stored place of `previous`: its chunks, chunkOffset, digest and extents.
+void TakeStored(offline::proto::Entry& previous, offline::proto::Entry* e) {
+  *e->mutable_chunks() = std::move(*previous.mutable_chunks());
+  e->set_chunkoffset(previous.chunkoffset());
+  e->set_digest(std::move(*previous.mutable_digest()));
+  *e->mutable_extents() = std::move(*previous.mutable_extents());
+}
+
+}  // namespace
+
+std::optional<offline::proto::Entry> UnchangedFiles::Previous(const std::string& path) {
+  absl::StatusOr<std::optional<std::string>> found = table_->Get(path);
+  if (!found.ok() || !found->has_value()) return std::nullopt;
   offline::proto::Entry p;
-  if (!p.ParseFromString(**found)) return false;
-  bool same = p.size() == e->size() && p.mtimesec() == e->mtimesec() && p.mtimensec() == e->mtimensec() &&
-              p.ctimens() == e->ctimens() && p.inode() == e->inode() && p.mode() == e->mode();
+  if (!p.ParseFromString(**found)) return std::nullopt;
+  return p;
+}
+
+bool UnchangedFiles::Fill(offline::proto::Entry* e) {
+  std::optional<offline::proto::Entry> p = Previous(e->path());
+  if (!p.has_value()) return false;
+  bool same = p->size() == e->size() && p->mtimesec() == e->mtimesec() && p->mtimensec() == e->mtimensec() &&
+              p->ctimens() == e->ctimens() && p->inode() == e->inode() && p->mode() == e->mode();
   if (!same) return false;
-  *e->mutable_chunks() = std::move(*p.mutable_chunks());
-  e->set_chunkoffset(p.chunkoffset());
-  e->set_digest(std::move(*p.mutable_digest()));
-  *e->mutable_extents() = std::move(*p.mutable_extents());
+  TakeStored(*p, e);
   return true;
 }
 
 bool UnchangedFiles::SameBytes(offline::proto::Entry* e, absl::string_view bytes) {
   if (e->extents_size() > 0) return false;
-  absl::StatusOr<std::optional<std::string>> found = table_->Get(e->path());
-  if (!found.ok() || !found->has_value()) return false;
-  offline::proto::Entry p;
-  if (!p.ParseFromString(**found)) return false;
-  if (p.digest().empty() || p.extents_size() > 0 || p.chunks_size() != 1 || p.size() != bytes.size() ||
-      p.size() != e->size() || offline::FileDigest(bytes) != p.digest()) {
+  std::optional<offline::proto::Entry> p = Previous(e->path());
+  if (!p.has_value() || p->digest().empty() || p->extents_size() > 0 || p->chunks_size() != 1 ||
+      p->size() != bytes.size() || p->size() != e->size() || offline::FileDigest(bytes) != p->digest()) {
     return false;
   }
-  *e->mutable_chunks() = std::move(*p.mutable_chunks());
-  e->set_chunkoffset(p.chunkoffset());
-  e->set_digest(std::move(*p.mutable_digest()));
+  TakeStored(*p, e);
   return true;
 }
 

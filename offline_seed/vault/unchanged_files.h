@@ -6,6 +6,8 @@
 #define VMBACKUP_OFFLINE_SEED_VAULT_UNCHANGED_FILES_H_
 
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -34,6 +36,8 @@ class UnchangedFiles {
 
  private:
   explicit UnchangedFiles(std::unique_ptr<index::Table> table) : table_(std::move(table)) {}
+  // The previous point's entry at `path`; nullopt when there is none or the lookup fails.
+  std::optional<offline::proto::Entry> Previous(const std::string& path);
   std::unique_ptr<index::Table> table_;
 };
 
