@@ -8,7 +8,10 @@
 # WORK (a new folder), ENDPOINT (the blob account, e.g. Azurite's http://127.0.0.1:PORT/devstoreaccount1),
 # SIZE_MIB (source size, default 2048), SUMMARY (tab-separated rows are appended; see tools/lib.sh).
 # SMALL_FILES=N adds N small files (0.5-2 KB, 1000 to a folder: tools/make_small_files.py) to the source, 1% of them
-# rewritten before the incremental backup. Each step's row notes its peak memory (RSS, from /usr/bin/time).
+# rewritten before the incremental backup. SPARSE_GIB=N adds a VM-image-like sparse file of N GiB apparent, 1% of it
+# data (1 MiB extents 100 MiB apart, half random, half text), a tenth of its extents rewritten before the incremental.
+# After the incremental, a second one with nothing changed must send nothing. Each step's row notes its peak memory
+# (RSS, from /usr/bin/time).
 # Optional: CONTROL_PLANE and TOKEN (an Import/Export API to use instead of starting the simulator);
 # RECORD_REQUESTS=FILE: every request the tools send to it goes through tools/azure_sdk_judge/proxy.js and is
 # recorded in FILE (JSON lines, tokens redacted) for tools/azure_sdk_judge/check_requests.js (needs node).
@@ -23,7 +26,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$HERE/lib.sh"
 : "${BIN:?}" "${WORK:?}" "${ENDPOINT:?}"
-SIZE_MIB="${SIZE_MIB:-2048}" SMALL_FILES="${SMALL_FILES:-0}"
+SIZE_MIB="${SIZE_MIB:-2048}" SMALL_FILES="${SMALL_FILES:-0}" SPARSE_GIB="${SPARSE_GIB:-0}"
 SUMMARY="${SUMMARY:-$WORK/summary.tsv}"
 SUB="1f2e3d4c-0000-4000-8000-00000000c0de"
 JOB="seedjob$(date +%s)"
@@ -74,6 +77,17 @@ for i in $(seq 1 $(( FILES / 2 ))); do
   head -c $(( FILE_MIB * 786432 )) < <(random_stream "txt$i") | base64 -w 76 >"$SRC/logs/app-$i.log"
 done
 if [ "$SMALL_FILES" != 0 ]; then python3 "$HERE/make_small_files.py" "$SRC/small" "$SMALL_FILES"; fi
+IMAGE="$SRC/vm/disk.img" EXTENTS=$(( SPARSE_GIB * 1024 / 100 ))
+# image_extent I SEED: 1 MiB of data at the image's I-th extent (random for even I, text for odd).
+image_extent() {
+  if (( $1 % 2 == 0 )); then head -c 1048576 < <(random_stream "$2$1"); else
+    head -c 786432 < <(random_stream "$2$1") | base64 -w 76; fi |
+    dd of="$IMAGE" bs=1M seek=$(( $1 * 100 )) conv=notrunc status=none iflag=fullblock
+}
+if [ "$SPARSE_GIB" != 0 ]; then
+  mkdir -p "$SRC/vm" && truncate -s "${SPARSE_GIB}G" "$IMAGE"
+  for i in $(seq 0 $(( EXTENTS - 1 ))); do image_extent "$i" img; done
+fi
 echo "Grüße aus Köln" >"$SRC/Ärger/åäö/naïve café.txt"
 : >"$SRC/empty"
 chmod 0600 "$SRC/data/block-1.bin"
@@ -186,14 +200,19 @@ if [ "$FILES" -ge 100 ]; then
   for i in $(seq 1 $(( FILES / 100 ))); do
     head -c $(( FILE_MIB << 20 )) < <(random_stream "changed$i") >"$SRC/data/block-$(( i * 2 )).bin"
   done
-else  # too few files for 1% of them: 1% of the bytes overwritten in place, in the middle of a file
-  CHANGE="$(( SRC_BYTES / 100 )) bytes overwritten in one file"
-  head -c $(( SRC_BYTES / 100 )) < <(random_stream changed) | \
+else  # too few files for 1% of them: 1% of their bytes (the image aside) overwritten in place, in the middle of a file
+  FILE_BYTES=$(du -sb --apparent-size --exclude=vm "$SRC" | cut -f1)
+  CHANGE="$(( FILE_BYTES / 100 )) bytes overwritten in one file"
+  head -c $(( FILE_BYTES / 100 )) < <(random_stream changed) | \
     dd of="$SRC/data/block-2.bin" bs=4096 seek=16 conv=notrunc status=none iflag=fullblock
 fi
 if [ "$SMALL_FILES" -ge 100 ]; then
   python3 "$HERE/make_small_files.py" --rewrite "$SRC/small" "$SMALL_FILES"
   CHANGE="$CHANGE; $(( SMALL_FILES / 100 )) of $SMALL_FILES small files rewritten"
+fi
+if [ "$SPARSE_GIB" != 0 ]; then
+  for i in $(seq 0 10 $(( EXTENTS - 1 ))); do image_extent "$i" changed; done
+  CHANGE="$CHANGE; $(( (EXTENTS + 9) / 10 )) of the image's $EXTENTS extents rewritten"
 fi
 echo "new file" >"$SRC/Ärger/new.txt"
 start=$(now)
@@ -207,6 +226,13 @@ row "offline: incremental backup after a 1% change" "$SRC_BYTES B" "$(secs "$sta
 awk -v p="$PCT" 'BEGIN { exit !(p <= 2.0) }' || { echo "FAIL: the incremental sent more than 2% of the tree"; exit 1; }
 "$SEEDAGENT" recovery-points --staging "$STAGING"
 
+echo "== another incremental backup, nothing changed: it reads no file again and sends nothing"
+start=$(now)
+rss "$SEEDAGENT" backup --staging "$STAGING" --json >"$WORK/rp3.json"
+SENT=$(sed -n 's/.*"bytesUploaded":"\{0,1\}\([0-9]*\).*/\1/p' "$WORK/rp3.json")
+row "offline: incremental backup, nothing changed" "$SRC_BYTES B" "$(secs "$start")" "$(mbps "$SRC_BYTES" "$start")" "sent ${SENT:-0} B$(rss_note)"
+[ "${SENT:-0}" = 0 ] || { echo "FAIL: an incremental with nothing changed sent ${SENT} bytes"; exit 1; }
+
 echo "== restore recovery point $RP and compare with the source"
 start=$(now)
 rss "$SEEDAGENT" restore --staging "$STAGING" --recovery-point "$RP" --target "$WORK/restore"
@@ -215,6 +241,11 @@ if diff -r --no-dereference "$SRC" "$WORK/restore/0" >/dev/null && \
    diff <(tree_listing "$SRC") <(tree_listing "$WORK/restore/0") >/dev/null; then
   sed -i '$ s/checking$/byte-identical (data, modes, times, links)/' "$SUMMARY"
   echo "   the restore is identical to the source"
+  if [ "$SPARSE_GIB" != 0 ]; then
+    HELD=$(du -k "$IMAGE" | cut -f1) BACK=$(du -k "$WORK/restore/0/vm/disk.img" | cut -f1)
+    echo "   the image holds $HELD KiB on disk, its restore $BACK KiB"
+    (( BACK <= HELD + HELD / 10 )) || { echo "FAIL: the image's holes were filled in the restore"; exit 1; }
+  fi
 else
   sed -i '$ s/checking$/DIFFERENT/' "$SUMMARY"
   echo "FAIL: the restore differs from the source"; diff <(tree_listing "$SRC") <(tree_listing "$WORK/restore/0") | head; exit 1

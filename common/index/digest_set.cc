@@ -16,9 +16,7 @@ bool DigestBytes(absl::string_view sha256_hex, std::string* out) {
 }
 
 absl::StatusOr<std::unique_ptr<DigestSet>> DigestSet::Open(const std::string& path, const Options& options) {
-  Table::Options to;
-  to.cache_bytes = options.cache_bytes;
-  to.fresh = options.fresh;
+  Table::Options to = options;
   to.what = "chunk index";
   absl::StatusOr<std::unique_ptr<Table>> table = Table::Open(path, to);
   if (!table.ok()) return table.status();

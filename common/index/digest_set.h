@@ -22,10 +22,8 @@ namespace vmb::index {
 
 class DigestSet {
  public:
-  struct Options {
-    size_t cache_bytes = 16u << 20;  // SQLite's page cache: the memory the set uses, whatever its size
-    bool fresh = true;               // remove what the file held (a scratch index from an earlier run)
-  };
+  // The table's options (cache_bytes, fresh); errors name it "chunk index" whatever `what` says.
+  using Options = Table::Options;
 
   // The set in the file `path` (created; its folder must exist). "" keeps it in memory up to the page cache and
   // beyond that in a temporary file SQLite deletes when the set is closed (in the first writable of $SQLITE_TMPDIR,

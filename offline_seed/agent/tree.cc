@@ -215,22 +215,24 @@ class ChunkPipeline {
   void SubmitGroup() {
     if (group_.empty()) return;
     in_flight_bytes_ += group_bytes_;
-    result_bytes_.push_back(group_bytes_);
-    results_.push_back(Async<std::vector<SealedChunk>>(&pool_, [this, pieces = std::move(group_)] {
-      return SealChunks(pieces, options_.known, options_.zstd_level, &frames_);
-    }));
+    results_.push_back({Async<std::vector<SealedChunk>>(&pool_,
+                                                        [this, pieces = std::move(group_)] {
+                                                          return SealChunks(pieces, options_.known, options_.zstd_level,
+                                                                            &frames_);
+                                                        }),
+                        group_bytes_});
     group_.clear();
     group_bytes_ = 0;
   }
 
   // Hands on the finished results, in order, until at most `keep` are in flight.
   absl::Status Drain(size_t keep) {
-    while (!results_.empty() && (results_.size() > keep || (keep > 0 && in_flight_bytes_ > kInFlightBytes) ||
-                                 results_.front().wait_for(std::chrono::seconds(0)) == std::future_status::ready)) {
-      for (SealedChunk& c : results_.front().get()) RETURN_IF_ERROR(HandOn(std::move(c)));
+    while (!results_.empty() &&
+           (results_.size() > keep || (keep > 0 && in_flight_bytes_ > kInFlightBytes) ||
+            results_.front().sealed.wait_for(std::chrono::seconds(0)) == std::future_status::ready)) {
+      for (SealedChunk& c : results_.front().sealed.get()) RETURN_IF_ERROR(HandOn(std::move(c)));
+      in_flight_bytes_ -= results_.front().bytes;
       results_.pop_front();
-      in_flight_bytes_ -= result_bytes_.front();
-      result_bytes_.pop_front();
     }
     return absl::OkStatus();
   }
@@ -292,8 +294,11 @@ class ChunkPipeline {
   std::deque<std::vector<Packed>> sealing_;  // the files of each segment submitted and not yet handed on, in order
   std::vector<ChunkPiece> group_;
   size_t group_bytes_ = 0;
-  std::deque<std::future<std::vector<SealedChunk>>> results_;
-  std::deque<size_t> result_bytes_;  // each result's bytes, in the same order
+  struct Sealing {
+    std::future<std::vector<SealedChunk>> sealed;
+    size_t bytes;  // the group's bytes, counted in in_flight_bytes_ until handed on
+  };
+  std::deque<Sealing> results_;
   size_t in_flight_bytes_ = 0;
   concurrent::BoundedPool pool_;  // last: joined before what its jobs use goes away
 };

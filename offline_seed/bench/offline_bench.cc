@@ -62,6 +62,16 @@ void ResetPeakRss() {
   }
 }
 
+// Starts `plane` (an Import/Export simulator) with the bench's storage account and returns its URL. Each drive
+// preparation below gets a plane of its own: a plane keeps the job diskprep created from the staging location, and
+// diskprep then takes only that job's drives.
+std::string StartPlane(vmb::ie::ControlPlane& plane, vmb::http::HttpTransport* transport) {
+  std::string url = *plane.Start();
+  vmb::ie::SimAdmin admin(transport, url, "tok");
+  (void)admin.PutStorageAccount("sub", "offlinebackup", "acct", "westeurope");
+  return url;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -184,11 +194,9 @@ int main(int argc, char** argv) {
   //    diskprep's own is measured in its own process below).
   ResetPeakRss();
   long rss_before_prep = PeakRssMb();
-  vmb::ie::ControlPlane plane({root + "/plane", "tok"});
-  std::string url = *plane.Start();
   auto transport = vmb::http::NewCurlTransport();
-  vmb::ie::SimAdmin client(transport.get(), url, "tok");
-  (void)client.PutStorageAccount("sub", "offlinebackup", "acct", "westeurope");
+  vmb::ie::ControlPlane plane({root + "/plane", "tok"});
+  std::string url = StartPlane(plane, transport.get());
   std::string publish = vmb::offline::bench::MakePublishSettings(root);
   vmb::sata::DriveBay drives(bay);
   vmb::sata::BayDrives drive_source(bay);
@@ -236,9 +244,7 @@ int main(int argc, char** argv) {
   ResetPeakRss();
   {
     vmb::ie::ControlPlane plane2({root + "/plane2", "tok"});
-    std::string url2 = *plane2.Start();
-    vmb::ie::SimAdmin client2(transport.get(), url2, "tok");
-    (void)client2.PutStorageAccount("sub", "offlinebackup", "acct", "westeurope");
+    const std::string url2 = StartPlane(plane2, transport.get());
     vmb::process::RunCommand({"rm", "-rf", staging + "/diskprep"}).IgnoreError();
     double cap = 0.6 * bound;
     for (const char* name : {"d2a", "d2b"}) {
@@ -272,9 +278,11 @@ int main(int argc, char** argv) {
     own.set_name("m1");
     own.set_serial("m1");
     (void)drives.Create(own);
+    vmb::ie::ControlPlane plane3({root + "/plane3", "tok"});
+    const std::string url3 = StartPlane(plane3, transport.get());
     const std::string tag = "diskprep-peak-kib ";
     auto r = vmb::process::RunCommand({"/usr/bin/time", "-f", tag + "%M", "simulators/sata/diskprep", "s:" + staging,
-                                       "p:" + publish, "--bay", bay, "--drive", "m1", "--yes", "--control-plane", url,
+                                       "p:" + publish, "--bay", bay, "--drive", "m1", "--yes", "--control-plane", url3,
                                        "--token", "tok"});
     size_t at = r.ok() ? r->stderr_data.rfind(tag) : std::string::npos;
     if (!r.ok() || r->exit_code != 0 || at == std::string::npos) {

@@ -6,8 +6,10 @@
 #define VMBACKUP_OFFLINE_SEED_BENCH_SCALE_TOOLS_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
+#include "absl/status/status.h"
 #include "offline_seed/bench/scale_run.h"
 
 namespace vmb::offline::bench {
@@ -24,6 +26,12 @@ struct ToolEnv {
   std::string token;          // its bearer token (a simulator's, not a secret)
   std::string publish;        // .publishsettings for subscription "sub"
   std::string scratch;        // logs, the password file, restic's and borg's caches
+  // Ours repeat: `seedagent backup` against the vault on `blob_endpoint` (Azurite's development account), after
+  // `seed_vault(staging)` made recovery point 1 there from the staging location, as the vault copy does after the
+  // import. Unset: ours repeat is not measured, for the reason in `no_vault`.
+  std::string blob_endpoint;
+  std::function<absl::Status(const std::string& staging)> seed_vault;
+  std::string no_vault;
 };
 
 struct Outcome {
@@ -40,7 +48,8 @@ class Tools {
 
   // Backs `source` up into `out` (made fresh; kept until the caller removes it). `tag` names the job or archive.
   Outcome Backup(Tool tool, const std::string& source, const std::string& out, const std::string& tag);
-  // Runs the backup into `out` again with nothing changed (restic and borg reuse their files cache).
+  // Runs the backup into `out` again with nothing changed (restic and borg reuse their files cache; ours is the
+  // incremental backup into the vault, `out` being its staging location).
   Outcome Repeat(Tool tool, const std::string& source, const std::string& out, const std::string& tag);
   // Restores what Backup wrote into `out` to the empty folder `target`.
   Outcome Restore(Tool tool, const std::string& out, const std::string& target);
