@@ -215,10 +215,11 @@ if [ "$SPARSE_GIB" != 0 ]; then
   CHANGE="$CHANGE; $(( (EXTENTS + 9) / 10 )) of the image's $EXTENTS extents rewritten"
 fi
 echo "new file" >"$SRC/Ärger/new.txt"
+# sent_bytes FILE: a recovery point's bytesUploaded from `seedagent backup --json` (absent when 0).
+sent_bytes() { local n; n=$(sed -n 's/.*"bytesUploaded":"\{0,1\}\([0-9]*\).*/\1/p' "$1"); echo "${n:-0}"; }
 start=$(now)
 rss "$SEEDAGENT" backup --staging "$STAGING" --json >"$WORK/rp2.json"
-SENT=$(sed -n 's/.*"bytesUploaded":"\{0,1\}\([0-9]*\).*/\1/p' "$WORK/rp2.json")
-SENT=${SENT:-0}
+SENT=$(sent_bytes "$WORK/rp2.json")
 RP=$(grep -o '"number":[0-9]*' "$WORK/rp2.json" | head -1 | cut -d: -f2)
 PCT=$(awk -v s="$SENT" -v t="$SRC_BYTES" 'BEGIN { printf "%.2f", 100 * s / t }')
 echo "   recovery point $RP: sent $SENT bytes = $PCT% of the tree ($CHANGE)"
@@ -229,9 +230,9 @@ awk -v p="$PCT" 'BEGIN { exit !(p <= 2.0) }' || { echo "FAIL: the incremental se
 echo "== another incremental backup, nothing changed: it reads no file again and sends nothing"
 start=$(now)
 rss "$SEEDAGENT" backup --staging "$STAGING" --json >"$WORK/rp3.json"
-SENT=$(sed -n 's/.*"bytesUploaded":"\{0,1\}\([0-9]*\).*/\1/p' "$WORK/rp3.json")
-row "offline: incremental backup, nothing changed" "$SRC_BYTES B" "$(secs "$start")" "$(mbps "$SRC_BYTES" "$start")" "sent ${SENT:-0} B$(rss_note)"
-[ "${SENT:-0}" = 0 ] || { echo "FAIL: an incremental with nothing changed sent ${SENT} bytes"; exit 1; }
+SENT=$(sent_bytes "$WORK/rp3.json")
+row "offline: incremental backup, nothing changed" "$SRC_BYTES B" "$(secs "$start")" "$(mbps "$SRC_BYTES" "$start")" "sent $SENT B$(rss_note)"
+[ "$SENT" = 0 ] || { echo "FAIL: an incremental with nothing changed sent $SENT bytes"; exit 1; }
 
 echo "== restore recovery point $RP and compare with the source"
 start=$(now)

@@ -26,11 +26,11 @@
 #include "absl/strings/strip.h"
 #include "common/bench/report.h"
 #include "common/blob/blob_client.h"
-#include "common/blob/shared_key.h"
 #include "common/http/curl_transport.h"
 #include "common/process/subprocess.h"
 #include "common/status/status_macros.h"
 #include "common/testing/azurite.h"
+#include "offline_seed/agent/endpoints.h"
 #include "offline_seed/agent/staging.h"
 #include "offline_seed/bench/bench_util.h"
 #include "offline_seed/bench/scale_corpus.h"
@@ -229,28 +229,28 @@ absl::Status PutImage(vmb::blob::BlobClient& client, const std::string& path, co
   return absl::OkStatus();
 }
 
-// Recovery point 1 in the vault from the staging location, as after the import: the images put as page blobs where
-// the import puts them, then the vault copy into the container and item `seedagent backup` uses; the images are
-// deleted after (the vault holds its own copy).
-absl::Status SeedVault(vmb::blob::BlobClient& client, const vmb::blob::BlobUri& account, const std::string& staging) {
+// Recovery point 1 in the vault on `endpoint` from the staging location, as after the import: the images put as page
+// blobs where the import puts them, then the vault copy into the vault `seedagent backup` finds there (its own
+// Connect and VaultFor); the images are deleted after (the vault holds its own copy).
+absl::Status SeedVault(const std::string& endpoint, const std::string& staging) {
   ASSIGN_OR_RETURN(vmb::offline::proto::ImportJobRecord job, vmb::offline::ReadStagedJob(staging));
-  const vmb::blob::BlobUri imports = account.WithContainer(job.container());
-  for (const vmb::blob::BlobUri& c : {imports, account.WithContainer("recoveryvault")}) {
-    absl::Status made = client.CreateContainer(c);
+  vmb::offline::Flags flags = {{"blob-endpoint", endpoint}};
+  ASSIGN_OR_RETURN(vmb::offline::Endpoints e, vmb::offline::Connect(flags, nullptr));
+  const vmb::blob::BlobUri imports = e.account.WithContainer(job.container());
+  for (const vmb::blob::BlobUri& c : {imports, e.vault_container}) {
+    absl::Status made = e.vault_client->CreateContainer(c);
     if (!made.ok() && !absl::IsAlreadyExists(made)) return made;
   }
   std::vector<vmb::blob::BlobUri> images;
   for (uint32_t i = 0; i < job.images(); ++i) {
     images.push_back(imports.WithBlob(absl::StrFormat("%s/image-%04u.vhd", job.jobname(), i)));
-    RETURN_IF_ERROR(PutImage(client, absl::StrFormat("%s/images/image-%04u.vhd", staging, i), images.back()));
+    RETURN_IF_ERROR(PutImage(*e.storage, absl::StrFormat("%s/images/image-%04u.vhd", staging, i), images.back()));
   }
-  vmb::vault::VaultOptions vo;
-  vo.client = &client;
-  vo.container = account.WithContainer("recoveryvault");
-  vo.item = job.itemid();
+  vmb::vault::VaultOptions vo = vmb::offline::VaultFor(e, job, {});
+  vo.progress = nullptr;  // set up, not measured: no progress lines
   vmb::vault::Vault vault(vo);
   absl::Status seeded = vault.Seed(images, vmb::offline::CataloguePath(staging), job.stagedbytes()).status();
-  for (const vmb::blob::BlobUri& image : images) (void)client.DeleteBlob(image);
+  for (const vmb::blob::BlobUri& image : images) (void)e.storage->DeleteBlob(image);
   return seeded;
 }
 
@@ -336,13 +336,10 @@ int main(int argc, char** argv) {
   ToolEnv env{seedagent, *url, "bench-token", MakePublishSettings(root), root};
   // The vault ours repeats its backup into (Azurite, in memory; seedagent finds its development key by itself).
   absl::StatusOr<std::unique_ptr<vmb::testing::Azurite>> azurite = vmb::testing::Azurite::Start();
-  auto credential =
-      *vmb::blob::SharedKeyCredential::Create(vmb::testing::Azurite::kAccount, vmb::testing::Azurite::kKey);
-  vmb::blob::BlobClient storage(transport.get(), credential);
   if (azurite.ok()) {
     env.blob_endpoint = (*azurite)->endpoint();
-    env.seed_vault = [&storage, &env](const std::string& staging) {
-      return SeedVault(storage, *vmb::blob::BlobUri::ForAccount(env.blob_endpoint), staging);
+    env.seed_vault = [endpoint = env.blob_endpoint](const std::string& staging) {
+      return SeedVault(endpoint, staging);
     };
   } else {
     env.no_vault = std::string(azurite.status().message());
